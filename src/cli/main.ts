@@ -1,0 +1,310 @@
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKEND_NAMES, selectBackend } from '../core/backends';
+import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../core/config';
+import { loadLabData, imageAt } from '../core/data/mnist';
+import { LabError, errorMessage, isLabError } from '../core/errors';
+import { evaluate } from '../core/evaluate';
+import type { ProgressEvent, RunSummary, TrainingEvent } from '../core/events';
+import { loadModel, saveModel } from '../core/model/interchange';
+import { robustnessCheck, shiftImage } from '../core/robustness';
+import { readRun } from '../core/runs/store';
+import { runTraining } from '../core/session';
+import { ProgressBar, formatProgressLine, pct } from './output';
+
+const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
+
+Usage:
+  mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
+                  [--data DIR] [--out DIR] [--json]
+  mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
+  mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
+  mnist-lab export RUN [--out DIR] [--json]
+
+CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
+RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
+        state_dict, e.g. saved from the seed's notebook).
+--backend  ${BACKEND_NAMES.join(' | ')} (default auto)
+--data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
+--out      train: the folder that receives run directories (default ./runs);
+           export: where weights given as a file are written in both formats
+--json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
+`;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function intFlag(flags: Flags, name: string, min: number): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min) {
+    throw new LabError(`--${name}: expected a whole number ≥ ${min}, got '${v}'`, { field: name });
+  }
+  return n;
+}
+
+function strFlag(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+class Output {
+  constructor(readonly json: boolean) {}
+  event(e: TrainingEvent | Record<string, unknown>): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+  }
+  line(text: string): void {
+    if (!this.json) process.stdout.write(`${text}\n`);
+  }
+}
+
+async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  if (positionals.length > 1) throw new LabError(`train takes at most one CONFIG, got: ${positionals.join(' ')}`);
+  const backend = strFlag(flags, 'backend') ?? 'auto';
+  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
+    throw new LabError(`--backend: unknown backend '${backend}' (choose one of: ${BACKEND_NAMES.join(', ')})`, { field: 'backend' });
+  }
+  let config: LabConfig = positionals[0] ? loadConfigFile(resolve(positionals[0])) : structuredClone(SEED_CONFIG);
+  const epochs = intFlag(flags, 'epochs', 1);
+  const seed = intFlag(flags, 'seed', 0);
+  const maxSteps = intFlag(flags, 'max-steps', 1);
+  const data = strFlag(flags, 'data');
+  config = parseConfig(
+    {
+      ...config,
+      training: { ...config.training, ...(epochs !== undefined && { epochs }), ...(seed !== undefined && { seed }) },
+      data: { ...config.data, ...(data !== undefined && { dir: resolve(data) }) },
+    },
+    positionals[0] ?? '<command line>',
+  );
+  const outDir = resolve(strFlag(flags, 'out') ?? 'runs');
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    if (!out.json) process.stderr.write('\nStopping after this step (Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const bar = !out.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  try {
+    const summary = await runTraining({
+      config,
+      outDir,
+      backend,
+      maxSteps,
+      signal: controller.signal,
+      onStep: bar ? (step, total, epoch) => bar.update(step, total, `epoch ${epoch}/${config.training.epochs}`) : undefined,
+      onEvent: (e) => {
+        out.event(e);
+        if (out.json) return;
+        bar?.clear();
+        if (e.type === 'start') {
+          out.line(`MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}`);
+          out.line(`data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`);
+          out.line(`run: ${e.runDir}`);
+        } else if (e.type === 'progress') {
+          out.line(formatProgressLine(e as ProgressEvent, e.epoch));
+        } else if (e.type === 'epoch') {
+          out.line(`— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`);
+        }
+      },
+    });
+    bar?.clear();
+    printSummary(summary, out);
+    if (summary.status === 'failed') return 1;
+    return summary.status === 'cancelled' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+function printSummary(s: RunSummary, out: Output): void {
+  if (out.json) return;
+  out.line(`status: ${s.status}${s.error ? ` (${s.error})` : ''}`);
+  out.line(`steps: ${s.steps}/${s.totalSteps}, epochs completed: ${s.epochsCompleted}/${s.epochs}, ${s.seconds.toFixed(1)} s${s.msPerStep ? ` (${s.msPerStep.toFixed(1)} ms/step)` : ''} on ${s.backend}`);
+  out.line(`validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)} (the seed: ${pct(s.seedTestAccuracy)})`);
+  if (s.model) out.line(`model: ${s.model.safetensors}\n       ${s.model.tfjs}`);
+}
+
+/** The data a RUN was trained on: --data, else its config's data.dir, else the embedded MNIST. */
+function dataFor(run: string, flags: Flags) {
+  const explicit = strFlag(flags, 'data');
+  let dir: string | undefined = explicit ? resolve(explicit) : undefined;
+  let numClasses = 10;
+  if (!dir && existsSync(join(run, 'config.json'))) {
+    const stored = readRun(run).config;
+    dir = stored.data.dir ?? undefined;
+    numClasses = stored.data.classNames?.length ?? 10;
+  }
+  return loadLabData(dir, numClasses);
+}
+
+async function loadForAnalysis(positionals: string[], flags: Flags, command: string) {
+  if (positionals.length !== 1) throw new LabError(`${command} takes exactly one RUN (a run directory, model.json or .safetensors)`);
+  const run = resolve(positionals[0]!);
+  const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto');
+  const { net, file } = loadModel(run);
+  const data = dataFor(run, flags);
+  if (data.train.height !== net.spec.imageSize) {
+    throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
+  }
+  return { run, net, file, data, backend };
+}
+
+async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'evaluate');
+  try {
+    const val = evaluate(net, data.validation);
+    const test = evaluate(net, data.test);
+    out.event({ type: 'summary', command: 'evaluate', model: file, backend: backend.name, valAccuracy: val.accuracy, testAccuracy: test.accuracy, valCorrect: val.correct, valTotal: val.total, testCorrect: test.correct, testTotal: test.total, seedTestAccuracy: 0.9906 });
+    out.line(`model: ${file} (backend ${backend.name})`);
+    out.line(`validation accuracy: ${pct(val.accuracy)} (${val.correct}/${val.total})`);
+    out.line(`test accuracy:       ${pct(test.accuracy)} (${test.correct}/${test.total}); the seed: 99.06%`);
+    return 0;
+  } finally {
+    net.dispose();
+  }
+}
+
+async function cmdRobustness(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
+  try {
+    const index = intFlag(flags, 'index', 0) ?? 4;
+    const dx = Number(strFlag(flags, 'dx') ?? -3);
+    const dy = Number(strFlag(flags, 'dy') ?? 0);
+    const size = net.spec.imageSize;
+    for (const [name, v] of [['dx', dx], ['dy', dy]] as const) {
+      if (!Number.isInteger(v) || Math.abs(v) >= size) throw new LabError(`--${name}: expected a whole number of pixels between ${-(size - 1)} and ${size - 1}, got '${strFlag(flags, name)}'`, { field: name });
+    }
+    if (index >= data.testFile.count) throw new LabError(`--index: ${index} is out of range 0..${data.testFile.count - 1} (test images)`, { field: 'index' });
+    const image = imageAt(data.testFile, index);
+    const label = data.testFile.labels[index]!;
+    const r = robustnessCheck(net, image, dx, dy);
+    const val = evaluate(net, data.validation);
+    const test = evaluate(net, data.test);
+    const shiftedTest = { ...data.test, images: new Uint8Array(data.test.images.length) };
+    const px = size * size;
+    for (let i = 0; i < data.test.count; i++) {
+      const img = Float32Array.from(data.test.images.subarray(i * px, (i + 1) * px));
+      const moved = shiftImage(img, size, dx, dy);
+      for (let p = 0; p < px; p++) shiftedTest.images[i * px + p] = moved[p]!;
+    }
+    const shifted = evaluate(net, shiftedTest);
+    out.event({
+      type: 'summary',
+      command: 'robustness',
+      model: file,
+      backend: backend.name,
+      index,
+      label,
+      dx,
+      dy,
+      originalPrediction: r.original.prediction.label,
+      originalProbabilities: r.original.prediction.probabilities,
+      shiftedPrediction: r.shifted.prediction.label,
+      shiftedProbabilities: r.shifted.prediction.probabilities,
+      featureMapMeanAbsDiff: r.meanAbsDiff,
+      valAccuracy: val.accuracy,
+      testAccuracy: test.accuracy,
+      shiftedTestAccuracy: shifted.accuracy,
+    });
+    const p = (v: number[]) => v.map((x) => x.toFixed(3)).join(' ');
+    out.line(`model: ${file} (backend ${backend.name})`);
+    out.line(`test image #${index}: true label ${label}`);
+    out.line(`original:            predicted ${r.original.prediction.label}  p = [${p(r.original.prediction.probabilities)}]`);
+    out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${r.shifted.prediction.label}  p = [${p(r.shifted.prediction.probabilities)}]`);
+    out.line(`feature maps, mean |original − shifted|: conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
+    out.line(`test accuracy: ${pct(test.accuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(val.accuracy)}`);
+    return 0;
+  } finally {
+    net.dispose();
+  }
+}
+
+async function cmdExport(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  if (positionals.length !== 1) throw new LabError('export takes exactly one RUN (a run directory, model.json or .safetensors)');
+  const run = resolve(positionals[0]!);
+  await selectBackend('auto');
+  const { net, file } = loadModel(run);
+  try {
+    const fromRunDir = existsSync(join(run, 'summary.json'));
+    const dest = fromRunDir && !strFlag(flags, 'out') ? join(run, 'model') : resolve(strFlag(flags, 'out') ?? `export-${basename(file).replace(/\.[^.]+$/, '')}`);
+    const paths = fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
+      ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
+      : await saveModel(net, dest);
+    out.event({ type: 'summary', command: 'export', model: file, ...paths });
+    out.line(`safetensors (PyTorch state_dict): ${paths.safetensors}`);
+    out.line(`TensorFlow.js (layers model):     ${paths.tfjs}`);
+    out.line('\nIn the seed notebook:\n  from safetensors.torch import load_file');
+    out.line(`  net = ConvNet(); net.load_state_dict(load_file(${JSON.stringify(paths.safetensors)})); net.eval()`);
+    return 0;
+  } finally {
+    net.dispose();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  const json = argv.includes('--json');
+  const out = new Output(json);
+  try {
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          epochs: { type: 'string' },
+          'max-steps': { type: 'string' },
+          backend: { type: 'string' },
+          seed: { type: 'string' },
+          data: { type: 'string' },
+          out: { type: 'string' },
+          index: { type: 'string' },
+          dx: { type: 'string' },
+          dy: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (e) {
+      throw new LabError(`${errorMessage(e)}\n${USAGE}`);
+    }
+    const [command, ...rest] = parsed.positionals;
+    const flags = parsed.values as Flags;
+    if (flags.help || !command || command === 'help') {
+      process.stdout.write(USAGE);
+      return command || flags.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'train':
+        return await cmdTrain(rest, flags, out);
+      case 'evaluate':
+        return await cmdEvaluate(rest, flags, out);
+      case 'robustness':
+        return await cmdRobustness(rest, flags, out);
+      case 'export':
+        return await cmdExport(rest, flags, out);
+      default:
+        throw new LabError(`unknown command '${command}' (train, evaluate, robustness, export)`);
+    }
+  } catch (e) {
+    const bad = isLabError(e);
+    const message = errorMessage(e);
+    if (json) out.event({ type: 'error', message, ...(bad && e.file && { file: e.file }), ...(bad && e.field && { field: e.field }) });
+    else process.stderr.write(`mnist-lab: ${bad ? '' : 'internal error: '}${message}\n`);
+    if (!bad && !json && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return bad ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

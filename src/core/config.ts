@@ -1,0 +1,256 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LabError } from './errors';
+
+/** The lab's "model file": the network and the hyperparameters. Defaults are the seed's. */
+export interface LabConfig {
+  name: string;
+  model: {
+    /** Output channels of conv1 and conv2 (the seed's `depth = [4, 8]`). */
+    depth: [number, number];
+    /** Square kernel size of both convolutions, odd, with "same" padding (kernelSize-1)/2. */
+    kernelSize: number;
+    /** Width of fc1. */
+    hidden: number;
+    /** Dropout probability after fc1, during training only. */
+    dropout: number;
+  };
+  training: {
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    momentum: number;
+    /** Seeds the weight initialisation, the shuffles and the dropout masks. */
+    seed: number;
+    /** Validate on the whole validation split every this many batches (the seed: 100). */
+    evalEvery: number;
+  };
+  data: {
+    /** A directory of MNIST-layout IDX files; null = the embedded MNIST. Relative to the config file. */
+    dir: string | null;
+    /** Names of the classes, index = label; null = the digits "0".."9". */
+    classNames: string[] | null;
+  };
+}
+
+export const SEED_CONFIG: LabConfig = {
+  name: 'seed',
+  model: { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 },
+  training: { epochs: 20, batchSize: 64, learningRate: 0.001, momentum: 0.9, seed: 1, evalEvery: 100 },
+  data: { dir: null, classNames: null },
+};
+
+type JsonSchema = Record<string, unknown>;
+
+const int = (description: string, def: number, min: number, max: number): JsonSchema => ({
+  type: 'integer', description, default: def, minimum: min, maximum: max,
+});
+
+/** JSON Schema (draft-07) of a config file; `schema/mnist-lab.schema.json` is generated from it. */
+export const CONFIG_SCHEMA: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://mnist-lab.invalid/schema/mnist-lab.schema.json',
+  title: 'MNIST Lab config',
+  description: 'The network and hyperparameters of an MNIST Lab training run. Every field is optional; defaults are the seed lab\'s.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string', description: 'The schema of this file.' },
+    name: { type: 'string', description: 'A name for runs of this config.', default: SEED_CONFIG.name, minLength: 1, maxLength: 100 },
+    model: {
+      type: 'object',
+      description: 'The ConvNet: conv(1→depth[0]) ReLU pool, conv(depth[0]→depth[1]) ReLU pool, fc hidden ReLU dropout, fc classes, log-softmax.',
+      additionalProperties: false,
+      properties: {
+        depth: {
+          type: 'array',
+          description: 'Output channels of conv1 and conv2 (the seed: [4, 8]).',
+          items: { type: 'integer', minimum: 1, maximum: 256 },
+          minItems: 2,
+          maxItems: 2,
+          default: SEED_CONFIG.model.depth,
+        },
+        kernelSize: { ...int('Kernel size of both convolutions; odd, "same" padding (the seed: 5).', 5, 1, 13) },
+        hidden: int('Width of the hidden fully connected layer fc1 (the seed: 512).', 512, 1, 8192),
+        dropout: { type: 'number', description: 'Dropout probability after fc1, training only (the seed: 0.5).', default: 0.5, minimum: 0, exclusiveMaximum: 1 },
+      },
+    },
+    training: {
+      type: 'object',
+      description: 'The training loop: SGD with momentum on cross-entropy, shuffled batches.',
+      additionalProperties: false,
+      properties: {
+        epochs: int('Passes over the 60,000 training images (the seed: 20).', 20, 1, 1000),
+        batchSize: int('Images per SGD step (the seed: 64).', 64, 1, 4096),
+        learningRate: { type: 'number', description: 'SGD learning rate (the seed: 0.001).', default: 0.001, exclusiveMinimum: 0, maximum: 10 },
+        momentum: { type: 'number', description: 'SGD momentum (the seed: 0.9).', default: 0.9, minimum: 0, exclusiveMaximum: 1 },
+        seed: int('Seed of the weight initialisation, the shuffles and the dropout masks.', 1, 0, 2147483647),
+        evalEvery: int('Evaluate the validation split and record the error rates every this many batches (the seed: 100).', 100, 1, 100000),
+      },
+    },
+    data: {
+      type: 'object',
+      description: 'Where the images come from.',
+      additionalProperties: false,
+      properties: {
+        dir: {
+          type: ['string', 'null'],
+          description: 'A directory of MNIST-layout IDX files (train-images-idx3-ubyte[.gz], …), relative to this file; null = the embedded MNIST.',
+          default: null,
+        },
+        classNames: {
+          type: ['array', 'null'],
+          description: 'Class names, index = label (e.g. Fashion-MNIST\'s); null = the digits 0–9.',
+          items: { type: 'string' },
+          minItems: 2,
+          maxItems: 256,
+          default: null,
+        },
+      },
+    },
+  },
+};
+
+export interface ConfigProblem {
+  /** JSON path of the offending value, e.g. `model.depth[1]`. */
+  path: string;
+  message: string;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function typeMatches(v: unknown, t: string): boolean {
+  const actual = typeOf(v);
+  return actual === t || (t === 'number' && actual === 'integer');
+}
+
+/** Checks a value against the subset of JSON Schema that CONFIG_SCHEMA uses. */
+function checkSchema(value: unknown, schema: JsonSchema, path: string, out: ConfigProblem[]): void {
+  const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
+  if (types && !types.some((t) => typeMatches(value, t))) {
+    out.push({ path, message: `must be ${types.join(' or ')}, got ${typeOf(value)}${typeof value === 'number' ? ` ${value}` : ''}` });
+    return;
+  }
+  if (typeof value === 'number') {
+    if (typeof schema.minimum === 'number' && value < schema.minimum) out.push({ path, message: `must be ≥ ${schema.minimum}, got ${value}` });
+    if (typeof schema.maximum === 'number' && value > schema.maximum) out.push({ path, message: `must be ≤ ${schema.maximum}, got ${value}` });
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) out.push({ path, message: `must be > ${schema.exclusiveMinimum}, got ${value}` });
+    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum) out.push({ path, message: `must be < ${schema.exclusiveMaximum}, got ${value}` });
+  }
+  if (typeof value === 'string') {
+    if (typeof schema.minLength === 'number' && value.length < schema.minLength) out.push({ path, message: `must not be empty` });
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) out.push({ path, message: `must be at most ${schema.maxLength} characters` });
+  }
+  if (Array.isArray(value)) {
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems) out.push({ path, message: `must have at least ${schema.minItems} items, got ${value.length}` });
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) out.push({ path, message: `must have at most ${schema.maxItems} items, got ${value.length}` });
+    if (schema.items) value.forEach((item, i) => checkSchema(item, schema.items as JsonSchema, `${path}[${i}]`, out));
+  }
+  if (typeOf(value) === 'object' && schema.properties) {
+    const props = schema.properties as Record<string, JsonSchema>;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const sub = path ? `${path}.${k}` : k;
+      if (!(k in props)) {
+        if (schema.additionalProperties === false) {
+          out.push({ path: sub, message: `unknown field (allowed: ${Object.keys(props).filter((p) => p !== '$schema').join(', ')})` });
+        }
+        continue;
+      }
+      checkSchema(v, props[k]!, sub, out);
+    }
+  }
+}
+
+/** Rules the schema cannot express. */
+function checkSemantics(cfg: LabConfig, out: ConfigProblem[]): void {
+  if (cfg.model.kernelSize % 2 === 0) {
+    out.push({ path: 'model.kernelSize', message: `must be odd for "same" padding, got ${cfg.model.kernelSize}` });
+  }
+  if (cfg.data.classNames && new Set(cfg.data.classNames).size !== cfg.data.classNames.length) {
+    out.push({ path: 'data.classNames', message: 'must not repeat a name' });
+  }
+}
+
+/** Validates parsed JSON and fills defaults. Returns the config and every problem found. */
+export function checkConfig(raw: unknown): { config: LabConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  if (typeOf(raw) !== 'object') {
+    problems.push({ path: '', message: `a config must be a JSON object, got ${typeOf(raw)}` });
+    return { config: structuredClone(SEED_CONFIG), problems };
+  }
+  checkSchema(raw, CONFIG_SCHEMA, '', problems);
+  const r = raw as Record<string, Record<string, unknown> | undefined>;
+  const pick = <T extends object>(defaults: T, section: unknown): T => {
+    const src = typeOf(section) === 'object' ? (section as Record<string, unknown>) : {};
+    const res = { ...defaults } as Record<string, unknown>;
+    for (const k of Object.keys(defaults)) if (src[k] !== undefined) res[k] = src[k];
+    return res as T;
+  };
+  const config: LabConfig = {
+    name: typeof r.name === 'string' ? (r.name as unknown as string) : SEED_CONFIG.name,
+    model: pick(SEED_CONFIG.model, r.model),
+    training: pick(SEED_CONFIG.training, r.training),
+    data: pick(SEED_CONFIG.data, r.data),
+  };
+  if (problems.length === 0) checkSemantics(config, problems);
+  return { config, problems };
+}
+
+function formatProblems(file: string, problems: ConfigProblem[]): string {
+  return problems.map((p) => `${file}: ${p.path || '(top level)'}: ${p.message}`).join('\n');
+}
+
+/** Validates and fills defaults, or throws a LabError naming the file, the JSON path and the rule. */
+export function parseConfig(raw: unknown, file = '<config>'): LabConfig {
+  const { config, problems } = checkConfig(raw);
+  if (problems.length) {
+    throw new LabError(formatProblems(file, problems), { file, field: problems[0]!.path, code: 'invalid-config' });
+  }
+  return config;
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const col = offset - before.lastIndexOf('\n');
+  return `line ${line}, column ${col}`;
+}
+
+export function parseConfigText(text: string, file = '<config>'): LabConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    const where = pos ? ` at ${lineCol(text, Number(pos[1]))}` : '';
+    throw new LabError(`${file}: not valid JSON${where}: ${msg}`, { file, code: 'invalid-config' });
+  }
+  return parseConfig(raw, file);
+}
+
+/** Reads a config file; a relative `data.dir` is resolved against the file's folder. */
+export function loadConfigFile(file: string): LabConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LabError(`${file}: cannot read config: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`, {
+      file,
+      code: code === 'ENOENT' ? 'not-found' : 'invalid-config',
+    });
+  }
+  const config = parseConfigText(text, file);
+  if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
+  return config;
+}
+
+export function classNamesOf(config: LabConfig): string[] {
+  return config.data.classNames ?? Array.from({ length: 10 }, (_, i) => String(i));
+}

@@ -1,0 +1,105 @@
+import type { LabConfig } from './config';
+import type { LayerSummary } from './model/convnet';
+
+/**
+ * What a training run reports, in order: one `start`, then `progress` every `evalEvery`
+ * batches (with the seed's record entry) and `epoch` at each epoch end, then one `summary`.
+ * The CLI prints these (--json: one per line), the run store writes them to metrics.jsonl,
+ * and the extension's worker forwards them to the host and the webview unchanged.
+ */
+export interface StartEvent {
+  type: 'start';
+  runDir: string;
+  runId: string;
+  config: LabConfig;
+  backend: string;
+  device: string;
+  epochs: number;
+  batchesPerEpoch: number;
+  totalSteps: number;
+  trainSize: number;
+  validationSize: number;
+  testSize: number;
+  parameters: number;
+  layers: LayerSummary[];
+  startedAt: string;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch index within the epoch (the seed reports at batch 0, 100, 200, …). */
+  batch: number;
+  /** Training steps done so far, over all epochs. */
+  step: number;
+  totalSteps: number;
+  /** Samples of this epoch seen so far, and the real percentage of the epoch. */
+  samples: number;
+  trainSize: number;
+  percent: number;
+  /** Loss of the latest batch (as the seed prints). */
+  loss: number;
+  /** Right answers / samples over this epoch's batches so far (as the seed counts). */
+  trainAccuracy: number;
+  /** Accuracy on the whole validation split. */
+  valAccuracy: number;
+  /** The seed's `record` entry: (train error %, validation error %). */
+  record: [number, number];
+  seconds: number;
+}
+
+/** conv1/conv2 weights and biases, PyTorch layouts ([out, in, k, k]), flattened. */
+export interface KernelSnapshot {
+  epoch: number;
+  conv1: { shape: number[]; weight: number[]; bias: number[] };
+  conv2: { shape: number[]; weight: number[]; bias: number[] };
+}
+
+export interface EpochEvent {
+  type: 'epoch';
+  epoch: number;
+  seconds: number;
+  snapshot: KernelSnapshot;
+}
+
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  name: string;
+  status: RunStatus;
+  backend: string;
+  device: string;
+  epochs: number;
+  epochsCompleted: number;
+  steps: number;
+  totalSteps: number;
+  valAccuracy: number | null;
+  testAccuracy: number | null;
+  /** The seed's reported test accuracy, to compare against. */
+  seedTestAccuracy: number;
+  seconds: number;
+  msPerStep: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+  error?: string;
+  model?: { safetensors: string; tfjs: string };
+  pid?: number;
+}
+
+export interface SummaryEvent extends RunSummary {
+  type: 'summary';
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  message: string;
+  file?: string;
+  field?: string;
+}
+
+export type TrainingEvent = StartEvent | ProgressEvent | EpochEvent | SummaryEvent | ErrorEvent;
+
+export const SEED_TEST_ACCURACY = 0.9906;

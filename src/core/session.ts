@@ -1,0 +1,129 @@
+import { type BackendOptions, selectBackend } from './backends';
+import type { LabConfig } from './config';
+import { errorMessage } from './errors';
+import { type LabData, loadLabData } from './data/mnist';
+import { evaluate } from './evaluate';
+import { SEED_TEST_ACCURACY, type RunSummary, type TrainingEvent } from './events';
+import { ConvNet, specFromConfig } from './model/convnet';
+import { saveModel } from './model/interchange';
+import { RunDirectory } from './runs/store';
+import { train } from './train/trainer';
+
+export interface TrainingRequest {
+  config: LabConfig;
+  /** The folder that receives run directories. */
+  outDir: string;
+  backend?: string;
+  maxSteps?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+  onStep?: (step: number, totalSteps: number, epoch: number) => void;
+  backendOptions?: BackendOptions;
+  /** Already loaded data (tests, the worker's cache); loaded from config.data.dir otherwise. */
+  data?: LabData;
+}
+
+/**
+ * A whole training run as the CLI and the extension's worker perform it. Bad input (config,
+ * data, backend) throws a LabError before anything is written; once the run directory exists,
+ * every outcome (completed, cancelled, failed) is recorded in its summary.json.
+ */
+export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
+  const { config } = req;
+  const data = req.data ?? loadLabData(config.data.dir ?? undefined, config.data.classNames?.length ?? 10);
+  const backend = await selectBackend(req.backend ?? 'auto', req.backendOptions);
+  const run = RunDirectory.create(req.outDir, config.name);
+  const emit = (e: TrainingEvent) => {
+    if (e.type !== 'summary') run.appendMetric(e);
+    req.onEvent?.(e);
+  };
+  const startedAt = new Date().toISOString();
+  const batchesPerEpoch = Math.ceil(data.train.count / config.training.batchSize);
+  const totalSteps = Math.min(config.training.epochs * batchesPerEpoch, req.maxSteps ?? Infinity);
+  const summary: RunSummary = {
+    runId: run.id,
+    runDir: run.dir,
+    name: config.name,
+    status: 'running',
+    backend: backend.name,
+    device: backend.device,
+    epochs: config.training.epochs,
+    epochsCompleted: 0,
+    steps: 0,
+    totalSteps,
+    valAccuracy: null,
+    testAccuracy: null,
+    seedTestAccuracy: SEED_TEST_ACCURACY,
+    seconds: 0,
+    msPerStep: null,
+    startedAt,
+    finishedAt: null,
+    pid: process.pid,
+  };
+  run.writeConfig(config);
+  run.writeSummary(summary);
+  const net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
+  emit({
+    type: 'start',
+    runDir: run.dir,
+    runId: run.id,
+    config,
+    backend: backend.name,
+    device: backend.device,
+    epochs: config.training.epochs,
+    batchesPerEpoch,
+    totalSteps,
+    trainSize: data.train.count,
+    validationSize: data.validation.count,
+    testSize: data.test.count,
+    parameters: net.parameterCount(),
+    layers: net.summary(),
+    startedAt,
+  });
+  const t0 = performance.now();
+  try {
+    const result = await train({
+      config,
+      data,
+      net,
+      maxSteps: req.maxSteps,
+      signal: req.signal,
+      onStep: req.onStep,
+      onProgress: (e) => {
+        summary.steps = e.step;
+        summary.valAccuracy = e.valAccuracy;
+        emit(e);
+      },
+      onEpoch: (e) => {
+        run.writeSnapshot(e.snapshot);
+        summary.epochsCompleted = e.epoch;
+        emit(e);
+      },
+    });
+    summary.model = await saveModel(net, run.modelDir);
+    Object.assign(summary, {
+      status: result.status,
+      steps: result.steps,
+      epochsCompleted: result.epochsCompleted,
+      valAccuracy: result.valAccuracy,
+      testAccuracy: evaluate(net, data.test).accuracy,
+      msPerStep: result.steps ? (1000 * result.seconds) / result.steps : null,
+    });
+  } catch (e) {
+    summary.status = 'failed';
+    summary.error = errorMessage(e);
+    try {
+      summary.model = await saveModel(net, run.modelDir);
+    } catch {
+      // The failure itself is what gets recorded; a model that cannot be saved is not kept.
+    }
+  } finally {
+    net.dispose();
+    summary.seconds = (performance.now() - t0) / 1000;
+    summary.finishedAt = new Date().toISOString();
+    delete summary.pid;
+    run.writeSummary(summary);
+  }
+  req.onEvent?.({ type: 'summary', ...summary });
+  return summary;
+}
