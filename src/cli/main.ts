@@ -248,6 +248,20 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
   }
 }
 
+/** `--dx -3` reads as an option followed by its value, not as an unknown option `-3`. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   const json = argv.includes('--json');
@@ -255,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     try {
       parsed = parseArgs({
-        args: argv,
+        args: joinNegativeValues(argv),
         allowPositionals: true,
         strict: true,
         options: {
@@ -273,7 +287,7 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
     } catch (e) {
-      throw new LabError(`${errorMessage(e)}\n${USAGE}`);
+      throw new LabError(`${errorMessage(e).split(". To specify")[0]} (see mnist-lab --help)`);
     }
     const [command, ...rest] = parsed.positionals;
     const flags = parsed.values as Flags;

@@ -43,6 +43,10 @@ function conv2dGrad(stock: GradConfig): GradConfig {
       }
       const g = dy as tf.Tensor4D;
       const [, [pt, pb], [pl, pr]] = pads;
+      // tfjs sizes a numeric pad by the filter height alone; use our form only where it agrees.
+      if (x.shape[1] + pt + pb - kh + 1 !== g.shape[1] || x.shape[2] + pl + pr - kw + 1 !== g.shape[2]) {
+        return stock.gradFunc(dy, saved, attrs);
+      }
       return {
         x: () =>
           tf.tidy(() => {

@@ -95,7 +95,8 @@ export class ConvNet {
       if (values[name].length !== expected) {
         throw new Error(`${name}: expected ${expected} values for shape [${shapes[name].join(', ')}], got ${values[name].length}`);
       }
-      params[name] = tf.variable(tf.tensor(values[name], shapes[name], 'float32'), true, undefined, 'float32');
+      // tf.variable keeps its initial tensor alive unless made inside tidy.
+      params[name] = tf.tidy(() => tf.variable(tf.tensor(values[name], shapes[name], 'float32'), true, undefined, 'float32'));
     }
     return new ConvNet(spec, params);
   }

@@ -41,7 +41,7 @@ export class SgdMomentum {
     readonly momentum: number,
   ) {
     this.velocity = {} as Record<ParamName, tf.Variable>;
-    for (const n of PARAM_NAMES) this.velocity[n] = tf.variable(tf.zerosLike(net.params[n]), false);
+    for (const n of PARAM_NAMES) this.velocity[n] = tf.tidy(() => tf.variable(tf.zerosLike(net.params[n]), false));
   }
   apply(grads: Record<string, tf.Tensor>): void {
     tf.tidy(() => {
