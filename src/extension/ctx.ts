@@ -1,0 +1,131 @@
+/**
+ * The extension as one object (after rust-analyzer's Ctx): it owns every disposable, the
+ * settings, the output channel, the run on show, the training controller, the analysis worker
+ * and the event-loop lag monitor.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
+import { EventLoopLag } from './lag';
+import { RunViewModel } from './runView';
+import { TrainingController } from './trainingController';
+import { WorkerProcess } from './workerProcess';
+
+export class LabContext implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  readonly output: vscode.OutputChannel;
+  readonly runView = new RunViewModel();
+  readonly lag = new EventLoopLag();
+  readonly training: TrainingController;
+  private analysisWorker: WorkerProcess | null = null;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('MNIST Lab');
+    this.push(this.output);
+    this.training = new TrainingController(() => this.workerOptions());
+  }
+
+  push(d: vscode.Disposable): void {
+    this.disposables.push(d);
+  }
+
+  get extensionUri(): vscode.Uri {
+    return this.extension.extensionUri;
+  }
+
+  private get settings(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('mnistLab', this.workspaceFolder?.uri);
+  }
+
+  get workspaceFolder(): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  get backend(): string {
+    return this.settings.get<string>('backend', 'auto') || 'auto';
+  }
+
+  private resolvePath(p: string): string {
+    if (isAbsolute(p)) return p;
+    const base = this.workspaceFolder?.uri.fsPath ?? this.extension.globalStorageUri.fsPath;
+    return resolve(base, p);
+  }
+
+  /** The `mnistLab.dataDir` setting, resolved; null = the MNIST shipped with the extension. */
+  get dataDir(): string | null {
+    const d = this.settings.get<string>('dataDir', '').trim();
+    return d ? this.resolvePath(d) : null;
+  }
+
+  get runsDir(): string {
+    const d = this.settings.get<string>('runsDir', '').trim();
+    if (d) return this.resolvePath(d);
+    if (this.workspaceFolder) return join(this.workspaceFolder.uri.fsPath, '.mnist-lab', 'runs');
+    return join(this.extension.globalStorageUri.fsPath, 'runs');
+  }
+
+  workerOptions() {
+    const nodePath = this.settings.get<string>('nodePath', '').trim();
+    return {
+      script: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,
+      nodePath: nodePath || undefined,
+      env: { MNIST_LAB_BACKEND: this.backend, MNIST_LAB_WASM_DIR: vscode.Uri.joinPath(this.extensionUri, 'dist').fsPath },
+    };
+  }
+
+  /** The long-lived worker for analyses (predictions, feature maps, robustness, evaluation). */
+  private analysis(): WorkerProcess {
+    if (!this.analysisWorker?.alive) {
+      this.analysisWorker = new WorkerProcess({ ...this.workerOptions(), onStderr: (l) => this.output.appendLine(`[worker] ${l}`) });
+    }
+    return this.analysisWorker;
+  }
+
+  /** What the run on show is analysed with: its saved model (once there is one) and its data. */
+  analysisTarget(): AnalysisTarget {
+    const s = this.runView.state;
+    const model = s.runDir && s.summary?.model && s.status !== 'running' ? s.runDir : null;
+    return { model, dataDir: s.config?.data.dir ?? this.dataDir, numClasses: s.config?.data.classNames?.length ?? 10 };
+  }
+
+  async analyze(m: Extract<FromWebviewRequest, { type: 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' }>): Promise<WorkerResults[typeof m.type]> {
+    const target = this.analysisTarget();
+    const w = this.analysis();
+    switch (m.type) {
+      case 'sample':
+        return w.request({ type: 'sample', target, index: m.index });
+      case 'trainingImage':
+        return w.request({ type: 'trainingImage', target, index: m.index });
+      case 'robustness':
+        return w.request({ type: 'robustness', target, index: m.index, dx: m.dx, dy: m.dy });
+      case 'modelInfo':
+        return w.request({ type: 'modelInfo', target });
+    }
+  }
+
+  evaluate(target: AnalysisTarget): Promise<WorkerResults['evaluate']> {
+    return this.analysis().request({ type: 'evaluate', target });
+  }
+
+  robustness(target: AnalysisTarget, index: number, dx: number, dy: number): Promise<WorkerResults['robustness']> {
+    return this.analysis().request({ type: 'robustness', target, index, dx, dy });
+  }
+
+  /** Deactivation: every worker ends now, by PID. */
+  killWorkers(): void {
+    this.training.killNow();
+    this.analysisWorker?.killNow();
+  }
+
+  dispose(): void {
+    this.killWorkers();
+    this.lag.dispose();
+    for (const d of this.disposables.splice(0).reverse()) {
+      try {
+        d.dispose();
+      } catch {
+        // keep disposing the rest
+      }
+    }
+  }
+}

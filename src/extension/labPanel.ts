@@ -1,0 +1,67 @@
+/**
+ * The "MNIST Lab" panel (after webview-sample): one instance, createOrShow/revive, restored after
+ * a window reload by the serializer, media+dist as its only resource roots.
+ */
+import * as vscode from 'vscode';
+import type { PersistedPanelState } from '../core/protocol';
+import type { LabContext } from './ctx';
+import { WebviewBridge, webviewHtml } from './webviewBridge';
+
+export class LabPanel {
+  static readonly viewType = 'mnistLab.lab';
+  static current: LabPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly bridge: WebviewBridge;
+
+  static createOrShow(ctx: LabContext, preserveFocus = false): LabPanel {
+    if (LabPanel.current) {
+      LabPanel.current.panel.reveal(undefined, preserveFocus);
+      return LabPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(LabPanel.viewType, 'MNIST Lab', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, LabPanel.options(ctx));
+    LabPanel.current = new LabPanel(panel, ctx);
+    return LabPanel.current;
+  }
+
+  static options(ctx: LabContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'media'), vscode.Uri.joinPath(ctx.extensionUri, 'dist')],
+    };
+  }
+
+  static revive(panel: vscode.WebviewPanel, ctx: LabContext): void {
+    panel.webview.options = LabPanel.options(ctx);
+    LabPanel.current = new LabPanel(panel, ctx);
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    ctx: LabContext,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'mnist-lab.svg');
+    panel.webview.html = webviewHtml(panel.webview, ctx.extensionUri, 'webview.js', 'MNIST Lab', '<main id="app" data-testid="lab"></main>');
+    this.bridge = new WebviewBridge(panel.webview, () => panel.visible, ctx);
+    this.disposables.push(
+      this.bridge,
+      panel.onDidChangeViewState(() => this.bridge.visibilityChanged()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  dispose(): void {
+    if (LabPanel.current === this) LabPanel.current = undefined;
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** After a reload VS Code recreates the panel; the page's saved state says which run it showed. */
+export function registerLabPanelSerializer(ctx: LabContext, openRun: (runDir: string) => void): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      const s = (state ?? {}) as Partial<PersistedPanelState>;
+      if (!ctx.training.active && typeof s.runDir === 'string' && s.runDir !== ctx.runView.state.runDir) openRun(s.runDir);
+      LabPanel.revive(panel, ctx);
+    },
+  });
+}

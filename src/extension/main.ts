@@ -1,0 +1,316 @@
+/**
+ * MNIST Lab's extension host entry. Imports only config/events/protocol types and the run store
+ * from the core: TensorFlow.js loads in the worker process, never here (the build checks it).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { type LabConfig, SEED_CONFIG, parseConfigText } from '../core/config';
+import { isLabError } from '../core/errors';
+import type { RunSummary, TrainingEvent } from '../core/events';
+import type { AnalysisTarget } from '../core/protocol';
+import { listRuns, readRun } from '../core/runs/store';
+import { LabContext } from './ctx';
+import { LabPanel, registerLabPanelSerializer } from './labPanel';
+import { runViewFromStored } from './runView';
+import { SideViewProvider } from './sideView';
+
+let ctx: LabContext | undefined;
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
+
+/** An error the user can act on: with "Open File" when it names a file. */
+async function showError(message: string, file?: string): Promise<void> {
+  const actions = file && existsSync(file) ? ['Open File'] : [];
+  const choice = await vscode.window.showErrorMessage(`MNIST Lab: ${message}`, ...actions, 'Show Log');
+  if (choice === 'Open File' && file) await vscode.window.showTextDocument(vscode.Uri.file(file));
+  if (choice === 'Show Log') ctx?.output.show(true);
+}
+
+function reportError(e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  ctx?.output.appendLine(`error: ${message}`);
+  const file = isLabError(e) ? e.file : (e as { info?: { file?: string } })?.info?.file;
+  void showError(message, file);
+}
+
+/** Train's arguments when called programmatically (tests, CodeLens): all optional. */
+interface TrainArgs {
+  /** A *.mnist.json config file (else the active editor's, else the seed's settings). */
+  config?: string;
+  maxSteps?: number;
+  epochs?: number;
+}
+
+function configFromDocument(doc: vscode.TextDocument): LabConfig {
+  const file = doc.uri.fsPath;
+  const config = parseConfigText(doc.getText(), file);
+  if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
+  return config;
+}
+
+async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: LabConfig; source?: string }> {
+  let doc: vscode.TextDocument | undefined;
+  if (args.config) doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
+  else {
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && active.uri.fsPath.endsWith('.mnist.json')) doc = active;
+  }
+  const config = doc ? configFromDocument(doc) : structuredClone(SEED_CONFIG);
+  if (!config.data.dir && c.dataDir) config.data.dir = c.dataDir;
+  if (args.epochs !== undefined) config.training.epochs = args.epochs;
+  return { config, source: doc?.uri.fsPath };
+}
+
+function statusText(e: { epoch: number; step: number; totalSteps: number; epochs: number; val: number | null }): string {
+  return `$(sync~spin) MNIST epoch ${e.epoch}/${e.epochs} · step ${e.step}/${e.totalSteps} · val ${pct(e.val)}`;
+}
+
+async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArgs = {}): Promise<RunSummary | undefined> {
+  if (c.training.active) {
+    const choice = await vscode.window.showWarningMessage(
+      `MNIST Lab: "${c.training.active.name}" is training. Stop it and start a new training?`,
+      { modal: true },
+      'Stop and Train',
+    );
+    if (choice !== 'Stop and Train') return undefined;
+    await c.training.stop();
+  }
+  let start;
+  try {
+    start = await resolveConfig(c, args);
+  } catch (e) {
+    reportError(e);
+    return undefined;
+  }
+  const { config, source } = start;
+  const outDir = c.runsDir;
+  LabPanel.createOrShow(c, true);
+  c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : ' with the seed\'s settings'} → ${outDir}`);
+  const epochs = config.training.epochs;
+  let val: number | null = null;
+  status.text = statusText({ epoch: 1, step: 0, totalSteps: 0, epochs, val });
+  status.tooltip = 'MNIST Lab: training — click to open the lab panel';
+  status.show();
+  c.lag.trainingStarted();
+  await vscode.commands.executeCommand('setContext', 'mnistLab.training', true);
+  let cancelled = false;
+  try {
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `MNIST: training "${config.name}"`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => {
+          cancelled = true;
+          void c.training.stop();
+        });
+        let reported = 0;
+        const summary = await c.training.train(
+          { config, outDir, backend: c.backend, maxSteps: args.maxSteps, source },
+          {
+            onEvent: (e: TrainingEvent) => {
+              const line = c.runView.apply(e);
+              if (line) c.output.appendLine(line);
+              if (e.type === 'start') {
+                c.output.appendLine(`backend ${e.backend} — ${e.device}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`);
+                c.output.appendLine(`run: ${e.runDir}`);
+              } else if (e.type === 'progress') val = e.valAccuracy;
+            },
+            onStep: (step, totalSteps, epoch) => {
+              c.runView.step(step, totalSteps, epoch);
+              status.text = statusText({ epoch, step, totalSteps, epochs, val });
+              const pctDone = (100 * step) / totalSteps;
+              progress.report({ increment: pctDone - reported, message: `epoch ${epoch}/${epochs}, step ${step}/${totalSteps}${val !== null ? `, validation ${pct(val)}` : ''}` });
+              reported = pctDone;
+            },
+            onStderr: (l) => c.output.appendLine(`[worker] ${l}`),
+          },
+        );
+        c.output.appendLine(
+          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s; validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)})`,
+        );
+        if (summary.status === 'failed') void showError(`training failed: ${summary.error ?? 'unknown error'}`, join(summary.runDir, 'summary.json'));
+        else
+          void vscode.window.showInformationMessage(
+            `MNIST Lab: training ${summary.status === 'cancelled' || cancelled ? 'stopped' : 'finished'} — test accuracy ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)}).`,
+          );
+        return summary;
+      },
+    );
+  } catch (e) {
+    c.runView.fail(e instanceof Error ? e.message : String(e));
+    reportError(e);
+    return undefined;
+  } finally {
+    c.lag.trainingEnded();
+    status.hide();
+    await vscode.commands.executeCommand('setContext', 'mnistLab.training', false);
+    const lag = c.lag.report();
+    c.output.appendLine(`extension host event-loop lag during the run: p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
+  }
+}
+
+/** Shows a stored run (the latest when none is named), unless a training is on show. */
+function openRun(c: LabContext, runDir?: string): boolean {
+  if (c.training.active) return true;
+  const dir = runDir ?? listRuns(c.runsDir)[0];
+  if (!dir) return false;
+  try {
+    c.runView.replace(runViewFromStored(readRun(dir)));
+    return true;
+  } catch (e) {
+    reportError(e);
+    return false;
+  }
+}
+
+/** The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model. */
+function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
+  if (run) {
+    const stored = existsSync(join(run, 'config.json')) ? readRun(run) : null;
+    return { model: run, dataDir: stored?.config.data.dir ?? c.dataDir, numClasses: stored?.config.data.classNames?.length ?? 10 };
+  }
+  const shown = c.analysisTarget();
+  if (shown.model) return shown;
+  for (const dir of listRuns(c.runsDir)) {
+    try {
+      const r = readRun(dir);
+      if (r.summary.model && r.summary.status !== 'running') return { model: dir, dataDir: r.config.data.dir ?? c.dataDir, numClasses: r.config.data.classNames?.length ?? 10 };
+    } catch {
+      // a corrupt run is skipped here; opening it directly reports it
+    }
+  }
+  return null;
+}
+
+async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
+  const target = finishedRunTarget(c, args.run);
+  if (!target) {
+    void vscode.window.showInformationMessage('MNIST Lab: no finished run to evaluate yet. Run MNIST: Train first.');
+    return undefined;
+  }
+  try {
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MNIST: evaluating…' }, () => c.evaluate(target));
+    c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal}); the seed: 99.06 %`);
+    void vscode.window.showInformationMessage(`MNIST Lab: test accuracy ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal}), validation ${pct(r.valAccuracy)} — the seed: 99.06 %.`);
+    return r;
+  } catch (e) {
+    reportError(e);
+    return undefined;
+  }
+}
+
+async function robustnessCommand(c: LabContext, args: { run?: string; index?: number; dx?: number; dy?: number } = {}) {
+  const target = finishedRunTarget(c, args.run);
+  if (!target) {
+    void vscode.window.showInformationMessage('MNIST Lab: no finished run to check yet. Run MNIST: Train first.');
+    return undefined;
+  }
+  const index = args.index ?? 4;
+  const dx = args.dx ?? -3;
+  const dy = args.dy ?? 0;
+  try {
+    const r = await c.robustness(target, index, dx, dy);
+    c.output.appendLine(
+      `robustness ${target.model}: test image #${index} (label ${r.label}) predicted ${r.original.prediction.label}; shifted by (${dx}, ${dy}) predicted ${r.shifted.prediction.label}; mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`,
+    );
+    if (target.model !== c.runView.state.runDir) openRun(c, target.model!);
+    LabPanel.createOrShow(c);
+    void vscode.window.showInformationMessage(
+      `MNIST Lab: test image #${index} (a ${r.label}) shifted by (${dx}, ${dy}) is predicted ${r.shifted.prediction.label} (${r.shifted.prediction.label === r.label ? 'still right' : 'wrong'}); before the shift ${r.original.prediction.label}.`,
+    );
+    return r;
+  } catch (e) {
+    reportError(e);
+    return undefined;
+  }
+}
+
+async function newConfig(c: LabContext): Promise<void> {
+  const content = `${JSON.stringify({ ...SEED_CONFIG, name: 'seed' }, null, 2)}\n`;
+  const folder = c.workspaceFolder;
+  if (!folder) {
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content });
+    await vscode.window.showTextDocument(doc);
+    return;
+  }
+  let uri = vscode.Uri.joinPath(folder.uri, 'seed.mnist.json');
+  for (let i = 2; existsSync(uri.fsPath); i++) uri = vscode.Uri.joinPath(folder.uri, `seed-${i}.mnist.json`);
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(content, 'utf8'));
+  await vscode.window.showTextDocument(uri);
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  try {
+    const c = new LabContext(context);
+    ctx = c;
+    context.subscriptions.push(c);
+    const status = vscode.window.createStatusBarItem('mnistLab.training', vscode.StatusBarAlignment.Left, 10);
+    status.name = 'MNIST Lab training';
+    status.command = 'mnistLab.openLab';
+    c.push(status);
+    let shownOnce = false;
+    const showLatestOnce = () => {
+      if (!shownOnce && c.runView.state.status === 'idle') openRun(c);
+      shownOnce = true;
+    };
+    const side = new SideViewProvider(c, showLatestOnce);
+    c.push(vscode.window.registerWebviewViewProvider(SideViewProvider.viewId, side));
+    c.push(side);
+    c.push(registerLabPanelSerializer(c, (dir) => openRun(c, dir)));
+    const command = (id: string, f: (...args: never[]) => unknown) => c.push(vscode.commands.registerCommand(id, f));
+    command('mnistLab.train', (args?: TrainArgs) => train(c, status, args ?? {}));
+    command('mnistLab.stop', async () => {
+      const stopped = await c.training.stop();
+      if (!stopped) void vscode.window.showInformationMessage('MNIST Lab: no training is running.');
+      return stopped;
+    });
+    command('mnistLab.openLab', (args?: { run?: string }) => {
+      showLatestOnce();
+      if (args?.run) openRun(c, args.run);
+      LabPanel.createOrShow(c);
+      return c.runView.state.runDir;
+    });
+    command('mnistLab.openRun', async () => {
+      const runs = listRuns(c.runsDir);
+      if (!runs.length) {
+        void vscode.window.showInformationMessage(`MNIST Lab: no runs in ${c.runsDir} yet.`);
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        runs.map((dir) => {
+          try {
+            const s = readRun(dir).summary;
+            return { label: dir.split(/[\\/]/).pop()!, description: `${s.status} · test ${pct(s.testAccuracy)}`, dir };
+          } catch (e) {
+            return { label: dir.split(/[\\/]/).pop()!, description: `unreadable: ${e instanceof Error ? e.message : e}`, dir };
+          }
+        }),
+        { placeHolder: 'Open which run in the lab panel?' },
+      );
+      if (pick && openRun(c, pick.dir)) LabPanel.createOrShow(c);
+    });
+    command('mnistLab.evaluate', (args?: { run?: string }) => evaluateCommand(c, args));
+    command('mnistLab.robustness', (args?: { run?: string; index?: number; dx?: number; dy?: number }) => robustnessCommand(c, args));
+    command('mnistLab.newConfig', () => newConfig(c));
+    // Hidden, for tests: the extension host's event-loop lag (see lag.ts) and the worker state.
+    command('mnistLab.debug.eventLoopLag', () => c.lag.report());
+    command('mnistLab.debug.state', () => ({
+      training: c.training.active !== null,
+      workerPid: c.training.workerPid ?? null,
+      runDir: c.runView.state.runDir,
+      status: c.runView.state.status,
+      step: c.runView.state.step,
+      points: c.runView.state.progress.length,
+      runsDir: c.runsDir,
+    }));
+  } catch (e) {
+    // VS Code shows nothing when activation throws: say it ourselves.
+    void vscode.window.showErrorMessage(`MNIST Lab failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+}
+
+export function deactivate(): void {
+  ctx?.killWorkers();
+  ctx = undefined;
+}

@@ -1,0 +1,131 @@
+/**
+ * What the host knows about the run on show: built from live training events or read back from a
+ * run directory, and replayed whole to a webview that (re)appears. No vscode import.
+ */
+import { formatProgressLine } from '../cli/output';
+import { SEED_TEST_ACCURACY, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
+import type { RunView, ToWebviewMessage } from '../core/protocol';
+import type { StoredRun } from '../core/runs/store';
+
+export function emptyRunView(): RunView {
+  return {
+    runDir: null,
+    name: '',
+    status: 'idle',
+    config: null,
+    start: null,
+    progress: [],
+    log: [],
+    snapshots: [],
+    summary: null,
+    step: 0,
+    totalSteps: 0,
+    epoch: 0,
+    error: null,
+    seedTestAccuracy: SEED_TEST_ACCURACY,
+  };
+}
+
+export function runViewFromStored(run: StoredRun): RunView {
+  const v = emptyRunView();
+  v.runDir = run.dir;
+  v.name = run.summary.name ?? run.config.name;
+  v.status = run.summary.status;
+  v.config = run.config;
+  v.progress = run.progress;
+  v.log = run.progress.map((p) => formatProgressLine(p, p.epoch));
+  v.snapshots = run.snapshots;
+  v.summary = run.summary;
+  v.step = run.summary.steps;
+  v.totalSteps = run.summary.totalSteps;
+  v.epoch = run.summary.epochsCompleted;
+  v.error = run.summary.error ?? null;
+  return v;
+}
+
+type Delta = Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'state' }> extends infer D
+  ? D extends { messageId: number }
+    ? Omit<D, 'messageId'>
+    : never
+  : never;
+
+/** Holds one RunView and tells listeners what changed (a delta, or "replace everything"). */
+export class RunViewModel {
+  private view: RunView = emptyRunView();
+  private readonly listeners = new Set<(d: Delta | null) => void>();
+
+  get state(): RunView {
+    return this.view;
+  }
+
+  /** `d` null = the whole state changed; send it again. */
+  onChange(listener: (d: Delta | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private fire(d: Delta | null): void {
+    for (const l of this.listeners) l(d);
+  }
+
+  replace(view: RunView): void {
+    this.view = view;
+    this.fire(null);
+  }
+
+  /** Applies a training event; returns the seed-style log line it produced, if any. */
+  apply(e: TrainingEvent): string | null {
+    const v = this.view;
+    switch (e.type) {
+      case 'start': {
+        const { type: _type, ...start } = e;
+        this.view = { ...emptyRunView(), runDir: e.runDir, name: e.config.name, status: 'running', config: e.config, start, totalSteps: e.totalSteps, epoch: 1 };
+        this.fire(null);
+        return null;
+      }
+      case 'progress': {
+        const line = formatProgressLine(e, e.epoch);
+        v.progress.push(e);
+        v.log.push(line);
+        v.step = e.step;
+        v.epoch = e.epoch;
+        this.fire({ type: 'progress', progress: e, line });
+        return line;
+      }
+      case 'epoch': {
+        v.snapshots.push(e.snapshot);
+        this.fire({ type: 'snapshot', snapshot: e.snapshot });
+        return `— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`;
+      }
+      case 'summary': {
+        const { type: _type, ...summary } = e;
+        v.summary = summary;
+        v.status = summary.status;
+        v.step = summary.steps;
+        v.error = summary.error ?? null;
+        this.fire(null);
+        return null;
+      }
+      case 'error':
+        v.error = e.message;
+        if (v.status === 'running') v.status = 'failed';
+        this.fire(null);
+        return null;
+    }
+  }
+
+  step(step: number, totalSteps: number, epoch: number): void {
+    this.view.step = step;
+    this.view.totalSteps = totalSteps;
+    this.view.epoch = epoch;
+    this.fire({ type: 'step', step, totalSteps, epoch });
+  }
+
+  fail(message: string): void {
+    this.view.error = message;
+    if (this.view.status === 'running' || this.view.status === 'idle') this.view.status = 'failed';
+    this.fire(null);
+  }
+}
+
+export type { Delta as RunViewDelta, KernelSnapshot, ProgressEvent };

@@ -1,0 +1,136 @@
+/**
+ * The host's end of the webview protocol, shared by the lab panel and the side view: validates
+ * every message from the page, answers requests (through the analysis worker), forwards run
+ * changes while the view is visible and replays the whole state when it becomes visible again
+ * (a hidden webview receives no messages).
+ */
+import * as vscode from 'vscode';
+import type { FromWebviewMessage, ToWebviewMessage } from '../core/protocol';
+import { validateFromWebview } from '../core/protocol';
+import type { LabContext } from './ctx';
+import type { RunViewDelta } from './runView';
+
+export function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+/** The page shell: strict CSP (nonce scripts, no eval, no inline styles but plotly's one sheet). */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string, body: string): string {
+  const n = nonce();
+  const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
+  const csp = [
+    "default-src 'none'",
+    `img-src ${webview.cspSource} data:`,
+    `style-src ${webview.cspSource} 'nonce-${n}'`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${n}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uri('media', 'lab.css')}">
+<style id="plotly.js-style-global" nonce="${n}"></style>
+<title>${title}</title>
+</head>
+<body>
+${body}
+<script nonce="${n}" type="module" src="${uri('dist', 'vendor', 'vscode-elements.js')}"></script>
+<script nonce="${n}" src="${uri('dist', 'vendor', 'plotly-strict.min.js')}"></script>
+<script nonce="${n}" src="${uri('dist', script)}"></script>
+</body>
+</html>`;
+}
+
+export class WebviewBridge implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private nextId = 1;
+  private stale = true;
+  private ready = false;
+
+  constructor(
+    private readonly webview: vscode.Webview,
+    private readonly isVisible: () => boolean,
+    private readonly ctx: LabContext,
+    private readonly onUnhandled?: (m: FromWebviewMessage) => void,
+  ) {
+    this.disposables.push(
+      webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
+      { dispose: ctx.runView.onChange((d) => this.changed(d)) },
+    );
+  }
+
+  /** The view became visible again: it may have missed messages, so send everything. */
+  visibilityChanged(): void {
+    if (this.isVisible() && this.ready && this.stale) this.replay();
+  }
+
+  replay(): void {
+    this.stale = !this.post({ type: 'state', messageId: this.nextId++, state: this.ctx.runView.state });
+  }
+
+  private changed(d: RunViewDelta | null): void {
+    if (!this.ready || !this.isVisible() || this.stale) {
+      this.stale = true;
+      return;
+    }
+    if (d === null) this.replay();
+    else if (!this.post({ ...d, messageId: this.nextId++ } as ToWebviewMessage)) this.stale = true;
+  }
+
+  private post(m: ToWebviewMessage): boolean {
+    void this.webview.postMessage(m).then(
+      (delivered) => {
+        if (!delivered) this.stale = true;
+      },
+      () => {
+        this.stale = true;
+      },
+    );
+    return true;
+  }
+
+  private receive(raw: unknown): void {
+    const v = validateFromWebview(raw);
+    if (!v.ok) {
+      this.ctx.output.appendLine(`[webview] ignored an invalid message: ${v.error}`);
+      const id = typeof (raw as { messageId?: unknown })?.messageId === 'number' ? (raw as { messageId: number }).messageId : -1;
+      if (id >= 0) this.post({ type: 'reply', messageId: this.nextId++, inReplyTo: id, ok: false, error: `invalid message: ${v.error}` });
+      return;
+    }
+    const m = v.value;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.replay();
+        return;
+      case 'command':
+        void vscode.commands.executeCommand(`mnistLab.${m.command}`);
+        return;
+      case 'sample':
+      case 'trainingImage':
+      case 'robustness':
+      case 'modelInfo':
+        this.answer(m.messageId, this.ctx.analyze(m));
+        return;
+      default:
+        this.onUnhandled?.(m);
+    }
+  }
+
+  private answer(inReplyTo: number, p: Promise<unknown>): void {
+    p.then(
+      (result) => this.post({ type: 'reply', messageId: this.nextId++, inReplyTo, ok: true, result }),
+      (e: unknown) => this.post({ type: 'reply', messageId: this.nextId++, inReplyTo, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The webview's end of the protocol: typed requests to the host (a Promise per messageId,
+ * settled by the reply's inReplyTo) and the host's events. The page never posts an untyped object.
+ */
+import type { FromWebviewRequest, PersistedPanelState, ToWebviewMessage } from '../core/protocol';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+let nextId = 1;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+type EventMessage = Exclude<ToWebviewMessage, { type: 'reply' }>;
+const listeners: ((m: EventMessage) => void)[] = [];
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m = ev.data as ToWebviewMessage;
+  if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
+  if (m.type === 'reply') {
+    const p = pending.get(m.inReplyTo);
+    if (!p) return;
+    pending.delete(m.inReplyTo);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(m.error));
+    return;
+  }
+  for (const l of listeners) l(m);
+});
+
+export function onHostMessage(listener: (m: EventMessage) => void): void {
+  listeners.push(listener);
+}
+
+export function send(request: FromWebviewRequest): void {
+  vscode.postMessage({ messageId: nextId++, ...request });
+}
+
+export function request<T>(req: FromWebviewRequest): Promise<T> {
+  const messageId = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject });
+    vscode.postMessage({ messageId, ...req });
+  });
+}
+
+export function savedState(): Partial<PersistedPanelState> {
+  const s = vscode.getState();
+  return s && typeof s === 'object' ? (s as Partial<PersistedPanelState>) : {};
+}
+
+export function saveState(s: PersistedPanelState): void {
+  vscode.setState(s);
+}

@@ -1,0 +1,59 @@
+/**
+ * The side view: the current (or last) run at a glance while editing — curve, accuracy, the
+ * latest conv1/conv2 kernels — and a button to the full lab panel.
+ */
+import type { RunView } from '../core/protocol';
+import { drawHeatmap, figure, maxAbs } from './draw';
+import { drawErrorPlot } from './plots';
+import { onHostMessage, send } from './rpc';
+import { onThemeChange, palette } from './theme';
+
+const $ = (id: string) => document.getElementById(id)!;
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
+let state: RunView | null = null;
+let pal = palette();
+
+function render(): void {
+  const s = state;
+  if (!s) return;
+  $('side-name').textContent = s.runDir ? `${s.name} · ${s.status}` : 'No run yet';
+  $('side-name').dataset.status = s.status;
+  const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
+  $('side-progress').textContent = s.totalSteps ? `epoch ${Math.max(1, s.epoch)}/${epochs} · step ${s.step}/${s.totalSteps}` : '';
+  const last = s.progress.at(-1);
+  $('side-accuracy').textContent =
+    s.summary?.testAccuracy !== undefined && s.summary?.testAccuracy !== null
+      ? `test ${pct(s.summary.testAccuracy)} (seed ${pct(s.seedTestAccuracy)})`
+      : last
+        ? `validation ${pct(last.valAccuracy)}`
+        : '';
+  $('side-error').textContent = s.error ?? '';
+  $('side-error').hidden = !s.error;
+  void drawErrorPlot($('side-plot'), s.progress, pal, true);
+  $('side-plot').dataset.points = String(s.progress.length);
+  const k = $('side-kernels');
+  k.replaceChildren();
+  const snap = s.snapshots.at(-1);
+  if (!snap) return;
+  const [o1, , k1] = snap.conv1.shape as number[];
+  const sc1 = maxAbs([snap.conv1.weight]);
+  for (let o = 0; o < o1!; o++) drawHeatmap(figure(k, `c1·${o}`, `side-conv1-kernel-${o}`, 'kernel'), snap.conv1.weight.slice(o * k1! * k1!, (o + 1) * k1! * k1!), k1!, k1!, pal, 'signed', sc1);
+  $('side-kernels-caption').textContent = `conv1 kernels after epoch ${snap.epoch}`;
+}
+
+$('side-open').addEventListener('click', () => send({ type: 'command', command: 'openLab' }));
+$('side-train').addEventListener('click', () => send({ type: 'command', command: state?.status === 'running' ? 'stop' : 'train' }));
+onThemeChange(() => {
+  pal = palette();
+  render();
+});
+onHostMessage((m) => {
+  if (m.type === 'state') state = m.state;
+  else if (!state) return;
+  else if (m.type === 'progress') state.progress.push(m.progress);
+  else if (m.type === 'snapshot') state.snapshots.push(m.snapshot);
+  else if (m.type === 'step') Object.assign(state, { step: m.step, totalSteps: m.totalSteps, epoch: m.epoch });
+  $('side-train').textContent = state.status === 'running' ? '■ Stop' : '▶ Train';
+  render();
+});
+send({ type: 'ready' });
