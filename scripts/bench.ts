@@ -1,1 +1,452 @@
-console.log("bench todo")
+/**
+ * npm run bench: ms per training step of the seed network (batch 64, real MNIST batches) on each
+ * TensorFlow.js backend, and the same network in PyTorch on the same batches (when
+ * /usr/bin/python3 has torch), measured in one run, interleaved round by round so that the load
+ * of a shared machine hits every engine alike. Prints median and p90 ms/step, a validation pass,
+ * the estimated seconds per epoch with the seed's validation passes, and the ratio to PyTorch.
+ *
+ *   node dist/bench.js [--rounds 8] [--steps 20] [--warmup 5] [--cpu-steps 2] [--val-passes 3]
+ *                      [--backends wasm,cpu] [--python /usr/bin/python3] [--no-torch]
+ *   node dist/bench.js --full [--epochs 20] [--max-steps N] [--backend wasm]
+ *       the seed's whole training (20 epochs, seed settings) in MNIST Lab, then in PyTorch:
+ *       time and accuracies side by side. Takes many minutes.
+ */
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../src/core/backends';
+import { installFastGradients, restoreStockGradients } from '../src/core/backends/gradients';
+import { SEED_CONFIG, type LabConfig } from '../src/core/config';
+import { type LabData, gatherImages, loadLabData } from '../src/core/data/mnist';
+import { evaluate, evaluateTensor, imagesTensor } from '../src/core/evaluate';
+import { ConvNet, specFromConfig } from '../src/core/model/convnet';
+import { Rng } from '../src/core/rng';
+import { SgdMomentum, train, trainStep } from '../src/core/train/trainer';
+import { tf } from '../src/core/tf';
+
+const ROOT = join(__dirname, '..');
+const BENCH_PY = join(ROOT, 'tools', 'pytorch', 'bench_seed.py');
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+const BATCH = SEED_CONFIG.training.batchSize;
+const USAGE = `npm run bench [-- OPTIONS]   (node dist/bench.js [OPTIONS])
+
+Interleaved ms/step of the seed ConvNet (batch 64, real MNIST) on each TensorFlow.js backend and
+in PyTorch (/usr/bin/python3 with torch, 1 thread, OpenBLAS when present), with a validation pass,
+estimated seconds per epoch and the ratio to PyTorch.
+  --rounds N        interleaved rounds (default 8)
+  --steps N         measured steps per round and engine (default 20)
+  --warmup N        unmeasured steps first (default 5)
+  --cpu-steps N     measured steps of the slow cpu backend (default 2; 0 = skip its timing)
+  --val-passes N    validation passes measured per engine (default 3)
+  --backends LIST   TensorFlow.js backends (default wasm,cpu)
+  --python PATH     the Python with torch (default /usr/bin/python3)
+  --no-torch        MNIST Lab only
+  --full            the seed's whole job instead: 20 epochs in MNIST Lab, then in PyTorch; time
+                    and accuracies side by side (takes long)
+    --epochs N      epochs of --full (default 20)
+    --max-steps N   stop --full after N steps (a quick check of the mode)
+    --backend NAME  MNIST Lab backend of --full (default auto)
+`;
+
+const { values: opts } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    'cpu-steps': { type: 'string', default: '2' },
+    'val-passes': { type: 'string', default: '3' },
+    backends: { type: 'string', default: 'wasm,cpu' },
+    backend: { type: 'string', default: 'auto' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'no-torch': { type: 'boolean', default: false },
+    epochs: { type: 'string', default: String(SEED_CONFIG.training.epochs) },
+    'max-steps': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function int(name: keyof typeof opts, min: number): number {
+  const v = Number(opts[name]);
+  if (!Number.isInteger(v) || v < min) {
+    process.stderr.write(`--${name}: expected a whole number ≥ ${min}, got '${opts[name]}'\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const quantile = (xs: number[], q: number): number => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+};
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+// ---------------------------------------------------------------- PyTorch (a child process)
+
+interface TorchInfo {
+  torch: string;
+  threads: number;
+  blas: string;
+  blasLibraries: string[];
+}
+
+function torchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  if (existsSync(OPENBLAS_DIR)) env.LD_LIBRARY_PATH = [OPENBLAS_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  return env;
+}
+
+/** Whether the python has torch: its version and the BLAS it really loads, or why not. */
+function probeTorch(python: string): { info?: TorchInfo; why?: string } {
+  if (!existsSync(python)) return { why: `${python} does not exist` };
+  const r = spawnSync(python, [BENCH_PY, '--probe'], { env: torchEnv(), encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    const err = (r.stderr || r.error?.message || '').trim().split('\n').pop();
+    return { why: `${python} cannot run PyTorch (${err || `exit ${r.status}`})` };
+  }
+  try {
+    return { info: JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchInfo };
+  } catch {
+    return { why: `unexpected probe output: ${r.stdout}` };
+  }
+}
+
+/** The bench_seed.py --serve process: one JSON line answered per command line. */
+class TorchServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: ((line: string) => void)[] = [];
+  private readonly lines: string[] = [];
+  private stderr = '';
+  private exited: string | null = null;
+
+  constructor(python: string, batchesFile: string) {
+    this.child = spawn(python, [BENCH_PY, '--serve', '--batches', batchesFile, '--threads', '1', '--seed', String(SEED_CONFIG.training.seed)], {
+      env: torchEnv(),
+    });
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.on('exit', (code) => {
+      this.exited = `PyTorch benchmark exited (${code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      for (const w of this.waiting.splice(0)) w('');
+    });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const w = this.waiting.shift();
+      if (w) w(line);
+      else this.lines.push(line);
+    });
+  }
+
+  private next(): Promise<string> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    if (this.exited) return Promise.reject(new Error(this.exited));
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async read<T>(): Promise<T> {
+    const line = await this.next();
+    if (!line) throw new Error(this.exited ?? 'PyTorch benchmark closed its output');
+    const v = JSON.parse(line) as T & { error?: string };
+    if (v.error) throw new Error(`PyTorch benchmark: ${v.error}`);
+    return v;
+  }
+
+  async request<T>(cmd: string): Promise<T> {
+    this.child.stdin.write(`${cmd}\n`);
+    return this.read<T>();
+  }
+
+  close(): void {
+    if (!this.exited) this.child.stdin.end('quit\n');
+  }
+}
+
+// ---------------------------------------------------------------- MNIST Lab (in this process)
+
+/** One engine under test: a net, its optimizer and the validation images on its backend. */
+class LabEngine {
+  readonly net: ConvNet;
+  private readonly opt: SgdMomentum;
+  private readonly valX: tf.Tensor4D;
+  private readonly dropoutRng = new Rng(SEED_CONFIG.training.seed + 2);
+  private readonly pixels: Float32Array;
+  private readonly batchLabels = new Int32Array(BATCH);
+  private rightTotal: tf.Scalar;
+
+  constructor(
+    readonly backend: string,
+    private readonly data: LabData,
+    private readonly order: Uint32Array,
+  ) {
+    const config = SEED_CONFIG;
+    this.net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
+    this.opt = new SgdMomentum(this.net, config.training.learningRate, config.training.momentum);
+    this.valX = imagesTensor(data.validation);
+    this.pixels = new Float32Array(BATCH * data.train.height * data.train.width);
+    this.rightTotal = tf.scalar(0, 'int32');
+  }
+
+  /** Makes this engine's backend current, with the gradients that backend runs with. */
+  async activate(): Promise<void> {
+    // `--backend cpu` runs TensorFlow.js's stock gradients; the wasm provider installs its own.
+    if (this.backend === 'cpu') restoreStockGradients();
+    else installFastGradients();
+    if (!(await tf.setBackend(this.backend)) || tf.getBackend() !== this.backend) throw new Error(`cannot switch to ${this.backend}`);
+  }
+
+  /** What the trainer does per batch: gather, scale, dropout mask, forward, loss, backward, step. */
+  step(b: number): number {
+    const t0 = performance.now();
+    const { train: set } = this.data;
+    const cfg = SEED_CONFIG;
+    const idx = this.order.subarray(b * BATCH, (b + 1) * BATCH);
+    gatherImages(set, idx, this.pixels);
+    for (let k = 0; k < BATCH; k++) this.batchLabels[k] = set.labels[idx[k]!]!;
+    const x = tf.tensor4d(this.pixels, [BATCH, set.height, set.width, 1]);
+    const y = tf.tensor1d(this.batchLabels, 'int32');
+    const keep = 1 / (1 - cfg.model.dropout);
+    const m = new Float32Array(BATCH * cfg.model.hidden);
+    for (let i = 0; i < m.length; i++) m[i] = this.dropoutRng.next() < cfg.model.dropout ? 0 : keep;
+    const mask = tf.tensor2d(m, [BATCH, cfg.model.hidden]);
+    const { loss, right } = trainStep(this.net, this.opt, x, y, mask);
+    const total = tf.add(this.rightTotal, right) as tf.Scalar;
+    tf.dispose([x, y, mask, right, this.rightTotal]);
+    this.rightTotal = total;
+    const value = loss.dataSync()[0]!; // the step is done when its loss can be read
+    loss.dispose();
+    if (!Number.isFinite(value)) throw new Error(`${this.backend}: loss is ${value} at batch ${b}`);
+    return performance.now() - t0;
+  }
+
+  /** The trainer's validation pass: the whole validation split in batches of 1000. */
+  validate(limit?: number): { ms: number; right: number; images: number } {
+    const x = limit ? tf.slice(this.valX, [0, 0, 0, 0], [limit, -1, -1, -1]) : this.valX;
+    const t0 = performance.now();
+    const ev = evaluateTensor(this.net, x, this.data.validation.labels.subarray(0, x.shape[0]), 1000);
+    const ms = performance.now() - t0;
+    if (x !== this.valX) x.dispose();
+    return { ms, right: ev.correct, images: ev.total };
+  }
+
+  dispose(): void {
+    tf.dispose([this.valX, this.rightTotal]);
+    this.opt.dispose();
+    this.net.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- reporting
+
+function machine(): string {
+  const c = cpus();
+  const model = c[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
+  return `${model}, ${c.length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+interface Row {
+  name: string;
+  steps: number[];
+  valMs: number[];
+  valNote?: string;
+}
+
+/** The seed's epoch: ceil(60000/64) = 938 steps and a validation pass every 100 batches. */
+function epochSeconds(r: Row, trainCount: number, evalEvery: number): number {
+  const batches = Math.ceil(trainCount / BATCH);
+  const passes = Math.ceil(batches / evalEvery);
+  return (batches * median(r.steps) + passes * median(r.valMs)) / 1000;
+}
+
+// ---------------------------------------------------------------- the interleaved benchmark
+
+async function benchSteps(): Promise<void> {
+  const rounds = int('rounds', 1);
+  const steps = int('steps', 1);
+  const warmup = int('warmup', 0);
+  const cpuSteps = int('cpu-steps', 0);
+  const valPasses = int('val-passes', 1);
+  const wanted = (opts.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const t0 = performance.now();
+
+  console.log('MNIST Lab benchmark: the seed ConvNet, batch 64, real MNIST training batches, SGD(0.001, 0.9), dropout 0.5');
+  console.log(`machine: ${machine()}`);
+
+  const data = loadLabData();
+  const totalBatches = warmup + rounds * steps;
+  const order = new Rng(12345).permutation(data.train.count).subarray(0, totalBatches * BATCH);
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-lab-bench-'));
+  const batchesFile = join(dir, 'batches.u32');
+  writeFileSync(batchesFile, new Uint8Array(order.buffer, order.byteOffset, order.byteLength)); // little-endian on x86/arm
+
+  // MNIST Lab engines: every backend asked for that can be selected.
+  const engines: LabEngine[] = [];
+  for (const name of wanted) {
+    try {
+      const active = await selectBackend(name);
+      engines.push(new LabEngine(active.name, data, order));
+      console.log(`MNIST Lab ${active.name}: ${active.device}`);
+    } catch (e) {
+      console.log(`MNIST Lab ${name}: not available (${(e as Error).message})`);
+    }
+  }
+
+  // PyTorch.
+  let torch: TorchServer | null = null;
+  if (opts['no-torch']) console.log('PyTorch: skipped (--no-torch); MNIST Lab numbers only');
+  else {
+    const { info, why } = probeTorch(opts.python!);
+    if (!info) console.log(`PyTorch: not available: ${why}; MNIST Lab numbers only`);
+    else {
+      console.log(`PyTorch ${info.torch} (${opts.python}): ${info.threads} thread, BLAS: ${info.blas} (${info.blasLibraries.join(', ') || 'no BLAS library mapped'})`);
+      torch = new TorchServer(opts.python!, batchesFile);
+      await torch.read<{ ready: boolean }>();
+    }
+  }
+
+  const rows = new Map<string, Row>();
+  for (const e of engines) rows.set(e.backend, { name: `MNIST Lab ${e.backend}`, steps: [], valMs: [] });
+  const torchRow: Row = { name: 'PyTorch (seed code)', steps: [], valMs: [] };
+
+  try {
+    // Warm-up: the first steps compile/allocate; not measured. cpu: one step only.
+    for (const e of engines) {
+      await e.activate();
+      const n = e.backend === 'cpu' ? Math.min(1, cpuSteps) : warmup;
+      for (let b = 0; b < n; b++) e.step(b);
+    }
+    if (torch) await torch.request(`train 0 ${warmup}`);
+    process.stdout.write(`rounds (${rounds} × ${steps} steps each, interleaved): `);
+
+    let cpuDone = 0;
+    for (let r = 0; r < rounds; r++) {
+      const start = warmup + r * steps;
+      for (const e of engines) {
+        await e.activate();
+        const row = rows.get(e.backend)!;
+        if (e.backend === 'cpu') {
+          // Seconds per step: a couple of steps spread over the first rounds, one validation pass
+          // estimated from 1000 images.
+          if (cpuDone < cpuSteps) {
+            row.steps.push(e.step(start));
+            cpuDone++;
+          }
+          if (r === 0 && cpuSteps > 0) {
+            const v = e.validate(1000);
+            row.valMs.push((v.ms * data.validation.count) / v.images);
+            row.valNote = `est. from ${v.images} images`;
+          }
+          continue;
+        }
+        for (let b = start; b < start + steps; b++) row.steps.push(e.step(b));
+        if (r < valPasses) row.valMs.push(e.validate().ms);
+      }
+      if (torch) {
+        torchRow.steps.push(...(await torch.request<{ ms: number[] }>(`train ${start} ${steps}`)).ms);
+        if (r < valPasses) torchRow.valMs.push((await torch.request<{ ms: number }>('val')).ms);
+      }
+      process.stdout.write(`${r + 1} `);
+    }
+    process.stdout.write('\n\n');
+  } finally {
+    torch?.close();
+    for (const e of engines) e.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const all = [...rows.values()].filter((r) => r.steps.length);
+  if (torch) all.push(torchRow);
+  const evalEvery = SEED_CONFIG.training.evalEvery;
+  const torchStep = torch ? median(torchRow.steps) : NaN;
+  const torchEpoch = torch ? epochSeconds(torchRow, data.train.count, evalEvery) : NaN;
+  const head = ['engine', 'steps', 'ms/step median', 'p90', 'val pass ms', 's/epoch (est.)', '× PyTorch step', '× PyTorch epoch'];
+  const body = all.map((r) => {
+    const ep = epochSeconds(r, data.train.count, evalEvery);
+    return [
+      r.name,
+      String(r.steps.length),
+      f(median(r.steps)),
+      f(quantile(r.steps, 0.9)),
+      `${f(median(r.valMs), 0)}${r.valNote ? ` (${r.valNote})` : ''}`,
+      f(ep),
+      f(median(r.steps) / torchStep, 2),
+      f(ep / torchEpoch, 2),
+    ];
+  });
+  console.log(table(head, body));
+  console.log(
+    `\ns/epoch = ${Math.ceil(data.train.count / BATCH)} steps × median + ${Math.ceil(Math.ceil(data.train.count / BATCH) / evalEvery)} validation passes (5000 images each; ` +
+      `MNIST Lab in batches of 1000, PyTorch as the seed: batches of 64). PyTorch steps index in-memory tensors (no DataLoader).`,
+  );
+  if (!torch) console.log('PyTorch not measured: ratios are not available.');
+  console.log(`benchmark took ${f((performance.now() - t0) / 1000)} s`);
+}
+
+// ---------------------------------------------------------------- --full: the whole seed job
+
+async function benchFull(): Promise<void> {
+  const epochs = int('epochs', 1);
+  const maxSteps = opts['max-steps'] !== undefined ? int('max-steps', 1) : undefined;
+  console.log(`MNIST Lab vs PyTorch, the seed's whole job: ${epochs} epochs${maxSteps ? ` (at most ${maxSteps} steps)` : ''}, seed settings`);
+  console.log(`machine: ${machine()}`);
+  const config: LabConfig = { ...SEED_CONFIG, training: { ...SEED_CONFIG.training, epochs } };
+  const data = loadLabData();
+  const active = await selectBackend(opts.backend);
+  console.log(`MNIST Lab backend: ${active.name} (${active.device})`);
+  const net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
+  let lab: { seconds: number; steps: number; val: number; test: number };
+  try {
+    const result = await train({
+      config,
+      data,
+      net,
+      maxSteps,
+      onProgress: (e) => process.stderr.write(`  MNIST Lab epoch ${e.epoch} batch ${e.batch}: validation ${(100 * e.valAccuracy).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
+    });
+    lab = { seconds: result.seconds, steps: result.steps, val: result.valAccuracy, test: evaluate(net, data.test).accuracy };
+  } finally {
+    net.dispose();
+  }
+
+  let py: { seconds: number; steps: number; valAccuracy: number; testAccuracy: number } | null = null;
+  const { info, why } = opts['no-torch'] ? { info: undefined, why: '--no-torch' } : probeTorch(opts.python!);
+  if (!info) console.log(`PyTorch: not available: ${why}; MNIST Lab numbers only`);
+  else {
+    console.log(`PyTorch ${info.torch}: ${info.threads} thread, BLAS: ${info.blas}`);
+    const args = [BENCH_PY, '--full', '--threads', '1', '--epochs', String(epochs), '--seed', String(config.training.seed)];
+    if (maxSteps) args.push('--max-steps', String(maxSteps));
+    const r = spawnSync(opts.python!, args, { env: torchEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    if (r.status !== 0) console.log(`PyTorch run failed (exit ${r.status})`);
+    else py = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  }
+  const rows = [['MNIST Lab ' + active.name, String(lab.steps), f(lab.seconds), f((100 * lab.val), 2), f(100 * lab.test, 2), f(py ? lab.seconds / py.seconds : NaN, 2)]];
+  if (py) rows.push(['PyTorch (seed code)', String(py.steps), f(py.seconds), f(100 * py.valAccuracy, 2), f(100 * py.testAccuracy, 2), '1.00']);
+  console.log(`\n${table(['engine', 'steps', 'train s (with validation)', 'val %', 'test %', '× PyTorch time'], rows)}`);
+}
+
+async function main(): Promise<void> {
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (opts.full) await benchFull();
+  else await benchSteps();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -81,8 +81,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<safetensors>'): Sa
     const n = shape!.reduce((a, b) => a * b, 1);
     const [b, e] = offs!;
     if (e - b !== n * width! || b < 0 || e > dataLen) fail(`${name}: data_offsets [${b}, ${e}] do not match shape [${shape}] (${n} × ${width} bytes) within ${dataLen} bytes of data`);
-    const raw = bytes.slice(dataStart + b, dataStart + e);
-    const dv = new DataView(raw.buffer);
+    // A DataView over exactly this tensor's bytes (not bytes.slice(): on a Node Buffer, such
+    // as readFileSync returns, slice is a view and .buffer is the whole underlying memory).
+    const dv = new DataView(bytes.buffer, bytes.byteOffset + dataStart + b, e - b);
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       if (dtype === 'F32') data[i] = dv.getFloat32(4 * i, true);
