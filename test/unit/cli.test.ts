@@ -117,3 +117,15 @@ test('Ctrl-C stops cleanly and keeps the partial run', async () => {
   assert.ok(stored.epochsCompleted >= 1);
   assert.ok(existsSync(join(summary.runDir as string, 'model', 'model.safetensors')));
 });
+
+test("the committed 20-epoch run of the seed: ≥ 99 % test accuracy, and test image #4 shifted 3 px left is still a 4", () => {
+  const run = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');
+  const stored = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  const ev = jsonLines(cli(['evaluate', run, '--json']).stdout).at(-1)!;
+  assert.equal(ev.testAccuracy, stored.testAccuracy, 'the saved weights reproduce the run\'s test accuracy');
+  assert.ok((ev.testAccuracy as number) >= 0.99);
+  const rb = jsonLines(cli(['robustness', run, '--json']).stdout).at(-1)!;
+  assert.equal(rb.label, 4);
+  assert.equal(rb.originalPrediction, 4);
+  assert.equal(rb.shiftedPrediction, 4);
+});
