@@ -1,0 +1,122 @@
+// The CI runner of the integration suite: code-server 4.100.3 + Debian's Chromium. The workbench
+// URL payload loads this project as the extension under development (extensionDevelopmentPath)
+// and runs out/test/vscode/suite/index.js in its extension host (extensionTestsPath), exactly as
+// @vscode/test-electron would; the workbench reports the end through codeAutomationExit.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, ProcessTracker, launchBrowser, log, removeTemp, startCodeServer, workbenchUrl, makeTempRoot, type CodeServer } from './harness';
+import type { SuiteResults } from './suite/index';
+import { makeWorkspace } from './workspace';
+
+export interface LayerResult {
+  layer: string;
+  passed: number;
+  failed: number;
+  seconds: number;
+  processes: number;
+}
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const SUITE = join(ROOT, 'out', 'test', 'vscode', 'suite', 'index.js');
+const TIMEOUT_MS = Number(process.env.MNIST_LAB_INTEGRATION_TIMEOUT_MS || 8 * 60_000);
+
+export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', 'integration')): Promise<LayerResult> {
+  const t0 = Date.now();
+  mkdirSync(artifacts, { recursive: true });
+  const tracker = new ProcessTracker('integration');
+  const tmp = makeTempRoot('integration');
+  const ws = join(tmp, 'workspace');
+  const resultsFile = join(tmp, 'results.json');
+  let cs: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let exitCode: number | undefined;
+  let error: unknown;
+  try {
+    if (!existsSync(SUITE)) throw new Error(`${SUITE} is missing: build with node scripts/vscode-test/build.mjs`);
+    if (!existsSync(join(ROOT, 'package.json'))) throw new Error(`no package.json in ${ROOT}`);
+    makeWorkspace(ws);
+    cs = await startCodeServer({ tracker, env: { MNIST_LAB_TEST_RESULTS: resultsFile }, label: 'integration' });
+    browser = await launchBrowser(cs.root);
+    const page = browser.page;
+    let resolveExit: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((r) => (resolveExit = r));
+    await page.exposeFunction('codeAutomationExit', (code: number) => {
+      resolveExit(code);
+    });
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      process.stderr.write(`[workbench ${type}] ${(args ?? []).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
+    });
+    page.on('console', (m) => {
+      const t = m.text();
+      if (/Extension Host|mnist|MNIST|\[Extension|Error/.test(t)) process.stderr.write(`[browser ${m.type()}] ${t.slice(0, 2000)}\n`);
+    });
+    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+    const url = workbenchUrl(cs, ws, [
+      ['extensionDevelopmentPath', cs.remote(ROOT)],
+      ['extensionTestsPath', cs.remote(SUITE)],
+    ]);
+    log(`integration: opening ${url}`);
+    await page.goto(url);
+    const timer = new Promise<number>((r) => setTimeout(() => r(-1), TIMEOUT_MS).unref());
+    exitCode = await Promise.race([exited, timer]);
+    await page.screenshot({ path: join(artifacts, 'integration-end.png') }).catch(() => undefined);
+    if (exitCode === -1) throw new Error(`the integration suite did not finish within ${TIMEOUT_MS / 1000} s`);
+  } catch (e) {
+    error = e;
+  } finally {
+    await browser?.close();
+  }
+  let processes = 0;
+  try {
+    processes = await tracker.stopAll();
+  } catch (e) {
+    error ??= e;
+  }
+  let results: SuiteResults | undefined;
+  try {
+    results = JSON.parse(readFileSync(resultsFile, 'utf8')) as SuiteResults;
+  } catch {
+    /* the suite did not run */
+  }
+  if (error || !results) {
+    const out = cs?.output() ?? '';
+    if (out) process.stderr.write(`--- code-server output (last 4000 chars) ---\n${out.slice(-4000)}\n---\n`);
+  }
+  removeTemp(tmp);
+  const r: LayerResult = { layer: 'integration', passed: 0, failed: 0, seconds: (Date.now() - t0) / 1000, processes };
+  if (results) {
+    for (const t of results.tests) {
+      const mark = t.state === 'passed' ? '✓' : t.state === 'failed' ? '✗' : '-';
+      process.stdout.write(`  ${mark} [integration] ${t.title} (${t.ms} ms)\n`);
+      if (t.error) process.stdout.write(`      ${t.error.split('\n').slice(0, 6).join('\n      ')}\n`);
+    }
+    for (const n of results.notes) process.stdout.write(`  [integration] ${n}\n`);
+    r.passed = results.passed;
+    r.failed = results.failed;
+    if (exitCode !== undefined && exitCode !== 0 && results.failed === 0) {
+      r.failed++;
+      process.stdout.write(`  ✗ [integration] the extension host reported exit code ${exitCode} with no failed test\n`);
+    }
+  } else {
+    r.failed++;
+    process.stdout.write(`  ✗ [integration] the suite did not run (exit code ${exitCode ?? 'none'})\n`);
+  }
+  if (error) {
+    if (results) r.failed++;
+    process.stdout.write(`  ✗ [integration] harness: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  return r;
+}
+
+if (require.main === module) {
+  runIntegration().then(
+    (r) => {
+      process.stdout.write(`integration: ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(1)} s)\n`);
+      process.exit(r.failed ? 1 : 0);
+    },
+    (e) => {
+      process.stderr.write(`${e?.stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+// The workspace the real-VS-Code tests open: a small lab config and a small MNIST-layout IDX
+// directory cut from the real MNIST (the first 6,000 training and 2,000 test images), so that
+// "MNIST: Train" on it is a few hundred steps (6000 / 32 = 188) and test image #4 is the seed's.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeIdx, readIdxFile } from '../../src/core/data/idx';
+import { MNIST_FILES, embeddedMnistDir } from '../../src/core/data/mnist';
+
+export const SMALL_CONFIG_NAME = 'small.mnist.json';
+export const TRAIN_IMAGES = 6000;
+export const TEST_IMAGES = 2000;
+
+export const SMALL_CONFIG = {
+  name: 'small',
+  model: { depth: [4, 8], kernelSize: 5, hidden: 128, dropout: 0.5 },
+  training: { epochs: 1, batchSize: 32, learningRate: 0.01, momentum: 0.9, seed: 1, evalEvery: 50 },
+  data: { dir: 'data' },
+};
+
+function cut(src: string, file: string, count: number, out: string): void {
+  const a = readIdxFile(join(src, file));
+  const per = a.dims.slice(1).reduce((x, y) => x * y, 1);
+  writeFileSync(join(out, file), encodeIdx([count, ...a.dims.slice(1)], a.data.subarray(0, count * per)));
+}
+
+/** Writes the workspace into `dir` (created) and returns the config file's path. */
+export function makeWorkspace(dir: string): string {
+  const data = join(dir, 'data');
+  mkdirSync(data, { recursive: true });
+  const src = embeddedMnistDir(join(__dirname, '..', '..', '..', 'dist'));
+  cut(src, MNIST_FILES.trainImages, TRAIN_IMAGES, data);
+  cut(src, MNIST_FILES.trainLabels, TRAIN_IMAGES, data);
+  cut(src, MNIST_FILES.testImages, TEST_IMAGES, data);
+  cut(src, MNIST_FILES.testLabels, TEST_IMAGES, data);
+  const config = join(dir, SMALL_CONFIG_NAME);
+  writeFileSync(config, `${JSON.stringify(SMALL_CONFIG, null, 2)}\n`);
+  return config;
+}
