@@ -1,0 +1,70 @@
+/** The typed protocol's validators: what a webview or a worker sends is checked before use. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { SEED_CONFIG } from '../../src/core/config';
+import { validateFromWebview, validateFromWorker, validateToWorker } from '../../src/core/protocol';
+
+describe('messages from a webview', () => {
+  test('accepts every well-formed request', () => {
+    for (const m of [
+      { messageId: 1, type: 'ready' },
+      { messageId: 2, type: 'sample', index: 4 },
+      { messageId: 3, type: 'trainingImage', index: 100 },
+      { messageId: 4, type: 'robustness', index: 4, dx: -3, dy: 0 },
+      { messageId: 5, type: 'modelInfo' },
+      { messageId: 6, type: 'command', command: 'train' },
+    ]) {
+      const v = validateFromWebview(m);
+      assert.ok(v.ok, JSON.stringify(m));
+      assert.deepEqual(v.value, m);
+    }
+  });
+
+  test('rejects malformed ones with a message naming the field', () => {
+    const cases: [unknown, RegExp][] = [
+      [null, /object/],
+      ['sample', /object/],
+      [{ type: 'ready' }, /messageId/],
+      [{ messageId: 1, type: 'eval', code: 'x' }, /unknown message type "eval"/],
+      [{ messageId: 1, type: 'sample', index: -1 }, /sample: index must be between 0/],
+      [{ messageId: 1, type: 'sample', index: 2.5 }, /index must be a whole number/],
+      [{ messageId: 1, type: 'sample', index: '4' }, /index must be a whole number/],
+      [{ messageId: 1, type: 'robustness', index: 4, dx: 100, dy: 0 }, /dx must be between -64 and 64/],
+      [{ messageId: 1, type: 'robustness', index: 4, dx: 0 }, /dy must be a whole number/],
+      [{ messageId: 1, type: 'command', command: 'workbench.action.quit' }, /command must be one of/],
+      [{ messageId: 1, type: 'ready', extra: true }, /unexpected field "extra"/],
+    ];
+    for (const [m, re] of cases) {
+      const v = validateFromWebview(m);
+      assert.equal(v.ok, false, JSON.stringify(m));
+      if (!v.ok) assert.match(v.error, re);
+    }
+  });
+});
+
+describe('messages between host and worker', () => {
+  const target = { model: '/runs/a', dataDir: null, numClasses: 10 };
+  test('requests to the worker', () => {
+    assert.ok(validateToWorker({ messageId: 1, request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 5 } }).ok);
+    assert.ok(validateToWorker({ messageId: 2, request: { type: 'stop' } }).ok);
+    assert.ok(validateToWorker({ messageId: 3, request: { type: 'robustness', target, index: 4, dx: -3, dy: 0 } }).ok);
+    assert.ok(validateToWorker({ messageId: 4, request: { type: 'sample', target: { ...target, model: null }, index: 4 } }).ok);
+    const bad = validateToWorker({ messageId: 5, request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 0 } });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.match(bad.error, /train: maxSteps must be ≥ 1/);
+    const noTarget = validateToWorker({ messageId: 6, request: { type: 'sample', index: 4 } });
+    assert.ok(!noTarget.ok && /sample: target missing/.test(noTarget.error));
+    const unknown = validateToWorker({ messageId: 7, request: { type: 'rm -rf' } });
+    assert.ok(!unknown.ok && /unknown request type/.test(unknown.error));
+  });
+
+  test('messages from the worker', () => {
+    assert.ok(validateFromWorker({ kind: 'ready', pid: 12, messageId: 1 }).ok);
+    assert.ok(validateFromWorker({ kind: 'event', messageId: 2, inReplyTo: 1, event: { type: 'progress' } }).ok);
+    assert.ok(validateFromWorker({ kind: 'result', messageId: 3, inReplyTo: 1, result: null }).ok);
+    assert.ok(validateFromWorker({ kind: 'error', messageId: 4, inReplyTo: 1, error: { message: 'x' } }).ok);
+    assert.equal(validateFromWorker({ kind: 'error', messageId: 4, inReplyTo: 1, error: 'x' }).ok, false);
+    assert.equal(validateFromWorker({ kind: 'step', messageId: 5, inReplyTo: 1, step: 'a', totalSteps: 1, epoch: 1 }).ok, false);
+    assert.equal(validateFromWorker({ kind: 'hello', messageId: 6 }).ok, false);
+  });
+});
