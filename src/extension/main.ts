@@ -53,8 +53,10 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
   let doc: vscode.TextDocument | undefined;
   if (args.config) doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
   else {
+    // The active editor's config; with the lab panel focused, a config visible beside it.
+    const isConfig = (d?: vscode.TextDocument) => !!d && d.uri.fsPath.endsWith('.mnist.json');
     const active = vscode.window.activeTextEditor?.document;
-    if (active && active.uri.fsPath.endsWith('.mnist.json')) doc = active;
+    doc = isConfig(active) ? active : vscode.window.visibleTextEditors.map((e) => e.document).find(isConfig);
   }
   const config = doc ? configFromDocument(doc) : structuredClone(SEED_CONFIG);
   if (!config.data.dir && c.dataDir) config.data.dir = c.dataDir;

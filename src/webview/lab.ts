@@ -88,8 +88,11 @@ function build(): void {
   );
   const log = section('log', 'Progress log', el('div', { className: 'scroll' }, el('table', { id: 'log-table', testid: 'log-table' }, el('thead', {}, el('tr', {}, ...['epoch', 'samples', '%', 'loss', 'train acc', 'val acc'].map((h) => el('th', { textContent: h })))), el('tbody', { id: 'log-body' }))));
 
-  const trainImg = section('train-image-card', 'Training image #100', el('div', { className: 'row' }, figure(el('div'), '', 'train-image', 'image'), el('div', { id: 'train-label', className: 'big', testid: 'train-label' })));
-  (trainImg.querySelector('canvas') as HTMLCanvasElement).id = 'train-image';
+  const trainImg = section(
+    'train-image-card',
+    'Training image #100',
+    el('div', { className: 'row' }, el('figure', { className: 'image' }, el('canvas', { id: 'train-image', testid: 'train-image' })), el('div', { id: 'train-label', className: 'big', testid: 'train-label' })),
+  );
 
   const indexField = el('input', { id: 'test-index', type: 'number', min: '0', value: String(ui.index), testid: 'test-index', className: 'number' });
   indexField.addEventListener('change', () => {
@@ -148,8 +151,9 @@ function build(): void {
     el('div', { id: 'shifted-prediction', className: 'big', testid: 'shifted-prediction' }),
     el('div', { id: 'robustness-maps', testid: 'robustness-maps' }),
   );
-  const summary = section('model-summary', 'Model summary', el('table', { id: 'summary-table', testid: 'summary-table' }), el('div', { id: 'summary-total', className: 'muted' }));
-  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, curves, log, trainImg, testImg, kernels, features, robustness, summary));
+  const summary = section('model-summary', 'Model summary', el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
+  for (const wide of [curves, log, kernels, robustness, summary]) wide.classList.add('wide');
+  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, summary));
 }
 
 function setText(id: string, text: string): void {

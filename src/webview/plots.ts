@@ -15,10 +15,10 @@ function layout(pal: Palette, yTitle: string, compact: boolean): unknown {
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { color: pal.fg, family: pal.font, size: compact ? 10 : 12 },
-    margin: compact ? { l: 36, r: 8, t: 8, b: 28 } : { l: 52, r: 16, t: 16, b: 40 },
+    margin: compact ? { l: 36, r: 8, t: 30, b: 24 } : { l: 52, r: 16, t: 30, b: 40 },
     xaxis: { ...axis, title: compact ? undefined : { text: 'step' } },
     yaxis: { ...axis, title: compact ? undefined : { text: yTitle }, rangemode: 'tozero' },
-    legend: { orientation: 'h', x: 0, y: 1.12, font: { color: pal.fg } },
+    legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { color: pal.fg } },
     showlegend: true,
   };
 }

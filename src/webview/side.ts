@@ -34,6 +34,7 @@ function render(): void {
   const k = $('side-kernels');
   k.replaceChildren();
   const snap = s.snapshots.at(-1);
+  $('side-kernels-caption').textContent = snap ? '' : s.status === 'running' ? 'conv1 kernels appear after the first epoch' : '';
   if (!snap) return;
   const [o1, , k1] = snap.conv1.shape as number[];
   const sc1 = maxAbs([snap.conv1.weight]);
