@@ -2,7 +2,7 @@
 // URL payload loads this project as the extension under development (extensionDevelopmentPath)
 // and runs out/test/vscode/suite/index.js in its extension host (extensionTestsPath), exactly as
 // @vscode/test-electron would; the workbench reports the end through codeAutomationExit.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, ProcessTracker, launchBrowser, log, removeTemp, startCodeServer, workbenchUrl, makeTempRoot, type CodeServer } from './harness';
 import type { SuiteResults } from './suite/index';
@@ -43,14 +43,17 @@ export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', '
     await page.exposeFunction('codeAutomationExit', (code: number) => {
       resolveExit(code);
     });
+    // The workbench's and the browser's console (the extension host's output is forwarded there)
+    // go to an artefact; the runner prints the suite's results from the results file.
+    const consoleLog = createWriteStream(join(artifacts, 'browser-console.log'));
     await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
-      process.stderr.write(`[workbench ${type}] ${(args ?? []).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
+      consoleLog.write(`[workbench ${type}] ${(args ?? []).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
     });
-    page.on('console', (m) => {
-      const t = m.text();
-      if (/Extension Host|mnist|MNIST|\[Extension|Error/.test(t)) process.stderr.write(`[browser ${m.type()}] ${t.slice(0, 2000)}\n`);
+    page.on('console', (m) => consoleLog.write(`[browser ${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => {
+      consoleLog.write(`[browser pageerror] ${e.stack ?? e.message}\n`);
+      process.stderr.write(`[browser pageerror] ${e.message}\n`);
     });
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
     const url = workbenchUrl(cs, ws, [
       ['extensionDevelopmentPath', cs.remote(ROOT)],
       ['extensionTestsPath', cs.remote(SUITE)],
@@ -78,6 +81,7 @@ export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', '
   } catch {
     /* the suite did not run */
   }
+  if (cs) writeFileSync(join(artifacts, 'code-server.log'), cs.output());
   if (error || !results) {
     const out = cs?.output() ?? '';
     if (out) process.stderr.write(`--- code-server output (last 4000 chars) ---\n${out.slice(-4000)}\n---\n`);

@@ -32,6 +32,7 @@ function newChildren(before: Set<number>): { pid: number; cmd: string }[] {
   return descendants().filter((p) => !before.has(p.pid));
 }
 
+const LAG_RESOLUTION_MS = 10;
 const lag: { p50?: number; p99?: number; max?: number; samples?: number } = {};
 
 describe('training', function () {
@@ -41,7 +42,7 @@ describe('training', function () {
     await openConfig(SMALL_CONFIG);
     const runsBefore = new Set(listRunDirs());
     const childrenBefore = new Set(descendants().map((p) => p.pid));
-    const h = monitorEventLoopDelay({ resolution: 10 });
+    const h = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     h.enable();
     const t0 = Date.now();
     const cmd = fire('mnistLab.train');
@@ -67,9 +68,11 @@ describe('training', function () {
     );
     h.disable();
     const seconds = (Date.now() - t0) / 1000;
-    lag.p50 = h.percentile(50) / 1e6;
-    lag.p99 = h.percentile(99) / 1e6;
-    lag.max = h.max / 1e6;
+    // The histogram records the interval between timer ticks; the lag is what exceeds the resolution.
+    const ms = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+    lag.p50 = ms(h.percentile(50));
+    lag.p99 = ms(h.percentile(99));
+    lag.max = ms(h.max);
     lag.samples = h.count;
     assert.equal(summary.status, 'completed', `run ended with status ${summary.status}: ${summary.error ?? ''}`);
     const progress = readMetrics(runDir).filter((e) => e.type === 'progress');
@@ -88,11 +91,14 @@ describe('training', function () {
     await cmd.done;
   });
 
-  it("the extension host's event loop stays free while training (p99 lag < 50 ms)", () => {
+  it("the extension host's event loop stays free while training (p99 lag < 50 ms)", async () => {
+    const all = await vscode.commands.getCommands(true);
+    const own = all.includes('mnistLab.debug.eventLoopLag') ? await vscode.commands.executeCommand<unknown>('mnistLab.debug.eventLoopLag') : undefined;
     assert.ok(lag.p99 !== undefined, 'no lag measurement: the training test did not finish');
     note(
-      `extension-host event-loop lag during training: p50 ${lag.p50!.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max!.toFixed(1)} ms (${lag.samples} samples, 10 ms resolution)`,
+      `extension-host event-loop lag during training (this test's histogram): p50 ${lag.p50!.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max!.toFixed(1)} ms (${lag.samples} ticks of ${LAG_RESOLUTION_MS} ms)`,
     );
+    if (own) note(`extension-host event-loop lag, the extension's own report (mnistLab.debug.eventLoopLag): ${JSON.stringify(own)}`);
     assert.ok(lag.p99 < 50, `p99 event-loop lag ${lag.p99.toFixed(1)} ms ≥ 50 ms`);
   });
 

@@ -1,0 +1,34 @@
+// Runs the UI end-to-end tests (test/vscode/e2e/*.e2e.ts, bundled to out/test/vscode/e2e) with mocha
+// in this Node process; the tests' hooks start and stop code-server and Chromium (see harness.ts).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Mocha from 'mocha';
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', timeout: 120_000, color: false, bail: false });
+  const dir = join(__dirname, 'e2e');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.e2e.js')).sort()) mocha.addFile(join(dir, f));
+  let passed = 0;
+  let failures = 0;
+  let total = 0;
+  const failed = await new Promise<number>((resolve) => {
+    const runner = mocha.run((n) => resolve(n));
+    total = runner.total;
+    runner.on('pass', () => passed++);
+    runner.on('fail', () => failures++);
+  });
+  // A failing before-all hook skips the tests after it: count those as failed too.
+  const notPassed = Math.max(failures, total - passed, failed ? 1 : 0);
+  process.stdout.write(`e2e: ${passed} passed, ${notPassed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  return notPassed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`${e?.stack ?? e}\n`);
+    process.stdout.write('e2e: 0 passed, 1 failed\n');
+    process.exit(1);
+  },
+);
