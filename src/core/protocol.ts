@@ -204,8 +204,13 @@ export type ToWebviewMessage =
   | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
   | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
   | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot }
+  /** Scroll to a section (e.g. MNIST: Robustness Check shows the robustness part). */
+  | { type: 'reveal'; messageId: number; section: LabSection }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
+
+export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary'] as const;
+export type LabSection = (typeof LAB_SECTIONS)[number];
 
 export type FromWebviewRequest =
   | { type: 'ready' }

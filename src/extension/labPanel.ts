@@ -3,7 +3,7 @@
  * a window reload by the serializer, media+dist as its only resource roots.
  */
 import * as vscode from 'vscode';
-import type { PersistedPanelState } from '../core/protocol';
+import type { LabSection, PersistedPanelState } from '../core/protocol';
 import type { LabContext } from './ctx';
 import { WebviewBridge, webviewHtml } from './webviewBridge';
 
@@ -13,12 +13,12 @@ export class LabPanel {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly bridge: WebviewBridge;
 
-  static createOrShow(ctx: LabContext, preserveFocus = false): LabPanel {
+  static createOrShow(ctx: LabContext, preserveFocus = false, column?: vscode.ViewColumn): LabPanel {
     if (LabPanel.current) {
       LabPanel.current.panel.reveal(undefined, preserveFocus);
       return LabPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(LabPanel.viewType, 'MNIST Lab', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, LabPanel.options(ctx));
+    const panel = vscode.window.createWebviewPanel(LabPanel.viewType, 'MNIST Lab', { viewColumn: column ?? vscode.ViewColumn.Active, preserveFocus }, LabPanel.options(ctx));
     LabPanel.current = new LabPanel(panel, ctx);
     return LabPanel.current;
   }
@@ -47,6 +47,11 @@ export class LabPanel {
       panel.onDidChangeViewState(() => this.bridge.visibilityChanged()),
       panel.onDidDispose(() => this.dispose()),
     );
+  }
+
+  /** Scrolls the page to one of its sections (delivered once the page is ready and visible). */
+  reveal(section: LabSection): void {
+    this.bridge.reveal(section);
   }
 
   dispose(): void {

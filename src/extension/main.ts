@@ -54,9 +54,14 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
   if (args.config) doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
   else {
     // The active editor's config; with the lab panel focused, a config visible beside it.
+    // else the config shown in the active tab group (behind the panel).
     const isConfig = (d?: vscode.TextDocument) => !!d && d.uri.fsPath.endsWith('.mnist.json');
     const active = vscode.window.activeTextEditor?.document;
     doc = isConfig(active) ? active : vscode.window.visibleTextEditors.map((e) => e.document).find(isConfig);
+    if (!doc) {
+      const tab = vscode.window.tabGroups.all.flatMap((g) => (g.activeTab ? [g.activeTab] : [])).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.endsWith('.mnist.json'));
+      if (tab) doc = await vscode.workspace.openTextDocument((tab.input as vscode.TabInputText).uri);
+    }
   }
   const config = doc ? configFromDocument(doc) : structuredClone(SEED_CONFIG);
   if (!config.data.dir && c.dataDir) config.data.dir = c.dataDir;
@@ -87,7 +92,8 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
   }
   const { config, source } = start;
   const outDir = c.runsDir;
-  LabPanel.createOrShow(c, true);
+  // Beside the config, so the file stays in view while the curves grow.
+  LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
   c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : ' with the seed\'s settings'} → ${outDir}`);
   const epochs = config.training.epochs;
   let val: number | null = null;
@@ -216,7 +222,7 @@ async function robustnessCommand(c: LabContext, args: { run?: string; index?: nu
       `robustness ${target.model}: test image #${index} (label ${r.label}) predicted ${r.original.prediction.label}; shifted by (${dx}, ${dy}) predicted ${r.shifted.prediction.label}; mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`,
     );
     if (target.model !== c.runView.state.runDir) openRun(c, target.model!);
-    LabPanel.createOrShow(c);
+    LabPanel.createOrShow(c).reveal('robustness');
     void vscode.window.showInformationMessage(
       `MNIST Lab: test image #${index} (a ${r.label}) shifted by (${dx}, ${dy}) is predicted ${r.shifted.prediction.label} (${r.shifted.prediction.label === r.label ? 'still right' : 'wrong'}); before the shift ${r.original.prediction.label}.`,
     );

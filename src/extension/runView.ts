@@ -43,7 +43,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   return v;
 }
 
-type Delta = Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'state' }> extends infer D
+type Delta = Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'state' } | { type: 'reveal' }> extends infer D
   ? D extends { messageId: number }
     ? Omit<D, 'messageId'>
     : never

@@ -5,7 +5,7 @@
  * (a hidden webview receives no messages).
  */
 import * as vscode from 'vscode';
-import type { FromWebviewMessage, ToWebviewMessage } from '../core/protocol';
+import type { FromWebviewMessage, LabSection, ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
 import type { RunViewDelta } from './runView';
@@ -52,6 +52,7 @@ export class WebviewBridge implements vscode.Disposable {
   private nextId = 1;
   private stale = true;
   private ready = false;
+  private pendingReveal: LabSection | null = null;
 
   constructor(
     private readonly webview: vscode.Webview,
@@ -68,10 +69,23 @@ export class WebviewBridge implements vscode.Disposable {
   /** The view became visible again: it may have missed messages, so send everything. */
   visibilityChanged(): void {
     if (this.isVisible() && this.ready && this.stale) this.replay();
+    else this.flushReveal();
   }
 
   replay(): void {
     this.stale = !this.post({ type: 'state', messageId: this.nextId++, state: this.ctx.runView.state });
+    this.flushReveal();
+  }
+
+  reveal(section: LabSection): void {
+    this.pendingReveal = section;
+    this.flushReveal();
+  }
+
+  private flushReveal(): void {
+    if (!this.pendingReveal || !this.ready || !this.isVisible()) return;
+    this.post({ type: 'reveal', messageId: this.nextId++, section: this.pendingReveal });
+    this.pendingReveal = null;
   }
 
   private changed(d: RunViewDelta | null): void {

@@ -463,6 +463,9 @@ onHostMessage((m) => {
       state.epoch = m.epoch;
       renderHeader();
       break;
+    case 'reveal':
+      document.getElementById(m.section)?.scrollIntoView({ block: 'start' });
+      break;
     case 'snapshot':
       if (!state) return;
       state.snapshots.push(m.snapshot);

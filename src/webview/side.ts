@@ -49,6 +49,7 @@ onThemeChange(() => {
   render();
 });
 onHostMessage((m) => {
+  if (m.type === 'reveal') return;
   if (m.type === 'state') state = m.state;
   else if (!state) return;
   else if (m.type === 'progress') state.progress.push(m.progress);
