@@ -20,11 +20,13 @@ import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/core/backends';
 import { installFastGradients, restoreStockGradients } from '../src/core/backends/gradients';
 import { SEED_CONFIG, type LabConfig } from '../src/core/config';
-import { type LabData, gatherImages, loadLabData } from '../src/core/data/mnist';
-import { evaluate, evaluateTensor, imagesTensor } from '../src/core/evaluate';
+import { type LabData, loadLabData } from '../src/core/data/mnist';
+import { evaluate } from '../src/core/evaluate';
 import { ConvNet, specFromConfig } from '../src/core/model/convnet';
 import { Rng } from '../src/core/rng';
-import { SgdMomentum, train, trainStep } from '../src/core/train/trainer';
+import { type ReplicaGroup, defaultWorkers, startReplicas } from '../src/core/train/group';
+import { flattenValues } from '../src/core/train/replica';
+import { train } from '../src/core/train/trainer';
 import { tf } from '../src/core/tf';
 
 const ROOT = join(__dirname, '..');
@@ -42,6 +44,8 @@ estimated seconds per epoch and the ratio to PyTorch.
   --cpu-steps N     measured steps of the slow cpu backend (default 2; 0 = skip its timing)
   --val-passes N    validation passes measured per engine (default 3)
   --backends LIST   TensorFlow.js backends (default wasm,cpu)
+  --workers N       data-parallel replicas measured besides 1 (default: the number of cores);
+                    with --full, the replicas of MNIST Lab's run
   --python PATH     the Python with torch (default /usr/bin/python3)
   --no-torch        MNIST Lab only
   --full            the seed's whole job instead: 20 epochs in MNIST Lab, then in PyTorch; time
@@ -61,6 +65,7 @@ const { values: opts } = parseArgs({
     'val-passes': { type: 'string', default: '3' },
     backends: { type: 'string', default: 'wasm,cpu' },
     backend: { type: 'string', default: 'auto' },
+    workers: { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'no-torch': { type: 'boolean', default: false },
     epochs: { type: 'string', default: String(SEED_CONFIG.training.epochs) },
@@ -169,30 +174,36 @@ class TorchServer {
 
 // ---------------------------------------------------------------- MNIST Lab (in this process)
 
-/** One engine under test: a net, its optimizer and the validation images on its backend. */
+/**
+ * One engine under test: the trainer's own replica group (src/core/train/group.ts) on a backend,
+ * with 1 replica on this thread or N data-parallel replicas on worker threads — exactly what
+ * `mnist-lab train --workers N` runs per step and per validation pass.
+ */
 class LabEngine {
-  readonly net: ConvNet;
-  private readonly opt: SgdMomentum;
-  private readonly valX: tf.Tensor4D;
-  private readonly dropoutRng = new Rng(SEED_CONFIG.training.seed + 2);
-  private readonly pixels: Float32Array;
-  private readonly batchLabels = new Int32Array(BATCH);
-  private rightTotal: tf.Scalar;
+  private group!: ReplicaGroup;
+  readonly name: string;
 
-  constructor(
+  private constructor(
     readonly backend: string,
-    private readonly data: LabData,
+    readonly workers: number,
     private readonly order: Uint32Array,
   ) {
-    const config = SEED_CONFIG;
-    this.net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
-    this.opt = new SgdMomentum(this.net, config.training.learningRate, config.training.momentum);
-    this.valX = imagesTensor(data.validation);
-    this.pixels = new Float32Array(BATCH * data.train.height * data.train.width);
-    this.rightTotal = tf.scalar(0, 'int32');
+    this.name = `MNIST Lab ${backend} ×${workers}`;
   }
 
-  /** Makes this engine's backend current, with the gradients that backend runs with. */
+  static async start(backend: string, workers: number, data: LabData, order: Uint32Array): Promise<LabEngine> {
+    const e = new LabEngine(backend, workers, order);
+    const config = SEED_CONFIG;
+    const spec = specFromConfig(config, data.train.height, data.numClasses);
+    const net = ConvNet.init(spec, config.training.seed);
+    const initial = flattenValues(spec, net.values());
+    net.dispose();
+    await e.activate();
+    e.group = await startReplicas({ spec, initial, config, train: data.train, validation: data.validation, backend, workers, replicaScript: join(__dirname, 'replica-worker.js') });
+    return e;
+  }
+
+  /** Makes this engine's backend current on this thread (where a 1-replica group computes). */
   async activate(): Promise<void> {
     // `--backend cpu` runs TensorFlow.js's stock gradients; the wasm provider installs its own.
     if (this.backend === 'cpu') restoreStockGradients();
@@ -200,44 +211,23 @@ class LabEngine {
     if (!(await tf.setBackend(this.backend)) || tf.getBackend() !== this.backend) throw new Error(`cannot switch to ${this.backend}`);
   }
 
-  /** What the trainer does per batch: gather, scale, dropout mask, forward, loss, backward, step. */
-  step(b: number): number {
+  /** One training step as the trainer does it: gather, dropout mask, forward, loss, backward, update. */
+  async step(b: number): Promise<number> {
     const t0 = performance.now();
-    const { train: set } = this.data;
-    const cfg = SEED_CONFIG;
-    const idx = this.order.subarray(b * BATCH, (b + 1) * BATCH);
-    gatherImages(set, idx, this.pixels);
-    for (let k = 0; k < BATCH; k++) this.batchLabels[k] = set.labels[idx[k]!]!;
-    const x = tf.tensor4d(this.pixels, [BATCH, set.height, set.width, 1]);
-    const y = tf.tensor1d(this.batchLabels, 'int32');
-    const keep = 1 / (1 - cfg.model.dropout);
-    const m = new Float32Array(BATCH * cfg.model.hidden);
-    for (let i = 0; i < m.length; i++) m[i] = this.dropoutRng.next() < cfg.model.dropout ? 0 : keep;
-    const mask = tf.tensor2d(m, [BATCH, cfg.model.hidden]);
-    const { loss, right } = trainStep(this.net, this.opt, x, y, mask);
-    const total = tf.add(this.rightTotal, right) as tf.Scalar;
-    tf.dispose([x, y, mask, right, this.rightTotal]);
-    this.rightTotal = total;
-    const value = loss.dataSync()[0]!; // the step is done when its loss can be read
-    loss.dispose();
-    if (!Number.isFinite(value)) throw new Error(`${this.backend}: loss is ${value} at batch ${b}`);
+    const { loss } = await this.group.step(this.order.subarray(b * BATCH, (b + 1) * BATCH), b);
+    if (!Number.isFinite(loss)) throw new Error(`${this.name}: loss is ${loss} at batch ${b}`);
     return performance.now() - t0;
   }
 
-  /** The trainer's validation pass: the whole validation split in batches of 1000. */
-  validate(limit?: number): { ms: number; right: number; images: number } {
-    const x = limit ? tf.slice(this.valX, [0, 0, 0, 0], [limit, -1, -1, -1]) : this.valX;
+  /** The trainer's validation pass over the whole validation split. */
+  async validate(): Promise<{ ms: number; right: number }> {
     const t0 = performance.now();
-    const ev = evaluateTensor(this.net, x, this.data.validation.labels.subarray(0, x.shape[0]), 1000);
-    const ms = performance.now() - t0;
-    if (x !== this.valX) x.dispose();
-    return { ms, right: ev.correct, images: ev.total };
+    const right = await this.group.validate();
+    return { ms: performance.now() - t0, right };
   }
 
-  dispose(): void {
-    tf.dispose([this.valX, this.rightTotal]);
-    this.opt.dispose();
-    this.net.dispose();
+  dispose(): Promise<void> {
+    return this.group.dispose();
   }
 }
 
@@ -280,6 +270,7 @@ async function benchSteps(): Promise<void> {
   const cpuSteps = int('cpu-steps', 0);
   const valPasses = int('val-passes', 1);
   const wanted = (opts.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const workers = opts.workers !== undefined ? int('workers', 1) : defaultWorkers();
   const t0 = performance.now();
 
   console.log('MNIST Lab benchmark: the seed ConvNet, batch 64, real MNIST training batches, SGD(0.001, 0.9), dropout 0.5');
@@ -292,13 +283,14 @@ async function benchSteps(): Promise<void> {
   const batchesFile = join(dir, 'batches.u32');
   writeFileSync(batchesFile, new Uint8Array(order.buffer, order.byteOffset, order.byteLength)); // little-endian on x86/arm
 
-  // MNIST Lab engines: every backend asked for that can be selected.
+  // MNIST Lab engines: every backend asked for that can be selected, with 1 replica and (not
+  // for the seconds-per-step cpu backend) with N data-parallel replicas.
   const engines: LabEngine[] = [];
   for (const name of wanted) {
     try {
       const active = await selectBackend(name);
-      engines.push(new LabEngine(active.name, data, order));
       console.log(`MNIST Lab ${active.name}: ${active.device}`);
+      for (const w of active.name === 'cpu' ? [1] : [...new Set([1, workers])]) engines.push(await LabEngine.start(active.name, w, data, order));
     } catch (e) {
       console.log(`MNIST Lab ${name}: not available (${(e as Error).message})`);
     }
@@ -318,7 +310,7 @@ async function benchSteps(): Promise<void> {
   }
 
   const rows = new Map<string, Row>();
-  for (const e of engines) rows.set(e.backend, { name: `MNIST Lab ${e.backend}`, steps: [], valMs: [] });
+  for (const e of engines) rows.set(e.name, { name: e.name, steps: [], valMs: [] });
   const torchRow: Row = { name: 'PyTorch (seed code)', steps: [], valMs: [] };
 
   try {
@@ -326,7 +318,7 @@ async function benchSteps(): Promise<void> {
     for (const e of engines) {
       await e.activate();
       const n = e.backend === 'cpu' ? Math.min(1, cpuSteps) : warmup;
-      for (let b = 0; b < n; b++) e.step(b);
+      for (let b = 0; b < n; b++) await e.step(b);
     }
     if (torch) await torch.request(`train 0 ${warmup}`);
     process.stdout.write(`rounds (${rounds} × ${steps} steps each, interleaved): `);
@@ -336,23 +328,19 @@ async function benchSteps(): Promise<void> {
       const start = warmup + r * steps;
       for (const e of engines) {
         await e.activate();
-        const row = rows.get(e.backend)!;
+        const row = rows.get(e.name)!;
         if (e.backend === 'cpu') {
           // Seconds per step: a couple of steps spread over the first rounds, one validation pass
           // estimated from 1000 images.
           if (cpuDone < cpuSteps) {
-            row.steps.push(e.step(start));
+            row.steps.push(await e.step(start));
             cpuDone++;
           }
-          if (r === 0 && cpuSteps > 0) {
-            const v = e.validate(1000);
-            row.valMs.push((v.ms * data.validation.count) / v.images);
-            row.valNote = `est. from ${v.images} images`;
-          }
+          if (r === 0 && cpuSteps > 0) row.valMs.push((await e.validate()).ms);
           continue;
         }
-        for (let b = start; b < start + steps; b++) row.steps.push(e.step(b));
-        if (r < valPasses) row.valMs.push(e.validate().ms);
+        for (let b = start; b < start + steps; b++) row.steps.push(await e.step(b));
+        if (r < valPasses) row.valMs.push((await e.validate()).ms);
       }
       if (torch) {
         torchRow.steps.push(...(await torch.request<{ ms: number[] }>(`train ${start} ${steps}`)).ms);
@@ -363,7 +351,7 @@ async function benchSteps(): Promise<void> {
     process.stdout.write('\n\n');
   } finally {
     torch?.close();
-    for (const e of engines) e.dispose();
+    for (const e of engines) await e.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -407,16 +395,19 @@ async function benchFull(): Promise<void> {
   const active = await selectBackend(opts.backend);
   console.log(`MNIST Lab backend: ${active.name} (${active.device})`);
   const net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
-  let lab: { seconds: number; steps: number; val: number; test: number };
+  let lab: { seconds: number; steps: number; val: number; test: number; workers: number };
   try {
     const result = await train({
       config,
       data,
       net,
       maxSteps,
+      workers: opts.workers !== undefined ? int('workers', 1) : defaultWorkers(),
+      backend: active.name,
+      replicaScript: join(__dirname, 'replica-worker.js'),
       onProgress: (e) => process.stderr.write(`  MNIST Lab epoch ${e.epoch} batch ${e.batch}: validation ${(100 * e.valAccuracy).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
     });
-    lab = { seconds: result.seconds, steps: result.steps, val: result.valAccuracy, test: evaluate(net, data.test).accuracy };
+    lab = { seconds: result.seconds, steps: result.steps, val: result.valAccuracy, test: evaluate(net, data.test).accuracy, workers: result.workers };
   } finally {
     net.dispose();
   }
@@ -432,7 +423,7 @@ async function benchFull(): Promise<void> {
     if (r.status !== 0) console.log(`PyTorch run failed (exit ${r.status})`);
     else py = JSON.parse(r.stdout.trim().split('\n').pop()!);
   }
-  const rows = [['MNIST Lab ' + active.name, String(lab.steps), f(lab.seconds), f((100 * lab.val), 2), f(100 * lab.test, 2), f(py ? lab.seconds / py.seconds : NaN, 2)]];
+  const rows = [[`MNIST Lab ${active.name} ×${lab.workers}`, String(lab.steps), f(lab.seconds), f((100 * lab.val), 2), f(100 * lab.test, 2), f(py ? lab.seconds / py.seconds : NaN, 2)]];
   if (py) rows.push(['PyTorch (seed code)', String(py.steps), f(py.seconds), f(100 * py.valAccuracy, 2), f(100 * py.testAccuracy, 2), '1.00']);
   console.log(`\n${table(['engine', 'steps', 'train s (with validation)', 'val %', 'test %', '× PyTorch time'], rows)}`);
 }

@@ -28,3 +28,15 @@ await build({
   logLevel: 'warning',
   absWorkingDir: root,
 });
+// Tests that train with worker threads find the replica script beside themselves.
+await build({
+  entryPoints: ['src/core/train/replicaWorker.ts'],
+  outfile: 'out/test/unit/replica-worker.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  logLevel: 'warning',
+  absWorkingDir: root,
+});

@@ -20,6 +20,8 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['scripts/bench.ts'], outfile: 'dist/bench.js' }),
+  // Data-parallel training replicas run this on worker threads (beside cli.js and bench.js).
+  build({ ...common, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/replica-worker.js' }),
 ]);
 chmodSync(join(root, 'dist/cli.js'), 0o755);
 

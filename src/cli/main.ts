@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_NAMES, selectBackend } from '../core/backends';
+import { BACKEND_NAMES, describeAttempts, modulePathsFromEnv, selectBackend } from '../core/backends';
 import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../core/config';
 import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
@@ -17,7 +17,7 @@ const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
 
 Usage:
   mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
-                  [--data DIR] [--out DIR] [--json]
+                  [--workers N] [--data DIR] [--out DIR] [--json]
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
@@ -26,6 +26,7 @@ CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
         state_dict, e.g. saved from the seed's notebook).
 --backend  ${BACKEND_NAMES.join(' | ')} (default auto)
+--workers  data-parallel replicas on worker threads (default 1)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats
@@ -69,6 +70,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
   const epochs = intFlag(flags, 'epochs', 1);
   const seed = intFlag(flags, 'seed', 0);
   const maxSteps = intFlag(flags, 'max-steps', 1);
+  const workers = intFlag(flags, 'workers', 1) ?? 1;
   const data = strFlag(flags, 'data');
   config = parseConfig(
     {
@@ -96,6 +98,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
       outDir,
       backend,
       maxSteps,
+      workers,
       signal: controller.signal,
       onStep: bar ? (step, total, epoch) => bar.update(step, total, `epoch ${epoch}/${config.training.epochs}`) : undefined,
       onEvent: (e) => {
@@ -103,9 +106,10 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
         if (out.json) return;
         bar?.clear();
         if (e.type === 'start') {
-          out.line(`MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}`);
+          out.line(`MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}${(e.workers ?? 1) > 1 ? `, ${e.workers} data-parallel replicas` : ''}`);
           out.line(`data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`);
           out.line(`run: ${e.runDir}`);
+          if (e.attempts && e.attempts.length > 1) out.line(`backends tried:\n${describeAttempts(e.attempts).map((l) => `  ${l}`).join('\n')}`);
         } else if (e.type === 'progress') {
           out.line(formatProgressLine(e as ProgressEvent, e.epoch));
         } else if (e.type === 'epoch') {
@@ -275,6 +279,7 @@ export async function main(argv: string[]): Promise<number> {
         options: {
           epochs: { type: 'string' },
           'max-steps': { type: 'string' },
+          workers: { type: 'string' },
           backend: { type: 'string' },
           seed: { type: 'string' },
           data: { type: 'string' },

@@ -31,6 +31,29 @@ export function evaluateTensor(net: ConvNet, x: tf.Tensor4D, labels: Uint8Array,
   return { accuracy: n ? correct / n : 0, correct, total: n, predictions };
 }
 
+/**
+ * evaluate() with asynchronous reads: the form that also runs on GPU backends, which cannot
+ * read synchronously in Node (webgpu).
+ */
+export async function evaluateAsync(net: ConvNet, set: ImageSet, batchSize = 1000): Promise<Evaluation> {
+  const x = imagesTensor(set);
+  const n = set.count;
+  const predictions = new Uint8Array(n);
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const pred = tf.tidy(() => tf.argMax(net.forward(tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1])), 1));
+      predictions.set(await pred.data(), start);
+      pred.dispose();
+    }
+  } finally {
+    x.dispose();
+  }
+  let correct = 0;
+  for (let i = 0; i < n; i++) if (predictions[i] === set.labels[i]) correct++;
+  return { accuracy: n ? correct / n : 0, correct, total: n, predictions };
+}
+
 export function evaluate(net: ConvNet, set: ImageSet, batchSize = 1000): Evaluation {
   const x = imagesTensor(set);
   try {

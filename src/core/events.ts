@@ -14,6 +14,10 @@ export interface StartEvent {
   config: LabConfig;
   backend: string;
   device: string;
+  /** Data-parallel replicas (worker threads); absent in runs made before they existed = 1. */
+  workers?: number;
+  /** The backends tried to get `backend`, in order, with each failure's reason (absent in older runs). */
+  attempts?: { name: string; ok: boolean; reason?: string }[];
   epochs: number;
   batchesPerEpoch: number;
   totalSteps: number;
@@ -72,6 +76,7 @@ export interface RunSummary {
   status: RunStatus;
   backend: string;
   device: string;
+  workers?: number;
   epochs: number;
   epochsCompleted: number;
   steps: number;

@@ -2,7 +2,7 @@ import { type BackendOptions, selectBackend } from './backends';
 import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import { type LabData, loadLabData } from './data/mnist';
-import { evaluate } from './evaluate';
+import { evaluateAsync } from './evaluate';
 import { SEED_TEST_ACCURACY, type RunSummary, type TrainingEvent } from './events';
 import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';
@@ -19,6 +19,10 @@ export interface TrainingRequest {
   onEvent?: (e: TrainingEvent) => void;
   onStep?: (step: number, totalSteps: number, epoch: number) => void;
   backendOptions?: BackendOptions;
+  /** Data-parallel replicas (worker threads); default 1. */
+  workers?: number;
+  /** The bundled replica worker script, when not beside this bundle. */
+  replicaScript?: string;
   /** Already loaded data (tests, the worker's cache); loaded from config.data.dir otherwise. */
   data?: LabData;
 }
@@ -47,6 +51,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     status: 'running',
     backend: backend.name,
     device: backend.device,
+    workers: req.workers ?? 1,
     epochs: config.training.epochs,
     epochsCompleted: 0,
     steps: 0,
@@ -70,6 +75,8 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     config,
     backend: backend.name,
     device: backend.device,
+    workers: req.workers ?? 1,
+    attempts: backend.attempts,
     epochs: config.training.epochs,
     batchesPerEpoch,
     totalSteps,
@@ -87,6 +94,10 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       data,
       net,
       maxSteps: req.maxSteps,
+      workers: req.workers,
+      backend: backend.name,
+      backendOptions: req.backendOptions,
+      replicaScript: req.replicaScript,
       signal: req.signal,
       onStep: req.onStep,
       onProgress: (e) => {
@@ -106,7 +117,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       steps: result.steps,
       epochsCompleted: result.epochsCompleted,
       valAccuracy: result.valAccuracy,
-      testAccuracy: evaluate(net, data.test).accuracy,
+      testAccuracy: (await evaluateAsync(net, data.test)).accuracy,
       msPerStep: result.steps ? (1000 * result.seconds) / result.steps : null,
     });
   } catch (e) {

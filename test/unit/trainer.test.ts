@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { type LabConfig, SEED_CONFIG, parseConfig } from '../../src/core/config';
-import { type LabData, gatherImages, loadLabData } from '../../src/core/data/mnist';
+import { type LabData, loadLabData } from '../../src/core/data/mnist';
 import type { ProgressEvent } from '../../src/core/events';
 import { ConvNet, specFromConfig } from '../../src/core/model/convnet';
-import { SgdMomentum, train, trainStep } from '../../src/core/train/trainer';
+import { join } from 'node:path';
+import { Rng } from '../../src/core/rng';
+import { startReplicas } from '../../src/core/train/group';
+import { Replica, flattenValues } from '../../src/core/train/replica';
+import { train } from '../../src/core/train/trainer';
 import { tf } from '../../src/core/tf';
 
 const full = loadLabData();
@@ -22,21 +26,20 @@ before(async () => {
 });
 
 test('no tensor leaks: tf.memory().numTensors stays flat across steps', () => {
-  const net = ConvNet.init(specFromConfig(SEED_CONFIG), 1);
-  const opt = new SgdMomentum(net, 0.001, 0.9);
-  const x = tf.tensor4d(gatherImages(full.train, Array.from({ length: 64 }, (_, i) => i)), [64, 28, 28, 1]);
-  const y = tf.tensor1d(Int32Array.from(full.train.labels.subarray(0, 64)), 'int32');
-  const mask = tf.onesLike(tf.zeros([64, 512])) as tf.Tensor2D;
+  const spec = specFromConfig(SEED_CONFIG);
+  const init = ConvNet.init(spec, 1);
+  const replica = new Replica(spec, flattenValues(spec, init.values()), SEED_CONFIG.training);
+  init.dispose();
+  const grads = new Float32Array(replica.size);
+  const indices = Array.from({ length: 64 }, (_, i) => i);
   const counts: number[] = [];
   for (let i = 0; i < 8; i++) {
-    const { loss, right } = trainStep(net, opt, x, y, mask);
-    tf.dispose([loss, right]);
+    replica.gradients(full.train, indices, i, 0, grads, 0.5);
+    replica.apply([grads], [1]);
     counts.push(tf.memory().numTensors);
   }
   assert.ok(counts.every((c) => c === counts[0]), `numTensors per step: ${counts.join(', ')}`);
-  tf.dispose([x, y, mask]);
-  opt.dispose();
-  net.dispose();
+  replica.dispose();
 });
 
 test('a whole training run leaves no tensors behind and reports like the seed', async () => {
@@ -122,5 +125,69 @@ test('a diverging run is an error naming the cause', async () => {
   const config = { ...base, training: { ...base.training, learningRate: 1e30 } };
   const net = ConvNet.init(specFromConfig(config), 1);
   await assert.rejects(train({ config, data: small, net }), /training diverged: loss is (NaN|Infinity|-Infinity) .*lower training\.learningRate/);
+  net.dispose();
+});
+
+test('data parallelism: replicas on worker threads stay identical and compute what one replica does', async () => {
+  const config = cfg({ epochs: 1 });
+  const spec = specFromConfig(config);
+  const init = ConvNet.init(spec, 11);
+  const initial = flattenValues(spec, init.values());
+  init.dispose();
+  const order = new Rng(4).permutation(full.train.count);
+  const opts = { spec, initial, config, train: full.train, validation: small.validation, backend: 'wasm' };
+  const one = await startReplicas({ ...opts, workers: 1 });
+  const three = await startReplicas({ ...opts, workers: 3 });
+  try {
+    assert.equal(three.replicas, 3);
+    for (let step = 0; step < 60; step++) {
+      // A last, short batch (like 60000 % 64) splits unevenly: 10 = 4 + 3 + 3.
+      const n = step === 59 ? 10 : 64;
+      const batch = order.subarray(step * 64, step * 64 + n);
+      const a = await one.step(batch, step);
+      const b = await three.step(batch, step);
+      assert.equal(b.right, a.right, `right answers at step ${step}`);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-4, `loss at step ${step}: ${a.loss} vs ${b.loss}`);
+    }
+    const replicas = await three.allWeights();
+    assert.equal(replicas.length, 3);
+    assert.deepEqual(replicas[1], replicas[0], 'replica 1 has drifted from replica 0');
+    assert.deepEqual(replicas[2], replicas[0], 'replica 2 has drifted from replica 0');
+    const single = await one.weights();
+    let maxDiff = 0;
+    let moved = 0;
+    for (let i = 0; i < single.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(single[i]! - replicas[0]![i]!));
+      moved = Math.max(moved, Math.abs(single[i]! - initial[i]!));
+    }
+    // Only the order of float additions differs from one batch of 64 on one replica.
+    assert.ok(maxDiff < 1e-5, `3 replicas vs 1: max |Δw| = ${maxDiff}`);
+    assert.ok(moved > 1e-3, 'training moved the weights');
+    assert.equal(await three.validate(), await one.validate());
+  } finally {
+    await one.dispose();
+    await three.dispose();
+  }
+});
+
+test('train() with 2 workers: same progress as 1 worker, and a crashed replica is an error', async () => {
+  const config = cfg({ epochs: 1, evalEvery: 5 });
+  const run = async (workers: number) => {
+    const net = ConvNet.init(specFromConfig(config), 2);
+    const progress: ProgressEvent[] = [];
+    const result = await train({ config, data: small, net, workers, backend: 'wasm', onProgress: (e) => progress.push(e) });
+    net.dispose();
+    return { result, progress };
+  };
+  const a = await run(1);
+  const b = await run(2);
+  assert.equal(b.result.workers, 2);
+  assert.equal(b.result.steps, a.result.steps);
+  assert.deepEqual(b.progress.map((p) => [p.step, p.valAccuracy]), a.progress.map((p) => [p.step, p.valAccuracy]));
+  const net = ConvNet.init(specFromConfig(config), 2);
+  await assert.rejects(
+    train({ config, data: small, net, workers: 2, backend: 'wasm', replicaScript: join(__dirname, 'no-such-replica.js') }),
+    /no-such-replica\.js|Cannot find module/,
+  );
   net.dispose();
 });

@@ -96,7 +96,7 @@ export class ConvNet {
         throw new Error(`${name}: expected ${expected} values for shape [${shapes[name].join(', ')}], got ${values[name].length}`);
       }
       // tf.variable keeps its initial tensor alive unless made inside tidy.
-      params[name] = tf.tidy(() => tf.variable(tf.tensor(values[name], shapes[name], 'float32'), true, undefined, 'float32'));
+      params[name] = tf.tidy(() => tf.variable(tf.tensor(values[name].slice(), shapes[name], 'float32'), true, undefined, 'float32'));
     }
     return new ConvNet(spec, params);
   }
@@ -104,7 +104,8 @@ export class ConvNet {
   /** Copies of every parameter's values in the internal layouts. */
   values(): Record<ParamName, Float32Array> {
     const out = {} as Record<ParamName, Float32Array>;
-    for (const name of PARAM_NAMES) out[name] = this.params[name].dataSync() as Float32Array;
+    // slice: the cpu backend's dataSync hands out the tensor's own storage.
+    for (const name of PARAM_NAMES) out[name] = (this.params[name].dataSync() as Float32Array).slice();
     return out;
   }
 

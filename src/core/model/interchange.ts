@@ -60,8 +60,11 @@ function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array 
 
 /** The net's parameters as a PyTorch state_dict (names, shapes and layouts of the seed). */
 export function toTorchStateDict(net: ConvNet): Record<ParamName, NamedTensor> {
-  const s = net.spec;
-  const v = net.values();
+  return torchStateDictOf(net.spec, net.values());
+}
+
+/** The same, from parameter values in the internal layouts (no tensors needed). */
+export function torchStateDictOf(s: ConvNetSpec, v: Record<ParamName, Float32Array>): Record<ParamName, NamedTensor> {
   const k = s.kernelSize;
   const [d0, d1] = s.depth;
   return {

@@ -1,0 +1,246 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { type BackendOptions, readsSynchronously } from '../backends';
+import type { LabConfig } from '../config';
+import type { ImageSet } from '../data/mnist';
+import { imagesTensor } from '../evaluate';
+import type { ConvNetSpec } from '../model/convnet';
+import { tf } from '../tf';
+import { DeviceGroup } from './deviceGroup';
+import { Replica, type ShardResult, paramLayout } from './replica';
+
+/** What the training loop needs from its replicas, however many and wherever they run. */
+export interface ReplicaGroup {
+  readonly replicas: number;
+  /** One SGD step on the batch `indices` (positions in the training set). */
+  step(indices: Uint32Array, step: number): Promise<{ loss: number; right: number }>;
+  /** Right answers on the whole validation split. */
+  validate(): Promise<number>;
+  /** The current weights (flat layout); every replica holds the same. */
+  weights(): Promise<Float32Array>;
+  /** Every replica's weights (to check that they do not drift apart). */
+  allWeights(): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export interface GroupOptions {
+  spec: ConvNetSpec;
+  initial: Float32Array;
+  config: LabConfig;
+  train: ImageSet;
+  validation: ImageSet;
+  backend: string;
+  backendOptions?: BackendOptions;
+  /** Replicas (worker threads); 1 trains on the calling thread. */
+  workers: number;
+  /** The bundled replica worker script (default: replica-worker.js beside this bundle). */
+  replicaScript?: string;
+}
+
+/** Sizes of the contiguous shards of n items over r replicas (first ones one larger). */
+export function shardSizes(n: number, r: number): number[] {
+  return Array.from({ length: r }, (_, i) => Math.floor(n / r) + (i < n % r ? 1 : 0));
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/** One replica on the calling thread: no copies, no messages. */
+class LocalGroup implements ReplicaGroup {
+  readonly replicas = 1;
+  private readonly replica: Replica;
+  private readonly grads: Float32Array;
+  private readonly valX: tf.Tensor4D;
+  constructor(private readonly o: GroupOptions) {
+    this.replica = new Replica(o.spec, o.initial, o.config.training);
+    this.grads = new Float32Array(this.replica.size);
+    this.valX = imagesTensor(o.validation);
+  }
+  async step(indices: Uint32Array, step: number) {
+    const r = this.replica.gradients(this.o.train, indices, step, 0, this.grads, this.o.config.model.dropout);
+    this.replica.apply([this.grads], [1]);
+    return { loss: r.loss, right: r.right };
+  }
+  async validate() {
+    return this.replica.correct(this.valX, this.o.validation.labels, 0, this.o.validation.count);
+  }
+  async weights() {
+    return this.replica.values();
+  }
+  async allWeights() {
+    return [this.replica.values()];
+  }
+  async dispose() {
+    this.valX.dispose();
+    this.replica.dispose();
+  }
+}
+
+/** Messages between the coordinator and a replica thread (src/core/train/replicaWorker.ts). */
+export type ToReplica =
+  | { type: 'step'; step: number; slot: number; batch: number; row: number; n: number }
+  | { type: 'validate'; start: number; count: number }
+  | { type: 'weights' }
+  | { type: 'exit' };
+export type FromReplica =
+  | { type: 'ready' }
+  | ({ type: 'stepped' } & ShardResult)
+  | { type: 'validated'; right: number }
+  | { type: 'weights'; values: Float32Array }
+  | { type: 'error'; message: string };
+
+export interface ReplicaInit {
+  index: number;
+  replicas: number;
+  spec: ConvNetSpec;
+  initial: Float32Array;
+  config: LabConfig;
+  backend: string;
+  backendOptions?: BackendOptions;
+  train: ImageSet;
+  validation: ImageSet;
+  /** The current epoch's batch order (shared; the coordinator writes it each epoch). */
+  order: Int32Array;
+  /** Gradients, [2 slots][replicas][params] (double-buffered by step parity). */
+  grads: Float32Array;
+  /** Shard sizes of the pending step per slot, [2][replicas], to weight the average. */
+  counts: Int32Array;
+}
+
+function toShared(set: ImageSet): ImageSet {
+  const images = new Uint8Array(new SharedArrayBuffer(set.images.length));
+  images.set(set.images);
+  const labels = new Uint8Array(new SharedArrayBuffer(set.labels.length));
+  labels.set(set.labels);
+  return { ...set, images, labels };
+}
+
+/**
+ * Replicas on worker threads. Each step: every replica computes the gradients of its shard
+ * into shared memory (not messages); the next command makes each replica first average all
+ * shards of that step (in replica order, so identically everywhere) and apply the update.
+ */
+class ThreadGroup implements ReplicaGroup {
+  private readonly workers: Worker[] = [];
+  private readonly order: Int32Array;
+  private readonly counts: Int32Array;
+  private failure: Error | null = null;
+  private readonly waiting = new Map<Worker, { resolve: (m: FromReplica) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly o: GroupOptions,
+    readonly replicas: number,
+  ) {
+    this.order = new Int32Array(new SharedArrayBuffer(4 * o.config.training.batchSize));
+    this.counts = new Int32Array(new SharedArrayBuffer(4 * 2 * replicas));
+  }
+
+  static async start(o: GroupOptions): Promise<ThreadGroup> {
+    const g = new ThreadGroup(o, o.workers);
+    const { total } = paramLayout(o.spec);
+    const grads = new Float32Array(new SharedArrayBuffer(4 * 2 * g.replicas * total));
+    const train = toShared(o.train);
+    const validation = toShared(o.validation);
+    const script = o.replicaScript ?? join(__dirname, 'replica-worker.js');
+    for (let index = 0; index < g.replicas; index++) {
+      const init: ReplicaInit = {
+        index, replicas: g.replicas, spec: o.spec, initial: o.initial, config: o.config, backend: o.backend,
+        backendOptions: o.backendOptions, train, validation, order: g.order, grads, counts: g.counts,
+      };
+      const w = new Worker(script, { workerData: init });
+      w.on('message', (m: FromReplica) => {
+        const pending = g.waiting.get(w);
+        g.waiting.delete(w);
+        if (m.type === 'error') pending?.reject(new Error(m.message));
+        else pending?.resolve(m);
+      });
+      const fail = (e: Error) => {
+        g.failure ??= e;
+        g.waiting.get(w)?.reject(e);
+        g.waiting.delete(w);
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new Error(`replica ${index} exited (code ${code})`)));
+      g.workers.push(w);
+    }
+    try {
+      await Promise.all(g.workers.map((w) => g.expect(w)));
+    } catch (e) {
+      await g.dispose();
+      throw e;
+    }
+    return g;
+  }
+
+  private expect(w: Worker): Promise<FromReplica> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.set(w, { resolve, reject }));
+  }
+
+  private async all(msg: (i: number) => ToReplica | null): Promise<FromReplica[]> {
+    const replies: Promise<FromReplica>[] = [];
+    this.workers.forEach((w, i) => {
+      const m = msg(i);
+      if (!m) return;
+      const p = this.expect(w);
+      w.postMessage(m);
+      replies.push(p);
+    });
+    return Promise.all(replies);
+  }
+
+  async step(indices: Uint32Array, step: number) {
+    const n = indices.length;
+    this.order.set(indices);
+    const sizes = shardSizes(n, this.replicas);
+    const slot = step % 2;
+    let row = 0;
+    const rows = sizes.map((s) => ((row += s), row - s));
+    sizes.forEach((s, i) => (this.counts[slot * this.replicas + i] = s));
+    const replies = (await this.all((i) => ({ type: 'step', step, slot, batch: n, row: rows[i]!, n: sizes[i]! }))) as (FromReplica & { type: 'stepped' })[];
+    let loss = 0;
+    let right = 0;
+    for (const r of replies) {
+      loss += (r.loss * r.n) / n;
+      right += r.right;
+    }
+    return { loss, right };
+  }
+
+  async validate() {
+    const sizes = shardSizes(this.o.validation.count, this.replicas);
+    let start = 0;
+    const starts = sizes.map((s) => ((start += s), start - s));
+    const replies = (await this.all((i) => (sizes[i] ? { type: 'validate', start: starts[i]!, count: sizes[i]! } : null))) as (FromReplica & { type: 'validated' })[];
+    return replies.reduce((a, r) => a + r.right, 0);
+  }
+
+  async weights() {
+    const [w] = (await this.all((i) => (i === 0 ? { type: 'weights' } : null))) as (FromReplica & { type: 'weights' })[];
+    return w!.values;
+  }
+
+  async allWeights() {
+    const replies = (await this.all(() => ({ type: 'weights' }))) as (FromReplica & { type: 'weights' })[];
+    return replies.map((r) => r.values);
+  }
+
+  async dispose() {
+    await Promise.all(
+      this.workers.map(async (w) => {
+        w.postMessage({ type: 'exit' } satisfies ToReplica);
+        const t = setTimeout(() => void w.terminate(), 2000);
+        await new Promise((r) => w.once('exit', r));
+        clearTimeout(t);
+      }),
+    );
+  }
+}
+
+export async function startReplicas(o: GroupOptions): Promise<ReplicaGroup> {
+  // GPU backends (webgpu) keep the whole step on the device and cannot read synchronously.
+  if (!readsSynchronously()) return new DeviceGroup(o);
+  return o.workers <= 1 ? new LocalGroup(o) : ThreadGroup.start(o);
+}

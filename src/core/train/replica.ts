@@ -1,0 +1,207 @@
+import type { LabConfig } from '../config';
+import { type ImageSet, gatherImages } from '../data/mnist';
+import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } from '../model/convnet';
+import { storageView } from '../backends/memory';
+import { Rng } from '../rng';
+import { tf } from '../tf';
+
+/** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
+export function paramLayout(spec: ConvNetSpec): { offsets: Record<ParamName, number>; total: number } {
+  const shapes = paramShapes(spec);
+  const offsets = {} as Record<ParamName, number>;
+  let total = 0;
+  for (const n of PARAM_NAMES) {
+    offsets[n] = total;
+    total += shapes[n].reduce((a, b) => a * b, 1);
+  }
+  return { offsets, total };
+}
+
+export function flattenValues(spec: ConvNetSpec, values: Record<ParamName, Float32Array>): Float32Array {
+  const { offsets, total } = paramLayout(spec);
+  const flat = new Float32Array(total);
+  for (const n of PARAM_NAMES) flat.set(values[n], offsets[n]);
+  return flat;
+}
+
+export function unflattenValues(spec: ConvNetSpec, flat: Float32Array): Record<ParamName, Float32Array> {
+  const { offsets } = paramLayout(spec);
+  const shapes = paramShapes(spec);
+  const out = {} as Record<ParamName, Float32Array>;
+  for (const n of PARAM_NAMES) out[n] = flat.slice(offsets[n], offsets[n] + shapes[n].reduce((a, b) => a * b, 1));
+  return out;
+}
+
+/** Mixes a seed and a step into the seed of that step's dropout masks. */
+function stepSeed(seed: number, step: number): number {
+  let h = (seed ^ 0x5bd1e995) >>> 0;
+  h = Math.imul(h ^ step, 0x27d4eb2d) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * The dropout keep-mask of a whole batch for one step ([n, hidden], 0 or 1/(1-p), as F.dropout
+ * draws it), rows [from, to) of it: the same masks whatever the number of replicas.
+ */
+export function dropoutRows(seed: number, step: number, hidden: number, p: number, from: number, to: number): Float32Array {
+  const rng = new Rng(stepSeed(seed, step));
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < from * hidden; i++) rng.next();
+  const m = new Float32Array((to - from) * hidden);
+  for (let i = 0; i < m.length; i++) m[i] = rng.next() < p ? 0 : keep;
+  return m;
+}
+
+export interface ShardResult {
+  /** Mean loss over the shard. */
+  loss: number;
+  /** Right answers in the shard. */
+  right: number;
+  n: number;
+}
+
+/**
+ * One copy of the network that computes gradients on its share of a batch and applies an
+ * averaged gradient with PyTorch's SGD-momentum (v = μv + g; p −= lr·v, in float32 as PyTorch
+ * rounds). Every replica applies the identical update to identical weights, so replicas stay
+ * identical: data parallelism is then the same algorithm as one batch.
+ */
+export class Replica {
+  readonly net: ConvNet;
+  readonly size: number;
+  private readonly weights: Float32Array;
+  private readonly velocity: Float32Array;
+  private readonly offsets: Record<ParamName, number>;
+  private readonly shapes: Record<ParamName, number[]>;
+  private readonly sizes: Record<ParamName, number>;
+  private readonly pixels: Float32Array;
+  private readonly labelBuf: Int32Array;
+  private sumBuffer: Float32Array | undefined;
+
+  constructor(
+    readonly spec: ConvNetSpec,
+    initial: Float32Array,
+    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize'>,
+  ) {
+    const layout = paramLayout(spec);
+    if (initial.length !== layout.total) throw new Error(`replica: ${initial.length} initial values, the network has ${layout.total}`);
+    this.size = layout.total;
+    this.offsets = layout.offsets;
+    this.shapes = paramShapes(spec);
+    this.sizes = Object.fromEntries(PARAM_NAMES.map((n) => [n, this.shapes[n].reduce((a, b) => a * b, 1)])) as Record<ParamName, number>;
+    this.weights = Float32Array.from(initial);
+    this.velocity = new Float32Array(layout.total);
+    this.net = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
+    const px = spec.imageSize * spec.imageSize;
+    this.pixels = new Float32Array(training.batchSize * px);
+    this.labelBuf = new Int32Array(training.batchSize);
+  }
+
+  /**
+   * Gradients of the mean loss over images `indices` of `set` (rows [row, row+n) of the step's
+   * batch, for the dropout mask), written into `out` (flat layout).
+   */
+  gradients(set: ImageSet, indices: ArrayLike<number>, step: number, row: number, out: Float32Array, dropout: number): ShardResult {
+    const n = indices.length;
+    const s = this.spec.imageSize;
+    gatherImages(set, indices, this.pixels);
+    for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
+    const x = tf.tensor4d(this.pixels.subarray(0, n * s * s), [n, s, s, 1]);
+    const y = tf.tensor1d(this.labelBuf.subarray(0, n), 'int32');
+    const mask = dropout > 0 ? tf.tensor2d(dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n), [n, this.spec.hidden]) : undefined;
+    try {
+      return this.gradientsOf(x, y, mask, out);
+    } finally {
+      tf.dispose([x, y, mask]);
+    }
+  }
+
+  /** Gradients of the mean NLL of the log-probabilities for a prepared batch. */
+  gradientsOf(x: tf.Tensor4D, y: tf.Tensor1D, mask: tf.Tensor2D | undefined, out: Float32Array): ShardResult {
+    const n = x.shape[0];
+    let right = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const logp = this.net.forward(x, mask);
+      right = tf.sum(tf.cast(tf.equal(tf.argMax(logp, 1), y), 'int32')).dataSync()[0]!;
+      const picked = tf.sum(tf.mul(logp, tf.oneHot(y, this.spec.numClasses)));
+      return tf.div(tf.neg(picked), n) as tf.Scalar;
+    }, this.net.variables());
+    for (const name of PARAM_NAMES) {
+      const g = grads[this.net.params[name].name]!;
+      out.set(storageView(g) ?? (g.dataSync() as Float32Array), this.offsets[name]);
+    }
+    const loss = value.dataSync()[0]!;
+    tf.dispose([value, ...Object.values(grads)]);
+    return { loss, right, n };
+  }
+
+  /** Applies Σ weights[r]·grads[r] (summed in replica order) with SGD-momentum. */
+  apply(grads: Float32Array[], weights: number[]): void {
+    const lr = Math.fround(this.training.learningRate);
+    const mu = Math.fround(this.training.momentum);
+    const p = this.weights;
+    const v = this.velocity;
+    const f = Math.fround;
+    const len = p.length;
+    if (grads.length === 1 && weights[0] === 1) {
+      const g = grads[0]!;
+      for (let i = 0; i < len; i++) {
+        const vi = f(f(mu * v[i]!) + g[i]!);
+        v[i] = vi;
+        p[i] = f(p[i]! - f(lr * vi));
+      }
+    } else if (grads.length === 2) {
+      const [g0, g1] = grads as [Float32Array, Float32Array];
+      const w0 = f(weights[0]!);
+      const w1 = f(weights[1]!);
+      for (let i = 0; i < len; i++) {
+        const vi = f(f(mu * v[i]!) + f(f(w0 * g0[i]!) + f(w1 * g1[i]!)));
+        v[i] = vi;
+        p[i] = f(p[i]! - f(lr * vi));
+      }
+    } else {
+      const sum = (this.sumBuffer ??= new Float32Array(len));
+      sum.fill(0);
+      for (let r = 0; r < grads.length; r++) {
+        const g = grads[r]!;
+        const w = f(weights[r]!);
+        for (let i = 0; i < len; i++) sum[i] = f(sum[i]! + f(w * g[i]!));
+      }
+      for (let i = 0; i < len; i++) {
+        const vi = f(f(mu * v[i]!) + sum[i]!);
+        v[i] = vi;
+        p[i] = f(p[i]! - f(lr * vi));
+      }
+    }
+    // New tensors, not writes in place: wasm's XNNPACK caches packed weights per tensor. And
+    // copies (slice), since the cpu backend keeps the very array a tensor is made from.
+    tf.tidy(() => {
+      for (const name of PARAM_NAMES) {
+        const off = this.offsets[name];
+        this.net.params[name].assign(tf.tensor(p.slice(off, off + this.sizes[name]), this.shapes[name], 'float32'));
+      }
+    });
+  }
+
+  /** Right answers on images [start, start+count) of `x`/`labels` (eval mode). */
+  correct(x: tf.Tensor4D, labels: Uint8Array, start: number, count: number, batchSize = 1000): number {
+    let right = 0;
+    for (let s = start; s < start + count; s += batchSize) {
+      const size = Math.min(batchSize, start + count - s);
+      const pred = tf.tidy(() => tf.argMax(this.net.forward(tf.slice(x, [s, 0, 0, 0], [size, -1, -1, -1])), 1));
+      const p = pred.dataSync();
+      pred.dispose();
+      for (let i = 0; i < size; i++) if (p[i] === labels[s + i]) right++;
+    }
+    return right;
+  }
+
+  /** The weights the network computes with, read back from its variables (flat layout). */
+  values(): Float32Array {
+    return flattenValues(this.spec, this.net.values());
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
