@@ -22,6 +22,7 @@ const env = { ...process.env, MNIST_LAB_TEST_RUN: runTag, MNIST_LAB_TEST_TMP: tm
 const wanted = (process.env.MNIST_LAB_VSCODE_LAYERS || 'integration,e2e').split(',').map((s) => s.trim());
 const layers = [];
 let current;
+let stopping;
 
 function tagged() {
   const out = [];
@@ -89,6 +90,8 @@ function runCmd(cmd, args) {
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, async () => {
+    if (stopping) return;
+    stopping = sig;
     console.error(`vscode-test: ${sig}: stopping`);
     try {
       current?.kill(sig);
@@ -103,6 +106,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 async function layer(name, fn) {
+  if (stopping) return { name, passed: 0, failed: 0, seconds: 0 };
   const t0 = Date.now();
   let r;
   try {

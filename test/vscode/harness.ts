@@ -81,10 +81,25 @@ function allProcs(): ProcInfo[] {
   return out;
 }
 
-/** Records every descendant of this process, and every member of the process groups it owns. */
+function hasEnv(pid: number, entry: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`${entry}\0`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Records every descendant of this process, every member of the process groups it owns, and
+ * every process carrying its tag in the environment (`env()`: daemonising helpers such as
+ * Chromium's crashpad handler leave the process tree, but keep the environment).
+ */
 export class ProcessTracker {
   readonly seen = new Map<number, ProcInfo>();
+  /** NAME=VALUE put into the environment of everything started (code-server, Chromium). */
+  readonly tagEntry = `MNIST_LAB_HARNESS_TAG=${process.pid}-${Date.now()}`;
   private readonly groups = new Set<number>();
+  private readonly tempDirs: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private cleaned = false;
   private readonly onSignal = (sig: NodeJS.Signals): void => {
@@ -103,6 +118,21 @@ export class ProcessTracker {
     process.on('SIGTERM', this.onSignal);
     process.on('SIGHUP', this.onSignal);
     process.on('exit', this.onExit);
+  }
+
+  /** A temp folder removed once every process is stopped (also on a signal). */
+  addTempDir(dir: string): void {
+    this.tempDirs.push(dir);
+  }
+
+  private removeTempDirs(): void {
+    for (const d of this.tempDirs.splice(0)) removeTemp(d);
+  }
+
+  /** The environment entry to give every process started. */
+  env(): Record<string, string> {
+    const [k, v] = this.tagEntry.split('=') as [string, string];
+    return { [k]: v };
   }
 
   /** A process group we created (a detached child): its members are ours even once orphaned. */
@@ -128,7 +158,8 @@ export class ProcessTracker {
       }
     }
     for (const p of procs) {
-      if (p.pid !== process.pid && this.groups.has(p.pgid) && !this.seen.has(p.pid)) this.seen.set(p.pid, p);
+      if (p.pid === process.pid || this.seen.has(p.pid)) continue;
+      if (this.groups.has(p.pgid) || hasEnv(p.pid, this.tagEntry)) this.seen.set(p.pid, p);
     }
     // Children of recorded processes that were reparented (orphans) after we last looked.
     for (const p of procs) {
@@ -173,7 +204,9 @@ export class ProcessTracker {
       this.signalAll('SIGKILL');
       spawnSync('sleep', ['0.2']);
     }
-    return this.alive();
+    const left = this.alive();
+    if (!left.length) this.removeTempDirs();
+    return left;
   }
 
   /**
@@ -200,6 +233,7 @@ export class ProcessTracker {
     process.off('SIGHUP', this.onSignal);
     process.off('exit', this.onExit);
     const left = this.alive();
+    if (!left.length) this.removeTempDirs();
     if (left.length) {
       throw new Error(`${this.label}: processes left after cleanup: ${left.map((p) => `${p.pid} ${p.cmd}`).join('; ')}`);
     }
@@ -290,6 +324,7 @@ function runNode(entry: string, args: string[], env: NodeJS.ProcessEnv, tracker:
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   const entry = codeServerEntry();
   const root = makeTempRoot(opts.label ?? 'cs');
+  opts.tracker.addTempDir(root);
   const userDataDir = join(root, 'user-data');
   const extensionsDir = join(root, 'extensions');
   const configFile = join(root, 'config.yaml');
@@ -330,6 +365,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     XDG_STATE_HOME: join(root, 'xdg-state'),
     TMPDIR: join(root, 'tmp'),
     VSCODE_PROXY_URI: '',
+    ...opts.tracker.env(),
     ...opts.env,
   };
   delete env.VSCODE_IPC_HOOK_CLI;
@@ -409,18 +445,25 @@ export interface Browser {
   close: () => Promise<void>;
 }
 
-export async function launchBrowser(root: string, viewport = { width: 1600, height: 1000 }): Promise<Browser> {
+export async function launchBrowser(root: string, tracker: ProcessTracker, viewport = { width: 1600, height: 1000 }): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run node scripts/vscode-test/setup.mjs`);
   const profile = join(root, 'chromium-profile');
   mkdirSync(profile, { recursive: true });
+  // Chromium's crashpad database and caches go to XDG dirs: keep them in the temp folder too.
+  for (const d of ['chromium-config', 'chromium-cache']) mkdirSync(join(root, d), { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  Object.assign(env, { XDG_CONFIG_HOME: join(root, 'chromium-config'), XDG_CACHE_HOME: join(root, 'chromium-cache') }, tracker.env());
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport,
     timeout: 60_000,
+    env,
   });
+  tracker.scan();
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -436,5 +479,9 @@ export function removeTemp(root: string): void {
     log(`keeping ${root}`);
     return;
   }
-  rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  try {
+    rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  } catch (e) {
+    log(`could not remove ${root}: ${e instanceof Error ? e.message : e}`);
+  }
 }

@@ -2,9 +2,9 @@
 // URL payload loads this project as the extension under development (extensionDevelopmentPath)
 // and runs out/test/vscode/suite/index.js in its extension host (extensionTestsPath), exactly as
 // @vscode/test-electron would; the workbench reports the end through codeAutomationExit.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, ProcessTracker, launchBrowser, log, removeTemp, startCodeServer, workbenchUrl, makeTempRoot, type CodeServer } from './harness';
+import { type Browser, ProcessTracker, launchBrowser, log, startCodeServer, workbenchUrl, makeTempRoot, type CodeServer } from './harness';
 import type { SuiteResults } from './suite/index';
 import { makeWorkspace } from './workspace';
 
@@ -25,8 +25,10 @@ export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', '
   mkdirSync(artifacts, { recursive: true });
   const tracker = new ProcessTracker('integration');
   const tmp = makeTempRoot('integration');
+  tracker.addTempDir(tmp);
   const ws = join(tmp, 'workspace');
-  const resultsFile = join(tmp, 'results.json');
+  const resultsFile = join(artifacts, 'results.json');
+  rmSync(resultsFile, { force: true });
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   let exitCode: number | undefined;
@@ -36,7 +38,7 @@ export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', '
     if (!existsSync(join(ROOT, 'package.json'))) throw new Error(`no package.json in ${ROOT}`);
     makeWorkspace(ws);
     cs = await startCodeServer({ tracker, env: { MNIST_LAB_TEST_RESULTS: resultsFile }, label: 'integration' });
-    browser = await launchBrowser(cs.root);
+    browser = await launchBrowser(cs.root, tracker);
     const page = browser.page;
     let resolveExit: (code: number) => void = () => undefined;
     const exited = new Promise<number>((r) => (resolveExit = r));
@@ -86,7 +88,6 @@ export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', '
     const out = cs?.output() ?? '';
     if (out) process.stderr.write(`--- code-server output (last 4000 chars) ---\n${out.slice(-4000)}\n---\n`);
   }
-  removeTemp(tmp);
   const r: LayerResult = { layer: 'integration', passed: 0, failed: 0, seconds: (Date.now() - t0) / 1000, processes };
   if (results) {
     for (const t of results.tests) {

@@ -4,7 +4,7 @@
 // code-server, one browser and one workspace (like a user's session).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
@@ -15,7 +15,6 @@ import {
   launchBrowser,
   log,
   makeTempRoot,
-  removeTemp,
   startCodeServer,
   workbenchUrl,
 } from '../harness';
@@ -218,8 +217,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
 
   before(async function () {
     this.timeout(300_000);
+    rmSync(ARTIFACTS, { recursive: true, force: true });
     tracker = new ProcessTracker('e2e');
     tmp = makeTempRoot('e2e');
+    tracker.addTempDir(tmp);
     ws = join(tmp, 'workspace');
     makeWorkspace(ws);
     let vsix = process.env.MNIST_LAB_VSIX;
@@ -229,12 +230,16 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       const t0 = Date.now();
       log('e2e: npm run package');
       const r = spawnSync('npm', ['run', 'package'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0) throw new Error(`npm run package failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+      if (r.status !== 0) {
+        const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
+        process.stderr.write(`--- npm run package output ---\n${out}\n---\n`);
+        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${out.split('\n').filter((l) => /error/i.test(l)).join(' / ').slice(0, 1000) || out.slice(-1000)}`);
+      }
       vsix = findVsix(t0);
       log(`e2e: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
     cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e' });
-    browser = await launchBrowser(cs.root);
+    browser = await launchBrowser(cs.root, tracker);
     page = browser.page;
     page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
   });
@@ -242,11 +247,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
   after(async function () {
     this.timeout(60_000);
     await browser?.close();
-    try {
-      processes = await tracker?.stopAll();
-    } finally {
-      if (tmp) removeTemp(tmp);
-    }
+    processes = await tracker?.stopAll();
     (globalThis as Record<string, unknown>).__mnistLabE2eProcesses = processes;
   });
 
