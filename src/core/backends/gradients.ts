@@ -11,7 +11,7 @@ import { tf } from '../tf';
  * They compute the same values as the stock gradients on any backend (tests compare them).
  */
 type GradConfig = ReturnType<typeof tf.getGradient>;
-type Pads = [[number, number], [number, number], [number, number], [number, number]];
+export type Pads = [[number, number], [number, number], [number, number], [number, number]];
 
 /** Explicit [top,bottom],[left,right] padding of a stride-1 conv, or null if not expressible. */
 function explicitPads(pad: unknown, kh: number, kw: number): Pads | null {
@@ -26,6 +26,28 @@ function explicitPads(pad: unknown, kh: number, kw: number): Pads | null {
   if (Array.isArray(pad) && pad.length === 4) return pad as Pads;
   return null;
 }
+
+/** dL/dx of a stride-1 conv2d as a convolution of dy with the flipped, in/out-swapped filter. */
+export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, pads: Pads): tf.Tensor4D {
+  const [kh, kw] = filter.shape;
+  const [, [pt, pb], [pl, pr]] = pads;
+  return tf.tidy(() => {
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(dy, flipped, 1, [[0, 0], [kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr], [0, 0]]);
+  });
+}
+
+/** dL/dfilter of a stride-1 conv2d as one convolution with batch and channels swapped. */
+export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, pads: Pads): tf.Tensor4D {
+  return tf.tidy(() => {
+    const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, N]
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Co]
+    const dw = tf.conv2d(xT, dyT, 1, pads); // [Ci, kh, kw, Co]
+    return tf.transpose(dw, [1, 2, 0, 3]);
+  });
+}
+
+export const symmetricPads = (p: number): Pads => [[0, 0], [p, p], [p, p], [0, 0]];
 
 const ones = (v: unknown): boolean => v === undefined || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 
@@ -48,18 +70,8 @@ function conv2dGrad(stock: GradConfig): GradConfig {
         return stock.gradFunc(dy, saved, attrs);
       }
       return {
-        x: () =>
-          tf.tidy(() => {
-            const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-            return tf.conv2d(g, flipped, 1, [[0, 0], [kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr], [0, 0]]);
-          }),
-        filter: () =>
-          tf.tidy(() => {
-            const xT = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, N]
-            const dyT = tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Co]
-            const dw = tf.conv2d(xT, dyT, 1, pads); // [Ci, kh, kw, Co]
-            return tf.transpose(dw, [1, 2, 0, 3]);
-          }),
+        x: () => conv2dInputGrad(g, filter, pads),
+        filter: () => conv2dFilterGrad(x, g, pads),
       };
     },
   };

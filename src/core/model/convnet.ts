@@ -1,4 +1,5 @@
 import type { LabConfig } from '../config';
+import { conv2dFilterGrad, conv2dInputGrad, symmetricPads } from '../backends/gradients';
 import { Rng } from '../rng';
 import { tf } from '../tf';
 
@@ -113,9 +114,28 @@ export class ConvNet {
     return PARAM_NAMES.map((n) => this.params[n]);
   }
 
+  /**
+   * ReLU(conv(x) + bias) as one fused kernel, with a hand-written backward: dz = dy·[y > 0],
+   * bias gradient Σdz, filter and input gradients as convolutions (backends/gradients.ts).
+   * conv1's input gradient (w.r.t. the image) is never needed and not computed.
+   */
   private conv(x: tf.Tensor4D, which: 'conv1' | 'conv2'): tf.Tensor4D {
-    const w = this.params[`${which}.weight`] as unknown as tf.Tensor4D;
-    return tf.relu(tf.add(tf.conv2d(x, w, 1, this.pad), this.params[`${which}.bias`])) as tf.Tensor4D;
+    const pads = symmetricPads(this.pad);
+    const pad = this.pad;
+    const block = tf.customGrad(((xi: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const y = tf.fused.conv2d({ x: xi, filter: w, strides: 1, pad, bias: b, activation: 'relu' });
+      save([xi, w, y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          const dz = tf.mul(dy, tf.step(sy)) as tf.Tensor4D;
+          const dx = which === 'conv1' ? tf.zerosLike(sx) : conv2dInputGrad(dz, sw, pads);
+          return [dx, conv2dFilterGrad(sx, dz, pads), tf.sum(dz, [0, 1, 2])];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return block(x, this.params[`${which}.weight`], this.params[`${which}.bias`]) as tf.Tensor4D;
   }
 
   private pool(x: tf.Tensor4D): tf.Tensor4D {
