@@ -23,6 +23,15 @@ export class LabContext implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel('MNIST Lab');
     this.push(this.output);
     this.training = new TrainingController(() => this.workerOptions());
+    // A new backend or Node executable applies to the next worker; the analysis worker restarts.
+    this.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mnistLab.backend') || e.affectsConfiguration('mnistLab.nodePath')) {
+          void this.analysisWorker?.dispose();
+          this.analysisWorker = null;
+        }
+      }),
+    );
   }
 
   push(d: vscode.Disposable): void {
