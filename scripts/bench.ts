@@ -31,6 +31,8 @@ import { tf } from '../src/core/tf';
 
 const ROOT = join(__dirname, '..');
 const BENCH_PY = join(ROOT, 'tools', 'pytorch', 'bench_seed.py');
+/** The seed's notebook code as written (torchvision DataLoaders): the job --full compares with. */
+const NOTEBOOK_PY = join(ROOT, 'tools', 'pytorch', 'seed_notebook.py');
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const BATCH = SEED_CONFIG.training.batchSize;
 const USAGE = `npm run bench [-- OPTIONS]   (node dist/bench.js [OPTIONS])
@@ -417,14 +419,14 @@ async function benchFull(): Promise<void> {
   if (!info) console.log(`PyTorch: not available: ${why}; MNIST Lab numbers only`);
   else {
     console.log(`PyTorch ${info.torch}: ${info.threads} thread, BLAS: ${info.blas}`);
-    const args = [BENCH_PY, '--full', '--threads', '1', '--epochs', String(epochs), '--seed', String(config.training.seed)];
+    const args = [NOTEBOOK_PY, '--threads', '1', '--epochs', String(epochs), '--seed', String(config.training.seed)];
     if (maxSteps) args.push('--max-steps', String(maxSteps));
     const r = spawnSync(opts.python!, args, { env: torchEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     if (r.status !== 0) console.log(`PyTorch run failed (exit ${r.status})`);
     else py = JSON.parse(r.stdout.trim().split('\n').pop()!);
   }
   const rows = [[`MNIST Lab ${active.name} ×${lab.workers}`, String(lab.steps), f(lab.seconds), f((100 * lab.val), 2), f(100 * lab.test, 2), f(py ? lab.seconds / py.seconds : NaN, 2)]];
-  if (py) rows.push(['PyTorch (seed code)', String(py.steps), f(py.seconds), f(100 * py.valAccuracy, 2), f(100 * py.testAccuracy, 2), '1.00']);
+  if (py) rows.push(['PyTorch (the seed notebook)', String(py.steps), f(py.seconds), f(100 * py.valAccuracy, 2), f(100 * py.testAccuracy, 2), '1.00']);
   console.log(`\n${table(['engine', 'steps', 'train s (with validation)', 'val %', 'test %', '× PyTorch time'], rows)}`);
 }
 

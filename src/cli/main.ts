@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BACKEND_NAMES, describeAttempts, modulePathsFromEnv, selectBackend } from '../core/backends';
+import { BACKEND_NAMES, describeAttempts, selectBackend } from '../core/backends';
 import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../core/config';
 import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
@@ -11,6 +11,7 @@ import { loadModel, saveModel } from '../core/model/interchange';
 import { robustnessCheck, shiftImage } from '../core/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
+import { defaultWorkers } from '../core/train/group';
 import { ProgressBar, formatProgressLine, pct } from './output';
 
 const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
@@ -26,7 +27,7 @@ CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
         state_dict, e.g. saved from the seed's notebook).
 --backend  ${BACKEND_NAMES.join(' | ')} (default auto)
---workers  data-parallel replicas on worker threads (default 1)
+--workers  data-parallel replicas on worker threads (default: the number of CPU cores)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats
@@ -70,7 +71,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
   const epochs = intFlag(flags, 'epochs', 1);
   const seed = intFlag(flags, 'seed', 0);
   const maxSteps = intFlag(flags, 'max-steps', 1);
-  const workers = intFlag(flags, 'workers', 1) ?? 1;
+  const workers = intFlag(flags, 'workers', 1) ?? defaultWorkers();
   const data = strFlag(flags, 'data');
   config = parseConfig(
     {
