@@ -38,7 +38,8 @@ export function codeServerPaths() {
 const log = (m) => process.stderr.write(`[vscode-test setup] ${m}\n`);
 
 function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  // stdout goes to stderr: this script's stdout is only the code-server path.
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 2, 2], ...opts });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
 }
@@ -129,12 +130,25 @@ function installCodeServer() {
   }
 }
 
+/** code-server's native modules were built for the Node major recorded in the marker. */
+function nodeChanged(marker) {
+  try {
+    const was = JSON.parse(readFileSync(marker, 'utf8')).node ?? '';
+    const major = (v) => v.replace(/^v/, '').split('.')[0];
+    if (major(was) === major(process.version)) return false;
+    log(`the cached code-server was built for Node ${was}, this is ${process.version}: reinstalling`);
+    return true;
+  } catch {
+    return true;
+  }
+}
+
 /** Ensures Chromium and code-server are installed; returns their paths. */
 export function setup() {
   ensureDebianPackages();
   const chromium = checkChromium();
   const p = codeServerPaths();
-  if (existsSync(p.marker) && existsSync(p.bin)) {
+  if (existsSync(p.marker) && existsSync(p.bin) && !nodeChanged(p.marker)) {
     log(`code-server ${CODE_SERVER_VERSION} cached in ${p.dir}; ${chromium}`);
   } else {
     installCodeServer();

@@ -267,7 +267,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
 
   it('CodeLens ▶ Train is visible above line 1', async () => {
     const lens = editor().locator('.codelens-decoration a', { hasText: 'Train' }).first();
-    await lens.waitFor({ state: 'visible', timeout: 45_000 }).catch(() => {
+    await lens.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
       throw new Error('no CodeLens "▶ Train" in the config editor (issue 4, item 2)');
     });
     const lensText = await editor().locator('.codelens-decoration').first().innerText();
