@@ -181,6 +181,26 @@ async function show(frame: Frame, selector: string): Promise<void> {
   await page.waitForTimeout(150);
 }
 
+/**
+ * What the editor shows, inline hints included: inlay hints are injected text (real DOM text);
+ * end-of-line decorations (issue 4 allows either) are CSS ::before/::after content.
+ */
+async function editorTextWithHints(): Promise<string> {
+  return editor()
+    .locator('.view-lines')
+    .evaluate((root: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const parts: string[] = [String(root.innerText)];
+      const win = root.ownerDocument.defaultView;
+      for (const el of root.querySelectorAll('span')) {
+        for (const pseudo of ['::before', '::after']) {
+          const c = win.getComputedStyle(el, pseudo).content as string;
+          if (c && c !== 'none' && c !== 'normal') parts.push(c.replace(/^"|"$/g, ''));
+        }
+      }
+      return parts.join('\n').replace(/\u00a0/g, ' ');
+    });
+}
+
 const editor = () => page.locator('.part.editor .editor-instance .monaco-editor').first();
 
 async function focusConfigEditor(): Promise<void> {
@@ -423,14 +443,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const text = await waitFor(
       `an inline hint with the test accuracy ${forms.join(' or ')} %`,
       async () => {
-        const t = (await editor().locator('.view-lines').innerText()).replace(/\u00a0/g, ' ');
+        const t = await editorTextWithHints();
         return forms.some((f) => t.includes(f)) ? t : undefined;
       },
       30_000,
       500,
     ).catch(async (e) => {
       await screenshot('inline-hint-missing');
-      throw new Error(`${e instanceof Error ? e.message : e} (issue 4, item 4); the editor shows: ${(await editor().locator('.view-lines').innerText()).slice(0, 300)}`);
+      const shown = (await editorTextWithHints()).replace(/\s+/g, ' ');
+      throw new Error(`${e instanceof Error ? e.message : e} (issue 4, item 4); the editor shows: ${shown.slice(0, 400)}`);
     });
     log(`e2e: editor line with the hint: ${text.split('\n').find((l) => forms.some((f) => l.includes(f)))}`);
     await screenshot('inline-accuracy-hint');
