@@ -14,6 +14,7 @@ import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
 import { runViewFromStored } from './runView';
 import { SideViewProvider } from './sideView';
+import { findRunningTraining, stopForeignTraining } from './trainingController';
 
 let ctx: LabContext | undefined;
 
@@ -82,6 +83,19 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
     );
     if (choice !== 'Stop and Train') return undefined;
     await c.training.stop();
+  }
+  const foreign = findRunningTraining(listRuns(c.runsDir), c.training.workerPid);
+  if (foreign) {
+    const choice = await vscode.window.showWarningMessage(
+      `MNIST Lab: "${foreign.name}" is training in another window (process ${foreign.pid}, ${foreign.runDir}). Stop it and start a new training?`,
+      { modal: true },
+      'Stop and Train',
+    );
+    if (choice !== 'Stop and Train') return undefined;
+    if (!(await stopForeignTraining(foreign))) {
+      void showError(`the training in process ${foreign.pid} did not stop`);
+      return undefined;
+    }
   }
   let start;
   try {

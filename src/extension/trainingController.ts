@@ -107,6 +107,55 @@ export class TrainingController {
   }
 }
 
+/** A run of this runs folder that another window's worker is training right now. */
+export interface ForeignTraining {
+  runDir: string;
+  name: string;
+  pid: number;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One training per workspace, across windows: the newest runs whose summary says "running" with
+ * a live worker PID (summary.json records it until the run ends).
+ */
+export function findRunningTraining(runDirs: string[], ownPid?: number): ForeignTraining | null {
+  for (const dir of runDirs.slice(0, 10)) {
+    try {
+      const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+      if (s.status === 'running' && typeof s.pid === 'number' && s.pid !== ownPid && s.pid !== process.pid && processAlive(s.pid)) {
+        return { runDir: dir, name: s.name, pid: s.pid };
+      }
+    } catch {
+      // unreadable summaries are not trainings
+    }
+  }
+  return null;
+}
+
+/** Asks another window's worker to stop (SIGTERM: it cancels its run properly); waits for it. */
+export async function stopForeignTraining(t: ForeignTraining, timeoutMs = 6000): Promise<boolean> {
+  try {
+    process.kill(t.pid, 'SIGTERM');
+  } catch {
+    return true;
+  }
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!processAlive(t.pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !processAlive(t.pid);
+}
+
 /** A run whose worker died keeps its files; its summary says it failed, and why. */
 export function markFailed(runDir: string, error: string): void {
   const file = join(runDir, 'summary.json');

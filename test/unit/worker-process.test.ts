@@ -10,9 +10,9 @@ import { before, describe, test } from 'node:test';
 import { SEED_CONFIG, type LabConfig } from '../../src/core/config';
 import { loadLabData } from '../../src/core/data/mnist';
 import type { RunSummary, TrainingEvent } from '../../src/core/events';
-import { readRun } from '../../src/core/runs/store';
+import { listRuns, readRun } from '../../src/core/runs/store';
 import { EventLoopLag } from '../../src/extension/lag';
-import { TrainingController } from '../../src/extension/trainingController';
+import { type ForeignTraining, TrainingController, findRunningTraining, stopForeignTraining } from '../../src/extension/trainingController';
 import { WorkerProcess } from '../../src/extension/workerProcess';
 import { head, writeIdxDir } from '../helpers/dataset';
 import { tempDir } from '../helpers/tmp';
@@ -129,6 +129,29 @@ describe('training worker', { timeout: 120_000 }, () => {
     const next = await c.train({ config: config(1), outDir, backend: 'wasm', maxSteps: 3 });
     assert.equal(next.status, 'completed');
     assert.equal(next.steps, 3);
+  });
+
+  test('one training per workspace across windows: another window finds the running worker and stops it properly', async () => {
+    const a = new TrainingController(() => ({ script: WORKER }));
+    const found: { t: ForeignTraining | null } = { t: null };
+    let stopped: Promise<boolean> | null = null;
+    const run = a.train(
+      { config: config(100), outDir, backend: 'wasm' },
+      {
+        onEvent: (e) => {
+          if (e.type === 'progress' && !stopped) {
+            found.t = findRunningTraining(listRuns(outDir));
+            if (found.t) stopped = stopForeignTraining(found.t);
+          }
+        },
+      },
+    );
+    const s = await run;
+    assert.ok(found.t, 'the running training was not found from its run directory');
+    assert.equal(found.t.runDir, s.runDir);
+    assert.equal(await stopped, true);
+    assert.equal(s.status, 'cancelled', 'SIGTERM cancels the run properly: its own host still gets the summary');
+    assert.equal(findRunningTraining(listRuns(outDir)), null);
   });
 
   test('bad input comes back as a clear error, and the worker goes', async () => {

@@ -193,6 +193,15 @@ process.on('message', (raw: unknown) => {
 });
 
 // The host went away (closed, crashed, killed): a worker must not outlive it.
+// SIGTERM (another window's "stop it and train", the host's dispose) also stops a run properly.
+// The result still reaches this worker's own host, which then ends the worker.
+process.on('SIGTERM', () => {
+  if (!training) process.exit(0);
+  training.abort();
+  setTimeout(() => process.exit(0), 5000).unref();
+  void trainingDone.then(() => setTimeout(() => process.exit(0), 1000));
+});
+
 // A run in progress is stopped properly first, so its directory records it as cancelled.
 process.on('disconnect', () => {
   if (!training) process.exit(0);
