@@ -174,15 +174,19 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
 /** Shows a stored run (the latest when none is named), unless a training is on show. */
 function openRun(c: LabContext, runDir?: string): boolean {
   if (c.training.active) return true;
-  const dir = runDir ?? listRuns(c.runsDir)[0];
-  if (!dir) return false;
-  try {
-    c.runView.replace(runViewFromStored(readRun(dir)));
-    return true;
-  } catch (e) {
-    reportError(e);
-    return false;
+  // The latest run, or, when it cannot be read (reported), the newest one that can.
+  const candidates = runDir ? [runDir] : listRuns(c.runsDir);
+  let reported = false;
+  for (const dir of candidates) {
+    try {
+      c.runView.replace(runViewFromStored(readRun(dir)));
+      return true;
+    } catch (e) {
+      if (!reported) reportError(e);
+      reported = true;
+    }
   }
+  return false;
 }
 
 /** The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model. */

@@ -42,6 +42,8 @@ export function figure(parent: HTMLElement, caption: string, testId: string, cls
   fig.className = cls;
   const canvas = document.createElement('canvas');
   canvas.dataset.testid = testId;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', caption);
   fig.append(canvas);
   const cap = document.createElement('figcaption');
   cap.textContent = caption;
