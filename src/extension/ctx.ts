@@ -11,6 +11,8 @@ import { RunViewModel } from './runView';
 import { TrainingController } from './trainingController';
 import { WorkerProcess } from './workerProcess';
 
+const ANALYSIS_IDLE_MS = 5 * 60_000;
+
 export class LabContext implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   readonly output: vscode.OutputChannel;
@@ -18,6 +20,7 @@ export class LabContext implements vscode.Disposable {
   readonly lag = new EventLoopLag();
   readonly training: TrainingController;
   private analysisWorker: WorkerProcess | null = null;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('MNIST Lab');
@@ -82,12 +85,21 @@ export class LabContext implements vscode.Disposable {
     };
   }
 
-  /** The long-lived worker for analyses (predictions, feature maps, robustness, evaluation). */
+  /**
+   * The worker for analyses (predictions, feature maps, robustness, evaluation): started on the
+   * first question, ended after a few idle minutes (it holds the data and a model in memory).
+   */
   private analysis(): WorkerProcess {
     if (!this.analysisWorker?.alive) {
       this.analysisWorker = new WorkerProcess({ ...this.workerOptions(), onStderr: (l) => this.output.appendLine(`[worker] ${l}`) });
     }
-    return this.analysisWorker;
+    clearTimeout(this.idleTimer);
+    const w = this.analysisWorker;
+    this.idleTimer = setTimeout(() => {
+      if (this.analysisWorker === w) this.analysisWorker = null;
+      void w.dispose();
+    }, ANALYSIS_IDLE_MS);
+    return w;
   }
 
   /** What the run on show is analysed with: its saved model (once there is one) and its data. */
@@ -122,6 +134,7 @@ export class LabContext implements vscode.Disposable {
 
   /** Deactivation: every worker ends now, by PID. */
   killWorkers(): void {
+    clearTimeout(this.idleTimer);
     this.training.killNow();
     this.analysisWorker?.killNow();
   }
