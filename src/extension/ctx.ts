@@ -57,6 +57,12 @@ export class LabContext implements vscode.Disposable {
     return this.settings.get<string>('backend', 'auto') || 'auto';
   }
 
+  /** `mnistLab.workers`: data-parallel replicas (1 leaves the other cores to the editor; 0: all). */
+  get workers(): number {
+    const n = this.settings.get<number>('workers', 1);
+    return Number.isInteger(n) && n >= 0 ? n : 1;
+  }
+
   private resolvePath(p: string): string {
     if (isAbsolute(p)) return p;
     const base = this.workspaceFolder?.uri.fsPath ?? this.extension.globalStorageUri.fsPath;

@@ -127,7 +127,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
         });
         let reported = 0;
         const summary = await c.training.train(
-          { config, outDir, backend: c.backend, maxSteps: args.maxSteps, source },
+          { config, outDir, backend: c.backend, maxSteps: args.maxSteps, workers: c.workers, source },
           {
             onEvent: (e: TrainingEvent) => {
               const line = c.runView.apply(e);

@@ -15,6 +15,7 @@ export interface TrainingStart {
   outDir: string;
   backend: string;
   maxSteps?: number;
+  workers?: number;
   /** The config file this run came from (shown to the user), if any. */
   source?: string;
 }
@@ -64,7 +65,7 @@ export class TrainingController {
       await worker.ready;
       if (this.stopRequested) throw new Error('stopped before the run started');
       return await worker.request(
-        { type: 'train', config: start.config, outDir: start.outDir, backend: start.backend, maxSteps: start.maxSteps },
+        { type: 'train', config: start.config, outDir: start.outDir, backend: start.backend, maxSteps: start.maxSteps, workers: start.workers },
         {
           onEvent: (e) => {
             if (e.type === 'start') active.runDir = e.runDir;

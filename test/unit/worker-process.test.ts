@@ -154,6 +154,15 @@ describe('training worker', { timeout: 120_000 }, () => {
     assert.equal(findRunningTraining(listRuns(outDir)), null);
   });
 
+  test('data-parallel replicas (mnistLab.workers) run inside the worker from the bundled replica script', async () => {
+    const c = new TrainingController(() => ({ script: WORKER }));
+    const s = await c.train({ config: config(1), outDir, backend: 'wasm', workers: 2 });
+    assert.equal(s.status, 'completed', s.error);
+    assert.equal(s.steps, 20);
+    assert.equal((s as RunSummary & { workers?: number }).workers, 2);
+    assert.equal(typeof s.testAccuracy, 'number');
+  });
+
   test('bad input comes back as a clear error, and the worker goes', async () => {
     const c = new TrainingController(() => ({ script: WORKER }));
     const missing = join(outDir, 'no-such-data');

@@ -4,6 +4,7 @@
  * into the extension host and a crash here cannot take the editor down. No vscode import.
  */
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { selectBackend } from '../../core/backends';
 import { type LabData, imageAt, loadLabData } from '../../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../../core/errors';
@@ -24,6 +25,7 @@ import {
 import { robustnessCheck } from '../../core/robustness';
 import { readRun } from '../../core/runs/store';
 import { runTraining } from '../../core/session';
+import { defaultWorkers } from '../../core/train/group';
 
 let nextId = 1;
 function send(m: FromWorkerMessage): void {
@@ -100,6 +102,9 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
           maxSteps: r.maxSteps,
           signal: training.signal,
           backendOptions,
+          workers: r.workers === 0 ? defaultWorkers() : (r.workers ?? 1),
+          // Bundled with its dependencies beside this file (scripts/build-extension.mjs).
+          replicaScript: join(__dirname, 'worker-replica.js'),
           onEvent: (event: TrainingEvent) => send({ kind: 'event', messageId: nextId++, inReplyTo: messageId, event }),
           onStep: (step, totalSteps, epoch) => {
             const now = Date.now();
