@@ -15,7 +15,9 @@ describe('activation', () => {
     assert.equal(vscode.extensions.getExtension(EXTENSION_ID)?.isActive, true, 'the extension is not active');
     const loaded = Object.keys(require.cache).filter((k) => /[\\/]@tensorflow[\\/]|tfjs/.test(k));
     assert.deepEqual(loaded, [], `TensorFlow.js modules loaded into the extension host: ${loaded.join(', ')}`);
+    // tfjs-core creates its engine on the global object when it is evaluated, bundled or not.
     const g = globalThis as Record<string, unknown>;
+    assert.equal(g._tfengine, undefined, 'TensorFlow.js’s engine (globalThis._tfengine) exists in the extension host');
     assert.equal(g.tf, undefined, 'a global tf object exists in the extension host');
   });
 
