@@ -2,8 +2,8 @@
 //   test/vscode/suite/{index,*.test}.ts -> out/test/vscode/suite/*.js  (loaded by the extension host; `vscode` external)
 //   test/vscode/run-*.ts, test/vscode/e2e/*.e2e.ts -> out/test/vscode/…  (Node: the runners and the UI tests)
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -15,7 +15,6 @@ const node = [
   ...readdirSync(src).filter((f) => /^run-.*\.ts$/.test(f)).map((f) => join('test/vscode', f)),
   ...readdirSync(join(src, 'e2e')).filter((f) => f.endsWith('.e2e.ts')).map((f) => join('test/vscode/e2e', f)),
 ];
-rmSync(join(root, 'out', 'test', 'vscode'), { recursive: true, force: true });
 const common = {
   bundle: true,
   platform: 'node',
@@ -28,6 +27,17 @@ const common = {
   outdir: 'out/test/vscode',
 };
 // The suite: mocha and vscode come from the extension host's require (mocha from node_modules).
-await build({ ...common, entryPoints: suite, external: ['vscode', 'mocha'] });
+const a = await build({ ...common, entryPoints: suite, external: ['vscode', 'mocha'], metafile: true });
 // Runners: dependencies stay in node_modules, the project's own sources (src/core) are bundled.
-await build({ ...common, entryPoints: node, packages: 'external' });
+const b = await build({ ...common, entryPoints: node, packages: 'external', metafile: true });
+// Files are overwritten in place (a run in progress keeps working); outputs of deleted sources go.
+const outputs = new Set([...Object.keys(a.metafile.outputs), ...Object.keys(b.metafile.outputs)].map((f) => resolve(root, f)));
+const sweep = (dir) => {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) sweep(p);
+    else if (!outputs.has(p)) rmSync(p, { force: true });
+  }
+};
+sweep(join(root, 'out', 'test', 'vscode'));

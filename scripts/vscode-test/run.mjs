@@ -61,18 +61,27 @@ async function sweep() {
   return left;
 }
 
-function runNode(script, args = []) {
+/** Runs a layer's runner; past `timeoutS` it gets SIGTERM (its harness then stops everything), then SIGKILL. */
+function runNode(script, timeoutS) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     current = child;
     let out = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`vscode-test: ${script} ran past ${timeoutS} s: stopping it`);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, timeoutS * 1000);
     child.stdout.on('data', (d) => {
       out += d;
       process.stdout.write(d);
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       current = undefined;
-      resolve({ code: code ?? (signal ? 128 : 1), out });
+      resolve({ code: timedOut ? 124 : (code ?? (signal ? 128 : 1)), out, timedOut });
     });
   });
 }
@@ -125,12 +134,16 @@ async function layer(name, fn) {
   return l;
 }
 
-function counts(out, name, code) {
-  const m = new RegExp(`^${name}: (\\d+) passed, (\\d+) failed`, 'm').exec(out);
-  if (!m) return { passed: 0, failed: 1 };
-  const r = { passed: Number(m[1]), failed: Number(m[2]) };
-  if (code !== 0 && r.failed === 0) r.failed = 1;
-  return r;
+function counts(r, name) {
+  const m = new RegExp(`^${name}: (\\d+) passed, (\\d+) failed`, 'm').exec(r.out);
+  if (!m || r.timedOut) {
+    // Killed before it could count: what passed still counts, the rest is one failure.
+    const passed = (r.out.match(/^\s+(✓|✔)/gm) ?? []).length;
+    return { passed, failed: 1 };
+  }
+  const c = { passed: Number(m[1]), failed: Number(m[2]) };
+  if (r.code !== 0 && c.failed === 0) c.failed = 1;
+  return c;
 }
 
 let setupOk = true;
@@ -154,14 +167,14 @@ if (setupOk) {
 
 if (buildOk && wanted.includes('integration')) {
   await layer('integration', async () => {
-    const r = await runNode('out/test/vscode/run-integration.js');
-    return counts(r.out, 'integration', r.code);
+    const r = await runNode('out/test/vscode/run-integration.js', Number(process.env.MNIST_LAB_INTEGRATION_LAYER_TIMEOUT_S || 480));
+    return counts(r, 'integration');
   });
 }
 if (buildOk && wanted.includes('e2e')) {
   await layer('e2e', async () => {
-    const r = await runNode('out/test/vscode/run-e2e.js');
-    return counts(r.out, 'e2e', r.code);
+    const r = await runNode('out/test/vscode/run-e2e.js', Number(process.env.MNIST_LAB_E2E_LAYER_TIMEOUT_S || 540));
+    return counts(r, 'e2e');
   });
 }
 rmSync(tmp, { recursive: true, force: true });

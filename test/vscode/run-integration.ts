@@ -20,7 +20,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const SUITE = join(ROOT, 'out', 'test', 'vscode', 'suite', 'index.js');
 const TIMEOUT_MS = Number(process.env.MNIST_LAB_INTEGRATION_TIMEOUT_MS || 8 * 60_000);
 
-export async function runIntegration(artifacts = join(ROOT, '.test-artifacts', 'integration')): Promise<LayerResult> {
+export async function runIntegration(artifacts = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'integration')): Promise<LayerResult> {
   const t0 = Date.now();
   mkdirSync(artifacts, { recursive: true });
   const tracker = new ProcessTracker('integration');

@@ -25,7 +25,7 @@ import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
-const ARTIFACTS = join(ROOT, '.test-artifacts', 'e2e');
+const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
 
 interface Summary {
   runId: string;
