@@ -152,7 +152,7 @@ function dataFor(run: string, flags: Flags) {
 async function loadForAnalysis(positionals: string[], flags: Flags, command: string) {
   if (positionals.length !== 1) throw new LabError(`${command} takes exactly one RUN (a run directory, model.json or .safetensors)`);
   const run = resolve(positionals[0]!);
-  const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto');
+  const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto', { requireSyncReads: true });
   const { net, file } = loadModel(run);
   const data = dataFor(run, flags);
   if (data.train.height !== net.spec.imageSize) {
@@ -234,7 +234,7 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
 async function cmdExport(positionals: string[], flags: Flags, out: Output): Promise<number> {
   if (positionals.length !== 1) throw new LabError('export takes exactly one RUN (a run directory, model.json or .safetensors)');
   const run = resolve(positionals[0]!);
-  await selectBackend('auto');
+  await selectBackend('auto', { requireSyncReads: true });
   const { net, file } = loadModel(run);
   try {
     const fromRunDir = existsSync(join(run, 'summary.json'));

@@ -128,6 +128,17 @@ describe('the backend ladder', () => {
     assert.equal(lines.at(-1), `${active.name} ✓`);
   });
 
+  test('commands that read synchronously skip webgpu under auto and refuse it when forced', async () => {
+    await assert.rejects(selectBackend('webgpu', { requireSyncReads: true }), (e: unknown) => {
+      assert.ok(e instanceof LabError);
+      assert.match(e.message, /^backend 'webgpu' cannot be used: webgpu: this command reads tensors synchronously, which a GPU backend cannot do in Node/);
+      return true;
+    });
+    const active = await selectBackend('auto', { requireSyncReads: true });
+    assert.notEqual(active.name, 'webgpu');
+    assert.match(active.attempts.find((a) => a.name === 'webgpu')!.reason!, /reads tensors synchronously/);
+  });
+
   test('a modulePaths folder is searched first, then the project', () => {
     const extra = tempDir('mnist-lab-backends-');
     // A real copy of the (pure JS) tfjs WebGPU backend package, as the extension would install it.

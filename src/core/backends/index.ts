@@ -62,6 +62,11 @@ export interface BackendOptions {
   modulePaths?: string[];
   /** Flags for Dawn's create() (webgpu), e.g. ['backend=opengles']. */
   dawnFlags?: string[];
+  /**
+   * The caller reads tensors synchronously (dataSync: evaluate, featureMapsOf, robustness,
+   * export): backends that cannot (webgpu) are skipped by `auto` and refused when forced.
+   */
+  requireSyncReads?: boolean;
 }
 
 const wasmProvider = (opts: BackendOptions): BackendProvider => ({
@@ -132,6 +137,10 @@ export async function selectBackend(requested: string = 'auto', opts: BackendOpt
   const candidates = requested === 'auto' ? ladder : ladder.filter((p) => p.name === requested);
   const attempts: BackendAttempt[] = [];
   for (const p of candidates) {
+    if (opts.requireSyncReads && !readsSynchronously(p.tfName)) {
+      attempts.push({ name: p.name, ok: false, kind: 'unavailable', reason: 'this command reads tensors synchronously, which a GPU backend cannot do in Node (training can)' });
+      continue;
+    }
     try {
       await activate(p, requested === 'auto');
       attempts.push({ name: p.name, ok: true });
