@@ -68,12 +68,20 @@ export class WebviewBridge implements vscode.Disposable {
 
   /** The view became visible again: it may have missed messages, so send everything. */
   visibilityChanged(): void {
-    if (this.isVisible() && this.ready && this.stale) this.replay();
+    if (!this.isVisible()) {
+      // VS Code discards a hidden webview's page (no retainContextWhenHidden): the page that
+      // comes back says 'ready' and gets the whole state then.
+      this.ready = false;
+      this.stale = true;
+      return;
+    }
+    if (this.ready && this.stale) this.replay();
     else this.flushReveal();
   }
 
   replay(): void {
-    this.stale = !this.post({ type: 'state', messageId: this.nextId++, state: this.ctx.runView.state });
+    this.stale = false;
+    this.post({ type: 'state', messageId: this.nextId++, state: this.ctx.runView.state });
     this.flushReveal();
   }
 
@@ -89,15 +97,17 @@ export class WebviewBridge implements vscode.Disposable {
   }
 
   private changed(d: RunViewDelta | null): void {
-    if (!this.ready || !this.isVisible() || this.stale) {
+    if (!this.ready || !this.isVisible()) {
       this.stale = true;
       return;
     }
-    if (d === null) this.replay();
-    else if (!this.post({ ...d, messageId: this.nextId++ } as ToWebviewMessage)) this.stale = true;
+    // A delta only makes sense on top of everything before it: after a lost message, replay all.
+    if (d === null || this.stale) this.replay();
+    else this.post({ ...d, messageId: this.nextId++ } as ToWebviewMessage);
   }
 
-  private post(m: ToWebviewMessage): boolean {
+  /** Sends a message; one that is not delivered makes the next change a full replay. */
+  private post(m: ToWebviewMessage): void {
     void this.webview.postMessage(m).then(
       (delivered) => {
         if (!delivered) this.stale = true;
@@ -106,7 +116,6 @@ export class WebviewBridge implements vscode.Disposable {
         this.stale = true;
       },
     );
-    return true;
   }
 
   private receive(raw: unknown): void {
