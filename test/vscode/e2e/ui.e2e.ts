@@ -249,13 +249,16 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (issue 3: npm run package builds the .vsix)');
       const t0 = Date.now();
       log('e2e: npm run package');
-      const r = spawnSync('npm', ['run', 'package'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+      // scripts/package.mjs takes the .vsix path as its argument: a private one, so that runs in
+      // parallel do not overwrite each other's package.
+      const out = join(tmp, 'mnist-lab.vsix');
+      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
       if (r.status !== 0) {
-        const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
-        process.stderr.write(`--- npm run package output ---\n${out}\n---\n`);
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${out.split('\n').filter((l) => /error/i.test(l)).join(' / ').slice(0, 1000) || out.slice(-1000)}`);
+        const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
+        process.stderr.write(`--- npm run package output ---\n${text}\n---\n`);
+        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${text.split('\n').filter((l) => /error/i.test(l)).join(' / ').slice(0, 1000) || text.slice(-1000)}`);
       }
-      vsix = findVsix(t0);
+      vsix = existsSync(out) ? out : findVsix(t0);
       log(`e2e: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
     cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e' });
