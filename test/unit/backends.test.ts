@@ -22,6 +22,7 @@ import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { loadLabData } from '../../src/core/data/mnist';
 import { LabError } from '../../src/core/errors';
 import { evaluate, evaluateAsync } from '../../src/core/evaluate';
+import { runTraining } from '../../src/core/session';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
 import { fromTorchStateDict, torchStateDictOf } from '../../src/core/model/interchange';
 import { type NamedTensor, decodeSafetensors } from '../../src/core/model/safetensors';
@@ -364,5 +365,33 @@ describe('webgpu (Dawn over Vulkan)', () => {
     let differ = 0;
     for (let i = 0; i < 200; i++) if (onGpu.predictions[i] !== onWasm.predictions[i]) differ++;
     assert.ok(differ <= 1, `${differ} of 200 predictions differ between webgpu and wasm`);
+  });
+
+  // Last in this file: it destroys the device.
+  test('a GPU device lost mid-run: the run is marked failed with the reason, and auto still works after', async (t) => {
+    if (!need(t)) return;
+    const root = tempDir();
+    const dataDir = writeIdxDir(join(root, 'data'), head(full().train, 640), head(full().testFile, 200));
+    const config = parseConfig({ name: 'lost', training: { epochs: 1, evalEvery: 100 }, data: { dir: dataDir } });
+    const summary = await runTraining({
+      config,
+      outDir: join(root, 'runs'),
+      backend: 'webgpu',
+      onStep: (step) => {
+        // What a driver reset or an unplugged GPU does to Dawn: the device is gone.
+        if (step === 2) (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+      },
+    });
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.backend, 'webgpu');
+    assert.match(summary.error ?? '', /^the GPU device was lost \(destroyed: .+\); another backend can run the next training$/);
+    assert.ok(summary.steps <= 3);
+    const next = await selectBackend('auto');
+    assert.notEqual(next.name, 'webgpu');
+    // And webgpu itself comes back on a new device.
+    await selectBackend('webgpu');
+    const sum = tf.tidy(() => tf.sum(tf.matMul(tf.ones([128, 128]), tf.ones([128, 128]))));
+    assert.equal((await sum.data())[0], 128 ** 3);
+    sum.dispose();
   });
 });

@@ -32,6 +32,13 @@ interface AdapterLike {
 }
 
 let dawn: { gpu: GPULike; flags: string } | null = null;
+/** Why the active WebGPU device was lost (driver reset, GPU removed, destroyed), once it was. */
+let lostReason: string | null = null;
+
+/** The reason the WebGPU device was lost, or null while it works. */
+export function webgpuDeviceLost(): string | null {
+  return lostReason;
+}
 
 async function loadDawn(opts: BackendOptions): Promise<GPULike> {
   const flags = opts.dawnFlags ?? [];
@@ -127,9 +134,24 @@ export function webgpuProvider(opts: BackendOptions): BackendProvider {
       } catch (e) {
         throw new Error(`@tensorflow/tfjs-backend-webgpu failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
       }
-      if (!tf.findBackendFactory('webgpu')) {
+      const factory = tf.findBackendFactory('webgpu');
+      if (!factory) {
         throw new Error("@tensorflow/tfjs-backend-webgpu was loaded before navigator.gpu existed and registered no 'webgpu' backend");
       }
+      if (lostReason) {
+        // tfjs keeps the backend instance of the lost device: drop it, so a new device is made.
+        tf.removeBackend('webgpu');
+        tf.registerBackend('webgpu', factory, 3);
+        lostReason = null;
+      }
+    },
+    async verify() {
+      // Dawn rejects every later read with an empty message: keep the reason it gives here.
+      const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+      lostReason = null;
+      void device?.lost?.then((i) => {
+        lostReason = [i.reason, i.message].filter(Boolean).join(': ') || 'unknown reason';
+      });
     },
     device() {
       const name = info.description || info.device || 'unknown adapter';

@@ -1,9 +1,18 @@
 import { gatherImages } from '../data/mnist';
 import { imagesTensor } from '../evaluate';
 import { ConvNet, PARAM_NAMES, type ParamName } from '../model/convnet';
+import { webgpuDeviceLost } from '../backends/webgpu';
 import { tf } from '../tf';
 import type { GroupOptions, ReplicaGroup } from './group';
 import { dropoutRows, flattenValues, unflattenValues } from './replica';
+
+/** A failed read, with the reason when the GPU device was lost (Dawn's own error is empty). */
+function deviceError(e: unknown): never {
+  const lost = webgpuDeviceLost();
+  if (lost) throw new Error(`the GPU device was lost (${lost}); another backend can run the next training`);
+  if (e instanceof Error && e.message) throw e;
+  throw new Error(`reading from the GPU failed${e instanceof Error ? ` (${e.name})` : `: ${String(e)}`}`);
+}
 
 /**
  * Training on a GPU backend (webgpu): weights and momentum stay on the device, and only the
@@ -48,7 +57,7 @@ export class DeviceGroup implements ReplicaGroup {
       return this.descend(x, y, mask);
     });
     try {
-      const [l, r] = await Promise.all([loss.data(), right.data()]);
+      const [l, r] = await Promise.all([loss.data(), right.data()]).catch(deviceError);
       return { loss: l[0]!, right: r[0]! };
     } finally {
       tf.dispose([loss, right]);
@@ -86,7 +95,7 @@ export class DeviceGroup implements ReplicaGroup {
           const pred = tf.argMax(this.net.forward(tf.slice(this.valX, [start, 0, 0, 0], [size, -1, -1, -1])), 1);
           return tf.sum(tf.cast(tf.equal(pred, tf.slice(labels, [start], [size])), 'int32'));
         });
-        right += (await r.data())[0]!;
+        right += (await r.data().catch(deviceError))[0]!;
         r.dispose();
       }
       return right;
@@ -97,7 +106,7 @@ export class DeviceGroup implements ReplicaGroup {
 
   async weights(): Promise<Float32Array> {
     const values = {} as Record<ParamName, Float32Array>;
-    for (const n of PARAM_NAMES) values[n] = (await this.net.params[n].data()) as Float32Array;
+    for (const n of PARAM_NAMES) values[n] = (await this.net.params[n].data().catch(deviceError)) as Float32Array;
     return flattenValues(this.o.spec, values);
   }
 
