@@ -17,6 +17,12 @@ export function nonce(): string {
   return s;
 }
 
+/**
+ * plotly.js 4.1.1 injects maplibre's stylesheet (map traces, unused here) into a <style> element
+ * with this id unless one exists: an empty one with our nonce keeps the CSP report clean.
+ */
+const PLOTLY_MAPLIBRE_STYLE_ID = '9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53';
+
 /** The page shell: strict CSP (nonce scripts, no eval, no inline styles but plotly's one sheet). */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string, body: string): string {
   const n = nonce();
@@ -36,6 +42,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uri('media', 'lab.css')}">
 <style id="plotly.js-style-global" nonce="${n}"></style>
+<style id="${PLOTLY_MAPLIBRE_STYLE_ID}" nonce="${n}"></style>
 <title>${title}</title>
 </head>
 <body>
