@@ -48,8 +48,8 @@ export class EventLoopLag {
 
   /** The training ended: keep its numbers, so they can be read after the run. */
   trainingEnded(): void {
-    this.frozen = this.read();
     this.training = false;
+    this.frozen = this.read();
   }
 
   report(): LagReport {
