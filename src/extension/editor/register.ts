@@ -1,0 +1,317 @@
+/**
+ * The editor features of config and model files, wired to VS Code: CodeLens, inlay hints,
+ * diagnostics with quick fixes, the run history. The logic lives in the vscode-free modules
+ * beside this one; here only documents, positions, events and commands.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { checkConfig } from '../../core/config';
+import { readRun } from '../../core/runs/store';
+import type { OverlayCurve } from '../../core/protocol';
+import type { LabContext } from '../ctx';
+import { type ConfigDocument, isConfigFile, parseConfigDocument } from './configDocument';
+import { type ConfigDiagnostic, configDiagnostics } from './diagnostics';
+import { type LiveTraining, configHints } from './hints';
+import { EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, type LensSpec, configLenses, isModelFile, modelLenses, runDirOfModel } from './lenses';
+import { RunIndex, type RunRecord, historyItem, latestFinished, recordRunSource } from './runHistory';
+
+const SOURCE = 'MNIST Lab';
+const CONFIG_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.mnist.json' }];
+const MODEL_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.safetensors' },
+  { scheme: 'file', pattern: '**/model.json' },
+];
+
+/** The last complete parse of each open config (lenses keep their run while the text is half-typed). */
+class ConfigDocuments {
+  private readonly parsed = new Map<string, { version: number; doc: ConfigDocument; name: string }>();
+
+  get(d: vscode.TextDocument): { doc: ConfigDocument; name: string | null } {
+    const key = d.uri.toString();
+    const hit = this.parsed.get(key);
+    if (hit?.version === d.version) return hit;
+    const doc = parseConfigDocument(d.getText());
+    if (!doc.valid) return { doc, name: hit?.name ?? null };
+    const entry = { version: d.version, doc, name: checkConfig(doc.value).config.name };
+    this.parsed.set(key, entry);
+    return entry;
+  }
+
+  forget(d: vscode.TextDocument): void {
+    this.parsed.delete(d.uri.toString());
+  }
+}
+
+/** Fires at most once per `ms` (the last call always lands). */
+function throttled(ms: number, f: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let last = 0;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      f();
+    }, wait);
+  };
+}
+
+export function registerEditorFeatures(c: LabContext): void {
+  const runs = new RunIndex(() => c.runsDir);
+  const docs = new ConfigDocuments();
+  const lensesChanged = new vscode.EventEmitter<void>();
+  const hintsChanged = new vscode.EventEmitter<void>();
+  c.push(lensesChanged);
+  c.push(hintsChanged);
+  const runsChanged = throttled(150, () => {
+    lensesChanged.fire();
+    hintsChanged.fire();
+  });
+  const liveChanged = throttled(1000, () => hintsChanged.fire());
+
+  const isTrainingFile = (file: string) => {
+    const a = c.training.active;
+    return !!a?.source && a.source === file;
+  };
+  const runsOf = (d: vscode.TextDocument): RunRecord[] => {
+    const { name } = docs.get(d);
+    return name === null ? runs.all().filter((r) => r.source === d.uri.fsPath) : runs.of(d.uri.fsPath, name);
+  };
+  const live = (file: string): LiveTraining | null => {
+    const s = c.runView.state;
+    const a = c.training.active;
+    if (!isTrainingFile(file) || !a?.runDir || s.runDir !== a.runDir || s.status !== 'running') return null;
+    return { epoch: s.epoch, epochs: s.config?.training.epochs ?? 0, step: s.step, totalSteps: s.totalSteps, valAccuracy: s.progress.at(-1)?.valAccuracy ?? null };
+  };
+
+  // Runs starting and ending (and the run on show changing): record which file a run came from, refresh.
+  c.push({
+    dispose: c.runView.onChange((delta) => {
+      const a = c.training.active;
+      if (a?.runDir && a.source && isConfigFile(a.source)) {
+        try {
+          recordRunSource(a.runDir, a.source);
+        } catch (e) {
+          c.output.appendLine(`could not record the config of run ${a.runDir}: ${e instanceof Error ? e.message : e}`);
+        }
+      }
+      if (delta === null) runsChanged();
+      else if (delta.type === 'progress' || delta.type === 'step') liveChanged();
+    }),
+  });
+  // Runs made elsewhere (the CLI, another window) appear and finish in the runs folder.
+  let watcher: vscode.FileSystemWatcher | undefined;
+  const watchRuns = () => {
+    watcher?.dispose();
+    watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(c.runsDir), '*/summary.json'));
+    watcher.onDidCreate(runsChanged);
+    watcher.onDidChange(runsChanged);
+    watcher.onDidDelete(runsChanged);
+  };
+  watchRuns();
+  c.push({ dispose: () => watcher?.dispose() });
+
+  // CodeLens
+  const toLens = (l: LensSpec) => new vscode.CodeLens(new vscode.Range(0, 0, 0, 0), { title: l.title, command: l.command, arguments: l.args, tooltip: l.tooltip });
+  c.push(
+    vscode.languages.registerCodeLensProvider([...(CONFIG_SELECTOR as vscode.DocumentFilter[]), ...(MODEL_SELECTOR as vscode.DocumentFilter[])], {
+      onDidChangeCodeLenses: lensesChanged.event,
+      provideCodeLenses(d) {
+        try {
+          const file = d.uri.fsPath;
+          if (isConfigFile(file)) return configLenses({ file, latest: latestFinished(runsOf(d)), training: isTrainingFile(file) }).map(toLens);
+          if (isModelFile(file)) return modelLenses(file, runDirOfModel(file, (dir) => existsSync(join(dir, 'summary.json')))).map(toLens);
+        } catch (e) {
+          c.output.appendLine(`CodeLens on ${d.uri.fsPath}: ${e instanceof Error ? e.message : e}`);
+        }
+        return [];
+      },
+    }),
+  );
+  c.push(vscode.commands.registerCommand(EXPLAIN_COMMAND, (message: string) => vscode.window.showInformationMessage(message)));
+
+  // Inlay hints
+  const hintsEnabled = () => vscode.workspace.getConfiguration('mnistLab', c.workspaceFolder?.uri).get<boolean>('hints.enabled', true);
+  c.push(
+    vscode.languages.registerInlayHintsProvider(CONFIG_SELECTOR, {
+      onDidChangeInlayHints: hintsChanged.event,
+      provideInlayHints(d, range) {
+        if (!hintsEnabled()) return [];
+        try {
+          const { doc } = docs.get(d);
+          if (!doc.valid) return [];
+          const file = d.uri.fsPath;
+          return configHints(doc, { file, defaultDataDir: c.dataDir, latest: latestFinished(runsOf(d)), live: live(file) })
+            .map((h) => {
+              const hint = new vscode.InlayHint(d.positionAt(h.offset), h.label);
+              hint.paddingLeft = true;
+              hint.paddingRight = h.kind !== 'changed';
+              hint.tooltip = h.tooltip;
+              return hint;
+            })
+            .filter((h) => range.contains(h.position));
+        } catch (e) {
+          c.output.appendLine(`inlay hints on ${d.uri.fsPath}: ${e instanceof Error ? e.message : e}`);
+          return [];
+        }
+      },
+    }),
+  );
+
+  // Diagnostics and their quick fixes
+  const collection = vscode.languages.createDiagnosticCollection('mnist-lab');
+  c.push(collection);
+  const problemsOf = (d: vscode.TextDocument): ConfigDiagnostic[] => {
+    const { doc } = docs.get(d);
+    return configDiagnostics(doc, { file: d.uri.fsPath, defaultDataDir: c.dataDir });
+  };
+  const toRange = (d: vscode.TextDocument, p: ConfigDiagnostic) => new vscode.Range(d.positionAt(p.span.offset), d.positionAt(p.span.offset + p.span.length));
+  const diagnose = (d: vscode.TextDocument) => {
+    if (d.uri.scheme !== 'file' || !isConfigFile(d.uri.fsPath)) return;
+    try {
+      const { doc } = docs.get(d);
+      // While the JSON is incomplete the old ranges would be wrong: VS Code's JSON support shows the syntax error.
+      if (!doc.valid) {
+        collection.delete(d.uri);
+        return;
+      }
+      collection.set(
+        d.uri,
+        problemsOf(d).map((p) => {
+          const diag = new vscode.Diagnostic(toRange(d, p), p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+          diag.source = SOURCE;
+          diag.code = p.code;
+          return diag;
+        }),
+      );
+    } catch (e) {
+      c.output.appendLine(`diagnostics of ${d.uri.fsPath}: ${e instanceof Error ? e.message : e}`);
+    }
+  };
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  const diagnoseSoon = (d: vscode.TextDocument) => {
+    const key = d.uri.toString();
+    clearTimeout(pending.get(key));
+    pending.set(
+      key,
+      setTimeout(() => {
+        pending.delete(key);
+        diagnose(d);
+      }, 200),
+    );
+  };
+  const diagnoseAll = () => vscode.workspace.textDocuments.forEach(diagnose);
+  c.push(vscode.workspace.onDidOpenTextDocument(diagnose));
+  c.push(vscode.workspace.onDidChangeTextDocument((e) => diagnoseSoon(e.document)));
+  c.push(vscode.workspace.onDidSaveTextDocument(diagnose));
+  c.push(
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      collection.delete(d.uri);
+      docs.forget(d);
+    }),
+  );
+  // A data directory can appear or go at any time: check again when the window gets focus.
+  c.push(vscode.window.onDidChangeWindowState((s) => s.focused && diagnoseAll()));
+  c.push({ dispose: () => pending.forEach((t) => clearTimeout(t)) });
+  diagnoseAll();
+
+  c.push(
+    vscode.languages.registerCodeActionsProvider(
+      CONFIG_SELECTOR,
+      {
+        provideCodeActions(d, _range, context) {
+          const ours = context.diagnostics.filter((x) => x.source === SOURCE);
+          if (!ours.length) return [];
+          try {
+            const problems = problemsOf(d);
+            const actions: vscode.CodeAction[] = [];
+            for (const diag of ours) {
+              const p = problems.find((q) => q.message === diag.message && toRange(d, q).isEqual(diag.range));
+              if (!p?.fix) continue;
+              const action = new vscode.CodeAction(p.fix.title, vscode.CodeActionKind.QuickFix);
+              action.edit = new vscode.WorkspaceEdit();
+              for (const e of p.fix.edits) action.edit.replace(d.uri, new vscode.Range(d.positionAt(e.offset), d.positionAt(e.offset + e.length)), e.content);
+              action.diagnostics = [diag];
+              action.isPreferred = true;
+              actions.push(action);
+            }
+            return actions;
+          } catch (e) {
+            c.output.appendLine(`quick fixes on ${d.uri.fsPath}: ${e instanceof Error ? e.message : e}`);
+            return [];
+          }
+        },
+      },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
+  );
+
+  c.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('mnistLab.runsDir')) {
+        watchRuns();
+        runsChanged();
+      }
+      if (e.affectsConfiguration('mnistLab.dataDir')) {
+        diagnoseAll();
+        hintsChanged.fire();
+      }
+      if (e.affectsConfiguration('mnistLab.hints.enabled')) hintsChanged.fire();
+    }),
+  );
+
+  // Run history: one run opens in the lab panel; two overlay their error curves.
+  c.push(
+    vscode.commands.registerCommand(RUN_HISTORY_COMMAND, async (arg?: string | vscode.Uri) => {
+      const file = typeof arg === 'string' ? arg : arg instanceof vscode.Uri ? arg.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+      if (!file || !isConfigFile(file)) {
+        void vscode.window.showInformationMessage('MNIST Lab: open a *.mnist.json config to see its runs.');
+        return undefined;
+      }
+      const d = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      const list = runsOf(d);
+      const fileName = file.split(/[\\/]/).pop();
+      if (!list.length) {
+        void vscode.window.showInformationMessage(`MNIST Lab: ${fileName} has no runs in ${c.runsDir} yet.`);
+        return undefined;
+      }
+      const picks = await vscode.window.showQuickPick(
+        list.map((r) => ({ ...historyItem(r), run: r })),
+        { canPickMany: true, title: `Runs of ${fileName}`, placeHolder: 'Choose one run to open it in the lab panel, or two to overlay their error curves' },
+      );
+      if (!picks?.length) return undefined;
+      if (picks.length > 2) {
+        void vscode.window.showWarningMessage(`MNIST Lab: choose one run, or two to compare (you chose ${picks.length}).`);
+        return undefined;
+      }
+      return showRuns(c, picks.map((p) => p.run));
+    }),
+  );
+}
+
+/** The first run in the lab panel; a second one's error curves drawn over it. */
+async function showRuns(c: LabContext, chosen: RunRecord[]): Promise<string | undefined> {
+  if (c.training.active) {
+    void vscode.window.showInformationMessage('MNIST Lab: the lab panel shows the training in progress; open the run history again when it has ended.');
+    return undefined;
+  }
+  const [first, second] = chosen;
+  await vscode.commands.executeCommand('mnistLab.openLab', { run: first!.dir });
+  if (c.runView.state.runDir !== first!.dir || !second) return c.runView.state.runDir ?? undefined;
+  try {
+    const other = readRun(second.dir);
+    const overlay: OverlayCurve = {
+      runDir: other.dir,
+      label: other.dir.split(/[\\/]/).pop()!,
+      steps: other.progress.map((p) => p.step),
+      trainError: other.progress.map((p) => p.record[0]),
+      valError: other.progress.map((p) => p.record[1]),
+    };
+    c.runView.replace({ ...c.runView.state, overlay: [overlay] });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`MNIST Lab: ${e instanceof Error ? e.message : e}`);
+  }
+  return c.runView.state.runDir ?? undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * The lab panel on bare weights (a `.safetensors` from the seed's notebook, a `model.json` outside
+ * a run): no curves or log, but the model summary, predictions, feature maps and the robustness
+ * check (the analysis worker loads the file itself), and, for safetensors, the conv kernels read
+ * here without TensorFlow.js. No vscode import.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { SEED_TEST_ACCURACY, type KernelSnapshot } from '../../core/events';
+import { decodeSafetensors } from '../../core/model/safetensors';
+import type { RunView } from '../../core/protocol';
+import { emptyRunView } from '../runView';
+
+/** Whether a path names a weights file rather than a run directory. */
+export function isWeightsFile(path: string): boolean {
+  try {
+    return statSync(path).isFile() && (/\.safetensors$/i.test(path) || /\.json$/i.test(path));
+  } catch {
+    return false;
+  }
+}
+
+/** conv1/conv2 of a PyTorch-layout state dict, as the panel's epoch snapshot (epoch 0: the file as it is). */
+export function kernelsOfSafetensors(file: string): KernelSnapshot | null {
+  const { tensors } = decodeSafetensors(readFileSync(file), file);
+  const layer = (name: 'conv1' | 'conv2') => {
+    const w = tensors[`${name}.weight`];
+    const b = tensors[`${name}.bias`];
+    return w && b && w.shape.length === 4 ? { shape: w.shape, weight: Array.from(w.data), bias: Array.from(b.data) } : null;
+  };
+  const conv1 = layer('conv1');
+  const conv2 = layer('conv2');
+  return conv1 && conv2 ? { epoch: 0, conv1, conv2 } : null;
+}
+
+/** A finished "run" whose only content is the weights: the analysis target is the file itself. */
+export function runViewFromWeights(file: string): RunView {
+  const st = statSync(file);
+  const stamp = st.mtime.toISOString();
+  const v = emptyRunView();
+  const snapshot = /\.safetensors$/i.test(file) ? kernelsOfSafetensors(file) : null;
+  v.runDir = file;
+  v.name = basename(file);
+  v.status = 'completed';
+  v.snapshots = snapshot ? [snapshot] : [];
+  v.summary = {
+    runId: basename(file),
+    runDir: file,
+    name: basename(file),
+    status: 'completed',
+    backend: 'weights file',
+    device: '',
+    epochs: 0,
+    epochsCompleted: 0,
+    steps: 0,
+    totalSteps: 0,
+    valAccuracy: null,
+    testAccuracy: null,
+    seedTestAccuracy: SEED_TEST_ACCURACY,
+    seconds: 0,
+    msPerStep: null,
+    startedAt: stamp,
+    finishedAt: stamp,
+    model: /\.safetensors$/i.test(file) ? { safetensors: file, tfjs: '' } : { safetensors: '', tfjs: file },
+  };
+  return v;
+}
