@@ -18,7 +18,8 @@ const browser = { bundle: true, platform: 'browser', target: 'es2022', format: '
 await Promise.all([
   // The extension host bundle: anything that imports src/core/tf.ts here would be a bug
   // (activation must not load TensorFlow.js); the metafile check below enforces it.
-  build({ ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], metafile: true }).then((r) => {
+  // jsonc-parser's UMD entry requires its parts at run time (not bundled): take its ES module build.
+  build({ ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], mainFields: ['module', 'main'], metafile: true }).then((r) => {
     const bad = Object.keys(r.metafile.inputs).filter((f) => f.includes('@tensorflow') || f.endsWith('src/core/tf.ts'));
     if (bad.length) throw new Error(`dist/extension.js must not contain TensorFlow.js, but bundles: ${bad.join(', ')}`);
   }),

@@ -199,6 +199,18 @@ export interface RunView {
   /** The latest error of this run (a crashed worker, bad input). */
   error: string | null;
   seedTestAccuracy: number;
+  /** Other runs' error curves drawn over this run's (the editor's run history compares two runs). */
+  overlay?: OverlayCurve[];
+}
+
+/** A run's error-rate curves (the seed's record) to compare with the run on show. */
+export interface OverlayCurve {
+  runDir: string;
+  label: string;
+  steps: number[];
+  /** Train and validation error rates (%), one per step. */
+  trainError: number[];
+  valError: number[];
 }
 
 export type ToWebviewMessage =

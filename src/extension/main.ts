@@ -14,6 +14,9 @@ import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
 import { runViewFromStored } from './runView';
 import { SideViewProvider } from './sideView';
+// Issue 4: CodeLens, inlay hints, diagnostics and run history of config and model files.
+import { registerEditorFeatures } from './editor/register';
+import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
 import { findRunningTraining, stopForeignTraining } from './trainingController';
 
 let ctx: LabContext | undefined;
@@ -179,7 +182,8 @@ function openRun(c: LabContext, runDir?: string): boolean {
   let reported = false;
   for (const dir of candidates) {
     try {
-      c.runView.replace(runViewFromStored(readRun(dir)));
+      // A weights file (a model file's Dissect lens) shows as a run of its own.
+      c.runView.replace(isWeightsFile(dir) ? runViewFromWeights(dir) : runViewFromStored(readRun(dir)));
       return true;
     } catch (e) {
       if (!reported) reportError(e);
@@ -318,6 +322,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('mnistLab.evaluate', (args?: { run?: string }) => evaluateCommand(c, args));
     command('mnistLab.robustness', (args?: { run?: string; index?: number; dx?: number; dy?: number }) => robustnessCommand(c, args));
     command('mnistLab.newConfig', () => newConfig(c));
+    registerEditorFeatures(c);
     // Hidden, for tests: the extension host's event-loop lag (see lag.ts) and the worker state.
     command('mnistLab.debug.eventLoopLag', () => c.lag.report());
     command('mnistLab.debug.state', () => ({

@@ -200,7 +200,8 @@ function renderLog(): void {
 }
 
 function renderPlots(): void {
-  void drawErrorPlot($('error-plot'), state!.progress, pal);
+  void drawErrorPlot($('error-plot'), state!.progress, pal, false, state!.overlay ?? []);
+  $('error-plot').dataset.overlays = String(state!.overlay?.length ?? 0);
   void drawLossPlot($('loss-plot'), state!.progress, pal);
   $('error-plot').dataset.points = String(state!.progress.length);
 }

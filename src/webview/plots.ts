@@ -1,5 +1,6 @@
 /** The seed's record plot (train/validation error rate vs step) and the loss, with plotly. */
 import type { ProgressEvent } from '../core/events';
+import type { OverlayCurve } from '../core/protocol';
 import { type Palette } from './theme';
 
 interface PlotlyApi {
@@ -25,13 +26,19 @@ function layout(pal: Palette, yTitle: string, compact: boolean): unknown {
 
 const config = { displayModeBar: false, responsive: true, staticPlot: false };
 
-export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette, compact = false): Promise<unknown> {
+export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette, compact = false, overlay: OverlayCurve[] = []): Promise<unknown> {
   const steps = progress.map((p) => p.step);
+  // With runs to compare, this run's traces say they are "this run"; the others are dashed.
+  const own = overlay.length ? ' (this run)' : '';
   return Plotly.react(
     el,
     [
-      { x: steps, y: progress.map((p) => p.record[0]), name: 'train error %', mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
-      { x: steps, y: progress.map((p) => p.record[1]), name: 'validation error %', mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
+      { x: steps, y: progress.map((p) => p.record[0]), name: `train error %${own}`, mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
+      { x: steps, y: progress.map((p) => p.record[1]), name: `validation error %${own}`, mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
+      ...overlay.flatMap((o) => [
+        { x: o.steps, y: o.trainError, name: `train error % (${o.label})`, mode: 'lines', line: { color: pal.train, dash: 'dash' } },
+        { x: o.steps, y: o.valError, name: `validation error % (${o.label})`, mode: 'lines', line: { color: pal.validation, dash: 'dash' } },
+      ]),
     ],
     layout(pal, 'error rate (%)', compact),
     config,
