@@ -1,4 +1,4 @@
-import { type BackendOptions, selectBackend } from './backends';
+import { type BackendOptions, readsSynchronously, selectBackend } from './backends';
 import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import { type LabData, loadLabData } from './data/mnist';
@@ -36,6 +36,8 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
   const { config } = req;
   const data = req.data ?? loadLabData(config.data.dir ?? undefined, config.data.classNames?.length ?? 10);
   const backend = await selectBackend(req.backend ?? 'auto', req.backendOptions);
+  // GPU backends keep one replica on the device (train/group.ts); replicas are CPU threads.
+  const workers = readsSynchronously() ? (req.workers ?? 1) : 1;
   const run = RunDirectory.create(req.outDir, config.name);
   const emit = (e: TrainingEvent) => {
     if (e.type !== 'summary') run.appendMetric(e);
@@ -51,7 +53,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     status: 'running',
     backend: backend.name,
     device: backend.device,
-    workers: req.workers ?? 1,
+    workers,
     epochs: config.training.epochs,
     epochsCompleted: 0,
     steps: 0,
@@ -75,7 +77,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     config,
     backend: backend.name,
     device: backend.device,
-    workers: req.workers ?? 1,
+    workers,
     attempts: backend.attempts,
     epochs: config.training.epochs,
     batchesPerEpoch,
@@ -94,7 +96,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       data,
       net,
       maxSteps: req.maxSteps,
-      workers: req.workers,
+      workers,
       backend: backend.name,
       backendOptions: req.backendOptions,
       replicaScript: req.replicaScript,

@@ -72,6 +72,19 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
 }
 
 /** Why Dawn found no adapter, as far as the files on this machine tell. */
+/**
+ * On Linux, a GPU that Vulkan can drive shows up as a device node: /dev/dri/renderD* (Mesa's
+ * AMD/Intel/virtio drivers) or /dev/nvidiactl (NVIDIA's). Without one, only CPU drivers
+ * (lavapipe, SwiftShader) can answer, which `auto` would not choose anyway; so `auto` declines
+ * webgpu without starting Dawn, whose adapter request costs time and prints warnings on stderr.
+ */
+export function noGpuDeviceNode(): string | null {
+  if (process.platform !== 'linux') return null;
+  const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri').filter((f) => f.startsWith('renderD')) : [];
+  if (dri.length || existsSync('/dev/nvidiactl') || existsSync('/dev/dxg')) return null;
+  return 'no GPU device node (/dev/dri/renderD*, /dev/nvidiactl)';
+}
+
 export function explainNoAdapter(flags: string[] = []): string {
   const base = 'no GPU adapter: navigator.gpu.requestAdapter() returned null';
   if (process.platform !== 'linux') return `${base} (Dawn found no usable ${process.platform === 'darwin' ? 'Metal' : 'Direct3D 12 / Vulkan'} device)`;
@@ -121,6 +134,8 @@ export function webgpuProvider(opts: BackendOptions): BackendProvider {
     name: 'webgpu',
     tfName: 'webgpu',
     async prepare(context) {
+      const noGpu = context?.auto ? noGpuDeviceNode() : null;
+      if (noGpu) throw new Error(`${noGpu}: only a software adapter could answer, slower than wasm; not chosen by auto (--backend webgpu uses it)`);
       const gpu = await loadDawn(opts);
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) throw new Error(explainNoAdapter(opts.dawnFlags));
