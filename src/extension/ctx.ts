@@ -138,7 +138,17 @@ export class LabContext implements vscode.Disposable {
     return this.analysis().request({ type: 'robustness', target, index, dx, dy });
   }
 
-  /** Deactivation: every worker ends now, by PID. */
+  /**
+   * Deactivation: a training is stopped properly if it can be within 1.5 s (its run is then
+   * recorded as cancelled), else killed by PID; the analysis worker is killed at once.
+   */
+  async shutdown(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.analysisWorker?.killNow();
+    await this.training.stop(1500);
+  }
+
+  /** Every worker ends now, by PID. */
   killWorkers(): void {
     clearTimeout(this.idleTimer);
     this.training.killNow();

@@ -341,7 +341,12 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
-export function deactivate(): void {
-  ctx?.killWorkers();
+export async function deactivate(): Promise<void> {
+  const c = ctx;
   ctx = undefined;
+  try {
+    await c?.shutdown();
+  } finally {
+    c?.killWorkers();
+  }
 }
