@@ -31,8 +31,12 @@ if lavapipe_ok; then
 fi
 
 if ! grep -rqsE '^[^#]*bookworm-backports|^Suites:.*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' >/etc/apt/sources.list.d/bookworm-backports.list
-  echo "install-lavapipe: added bookworm-backports to /etc/apt/sources.list.d/bookworm-backports.list"
+  # Backports from the same Debian mirror this machine already uses for bookworm.
+  mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v -- '-security' | head -n 1)
+  [ -n "$mirror" ] || mirror=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '$3 == "bookworm" {print $2}' | head -n 1)
+  if [ -z "$mirror" ]; then echo "install-lavapipe: found no Debian mirror for bookworm in the apt sources" >&2; exit 1; fi
+  echo "deb $mirror bookworm-backports main" >/etc/apt/sources.list.d/bookworm-backports.list
+  echo "install-lavapipe: added bookworm-backports ($mirror) to /etc/apt/sources.list.d/bookworm-backports.list"
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers/bookworm-backports libvulkan1 >/dev/null
