@@ -86,9 +86,26 @@ export function registerEditorFeatures(c: LabContext): void {
     return { epoch: s.epoch, epochs: s.config?.training.epochs ?? 0, step: s.step, totalSteps: s.totalSteps, valAccuracy: s.progress.at(-1)?.valAccuracy ?? null };
   };
 
+  let idlePoll: ReturnType<typeof setInterval> | undefined;
+  const untilIdle = () => {
+    if (idlePoll) return;
+    const t0 = Date.now();
+    idlePoll = setInterval(() => {
+      if (c.training.active && Date.now() - t0 < 15_000) return;
+      clearInterval(idlePoll);
+      idlePoll = undefined;
+      runsChanged();
+    }, 100);
+  };
+  c.push({ dispose: () => clearInterval(idlePoll) });
+
   // Runs starting and ending (and the run on show changing): record which file a run came from, refresh.
   c.push({
     dispose: c.runView.onChange((delta) => {
+      if (delta !== null) {
+        if (delta.type === 'progress' || delta.type === 'step') liveChanged();
+        return;
+      }
       const a = c.training.active;
       if (a?.runDir && a.source && isConfigFile(a.source)) {
         try {
@@ -97,8 +114,9 @@ export function registerEditorFeatures(c: LabContext): void {
           c.output.appendLine(`could not record the config of run ${a.runDir}: ${e instanceof Error ? e.message : e}`);
         }
       }
-      if (delta === null) runsChanged();
-      else if (delta.type === 'progress' || delta.type === 'step') liveChanged();
+      runsChanged();
+      // The run has ended, but the controller lets go of it only after the worker exits: the ■ Stop lens goes then.
+      if (a && c.runView.state.status !== 'running') untilIdle();
     }),
   });
   // Runs made elsewhere (the CLI, another window) appear and finish in the runs folder.
