@@ -7,6 +7,8 @@ import { encodeIdx, readIdxFile } from '../../src/core/data/idx';
 import { MNIST_FILES } from '../../src/core/data/mnist';
 
 export const SMALL_CONFIG_NAME = 'small.mnist.json';
+/** Two epochs, validated every 25 steps: a run long enough (376 steps) to watch the curve grow. */
+export const CURVE_CONFIG_NAME = 'curve.mnist.json';
 export const TRAIN_IMAGES = 6000;
 export const TEST_IMAGES = 2000;
 
@@ -35,5 +37,7 @@ export function makeWorkspace(dir: string): string {
   cut(src, MNIST_FILES.testLabels, TEST_IMAGES, data);
   const config = join(dir, SMALL_CONFIG_NAME);
   writeFileSync(config, `${JSON.stringify(SMALL_CONFIG, null, 2)}\n`);
+  const curve = { ...SMALL_CONFIG, name: 'curve', training: { ...SMALL_CONFIG.training, epochs: 2, evalEvery: 25 } };
+  writeFileSync(join(dir, CURVE_CONFIG_NAME), `${JSON.stringify(curve, null, 2)}\n`);
   return config;
 }

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
 import {
@@ -18,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from '../harness';
-import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
+import { CURVE_CONFIG_NAME, SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
@@ -28,6 +28,7 @@ const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
 
 interface Summary {
+  name: string;
   runId: string;
   runDir: string;
   status: string;
@@ -44,7 +45,10 @@ let cs: CodeServer;
 let browser: Browser;
 let page: Page;
 let shot = 0;
+/** The run the lab panel shows (MNIST: Train from the palette on curve.mnist.json). */
 let finishedRun: Summary | undefined;
+/** The run of small.mnist.json started from its CodeLens (its inline hint is checked). */
+let smallRun: Summary | undefined;
 let processes = 0;
 
 async function screenshot(name: string): Promise<string> {
@@ -201,14 +205,20 @@ async function editorTextWithHints(): Promise<string> {
     });
 }
 
-const editor = () => page.locator('.part.editor .editor-instance .monaco-editor').first();
+/** The text editor of the active editor group (the lab panel may sit in a second group). */
+const editor = () => page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
 
-async function focusConfigEditor(): Promise<void> {
-  const tab = page.locator('.tabs-container .tab', { hasText: SMALL_CONFIG_NAME }).first();
+async function focusConfigEditor(name = SMALL_CONFIG_NAME): Promise<void> {
+  const tab = page.locator('.tabs-container .tab', { hasText: name }).first();
   if (await tab.count()) await tab.click();
-  else await page.locator('.explorer-folders-view .monaco-list-row', { hasText: SMALL_CONFIG_NAME }).first().click();
+  else await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
   await editor().locator('.view-lines .view-line').first().waitFor({ state: 'visible', timeout: 20_000 });
-  await editor().locator('.view-lines').click({ position: { x: 200, y: 5 } });
+  // Focus the text (not a lens or hint over it): click at the end of the last line.
+  const last = editor().locator('.view-lines .view-line').last();
+  const box = await last.boundingBox();
+  if (box) await page.mouse.click(box.x + box.width - 5, box.y + box.height / 2);
+  const active = await page.locator('.part.editor .editor-group-container.active .tabs-container .tab.active').first().innerText();
+  assert.ok(active.includes(name), `the active editor is "${active}", not ${name}`);
 }
 
 /** The independent answer for image #4 and dx,dy: the project's CLI on the same run directory. */
@@ -322,7 +332,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       return x && x.status !== 'running' ? x : undefined;
     }, 200_000, 500);
     assert.equal(s.status, 'completed', `run ended ${s.status}`);
-    finishedRun = s;
+    smallRun = s;
     log(`e2e: CodeLens run ${s.runId}: ${s.steps} steps, test ${(100 * (s.testAccuracy ?? 0)).toFixed(2)} %`);
   });
 
@@ -332,14 +342,17 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await paletteCommand('View: Close All Editors');
     await page.waitForTimeout(500);
     assert.equal(await page.locator('iframe.webview').count(), 0, 'a webview is still open after closing all editors');
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: SMALL_CONFIG_NAME }).first().click();
-    await focusConfigEditor();
+    // A longer config (376 steps, a point every 25) so that the curve is seen growing.
+    await focusConfigEditor(CURVE_CONFIG_NAME);
     const before = new Set(runDirs());
     await paletteCommand('MNIST: Train');
     const run = await waitFor('a new run directory after MNIST: Train', () => runDirs().find((d) => !before.has(d) && summaryOf(d)), 60_000);
     const tab = page.locator('.tabs-container .tab', { hasText: 'MNIST Lab' }).first();
     await tab.waitFor({ state: 'visible', timeout: 30_000 });
     const lab = await frameWith('#error-plot');
+    // The panel shows this run (not the previous one) before anything is counted.
+    await lab.locator('#run-name', { hasText: basename(run) }).waitFor({ timeout: 30_000 });
+    assert.match(await lab.locator('#run-name').innerText(), /curve/);
     const points = () => lab.locator('#error-plot .scatterlayer .trace .points path').count();
     const first = await waitFor('the error-rate plot to show points', async () => ((await points()) > 0 ? points() : undefined), 120_000, 250);
     await screenshot('lab-panel-plot-first-points');
@@ -360,6 +373,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await page.waitForTimeout(500);
     const more = await points();
     assert.ok(more > first, `the error-rate plot stayed at ${first} markers`);
+    assert.ok(runningWhenGained, `the plot gained points only after the run ended (${first} → ${more})`);
     log(`e2e: error-rate plot: ${first} → ${more} markers (${runningWhenGained ? 'while training' : 'by the end of training'})`);
     await screenshot('lab-panel-plot-more-points');
     const s = await waitFor('the palette run to finish', () => {
@@ -439,9 +453,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
   });
 
   it('the inline accuracy hint appears in the config after training', async () => {
-    assert.ok(finishedRun?.testAccuracy, 'no finished run');
+    assert.ok(smallRun?.testAccuracy, `no finished run of ${SMALL_CONFIG_NAME} (its CodeLens run failed)`);
+    await paletteCommand('View: Close All Editors');
     await focusConfigEditor();
-    const pct = 100 * finishedRun.testAccuracy;
+    const pct = 100 * smallRun.testAccuracy;
     const forms = [pct.toFixed(2), pct.toFixed(1)];
     const text = await waitFor(
       `an inline hint with the test accuracy ${forms.join(' or ')} %`,
@@ -470,7 +485,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       const t = await side.locator('#side-name').innerText();
       return /completed/.test(t) ? t : undefined;
     }, 30_000);
-    assert.match(name, /small/);
+    assert.ok(name.includes(finishedRun.name), `the side view names "${name}", not the latest run "${finishedRun.name}"`);
     const acc = await side.locator('#side-accuracy').innerText();
     assert.ok(acc.includes((100 * finishedRun.testAccuracy!).toFixed(2)), `side view accuracy "${acc}" vs ${(100 * finishedRun.testAccuracy!).toFixed(2)} %`);
     const pts = await side.locator('#side-plot .scatterlayer .trace .points path').count();
