@@ -13,7 +13,7 @@ import type { LayerSummary } from './model/convnet';
 // ---------------------------------------------------------------------------------------------
 // Shared payloads
 
-/** A grey image, row-major size×size floats in [0, 1]. */
+/** A grey image, row-major size×size floats in [0, 1] (pictures travel rounded to 1e-4). */
 export interface ImagePayload {
   size: number;
   pixels: number[];

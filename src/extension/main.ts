@@ -136,7 +136,8 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
               const line = c.runView.apply(e);
               if (line) c.output.appendLine(line);
               if (e.type === 'start') {
-                c.output.appendLine(`backend ${e.backend} — ${e.device}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`);
+                // Not toLocaleString: its first call loads ICU data (≈30 ms of a blocked event loop).
+                c.output.appendLine(`backend ${e.backend} — ${e.device}; ${e.parameters} parameters; ${e.totalSteps} steps`);
                 c.output.appendLine(`run: ${e.runDir}`);
               } else if (e.type === 'progress') val = e.valAccuracy;
             },

@@ -7,6 +7,16 @@ import { SEED_TEST_ACCURACY, type KernelSnapshot, type ProgressEvent, type Train
 import type { RunView, ToWebviewMessage } from '../core/protocol';
 import type { StoredRun } from '../core/runs/store';
 
+/**
+ * Kernels as the webviews draw them: rounded to 1e-5 (a third of the JSON, which the host sends
+ * whole on every replay). The run directory keeps full precision.
+ */
+export function displaySnapshot(s: KernelSnapshot): KernelSnapshot {
+  const r = (v: number) => Math.round(v * 1e5) / 1e5;
+  const layer = (l: KernelSnapshot['conv1']) => ({ shape: l.shape, weight: l.weight.map(r), bias: l.bias.map(r) });
+  return { epoch: s.epoch, conv1: layer(s.conv1), conv2: layer(s.conv2) };
+}
+
 export function emptyRunView(): RunView {
   return {
     runDir: null,
@@ -34,7 +44,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   v.config = run.config;
   v.progress = run.progress;
   v.log = run.progress.map((p) => formatProgressLine(p, p.epoch));
-  v.snapshots = run.snapshots;
+  v.snapshots = run.snapshots.map(displaySnapshot);
   v.summary = run.summary;
   v.step = run.summary.steps;
   v.totalSteps = run.summary.totalSteps;
@@ -93,8 +103,9 @@ export class RunViewModel {
         return line;
       }
       case 'epoch': {
-        v.snapshots.push(e.snapshot);
-        this.fire({ type: 'snapshot', snapshot: e.snapshot });
+        const snapshot = displaySnapshot(e.snapshot);
+        v.snapshots.push(snapshot);
+        this.fire({ type: 'snapshot', snapshot });
         return `— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`;
       }
       case 'summary': {

@@ -75,10 +75,16 @@ function checkShapes(net: ConvNet, file: string, data: LabData): void {
   }
 }
 
-const image = (pixels: Float32Array, size: number): ImagePayload => ({ size, pixels: Array.from(pixels) });
+/**
+ * Pictures travel at display precision (1e-4): the JSON is a third of full float precision, and
+ * the extension host, which parses it and forwards it (compressed, with code-server) to the
+ * webview, stays free while training.
+ */
+const display = (v: number) => Math.round(v * 1e4) / 1e4;
+const image = (pixels: Float32Array, size: number): ImagePayload => ({ size, pixels: Array.from(pixels, display) });
 const maps = (f: FeatureMaps): FeatureMapsPayload => ({
-  conv1: { size: f.conv1.size, maps: f.conv1.data.map((m) => Array.from(m)) },
-  conv2: { size: f.conv2.size, maps: f.conv2.data.map((m) => Array.from(m)) },
+  conv1: { size: f.conv1.size, maps: f.conv1.data.map((m) => Array.from(m, display)) },
+  conv2: { size: f.conv2.size, maps: f.conv2.data.map((m) => Array.from(m, display)) },
 });
 
 function testIndex(data: LabData, index: number): void {
