@@ -64,7 +64,7 @@ export async function runIntegration(artifacts = join(process.env.MNIST_LAB_ARTI
     await page.goto(url);
     const timer = new Promise<number>((r) => setTimeout(() => r(-1), TIMEOUT_MS).unref());
     exitCode = await Promise.race([exited, timer]);
-    await page.screenshot({ path: join(artifacts, 'integration-end.png') }).catch(() => undefined);
+    await page.screenshot({ path: join(artifacts, 'integration-after-exit.png') }).catch(() => undefined);
     if (exitCode === -1) throw new Error(`the integration suite did not finish within ${TIMEOUT_MS / 1000} s`);
   } catch (e) {
     error = e;
