@@ -4,6 +4,7 @@
  * into the extension host and a crash here cannot take the editor down. No vscode import.
  */
 import { statSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../core/backends';
 import { type LabData, imageAt, loadLabData } from '../../core/data/mnist';
@@ -220,6 +221,14 @@ process.on('disconnect', () => {
   setTimeout(() => process.exit(0), 5000).unref();
   void trainingDone.then(() => process.exit(0));
 });
+
+// Training takes every cycle it gets; below-normal priority lets the editor (the extension host,
+// the renderer) run first when cores are scarce. Its replica threads inherit it.
+try {
+  setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+} catch {
+  // not permitted here: run at normal priority
+}
 
 if (!process.send) {
   process.stderr.write('mnist-lab worker: run me with child_process.fork (an IPC channel is required)\n');
