@@ -39,12 +39,17 @@ export interface HintInput {
 /** Paths that are not hyperparameters: a different name does not make the accuracy stale. */
 const NOT_HYPERPARAMETERS = new Set(['$schema', 'name']);
 
-export function latestRunLabel(r: RunRecord): string {
-  return `last run: test ${percent(r.testAccuracy)} · validation ${percent(r.valAccuracy)} · ${duration(r.seconds)} · ${r.backend || '?'}`;
+/** VS Code cuts an inlay hint after `editor.inlayHints.maximumLength` characters (43 by default): each label stays within. */
+export const HINT_MAX_LENGTH = 43;
+
+/** The latest run, as two hints: the accuracies, then duration and backend. */
+export function latestRunLabels(r: RunRecord): [string, string] {
+  return [`last run: test ${percent(r.testAccuracy)} · val ${percent(r.valAccuracy)}`, `${duration(r.seconds)} · ${r.backend || '?'}`];
 }
 
-export function liveLabel(t: LiveTraining): string {
-  return `training: epoch ${Math.max(1, t.epoch)}/${t.epochs} · step ${t.step}/${t.totalSteps} · validation ${percent(t.valAccuracy)}`;
+/** The training in progress, as two hints: the epoch, then the step and the latest validation accuracy. */
+export function liveLabels(t: LiveTraining): [string, string] {
+  return [`training: epoch ${Math.max(1, t.epoch)}/${t.epochs}`, `step ${t.step}/${t.totalSteps} · val ${percent(t.valAccuracy)}`];
 }
 
 /** The value a run used at a path, comparable with what the file says (data.dir resolved like Train does). */
@@ -58,11 +63,12 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
   const out: HintSpec[] = [];
   const top = doc.root.offset + 1;
   if (input.live) {
-    out.push({ offset: top, label: liveLabel(input.live), tooltip: 'MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).', kind: 'live' });
+    const tooltip = 'MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).';
+    for (const label of liveLabels(input.live)) out.push({ offset: top, label, tooltip, kind: 'live' });
   }
   const run = input.latest;
   if (!run?.config) {
-    if (run) out.push({ offset: top, label: latestRunLabel(run), tooltip: `MNIST Lab: run ${run.runId} (${run.dir})`, kind: 'latest' });
+    if (run) for (const label of latestRunLabels(run)) out.push({ offset: top, label, tooltip: `MNIST Lab: run ${run.runId} (${run.dir})`, kind: 'latest' });
     return out;
   }
   const changed: string[] = [];
@@ -92,14 +98,10 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
       if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} (default)`);
     }
   }
-  out.push({
-    offset: top,
-    label: latestRunLabel(run),
-    tooltip: [
-      `MNIST Lab: the latest finished run of this file, ${run.runId} (${run.dir}): test ${percent(run.testAccuracy)}, validation ${percent(run.valAccuracy)}, ${run.steps} steps in ${duration(run.seconds)} on ${run.backend}.`,
-      changed.length ? `Changed since: ${changed.join('; ')}.` : 'The file still has that run’s settings.',
-    ].join('\n'),
-    kind: 'latest',
-  });
+  const tooltip = [
+    `MNIST Lab: the latest finished run of this file, ${run.runId} (${run.dir}): test ${percent(run.testAccuracy)}, validation ${percent(run.valAccuracy)}, ${run.steps} steps in ${duration(run.seconds)} on ${run.backend}.`,
+    changed.length ? `Changed since: ${changed.join('; ')}.` : 'The file still has that run’s settings.',
+  ].join('\n');
+  for (const label of latestRunLabels(run)) out.push({ offset: top, label, tooltip, kind: 'latest' });
   return out;
 }

@@ -14,7 +14,7 @@ import { type ConfigDocument, isConfigFile, parseConfigDocument } from './config
 import { type ConfigDiagnostic, configDiagnostics } from './diagnostics';
 import { type LiveTraining, configHints } from './hints';
 import { EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, type LensSpec, configLenses, isModelFile, modelLenses, runDirOfModel } from './lenses';
-import { RunIndex, type RunRecord, historyItem, latestFinished, recordRunSource } from './runHistory';
+import { RunIndex, type RunRecord, historyItem, latestFinished, readRunRecord, recordRunSource } from './runHistory';
 
 const SOURCE = 'MNIST Lab';
 const CONFIG_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.mnist.json' }];
@@ -282,7 +282,16 @@ export function registerEditorFeatures(c: LabContext): void {
 
   // Run history: one run opens in the lab panel; two overlay their error curves.
   c.push(
-    vscode.commands.registerCommand(RUN_HISTORY_COMMAND, async (arg?: string | vscode.Uri) => {
+    vscode.commands.registerCommand(RUN_HISTORY_COMMAND, async (arg?: string | vscode.Uri | { runs: string[] }) => {
+      // Programmatic (tests, other commands): the runs chosen already, one to open or two to compare.
+      if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && Array.isArray(arg.runs)) {
+        const chosen = arg.runs.map((dir) => readRunRecord(dir));
+        if (chosen.length < 1 || chosen.length > 2 || chosen.some((r) => r === null)) {
+          void vscode.window.showErrorMessage(`MNIST Lab: the run history takes one or two readable runs, got ${arg.runs.join(', ') || 'none'}.`);
+          return undefined;
+        }
+        return showRuns(c, chosen as RunRecord[]);
+      }
       const file = typeof arg === 'string' ? arg : arg instanceof vscode.Uri ? arg.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
       if (!file || !isConfigFile(file)) {
         void vscode.window.showInformationMessage('MNIST Lab: open a *.mnist.json config to see its runs.');
@@ -309,15 +318,22 @@ export function registerEditorFeatures(c: LabContext): void {
   );
 }
 
+/** What the lab panel shows after the run history: the run, and the runs drawn over it. */
+export interface HistoryShown {
+  runDir: string | null;
+  overlay: string[];
+}
+
 /** The first run in the lab panel; a second one's error curves drawn over it. */
-async function showRuns(c: LabContext, chosen: RunRecord[]): Promise<string | undefined> {
+async function showRuns(c: LabContext, chosen: RunRecord[]): Promise<HistoryShown | undefined> {
   if (c.training.active) {
     void vscode.window.showInformationMessage('MNIST Lab: the lab panel shows the training in progress; open the run history again when it has ended.');
     return undefined;
   }
   const [first, second] = chosen;
   await vscode.commands.executeCommand('mnistLab.openLab', { run: first!.dir });
-  if (c.runView.state.runDir !== first!.dir || !second) return c.runView.state.runDir ?? undefined;
+  const shown = (): HistoryShown => ({ runDir: c.runView.state.runDir, overlay: (c.runView.state.overlay ?? []).map((o) => o.runDir) });
+  if (c.runView.state.runDir !== first!.dir || !second) return shown();
   try {
     const other = readRun(second.dir);
     const overlay: OverlayCurve = {
@@ -331,5 +347,5 @@ async function showRuns(c: LabContext, chosen: RunRecord[]): Promise<string | un
   } catch (e) {
     void vscode.window.showErrorMessage(`MNIST Lab: ${e instanceof Error ? e.message : e}`);
   }
-  return c.runView.state.runDir ?? undefined;
+  return shown();
 }

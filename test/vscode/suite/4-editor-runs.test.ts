@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, SMALL_CONFIG, fire, note, openConfig, shared, waitFor, workspaceRoot } from './util';
+import { EXTENSION_ID, SMALL_CONFIG, fire, listRunDirs, note, openConfig, readSummary, shared, waitFor, workspaceRoot } from './util';
 
 const labelText = (h: vscode.InlayHint) => (typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join(''));
 
@@ -49,6 +49,17 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     assert.ok(evaluated, 'Evaluate returned nothing');
     note(`Evaluate lens on ${run.runId}: test ${(100 * evaluated.testAccuracy).toFixed(2)} % (the run said ${(100 * run.testAccuracy!).toFixed(2)} %), ${evaluated.model}`);
     assert.ok(Math.abs(evaluated.testAccuracy - run.testAccuracy!) < 0.005, 'the evaluated weights are not the run’s');
+  });
+
+  it('run history: one run opens in the lab panel, two overlay the second’s error curves', async () => {
+    const run = shared.trainedRun;
+    assert.ok(run, 'no finished run');
+    const other = listRunDirs().find((d) => d !== run.runDir && readSummary(d)?.status === 'cancelled');
+    assert.ok(other, 'no second (stopped) run to compare with');
+    const two = await vscode.commands.executeCommand<{ runDir: string; overlay: string[] }>('mnistLab.runHistory', { runs: [run.runDir, other] });
+    assert.deepEqual(two, { runDir: run.runDir, overlay: [other] });
+    const one = await vscode.commands.executeCommand<{ runDir: string; overlay: string[] }>('mnistLab.runHistory', { runs: [run.runDir] });
+    assert.deepEqual(one, { runDir: run.runDir, overlay: [] }, 'opening one run keeps an old overlay');
   });
 
   it('Evaluate on a config without any run says so instead of evaluating another run', async () => {
@@ -105,7 +116,7 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     try {
       const stop = await waitFor('a ■ Stop lens', async () => lens(await lensesOf(doc.uri), /■\s*Stop/), 60_000, 200, () => cmd.error());
       assert.equal(stop.command!.command, 'mnistLab.stop');
-      const live = await waitFor('a live "training: epoch" hint', async () => (await hintsOf(doc)).map(labelText).find((t) => /^training: epoch 1\/1 · step \d+\/188 · validation/.test(t)), 60_000, 200, () => cmd.error());
+      const live = await waitFor('a live "step N/188 · val" hint', async () => (await hintsOf(doc)).map(labelText).find((t) => /^step \d+\/188 · val /.test(t)), 60_000, 200, () => cmd.error());
       note(`live hint: ${live}`);
       await vscode.commands.executeCommand('mnistLab.stop');
       stopped = true;
