@@ -23,16 +23,19 @@ test('the run record of the committed seed run', () => {
   assert.equal(run.source, null);
 });
 
-test('the latest run’s test and validation accuracy, duration and backend, right after the top-level {', () => {
+test('the latest run’s accuracies after the top-level {, its duration and backend after the closing }', () => {
   const text = '{\n  "name": "seed"\n}\n';
   const hints = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: run, live: null });
   assert.deepEqual(hints.map((h) => [h.kind, h.offset, h.label]), [
     ['latest', 1, 'last run: test 99.12 % · val 98.00 %'],
-    ['latest', 1, '8 min 18 s · wasm'],
+    ['latest', text.indexOf('}') + 1, 'last run: 8 min 18 s on wasm'],
   ]);
-  assert.deepEqual(latestRunLabels({ ...run, seconds: 12.34 }), ['last run: test 99.12 % · val 98.00 %', '12.3 s · wasm']);
-  // VS Code cuts longer hints with "…": every label fits, even with long numbers.
-  const long = [...latestRunLabels({ ...run, seconds: 86399, backend: 'tensorflow-gpu' }), ...liveLabels({ epoch: 999, epochs: 1000, step: 937999, totalSteps: 938000, valAccuracy: 1 })];
+  assert.deepEqual(latestRunLabels({ ...run, seconds: 12.34 }), ['last run: test 99.12 % · val 98.00 %', 'last run: 12.3 s on wasm']);
+  // VS Code cuts a line's hints after 43 characters: each line's hint fits, even with long numbers.
+  const long = [
+    ...latestRunLabels({ ...run, seconds: 86399, backend: 'tensorflow-gpu', testAccuracy: 1, valAccuracy: 1 }),
+    ...liveLabels({ epoch: 999, epochs: 1000, step: 937999, totalSteps: 938000, valAccuracy: 1 }, { ...run, testAccuracy: 1 }),
+  ];
   for (const label of long) assert.ok(label.length <= HINT_MAX_LENGTH, `${label} (${label.length} characters)`);
   // The file writes nothing else: epochs etc. are the seed's, as in the run.
   assert.match(hints[0]!.tooltip, /still has that run’s settings/);
@@ -65,18 +68,25 @@ test('data.dir is compared as Train resolves it (relative to the file)', () => {
   const same = configHints(parseConfigDocument('{ "data": { "dir": "data" } }'), { file, defaultDataDir: null, latest: r, live: null });
   assert.deepEqual(same.filter((h) => h.kind === 'changed'), []);
   const other = configHints(parseConfigDocument('{ "data": { "dir": "other" } }'), { file, defaultDataDir: null, latest: r, live: null });
-  assert.deepEqual(other.filter((h) => h.kind === 'changed').map((h) => h.label), [`(last run: ${JSON.stringify(join(root, 'data'))})`]);
+  // Inside the config's folder it reads relative, as written.
+  assert.deepEqual(other.filter((h) => h.kind === 'changed').map((h) => h.label), ['(last run: "data")']);
+  const outside: RunRecord = { ...run, config: { ...run.config!, data: { dir: '/elsewhere/mnist', classNames: null } } };
+  const far = configHints(parseConfigDocument('{ "data": { "dir": "data" } }'), { file, defaultDataDir: null, latest: outside, live: null });
+  assert.deepEqual(far.filter((h) => h.kind === 'changed').map((h) => h.label), ['(last run: "/elsewhere/mnist")']);
 });
 
-test('while the file trains: the live epoch, step and validation accuracy come first', () => {
-  const text = '{ "name": "seed" }';
+test('while the file trains: epoch and validation after {, the step (and the last run’s accuracy) after }', () => {
+  const text = '{\n  "name": "seed"\n}';
   const live = { epoch: 2, epochs: 3, step: 1000, totalSteps: 2814, valAccuracy: 0.9731 };
   const hints = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: run, live });
-  assert.deepEqual(hints.map((h) => h.kind), ['live', 'live', 'latest', 'latest']);
-  assert.deepEqual(hints.slice(0, 2).map((h) => h.label), ['training: epoch 2/3', 'step 1000/2814 · val 97.31 %']);
-  assert.deepEqual(liveLabels({ epoch: 0, epochs: 1, step: 0, totalSteps: 188, valAccuracy: null }), ['training: epoch 1/1', 'step 0/188 · val —']);
-  // A first run: only the live hints.
-  assert.deepEqual(configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: null, live }).map((h) => h.kind), ['live', 'live']);
+  assert.deepEqual(hints.map((h) => [h.kind, h.offset, h.label]), [
+    ['live', 1, 'training: epoch 2/3 · val 97.31 %'],
+    ['live', text.length, 'step 1000/2814 · last run: 99.12 %'],
+  ]);
+  assert.match(hints[0]!.tooltip, /training now[\s\S]*20261128-001011-seed/);
+  // A first run, before its first evaluation.
+  const first = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: null, live: { epoch: 0, epochs: 1, step: 0, totalSteps: 188, valAccuracy: null } });
+  assert.deepEqual(first.map((h) => h.label), ['training: epoch 1/1 · val —', 'step 0/188']);
 });
 
 test('no hints on half-typed JSON, on a non-object, or without any run', () => {

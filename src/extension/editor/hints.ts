@@ -1,9 +1,11 @@
 /**
- * What the inline hints of a `*.mnist.json` say: the latest finished run's accuracy next to the
- * top-level object, the live epoch and validation accuracy while the file trains, and
- * "(last run: X)" on each written hyperparameter whose value differs from that run's.
+ * What the inline hints of a `*.mnist.json` say: the latest finished run's accuracy, duration and
+ * backend on the top-level object's first and last lines; the live epoch, step and validation
+ * accuracy there while the file trains; "(last run: X)" on each written hyperparameter whose
+ * value differs from that run's.
  * No vscode import.
  */
+import { dirname, isAbsolute, relative } from 'node:path';
 import { SEED_CONFIG, checkConfig } from '../../core/config';
 import { type ConfigDocument, writtenLeaves, valueAtPath } from './configDocument';
 import { compactJson, effectiveDataDir } from './diagnostics';
@@ -39,17 +41,24 @@ export interface HintInput {
 /** Paths that are not hyperparameters: a different name does not make the accuracy stale. */
 const NOT_HYPERPARAMETERS = new Set(['$schema', 'name']);
 
-/** VS Code cuts an inlay hint after `editor.inlayHints.maximumLength` characters (43 by default): each label stays within. */
+/**
+ * VS Code cuts the inlay hints of one line after `editor.inlayHints.maximumLength` characters
+ * (43 by default), so the run's numbers are split between the object's first line (after `{`)
+ * and its last (after `}`), each within the limit.
+ */
 export const HINT_MAX_LENGTH = 43;
 
-/** The latest run, as two hints: the accuracies, then duration and backend. */
+/** The latest finished run: [after `{`, after `}`]. */
 export function latestRunLabels(r: RunRecord): [string, string] {
-  return [`last run: test ${percent(r.testAccuracy)} · val ${percent(r.valAccuracy)}`, `${duration(r.seconds)} · ${r.backend || '?'}`];
+  return [`last run: test ${percent(r.testAccuracy)} · val ${percent(r.valAccuracy)}`, `last run: ${duration(r.seconds)} on ${r.backend || '?'}`];
 }
 
-/** The training in progress, as two hints: the epoch, then the step and the latest validation accuracy. */
-export function liveLabels(t: LiveTraining): [string, string] {
-  return [`training: epoch ${Math.max(1, t.epoch)}/${t.epochs}`, `step ${t.step}/${t.totalSteps} · val ${percent(t.valAccuracy)}`];
+/** The training in progress: [after `{`, after `}`]; the latest finished run's test accuracy stays in view. */
+export function liveLabels(t: LiveTraining, latest: RunRecord | null): [string, string] {
+  return [
+    `training: epoch ${Math.max(1, t.epoch)}/${t.epochs} · val ${percent(t.valAccuracy)}`,
+    `step ${t.step}/${t.totalSteps}${latest ? ` · last run: ${percent(latest.testAccuracy)}` : ''}`,
+  ];
 }
 
 /** The value a run used at a path, comparable with what the file says (data.dir resolved like Train does). */
@@ -58,50 +67,67 @@ function sameValue(path: string, written: unknown, used: unknown, input: HintInp
   return compactJson(written) === compactJson(used);
 }
 
+/** How a value of the last run reads in a hint: a data directory inside the config's folder, relative to it. */
+function shown(path: string, used: unknown, file: string): string {
+  if (path === 'data.dir' && typeof used === 'string' && isAbsolute(used)) {
+    const rel = relative(dirname(file), used);
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return compactJson(rel);
+  }
+  return compactJson(used);
+}
+
 export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
   if (!doc.valid || doc.root?.type !== 'object') return [];
   const out: HintSpec[] = [];
-  const top = doc.root.offset + 1;
-  if (input.live) {
-    const tooltip = 'MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).';
-    for (const label of liveLabels(input.live)) out.push({ offset: top, label, tooltip, kind: 'live' });
-  }
+  const first = doc.root.offset + 1;
+  const last = doc.root.offset + doc.root.length;
   const run = input.latest;
-  if (!run?.config) {
-    if (run) for (const label of latestRunLabels(run)) out.push({ offset: top, label, tooltip: `MNIST Lab: run ${run.runId} (${run.dir})`, kind: 'latest' });
-    return out;
-  }
   const changed: string[] = [];
   const written = new Set<string>();
-  for (const leaf of writtenLeaves(doc)) {
-    written.add(leaf.path);
-    if (NOT_HYPERPARAMETERS.has(leaf.path)) continue;
-    const used = valueAtPath(run.config, leaf.path);
-    if (used === undefined || sameValue(leaf.path, leaf.value, used, input)) continue;
-    changed.push(`${leaf.path}: ${compactJson(used)} → ${compactJson(leaf.value)}`);
-    out.push({
-      offset: leaf.span.offset + leaf.span.length,
-      label: `(last run: ${compactJson(used)})`,
-      tooltip: `MNIST Lab: the accuracy shown at the top is from run ${run.runId}, trained with ${leaf.path} = ${compactJson(used)}.`,
-      kind: 'changed',
-      path: leaf.path,
-    });
-  }
-  // Fields the file no longer writes take the seed's defaults: said in the tooltip, where there is no value to mark.
-  const effective = checkConfig(doc.value).config;
-  for (const section of ['model', 'training'] as const) {
-    for (const key of Object.keys(SEED_CONFIG[section])) {
-      const path = `${section}.${key}`;
-      if (written.has(path)) continue;
-      const used = valueAtPath(run.config, path);
-      const now = valueAtPath(effective, path);
-      if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} (default)`);
+  if (run?.config) {
+    for (const leaf of writtenLeaves(doc)) {
+      written.add(leaf.path);
+      if (NOT_HYPERPARAMETERS.has(leaf.path)) continue;
+      const used = valueAtPath(run.config, leaf.path);
+      if (used === undefined || sameValue(leaf.path, leaf.value, used, input)) continue;
+      const old = shown(leaf.path, used, input.file);
+      changed.push(`${leaf.path}: ${old} → ${compactJson(leaf.value)}`);
+      out.push({
+        offset: leaf.span.offset + leaf.span.length,
+        label: `(last run: ${old})`,
+        tooltip: `MNIST Lab: the accuracy shown at the top is from run ${run.runId}, trained with ${leaf.path} = ${compactJson(used)}.`,
+        kind: 'changed',
+        path: leaf.path,
+      });
+    }
+    // Fields the file no longer writes take the seed's defaults: said in the tooltip, where there is no value to mark.
+    const effective = checkConfig(doc.value).config;
+    for (const section of ['model', 'training'] as const) {
+      for (const key of Object.keys(SEED_CONFIG[section])) {
+        const path = `${section}.${key}`;
+        if (written.has(path)) continue;
+        const used = valueAtPath(run.config, path);
+        const now = valueAtPath(effective, path);
+        if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} (default)`);
+      }
     }
   }
-  const tooltip = [
-    `MNIST Lab: the latest finished run of this file, ${run.runId} (${run.dir}): test ${percent(run.testAccuracy)}, validation ${percent(run.valAccuracy)}, ${run.steps} steps in ${duration(run.seconds)} on ${run.backend}.`,
-    changed.length ? `Changed since: ${changed.join('; ')}.` : 'The file still has that run’s settings.',
-  ].join('\n');
-  for (const label of latestRunLabels(run)) out.push({ offset: top, label, tooltip, kind: 'latest' });
-  return out;
+  const runTooltip = run
+    ? [
+        `MNIST Lab: the latest finished run of this file, ${run.runId} (${run.dir}): test ${percent(run.testAccuracy)}, validation ${percent(run.valAccuracy)}, ${run.steps} steps in ${duration(run.seconds)} on ${run.backend}.`,
+        !run.config ? '' : changed.length ? `Changed since: ${changed.join('; ')}.` : 'The file still has that run’s settings.',
+      ]
+        .filter(Boolean)
+        .join('\n')
+    : '';
+  const top: HintSpec[] = [];
+  if (input.live) {
+    const tooltip = `MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).${run ? `\n${runTooltip}` : ''}`;
+    const [a, b] = liveLabels(input.live, run);
+    top.push({ offset: first, label: a, tooltip, kind: 'live' }, { offset: last, label: b, tooltip, kind: 'live' });
+  } else if (run) {
+    const [a, b] = latestRunLabels(run);
+    top.push({ offset: first, label: a, tooltip: runTooltip, kind: 'latest' }, { offset: last, label: b, tooltip: runTooltip, kind: 'latest' });
+  }
+  return [...top, ...out].sort((x, y) => x.offset - y.offset);
 }

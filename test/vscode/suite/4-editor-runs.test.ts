@@ -116,7 +116,7 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     try {
       const stop = await waitFor('a ■ Stop lens', async () => lens(await lensesOf(doc.uri), /■\s*Stop/), 60_000, 200, () => cmd.error());
       assert.equal(stop.command!.command, 'mnistLab.stop');
-      const live = await waitFor('a live "step N/188 · val" hint', async () => (await hintsOf(doc)).map(labelText).find((t) => /^step \d+\/188 · val /.test(t)), 60_000, 200, () => cmd.error());
+      const live = await waitFor('a live "step N/188 · last run: X %" hint', async () => (await hintsOf(doc)).map(labelText).find((t) => /^step \d+\/188 · last run: /.test(t)), 60_000, 200, () => cmd.error());
       note(`live hint: ${live}`);
       await vscode.commands.executeCommand('mnistLab.stop');
       stopped = true;
