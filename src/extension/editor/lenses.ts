@@ -17,6 +17,8 @@ export interface LensSpec {
 /** Shows a message instead of acting (e.g. Evaluate with no finished run of the file yet). */
 export const EXPLAIN_COMMAND = 'mnistLab.editor.explain';
 export const RUN_HISTORY_COMMAND = 'mnistLab.runHistory';
+/** Opens the lab panel on a weights file (the explorer's context menu; the Dissect lens uses openLab directly). */
+export const DISSECT_COMMAND = 'mnistLab.dissect';
 
 export interface ConfigLensState {
   /** The config file. */

@@ -13,7 +13,7 @@ import type { LabContext } from '../ctx';
 import { type ConfigDocument, isConfigFile, parseConfigDocument } from './configDocument';
 import { type ConfigDiagnostic, configDiagnostics } from './diagnostics';
 import { type LiveTraining, configHints } from './hints';
-import { EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, type LensSpec, configLenses, isModelFile, modelLenses, runDirOfModel } from './lenses';
+import { DISSECT_COMMAND, EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, type LensSpec, configLenses, isModelFile, modelLenses, runDirOfModel } from './lenses';
 import { RunIndex, type RunRecord, historyItem, latestFinished, readRunRecord, recordRunSource } from './runHistory';
 
 const SOURCE = 'MNIST Lab';
@@ -149,6 +149,19 @@ export function registerEditorFeatures(c: LabContext): void {
     }),
   );
   c.push(vscode.commands.registerCommand(EXPLAIN_COMMAND, (message: string) => vscode.window.showInformationMessage(message)));
+  // The explorer's way to the model-file lenses (VS Code opens .safetensors as binary, without lenses).
+  c.push(
+    vscode.commands.registerCommand(DISSECT_COMMAND, async (arg?: vscode.Uri | string) => {
+      let file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined;
+      if (!file) {
+        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Weights: ['safetensors', 'json'] }, openLabel: 'Dissect' });
+        file = picked?.[0]?.fsPath;
+      }
+      if (!file) return undefined;
+      const run = runDirOfModel(file, (dir) => existsSync(join(dir, 'summary.json')));
+      return vscode.commands.executeCommand<string | null>('mnistLab.openLab', { run: run ?? file });
+    }),
+  );
 
   // Inlay hints
   const hintsEnabled = () => vscode.workspace.getConfiguration('mnistLab', c.workspaceFolder?.uri).get<boolean>('hints.enabled', true);

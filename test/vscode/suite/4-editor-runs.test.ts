@@ -152,6 +152,9 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     assert.equal(shown, weights, 'Dissect: the lab panel does not show the weights file');
     const state = await vscode.commands.executeCommand<{ runDir: string; status: string }>('mnistLab.debug.state');
     assert.deepEqual([state.runDir, state.status], [weights, 'completed']);
+    // The explorer's "MNIST: Dissect Weights" on a run's model file shows the whole run.
+    assert.equal(await vscode.commands.executeCommand<string>('mnistLab.dissect', modelJson), run.runDir);
+    assert.equal(await vscode.commands.executeCommand<string>('mnistLab.dissect', vscode.Uri.file(weights)), weights);
     const r = await vscode.commands.executeCommand<{ testAccuracy: number; testTotal: number }>('mnistLab.evaluate', { run: weights });
     assert.ok(r, 'Evaluate on the bare weights returned nothing');
     // Bare weights carry no data directory: they are evaluated on the MNIST shipped with the extension (5,000 test images).
