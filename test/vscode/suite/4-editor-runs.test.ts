@@ -92,6 +92,20 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     }
   });
 
+  it('mnistLab.hints.enabled = false turns the hints off, and true brings them back', async () => {
+    const editor = await openConfig(SMALL_CONFIG);
+    const doc = editor.document;
+    const settings = vscode.workspace.getConfiguration('mnistLab');
+    await waitFor('the run hint', async () => (await hintsOf(doc)).some((h) => /^last run: test/.test(labelText(h))), 10_000, 200);
+    await settings.update('hints.enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor('no hints', async () => (await hintsOf(doc)).length === 0, 10_000, 200);
+    } finally {
+      await settings.update('hints.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor('the run hint again', async () => (await hintsOf(doc)).some((h) => /^last run: test/.test(labelText(h))), 10_000, 200);
+  });
+
   it('half-typed JSON: the providers answer without errors, hints and diagnostics wait', async () => {
     const editor = await openConfig(SMALL_CONFIG);
     const doc = editor.document;
