@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { encodeIdx } from '../../src/core/data/idx';
 import { MNIST_FILES } from '../../src/core/data/mnist';
 import { parseConfigDocument } from '../../src/extension/editor/configDocument';
-import { type ConfigDiagnostic, type DiagnosticContext, compactJson, configDiagnostics, validationSize } from '../../src/extension/editor/diagnostics';
+import { type ConfigDiagnostic, type DiagnosticContext, compactJson, configDiagnostics, thousands, validationSize } from '../../src/extension/editor/diagnostics';
 import { tempDir } from '../helpers/tmp';
 
 const root = tempDir('mnist-lab-editor-diag-');
@@ -151,4 +151,5 @@ test('compact JSON is what a person types on one line', () => {
   assert.equal(compactJson({ a: 1, b: [1, 2] }), '{ "a": 1, "b": [1, 2] }');
   assert.equal(compactJson(null), 'null');
   assert.equal(compactJson('x'), '"x"');
+  assert.deepEqual([5, 500, 5000, 1234567].map(thousands), ['5', '500', '5,000', '1,234,567']);
 });

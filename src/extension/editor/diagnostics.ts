@@ -72,6 +72,11 @@ export function seedFix(doc: ConfigDocument, path: string): ConfigDiagnostic['fi
   return { title: `Restore the seed's value ${path === '' ? 'config' : content}`, edits: [{ offset: node.offset, length: node.length, content }] };
 }
 
+/** 5000 → "5,000" without toLocaleString (its first call in the extension host loads ICU: ≈100 ms blocked). */
+export function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 const isPositiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /** `data.dir` as the worker will use it: the file's (relative to the file), else the setting's; null = embedded. */
@@ -152,7 +157,7 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
   if (typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 && !dirProblem) {
     const split = validationSize(dataDir);
     if (split !== null && batch > split) {
-      at('training.batchSize', 'batch-validation', `batchSize ${batch} is larger than the validation split (${split.toLocaleString('en')} images${dataDir ? ` in ${dataDir}` : ' of MNIST'}): a batch must fit in it`);
+      at('training.batchSize', 'batch-validation', `batchSize ${batch} is larger than the validation split (${thousands(split)} images${dataDir ? ` in ${dataDir}` : ' of MNIST'}): a batch must fit in it`);
     }
   }
 
