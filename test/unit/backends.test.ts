@@ -5,8 +5,8 @@
  * run that must match wasm's. With CI=true a webgpu that cannot load is a failure, not a skip.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
   BACKEND_NAMES,
@@ -25,7 +25,6 @@ import { evaluate, evaluateAsync } from '../../src/core/evaluate';
 import { runTraining } from '../../src/core/session';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
 import { fromTorchStateDict, torchStateDictOf } from '../../src/core/model/interchange';
-import { type NamedTensor, decodeSafetensors } from '../../src/core/model/safetensors';
 import { tf } from '../../src/core/tf';
 import { DeviceGroup } from '../../src/core/train/deviceGroup';
 import { startReplicas } from '../../src/core/train/group';
@@ -33,49 +32,15 @@ import { flattenValues, unflattenValues } from '../../src/core/train/replica';
 import { Rng } from '../../src/core/rng';
 import { cli, jsonLines } from '../helpers/cli';
 import { head, writeIdxDir } from '../helpers/dataset';
+import { FIXTURE, T, maxAbs, maxAbsDiff, nhwcToNchw, stateDict } from '../helpers/pytorchFixture';
 import { tempDir } from '../helpers/tmp';
 
 const IN_CI = process.env.CI === 'true';
 /** Relative tolerance on GPU backends (issue 6): max |Δ| ≤ 1e-4 · max |PyTorch value|. */
 const GPU_REL_TOL = 1e-4;
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
-const ROOT = repoRoot();
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'pytorch-seed.safetensors');
-const fixture = decodeSafetensors(readFileSync(FIXTURE), FIXTURE);
-const T = (name: string): NamedTensor => {
-  const t = fixture.tensors[name];
-  assert.ok(t, `fixture has no tensor '${name}'`);
-  return t;
-};
-const stateDict = (prefix: string) => Object.fromEntries(PARAM_NAMES.map((n) => [n, T(prefix + n)])) as Record<string, NamedTensor>;
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-};
-const maxAbs = (a: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
-function nhwcToNchw(v: ArrayLike<number>, n: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = v[((b * h + y) * w + x) * c + ch]!;
-  return out;
-}
+
 
 const measured: string[] = [];
 /** Relative error of `ours` against PyTorch's `ref`, recorded and checked. */

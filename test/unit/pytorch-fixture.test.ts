@@ -7,8 +7,6 @@
  * backend. CI needs no torch: the fixture is committed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { restoreStockGradients } from '../../src/core/backends/gradients';
@@ -16,9 +14,10 @@ import { gatherImages, loadLabData } from '../../src/core/data/mnist';
 import { featureMapsOf } from '../../src/core/evaluate';
 import { PARAM_NAMES } from '../../src/core/model/convnet';
 import { fromTorchStateDict, toTorchStateDict } from '../../src/core/model/interchange';
-import { type NamedTensor, decodeSafetensors } from '../../src/core/model/safetensors';
+import type { NamedTensor } from '../../src/core/model/safetensors';
 import { Replica, flattenValues } from '../../src/core/train/replica';
 import { tf } from '../../src/core/tf';
+import { FIXTURE, T, maxAbs, maxAbsDiff, nhwcToNchw, stateDict } from '../helpers/pytorchFixture';
 
 /** Absolute tolerance of every comparison with PyTorch (issue 2: 1e-5). */
 const TOL = 1e-5;
@@ -39,55 +38,14 @@ function ulp32(v: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
 
-const FIXTURE = join(repoRoot(), 'test', 'fixtures', 'pytorch-seed.safetensors');
-const fixture = decodeSafetensors(readFileSync(FIXTURE), FIXTURE);
-const T = (name: string): NamedTensor => {
-  const t = fixture.tensors[name];
-  assert.ok(t, `fixture has no tensor '${name}'`);
-  return t;
-};
-const stateDict = (prefix: string): Record<string, NamedTensor> =>
-  Object.fromEntries(PARAM_NAMES.map((n) => [n, T(prefix + n)]));
 
 const images = T('images');
 const [N, C, H, W] = images.shape as [number, number, number, number];
 const labels = Int32Array.from(T('labels').data);
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, what: string): number {
-  assert.equal(a.length, b.length, `${what}: ${a.length} values vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d; // NaN propagates as a failure
-  }
-  return m;
-}
 
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
 
-/** NHWC [n, h, w, c] → NCHW, the layout of PyTorch's tensors. */
-function nhwcToNchw(v: ArrayLike<number>, n: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = v[((b * h + y) * w + x) * c + ch]!;
-  return out;
-}
 
 const measured: string[] = [];
 const record = (backend: string, check: string, err: number, tol: number) => {
