@@ -123,7 +123,11 @@ export class ConvNet {
     const pads = symmetricPads(this.pad);
     const pad = this.pad;
     const block = tf.customGrad(((xi: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-      const y = tf.fused.conv2d({ x: xi, filter: w, strides: 1, pad, bias: b, activation: 'relu' });
+      // The FusedConv2D kernel itself: tf.fused.conv2d falls back to conv + add + relu whenever
+      // gradients are being recorded, which is exactly when training needs the speed.
+      const y = tf.engine().runKernel('FusedConv2D', { x: xi, filter: w, bias: b }, {
+        strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation: 'relu', leakyreluAlpha: 0,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
       save([xi, w, y]);
       return {
         value: y,
