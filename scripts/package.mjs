@@ -34,11 +34,16 @@ for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-
   renameSync(tmp, to);
 }
 
-// The marketplace page cannot show the README's relative screenshots (no public repository):
-// the packaged README names them instead of embedding them.
+// The marketplace page cannot show the README's relative screenshots, nor follow its relative
+// links (no public repository): the packaged README names them instead.
 const readme = join(root, 'out', 'vsix', 'README.md');
 mkdirSync(dirname(readme), { recursive: true });
-writeFileSync(readme, readFileSync(join(root, 'README.md'), 'utf8').replace(/!\[([^\]]*)\]\((?!https?:)([^)]+)\)/g, '*Screenshot: $1 (`$2` in the source repository).*'));
+writeFileSync(
+  readme,
+  readFileSync(join(root, 'README.md'), 'utf8')
+    .replace(/!\[([^\]]*)\]\((?!https?:)([^)]+)\)/g, '*Screenshot: $1 (`$2` in the source repository).*')
+    .replace(/\[([^\]]+)\]\((?!https?:|#)([^)]+)\)/g, '$1 (`$2` in the source repository)'),
+);
 
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = process.argv[2] ?? `${name}-${version}.vsix`;

@@ -250,7 +250,3 @@ export function loadConfigFile(file: string): LabConfig {
   if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
   return config;
 }
-
-export function classNamesOf(config: LabConfig): string[] {
-  return config.data.classNames ?? Array.from({ length: 10 }, (_, i) => String(i));
-}

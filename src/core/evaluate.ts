@@ -16,19 +16,21 @@ export function imagesTensor(set: ImageSet): tf.Tensor4D {
   return tf.tensor4d(gatherImages(set, all), [set.count, set.height, set.width, 1]);
 }
 
-/** Accuracy in eval mode (no dropout), in large batches: the seed's evaluation loop, faster. */
-export function evaluateTensor(net: ConvNet, x: tf.Tensor4D, labels: Uint8Array, batchSize = 1000): Evaluation {
-  const n = x.shape[0];
-  const predictions = new Uint8Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const pred = tf.tidy(() => tf.argMax(net.forward(tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1])), 1));
+/**
+ * Accuracy in eval mode (no dropout), in large batches: the seed's evaluation loop, faster.
+ * Images [from, from + count) of x, against labels of the same indices.
+ */
+export function evaluateTensor(net: ConvNet, x: tf.Tensor4D, labels: Uint8Array, batchSize = 1000, from = 0, count = x.shape[0] - from): Evaluation {
+  const predictions = new Uint8Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const pred = tf.tidy(() => tf.argMax(net.forward(tf.slice(x, [from + start, 0, 0, 0], [size, -1, -1, -1])), 1));
     predictions.set(pred.dataSync(), start);
     pred.dispose();
   }
   let correct = 0;
-  for (let i = 0; i < n; i++) if (predictions[i] === labels[i]) correct++;
-  return { accuracy: n ? correct / n : 0, correct, total: n, predictions };
+  for (let i = 0; i < count; i++) if (predictions[i] === labels[from + i]) correct++;
+  return { accuracy: count ? correct / count : 0, correct, total: count, predictions };
 }
 
 /**

@@ -116,7 +116,3 @@ export function restoreStockGradients(): void {
   for (const g of stockGrads) tf.registerGradient(g);
   stockGrads = null;
 }
-
-export function fastGradientsInstalled(): boolean {
-  return stockGrads !== null;
-}

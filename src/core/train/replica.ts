@@ -2,6 +2,7 @@ import type { LabConfig } from '../config';
 import { type ImageSet, gatherImages } from '../data/mnist';
 import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } from '../model/convnet';
 import { storageView } from '../backends/memory';
+import { evaluateTensor } from '../evaluate';
 import { Rng } from '../rng';
 import { tf } from '../tf';
 
@@ -191,16 +192,8 @@ export class Replica {
   }
 
   /** Right answers on images [start, start+count) of `x`/`labels` (eval mode). */
-  correct(x: tf.Tensor4D, labels: Uint8Array, start: number, count: number, batchSize = 1000): number {
-    let right = 0;
-    for (let s = start; s < start + count; s += batchSize) {
-      const size = Math.min(batchSize, start + count - s);
-      const pred = tf.tidy(() => tf.argMax(this.net.forward(tf.slice(x, [s, 0, 0, 0], [size, -1, -1, -1])), 1));
-      const p = pred.dataSync();
-      pred.dispose();
-      for (let i = 0; i < size; i++) if (p[i] === labels[s + i]) right++;
-    }
-    return right;
+  correct(x: tf.Tensor4D, labels: Uint8Array, start: number, count: number): number {
+    return evaluateTensor(this.net, x, labels, 1000, start, count).correct;
   }
 
   /** The weights the network computes with, read back from its variables (flat layout). */
