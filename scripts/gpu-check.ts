@@ -23,6 +23,7 @@ import { tf } from '../src/core/tf';
 import { DeviceGroup } from '../src/core/train/deviceGroup';
 import { startReplicas } from '../src/core/train/group';
 import { flattenValues, unflattenValues } from '../src/core/train/replica';
+import { maxAbs, maxAbsDiff, nhwcToNchw } from '../test/helpers/compare';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,28 +45,7 @@ function fixturePath(): string {
 }
 
 const backendOptions: BackendOptions = { wasmDir: process.env.MNIST_LAB_WASM_DIR || __dirname };
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d;
-  }
-  return m;
-};
-const maxAbs = (a: ArrayLike<number>) => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
 const rel = (ours: ArrayLike<number>, ref: ArrayLike<number>) => maxAbsDiff(ours, ref) / maxAbs(ref);
-function nhwcToNchw(v: ArrayLike<number>, n: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = v[((b * h + y) * w + x) * c + ch]!;
-  return out;
-}
 
 /** The PyTorch fixture on the active backend, with asynchronous reads (they work everywhere). */
 async function fixtureErrors(file: string): Promise<Record<string, number>> {
