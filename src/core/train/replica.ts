@@ -4,6 +4,7 @@ import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } f
 import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../evaluate';
 import { Rng } from '../rng';
+import { ManualStep, manualStepSupported } from './manualStep';
 import { tf } from '../tf';
 
 /** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
@@ -82,6 +83,7 @@ export class Replica {
   private readonly pixels: Float32Array;
   private readonly labelBuf: Int32Array;
   private sumBuffer: Float32Array | undefined;
+  private readonly manual: ManualStep;
 
   constructor(
     readonly spec: ConvNetSpec,
@@ -100,6 +102,7 @@ export class Replica {
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
     this.labelBuf = new Int32Array(training.batchSize);
+    this.manual = new ManualStep(spec);
   }
 
   /**
@@ -111,18 +114,35 @@ export class Replica {
     const s = this.spec.imageSize;
     gatherImages(set, indices, this.pixels);
     for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
-    const x = tf.tensor4d(this.pixels.subarray(0, n * s * s), [n, s, s, 1]);
-    const y = tf.tensor1d(this.labelBuf.subarray(0, n), 'int32');
-    const mask = dropout > 0 ? tf.tensor2d(dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n), [n, this.spec.hidden]) : undefined;
+    const maskValues = dropout > 0 ? dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n) : undefined;
+    const pixels = this.pixels.subarray(0, n * s * s);
+    const labels = this.labelBuf.subarray(0, n);
+    if (manualStepSupported()) return { ...this.manual.gradients(this.stepParams(), pixels, labels, maskValues, out), n };
+    const x = tf.tensor4d(pixels, [n, s, s, 1]);
+    const y = tf.tensor1d(labels, 'int32');
+    const mask = maskValues ? tf.tensor2d(maskValues, [n, this.spec.hidden]) : undefined;
     try {
-      return this.gradientsOf(x, y, mask, out);
+      return this.autodiffGradients(x, y, mask, out);
     } finally {
       tf.dispose([x, y, mask]);
     }
   }
 
+  private stepParams() {
+    return { tensors: this.net.params, values: this.weights, offsets: this.offsets };
+  }
+
   /** Gradients of the mean NLL of the log-probabilities for a prepared batch. */
   gradientsOf(x: tf.Tensor4D, y: tf.Tensor1D, mask: tf.Tensor2D | undefined, out: Float32Array): ShardResult {
+    if (!manualStepSupported()) return this.autodiffGradients(x, y, mask, out);
+    const pixels = x.dataSync() as Float32Array;
+    const labels = y.dataSync() as Int32Array;
+    const m = mask ? (mask.dataSync() as Float32Array) : undefined;
+    return { ...this.manual.gradients(this.stepParams(), pixels, labels, m, out), n: x.shape[0] };
+  }
+
+  /** The same gradients by TensorFlow.js's automatic differentiation (GPU backends; tests). */
+  autodiffGradients(x: tf.Tensor4D, y: tf.Tensor1D, mask: tf.Tensor2D | undefined, out: Float32Array): ShardResult {
     const n = x.shape[0];
     let right = 0;
     const { value, grads } = tf.variableGrads(() => {
