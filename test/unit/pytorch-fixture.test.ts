@@ -158,7 +158,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const replica = new Replica(loaded.spec, flattenValues(loaded.spec, loaded.values()), { learningRate: 0.001, momentum: 0.9, seed: 0, batchSize: labels.length });
       loaded.dispose();
       const net = replica.net;
-      const grads = new Float32Array(replica.size);
+      const grads = replica.gradientBuffer(); // in the replica's memory: the SIMD update runs
       const x = input();
       const y = tf.tensor1d(labels, 'int32');
       try {

@@ -8,7 +8,8 @@ import { imagesTensor } from '../evaluate';
 import type { ConvNetSpec } from '../model/convnet';
 import { tf } from '../tf';
 import { DeviceGroup } from './deviceGroup';
-import { Replica, type ShardResult, paramLayout } from './replica';
+import { Replica, ReplicaMemory, type ShardResult, paramLayout } from './replica';
+import { Arena } from './sgdKernel';
 
 /** What the training loop needs from its replicas, however many and wherever they run. */
 export interface ReplicaGroup {
@@ -55,7 +56,7 @@ class LocalGroup implements ReplicaGroup {
   private readonly valX: tf.Tensor4D;
   constructor(private readonly o: GroupOptions) {
     this.replica = new Replica(o.spec, o.initial, o.config.training);
-    this.grads = new Float32Array(this.replica.size);
+    this.grads = this.replica.gradientBuffer();
     this.valX = imagesTensor(o.validation);
   }
   async step(indices: Uint32Array, step: number) {
@@ -103,8 +104,14 @@ export interface ReplicaInit {
   validation: ImageSet;
   /** The current epoch's batch order (shared; the coordinator writes it each epoch). */
   order: Int32Array;
-  /** Gradients, [2 slots][replicas][params] (double-buffered by step parity). */
-  grads: Float32Array;
+  /**
+   * One shared WebAssembly memory (for the SIMD update) holding the gradients, [2 slots]
+   * [replicas][params] (double-buffered by step parity) at byte offset `gradsOffset`, and each
+   * replica's weights, velocity and scratch sum at `memoryOffsets[index]`.
+   */
+  memory: WebAssembly.Memory;
+  gradsOffset: number;
+  memoryOffsets: [number, number, number][];
   /** Shard sizes of the pending step per slot, [2][replicas], to weight the average. */
   counts: Int32Array;
 }
@@ -140,14 +147,17 @@ class ThreadGroup implements ReplicaGroup {
   static async start(o: GroupOptions): Promise<ThreadGroup> {
     const g = new ThreadGroup(o, o.workers);
     const { total } = paramLayout(o.spec);
-    const grads = new Float32Array(new SharedArrayBuffer(4 * 2 * g.replicas * total));
+    const arena = new Arena(Arena.floatsFor([2 * g.replicas * total, ...Array<number>(3 * g.replicas).fill(total)]), true);
+    const grads = arena.alloc(2 * g.replicas * total);
+    const memoryOffsets = Array.from({ length: g.replicas }, () => ReplicaMemory.alloc(arena, total).offsets());
     const train = toShared(o.train);
     const validation = toShared(o.validation);
     const script = o.replicaScript ?? join(__dirname, 'replica-worker.js');
     for (let index = 0; index < g.replicas; index++) {
       const init: ReplicaInit = {
         index, replicas: g.replicas, spec: o.spec, initial: o.initial, config: o.config, backend: o.backend,
-        backendOptions: o.backendOptions, train, validation, order: g.order, grads, counts: g.counts,
+        backendOptions: o.backendOptions, train, validation, order: g.order, counts: g.counts,
+        memory: arena.memory, gradsOffset: grads.byteOffset, memoryOffsets,
       };
       const w = new Worker(script, { workerData: init });
       w.on('message', (m: FromReplica) => {

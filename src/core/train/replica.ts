@@ -5,6 +5,7 @@ import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../evaluate';
 import { Rng } from '../rng';
 import { ManualStep, manualStepSupported } from './manualStep';
+import { Arena, SgdKernel } from './sgdKernel';
 import { tf } from '../tf';
 
 /** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
@@ -82,13 +83,21 @@ export class Replica {
   private readonly sizes: Record<ParamName, number>;
   private readonly pixels: Float32Array;
   private readonly labelBuf: Int32Array;
-  private sumBuffer: Float32Array | undefined;
+  private readonly sum: Float32Array;
+  private readonly sgd: SgdKernel;
+  readonly arena: Arena;
   private readonly manual: ManualStep;
 
   constructor(
     readonly spec: ConvNetSpec,
     initial: Float32Array,
     readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize'>,
+    /**
+     * Where the weights, the velocity and a scratch sum live (views of one WebAssembly memory,
+     * for the SIMD update; the gradients applied should live there too). Default: a memory of
+     * this replica's own, with room for one gradient buffer (`gradientBuffer`).
+     */
+    memory?: ReplicaMemory,
   ) {
     const layout = paramLayout(spec);
     if (initial.length !== layout.total) throw new Error(`replica: ${initial.length} initial values, the network has ${layout.total}`);
@@ -96,8 +105,13 @@ export class Replica {
     this.offsets = layout.offsets;
     this.shapes = paramShapes(spec);
     this.sizes = Object.fromEntries(PARAM_NAMES.map((n) => [n, this.shapes[n].reduce((a, b) => a * b, 1)])) as Record<ParamName, number>;
-    this.weights = Float32Array.from(initial);
-    this.velocity = new Float32Array(layout.total);
+    const P = layout.total;
+    const m = memory ?? ReplicaMemory.own(P);
+    this.arena = m.arena;
+    [this.weights, this.velocity, this.sum] = [m.weights, m.velocity, m.sum];
+    this.weights.set(initial);
+    this.velocity.fill(0);
+    this.sgd = new SgdKernel(this.arena);
     this.net = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
@@ -160,40 +174,23 @@ export class Replica {
     return { loss, right, n };
   }
 
-  /** Applies Σ weights[r]·grads[r] (summed in replica order) with SGD-momentum. */
+  /**
+   * Applies Σ weights[r]·grads[r] (summed in replica order) with SGD-momentum: the SIMD kernel
+   * when the gradients live in this replica's memory, else the same arithmetic in JavaScript.
+   */
   apply(grads: Float32Array[], weights: number[]): void {
     const lr = Math.fround(this.training.learningRate);
     const mu = Math.fround(this.training.momentum);
     const p = this.weights;
     const v = this.velocity;
-    const f = Math.fround;
-    const len = p.length;
-    if (grads.length === 1 && weights[0] === 1) {
-      const g = grads[0]!;
+    if (!this.sgd.update(p, v, grads, weights, lr, mu, this.sum)) {
+      const f = Math.fround;
+      const len = p.length;
+      const single = grads.length === 1 && weights[0] === 1;
       for (let i = 0; i < len; i++) {
-        const vi = f(f(mu * v[i]!) + g[i]!);
-        v[i] = vi;
-        p[i] = f(p[i]! - f(lr * vi));
-      }
-    } else if (grads.length === 2) {
-      const [g0, g1] = grads as [Float32Array, Float32Array];
-      const w0 = f(weights[0]!);
-      const w1 = f(weights[1]!);
-      for (let i = 0; i < len; i++) {
-        const vi = f(f(mu * v[i]!) + f(f(w0 * g0[i]!) + f(w1 * g1[i]!)));
-        v[i] = vi;
-        p[i] = f(p[i]! - f(lr * vi));
-      }
-    } else {
-      const sum = (this.sumBuffer ??= new Float32Array(len));
-      sum.fill(0);
-      for (let r = 0; r < grads.length; r++) {
-        const g = grads[r]!;
-        const w = f(weights[r]!);
-        for (let i = 0; i < len; i++) sum[i] = f(sum[i]! + f(w * g[i]!));
-      }
-      for (let i = 0; i < len; i++) {
-        const vi = f(f(mu * v[i]!) + sum[i]!);
+        let s = single ? grads[0]![i]! : 0;
+        if (!single) for (let r = 0; r < grads.length; r++) s = f(s + f(f(weights[r]!) * grads[r]![i]!));
+        const vi = f(f(mu * v[i]!) + s);
         v[i] = vi;
         p[i] = f(p[i]! - f(lr * vi));
       }
@@ -211,6 +208,11 @@ export class Replica {
     });
   }
 
+  /** A gradient buffer in this replica's own memory (once; for a replica with its default memory). */
+  gradientBuffer(): Float32Array {
+    return this.arena.alloc(this.size);
+  }
+
   /** Right answers on images [start, start+count) of `x`/`labels` (eval mode). */
   correct(x: tf.Tensor4D, labels: Uint8Array, start: number, count: number): number {
     return evaluateTensor(this.net, x, labels, 1000, start, count).correct;
@@ -223,5 +225,34 @@ export class Replica {
 
   dispose(): void {
     this.net.dispose();
+  }
+}
+
+/** A replica's weights, velocity and scratch sum: views of one Arena's memory. */
+export class ReplicaMemory {
+  constructor(
+    readonly arena: Arena,
+    readonly weights: Float32Array,
+    readonly velocity: Float32Array,
+    readonly sum: Float32Array,
+  ) {}
+
+  /** Allocates the three regions in `arena`. */
+  static alloc(arena: Arena, size: number): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.alloc(size), arena.alloc(size), arena.alloc(size));
+  }
+
+  /** A memory of its own, with room for one gradient buffer besides. */
+  static own(size: number): ReplicaMemory {
+    return ReplicaMemory.alloc(new Arena(Arena.floatsFor([size, size, size, size]), false), size);
+  }
+
+  /** Byte offsets, to rebuild the views on another thread (`at`). */
+  offsets(): [number, number, number] {
+    return [this.weights.byteOffset, this.velocity.byteOffset, this.sum.byteOffset];
+  }
+
+  static at(arena: Arena, size: number, [w, v, s]: [number, number, number]): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size));
   }
 }

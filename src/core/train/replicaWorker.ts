@@ -4,7 +4,8 @@ import { selectBackend } from '../backends';
 import { errorMessage } from '../errors';
 import { imagesTensor } from '../evaluate';
 import type { FromReplica, ReplicaInit, ToReplica } from './group';
-import { Replica } from './replica';
+import { Replica, ReplicaMemory, paramLayout } from './replica';
+import { Arena } from './sgdKernel';
 
 const init = workerData as ReplicaInit;
 const port = parentPort!;
@@ -12,11 +13,15 @@ const send = (m: FromReplica) => port.postMessage(m);
 
 async function main(): Promise<void> {
   await selectBackend(init.backend, init.backendOptions);
-  const replica = new Replica(init.spec, init.initial, init.config.training);
-  const valX = imagesTensor(init.validation);
-  const P = replica.size;
+  // Views of the coordinator's shared memory, rebuilt here from offsets: the SIMD update needs
+  // them to be views of this thread's own WebAssembly.Memory object's buffer.
+  const arena = Arena.of(init.memory, true);
+  const P = paramLayout(init.spec).total;
   const R = init.replicas;
-  const slotView = (slot: number, r: number) => init.grads.subarray((slot * R + r) * P, (slot * R + r + 1) * P);
+  const replica = new Replica(init.spec, init.initial, init.config.training, ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!));
+  const valX = imagesTensor(init.validation);
+  const grads = arena.at(init.gradsOffset, 2 * R * P);
+  const slotView = (slot: number, r: number) => grads.subarray((slot * R + r) * P, (slot * R + r + 1) * P);
   /** The step whose gradients are complete in shared memory but not applied here yet. */
   let pending: { slot: number } | null = null;
   const applyPending = () => {
