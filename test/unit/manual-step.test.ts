@@ -37,6 +37,8 @@ for (const backend of ['wasm', 'cpu']) {
       gatherImages(data.train, idx, px);
       const x = tf.tensor4d(px, [n, 28, 28, 1]);
       const y = tf.tensor1d(idx.map((i) => data.train.labels[i]!), 'int32');
+      // Makes the replica's cached transposed fc1 weights (kept until the next update).
+      replica.gradientsOf(x, y, undefined, new Float32Array(replica.size));
       for (const dropout of [0, config.model.dropout]) {
         const mask = dropout > 0 ? tf.tensor2d(dropoutRows(1, 3, spec.hidden, dropout, 0, n), [n, spec.hidden]) : undefined;
         const manual = new Float32Array(replica.size);

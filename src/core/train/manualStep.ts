@@ -23,6 +23,17 @@ export interface StepParams {
   /** The same values, flat (PARAM_NAMES order, internal layouts), and their offsets. */
   values: Float32Array;
   offsets: Record<ParamName, number>;
+  /** fc1's weights transposed, [hidden, flat] (`transposeFc1`). */
+  fc1T: tf.Tensor;
+}
+
+/** fc1.weight [F, H] of the flat values, transposed into `out` [H, F]. */
+export function transposeFc1(values: Float32Array, offset: number, F: number, H: number, out: Float32Array): Float32Array {
+  for (let f = 0; f < F; f++) {
+    const row = offset + f * H;
+    for (let j = 0; j < H; j++) out[j * F + f] = values[row + j]!;
+  }
+  return out;
 }
 
 export interface StepResult {
@@ -107,15 +118,27 @@ export class ManualStep {
       const p1 = pool(c1);
       const c2 = fusedConv(p1, W['conv2.weight'], W['conv2.bias']);
       const p2 = pool(c2);
-      const flat = keep(tf.reshape(p2, [n, F]));
-      const h = fusedMatMul(flat, W['fc1.weight'], W['fc1.bias'], 'relu');
-      let hd = h;
-      if (mask) {
-        const hv = view(h);
-        const m = this.buf('hd', n * H);
-        for (let i = 0; i < n * H; i++) m[i] = hv[i]! * mask[i]!;
-        hd = tensor(m, [n, H]);
+      // fc1 as hᵀ [H, n] = W1ᵀ · flatᵀ: the operand XNNPACK packs is then the small flatᵀ
+      // [F, n], not the weights (new every step; packing them cost ≈ 0.6 ms). The bias, ReLU
+      // and dropout follow in JavaScript, giving h (after ReLU) and hd = h·mask in [n, H].
+      const p2v = view(p2);
+      const flatT = this.buf('flatT', F * n);
+      for (let r = 0; r < n; r++) for (let q = 0; q < F; q++) flatT[q * n + r] = p2v[r * F + q]!;
+      const flatTensorT = tensor(flatT, [F, n]);
+      const hTv = view(matMul(p.fc1T, flatTensorT));
+      const hv = this.buf('h', n * H);
+      const hdv = mask ? this.buf('hd', n * H) : hv;
+      const b1 = o['fc1.bias'];
+      for (let j = 0; j < H; j++) {
+        const bias = p.values[b1 + j]!;
+        for (let r = 0; r < n; r++) {
+          const z = Math.fround(hTv[j * n + r]! + bias);
+          const i = r * H + j;
+          hv[i] = z > 0 ? z : 0;
+          if (mask) hdv[i] = Math.fround(hv[i]! * mask[i]!);
+        }
       }
+      const hd = tensor(hdv, [n, H]);
       const logits = fusedMatMul(hd, W['fc2.weight'], W['fc2.bias'], 'linear');
 
       // ---- loss: log-softmax + NLL, and its gradient (softmax − one-hot) / n ----
@@ -155,7 +178,6 @@ export class ManualStep {
       const dhd = view(matMul(tensor(dlog, [n, K]), tensor(w4t, [K, H])));
 
       // ---- dropout and ReLU of fc1 ----
-      const hv = view(h);
       const dh = this.buf('dh', n * H);
       const dhT = this.buf('dhT', H * n);
       const db1 = new Float64Array(H);
@@ -171,11 +193,8 @@ export class ManualStep {
       for (let j = 0; j < H; j++) out[o['fc1.bias'] + j] = db1[j]!;
 
       // ---- fc1 backward ----
-      const p2v = view(p2);
-      const flatT = this.buf('flatT', F * n);
-      for (let r = 0; r < n; r++) for (let q = 0; q < F; q++) flatT[q * n + r] = p2v[r * F + q]!;
       const dhTensor = tensor(dh, [n, H]);
-      const dw3 = matMul(tensor(flatT, [F, n]), dhTensor); // [F, H], fc1.weight's layout
+      const dw3 = matMul(flatTensorT, dhTensor); // [F, H], fc1.weight's layout
       // d(flat)ᵀ [F, n] = W1 · dhᵀ
       const dflatT = matMul(W['fc1.weight'], tensor(dhT, [H, n]));
       out.set(view(dw3), o['fc1.weight']);

@@ -4,7 +4,7 @@ import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } f
 import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../evaluate';
 import { Rng } from '../rng';
-import { ManualStep, manualStepSupported } from './manualStep';
+import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
 import { Arena, SgdKernel } from './sgdKernel';
 import { tf } from '../tf';
 
@@ -87,6 +87,9 @@ export class Replica {
   private readonly sgd: SgdKernel;
   readonly arena: Arena;
   private readonly manual: ManualStep;
+  /** fc1's weights transposed, for the manual step's forward pass (wasm/cpu only). */
+  private fc1T: tf.Tensor | null = null;
+  private fc1TValues: Float32Array | null = null;
 
   constructor(
     readonly spec: ConvNetSpec,
@@ -143,7 +146,14 @@ export class Replica {
   }
 
   private stepParams() {
-    return { tensors: this.net.params, values: this.weights, offsets: this.offsets };
+    if (!this.fc1T) {
+      const [F, H] = this.shapes['fc1.weight'] as [number, number];
+      // wasm copies the values into its heap, so one buffer serves every step; the cpu backend
+      // keeps the very array, so it gets a new one.
+      const buf = tf.getBackend() === 'wasm' ? (this.fc1TValues ??= new Float32Array(F * H)) : new Float32Array(F * H);
+      this.fc1T = tf.tensor(transposeFc1(this.weights, this.offsets['fc1.weight'], F, H, buf), [H, F], 'float32');
+    }
+    return { tensors: this.net.params, values: this.weights, offsets: this.offsets, fc1T: this.fc1T };
   }
 
   /** Gradients of the mean NLL of the log-probabilities for a prepared batch. */
@@ -206,6 +216,8 @@ export class Replica {
         this.net.params[name].assign(tf.tensor(values, this.shapes[name], 'float32'));
       }
     });
+    this.fc1T?.dispose();
+    this.fc1T = null; // made again, from the new weights, by the next manual step
   }
 
   /** A gradient buffer in this replica's own memory (once; for a replica with its default memory). */
@@ -224,6 +236,7 @@ export class Replica {
   }
 
   dispose(): void {
+    this.fc1T?.dispose();
     this.net.dispose();
   }
 }
