@@ -9,33 +9,36 @@ import { tf } from '../../src/core/tf';
 
 // The hand-written training step (src/core/train/manualStep.ts) against TensorFlow.js's
 // automatic differentiation of the same network on the same batch, per parameter, on both
-// in-memory backends, for the seed network and for an odd-shaped one (odd pooled sizes,
-// kernel 3, few channels), with and without dropout, after some training (ReLUs half dead).
+// in-memory backends, for the seed network, an odd-shaped one (kernel 3, few channels) and
+// 30×30 images (pooling 15 → 7 drops a row and a column, as PyTorch floors), with and without
+// dropout, after some training where the images are MNIST's (ReLUs half dead).
 const data = loadLabData();
 
 const configs = [
-  { label: 'seed network', config: SEED_CONFIG },
-  { label: 'depth [3, 5], kernel 3, hidden 37', config: parseConfig({ model: { depth: [3, 5], kernelSize: 3, hidden: 37, dropout: 0.3 } }) },
+  { label: 'seed network', config: SEED_CONFIG, size: 28 },
+  { label: 'depth [3, 5], kernel 3, hidden 37', config: parseConfig({ model: { depth: [3, 5], kernelSize: 3, hidden: 37, dropout: 0.3 } }), size: 28 },
+  { label: '30×30 images, kernel 5, depth [2, 3], hidden 16', config: parseConfig({ model: { depth: [2, 3], kernelSize: 5, hidden: 16, dropout: 0.5 } }), size: 30 },
 ];
 
 for (const backend of ['wasm', 'cpu']) {
-  for (const { label, config } of configs) {
+  for (const { label, config, size } of configs) {
     test(`${backend}, ${label}: the manual step's gradients equal autodiff's`, async () => {
       await selectBackend(backend);
-      const spec = specFromConfig(config);
+      const spec = specFromConfig(config, size);
       const init = ConvNet.init(spec, 5);
       const replica = new Replica(spec, flattenValues(spec, init.values()), { ...config.training, batchSize: 64 });
       init.dispose();
       const g = new Float32Array(replica.size);
-      for (let s = 0; s < (backend === 'wasm' ? 30 : 3); s++) {
+      for (let s = 0; size === 28 && s < (backend === 'wasm' ? 30 : 3); s++) {
         replica.gradients(data.train, Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count), s, 0, g, config.model.dropout);
         replica.apply([g], [1]);
       }
       const n = 23; // not a multiple of anything
       const idx = Array.from({ length: n }, (_, i) => 7000 + 3 * i);
-      const px = new Float32Array(n * 784);
-      gatherImages(data.train, idx, px);
-      const x = tf.tensor4d(px, [n, 28, 28, 1]);
+      const px = new Float32Array(n * size * size);
+      if (size === 28) gatherImages(data.train, idx, px);
+      else for (let i = 0; i < px.length; i++) px[i] = ((i * 7919) % 255) / 255 - 0.3; // some negative: dead ReLUs
+      const x = tf.tensor4d(px, [n, size, size, 1]);
       const y = tf.tensor1d(idx.map((i) => data.train.labels[i]!), 'int32');
       // Makes the replica's cached transposed fc1 weights (kept until the next update).
       replica.gradientsOf(x, y, undefined, new Float32Array(replica.size));
