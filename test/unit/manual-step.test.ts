@@ -4,6 +4,7 @@ import { selectBackend } from '../../src/core/backends';
 import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { gatherImages, loadLabData } from '../../src/core/data/mnist';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
+import { unpoolRelu } from '../../src/core/train/manualStep';
 import { Replica, dropoutRows, flattenValues, paramLayout } from '../../src/core/train/replica';
 import { tf } from '../../src/core/tf';
 
@@ -71,3 +72,21 @@ for (const backend of ['wasm', 'cpu']) {
     });
   }
 }
+
+test('pool backward of the manual step: ties go to the first maximum (row-major), dead ReLUs pass nothing', () => {
+  // One image, 4×4, one channel: four 2×2 windows.
+  //  window (0,0): all equal 2 → the first (top-left) gets it
+  //  window (0,1): maxima 5 at top-right and bottom-left → top-right (first in row-major order)
+  //  window (1,0): all 0 (ReLU dead) → nothing
+  //  window (1,1): a single maximum 3 at bottom-right
+  const x = Float32Array.from([2, 2, 1, 5, 2, 2, 5, 0, 0, 0, 1, 1, 0, 0, 1, 3]);
+  const y = Float32Array.from([2, 5, 0, 3]);
+  const dy = Float32Array.from([10, 20, 30, 40]);
+  const dz = new Float32Array(16);
+  const dzT = new Float32Array(16);
+  const db = new Float64Array(1);
+  unpoolRelu(x, y, dy, false, 1, 4, 1, dz, dzT, db);
+  assert.deepEqual([...dz], [10, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 40]);
+  assert.deepEqual([...dzT], [...dz], 'with n = c = 1 both layouts agree');
+  assert.equal(db[0], 70);
+});

@@ -203,7 +203,7 @@ export class ManualStep {
       const dz2 = this.buf('dz2', n * P1 * P1 * C2);
       const dz2T = this.buf('dz2T', P1 * P1 * n * C2);
       const db = new Float64Array(Math.max(C1, C2));
-      this.unpool(view(c2), view(p2), view(dflatT), true, n, P1, C2, dz2, dz2T, db);
+      unpoolRelu(view(c2), view(p2), view(dflatT), true, n, P1, C2, dz2, dz2T, db);
       for (let c = 0; c < C2; c++) out[o['conv2.bias'] + c] = db[c]!;
 
       // ---- conv2 backward ----
@@ -243,7 +243,7 @@ export class ManualStep {
       // ---- pool1 and ReLU of conv1 backward: dz1 in [S, S, n, C1] ----
       const dz1T = this.buf('dz1T', S * S * n * C1);
       db.fill(0);
-      this.unpool(view(c1), view(p1), view(dp1), false, n, S, C1, null, dz1T, db);
+      unpoolRelu(view(c1), view(p1), view(dp1), false, n, S, C1, null, dz1T, db);
       for (let c = 0; c < C1; c++) out[o['conv1.bias'] + c] = db[c]!;
 
       // ---- conv1 filter gradient: xᵀ [1, S, S, n] convolved with dz1ᵀ [S, S, n, C1] ----
@@ -256,37 +256,37 @@ export class ManualStep {
       for (const t of live) t.dispose();
     }
   }
+}
 
-  /**
-   * The backward pass of 2×2/stride-2 max pooling followed by the ReLU of the conv before it:
-   * each pooled gradient goes to the first maximum of its window (row-major, as PyTorch and
-   * tfjs do), kept only where the conv's ReLU output is > 0. `dy` is the pooled gradient, NHWC
-   * [n, s/2, s/2, c], or, when `dyTransposed`, [(s/2)·(s/2)·c, n] (d(flat)ᵀ). Writes dz in NHWC
-   * (`dz`, if given) and in [s, s, n, c] (`dzT`), and adds Σdz per channel to `db`.
-   */
-  private unpool(x: Float32Array, y: Float32Array, dy: Float32Array, dyTransposed: boolean, n: number, s: number, c: number, dz: Float32Array | null, dzT: Float32Array, db: Float64Array): void {
-    const ho = Math.floor(s / 2);
-    dz?.fill(0);
-    dzT.fill(0);
-    const row = s * c;
-    const pooled = ho * ho * c;
-    for (let b = 0; b < n; b++) {
-      for (let i = 0; i < ho; i++) {
-        for (let j = 0; j < ho; j++) {
-          const q = (i * ho + j) * c;
-          const base = ((b * s + 2 * i) * s + 2 * j) * c;
-          for (let ch = 0; ch < c; ch++) {
-            const m = y[b * pooled + q + ch]!;
-            if (!(m > 0)) continue; // ReLU: a window whose maximum is 0 passes no gradient
-            const g = dyTransposed ? dy[(q + ch) * n + b]! : dy[b * pooled + q + ch]!;
-            const pIdx = base + ch;
-            const at = x[pIdx] === m ? 0 : x[pIdx + c] === m ? 1 : x[pIdx + row] === m ? 2 : 3;
-            const yy = 2 * i + (at >> 1);
-            const xx = 2 * j + (at & 1);
-            if (dz) dz[((b * s + yy) * s + xx) * c + ch] = g;
-            dzT[((yy * s + xx) * n + b) * c + ch] = g;
-            db[ch]! += g;
-          }
+/**
+ * The backward pass of 2×2/stride-2 max pooling followed by the ReLU of the conv before it:
+ * each pooled gradient goes to the first maximum of its window (row-major, as PyTorch and
+ * tfjs do), kept only where the conv's ReLU output is > 0. `dy` is the pooled gradient, NHWC
+ * [n, s/2, s/2, c], or, when `dyTransposed`, [(s/2)·(s/2)·c, n] (d(flat)ᵀ). Writes dz in NHWC
+ * (`dz`, if given) and in [s, s, n, c] (`dzT`), and adds Σdz per channel to `db`.
+ */
+export function unpoolRelu(x: Float32Array, y: Float32Array, dy: Float32Array, dyTransposed: boolean, n: number, s: number, c: number, dz: Float32Array | null, dzT: Float32Array, db: Float64Array): void {
+  const ho = Math.floor(s / 2);
+  dz?.fill(0);
+  dzT.fill(0);
+  const row = s * c;
+  const pooled = ho * ho * c;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < ho; j++) {
+        const q = (i * ho + j) * c;
+        const base = ((b * s + 2 * i) * s + 2 * j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const m = y[b * pooled + q + ch]!;
+          if (!(m > 0)) continue; // ReLU: a window whose maximum is 0 passes no gradient
+          const g = dyTransposed ? dy[(q + ch) * n + b]! : dy[b * pooled + q + ch]!;
+          const pIdx = base + ch;
+          const at = x[pIdx] === m ? 0 : x[pIdx + c] === m ? 1 : x[pIdx + row] === m ? 2 : 3;
+          const yy = 2 * i + (at >> 1);
+          const xx = 2 * j + (at & 1);
+          if (dz) dz[((b * s + yy) * s + xx) * c + ch] = g;
+          dzT[((yy * s + xx) * n + b) * c + ch] = g;
+          db[ch]! += g;
         }
       }
     }
