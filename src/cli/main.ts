@@ -8,6 +8,7 @@ import { LabError, errorMessage, isLabError } from '../core/errors';
 import { evaluate } from '../core/evaluate';
 import type { ProgressEvent, RunSummary, TrainingEvent } from '../core/events';
 import { loadModel, saveModel } from '../core/model/interchange';
+import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { robustnessCheck, shiftImage } from '../core/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
@@ -21,6 +22,7 @@ Usage:
                   [--workers N] [--data DIR] [--out DIR] [--json]
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
+  mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME]
   mnist-lab export RUN [--out DIR] [--json]
 
 CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
@@ -31,6 +33,9 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats
+--sweep    robustness: test accuracy under every shift (dx, dy) in [-k, k], rotations and
+           Gaussian noise, printed as one JSON object (see README)
+--range    robustness --sweep: k, the largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
 `;
 
@@ -177,6 +182,8 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
 }
 
 async function cmdRobustness(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  if (flags.sweep) return cmdSweep(positionals, flags);
+  if (flags.range !== undefined) throw new LabError('--range: only with --sweep', { field: 'range' });
   const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
   try {
     const index = intFlag(flags, 'index', 0) ?? 4;
@@ -225,6 +232,26 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${r.shifted.prediction.label}  p = [${p(r.shifted.prediction.probabilities)}]`);
     out.line(`feature maps, mean |original − shifted|: conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
     out.line(`test accuracy: ${pct(test.accuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(val.accuracy)}`);
+    return 0;
+  } finally {
+    net.dispose();
+  }
+}
+
+/** `robustness --sweep`: one JSON object on stdout (a progress bar on a terminal's stderr). */
+async function cmdSweep(positionals: string[], flags: Flags): Promise<number> {
+  const raw = flags.range;
+  const range = raw === undefined ? DEFAULT_SWEEP_RANGE : Number(raw);
+  if (typeof raw === 'boolean' || (typeof raw === 'string' && raw.trim() === '') || !Number.isInteger(range) || range < 0 || range > MAX_SWEEP_RANGE) {
+    throw new LabError(`--range: expected a whole number of pixels between 0 and ${MAX_SWEEP_RANGE}, got '${String(raw)}'`, { field: 'range' });
+  }
+  for (const f of ['index', 'dx', 'dy'] as const) if (flags[f] !== undefined) throw new LabError(`--${f}: not used with --sweep (it measures the whole test split)`, { field: f });
+  const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
+  try {
+    const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
+    const r = await robustnessSweep(net, data.test, { range, onProgress: (done, total) => bar?.update(done, total, 'batches') });
+    bar?.clear();
+    process.stdout.write(`${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement: describeShiftSweep(r) })}\n`);
     return 0;
   } finally {
     net.dispose();
@@ -288,6 +315,8 @@ export async function main(argv: string[]): Promise<number> {
           index: { type: 'string' },
           dx: { type: 'string' },
           dy: { type: 'string' },
+          sweep: { type: 'boolean' },
+          range: { type: 'string' },
           json: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },

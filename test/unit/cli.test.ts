@@ -129,3 +129,28 @@ test("the committed 20-epoch run of the seed: ≥ 99 % test accuracy, and test i
   assert.equal(rb.originalPrediction, 4);
   assert.equal(rb.shiftedPrediction, 4);
 });
+
+test('robustness --sweep prints one JSON object; (0, 0) is the plain test accuracy; a bad --range is exit 2 naming the flag', () => {
+  const run = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');
+  const r = cli(['robustness', run, '--sweep', '--range', '1', '--data', dataDir]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const s = JSON.parse(lines[0]!);
+  assert.equal(s.type, 'summary');
+  assert.equal(s.sweep, true);
+  assert.equal(s.split, 'test');
+  assert.equal(s.count, 200);
+  assert.deepEqual(s.shift.offsets, [-1, 0, 1]);
+  assert.equal(s.shift.accuracy.length, 3);
+  assert.ok(s.shift.accuracy.every((row: number[]) => row.length === 3 && row.every((v) => v >= 0 && v <= 1)));
+  const ev = jsonLines(cli(['evaluate', run, '--data', dataDir, '--json']).stdout).at(-1)!;
+  assert.equal(s.shift.accuracy[1][1], ev.testAccuracy);
+  assert.equal(s.accuracy, ev.testAccuracy);
+  assert.equal(s.rotation.accuracy[s.rotation.angles.indexOf(0)], ev.testAccuracy);
+  assert.equal(s.noise.accuracy[s.noise.sigmas.indexOf(0)], ev.testAccuracy);
+  assert.match(s.statement, /for shifts of ≤ 1 px/);
+  expectBadInput(['robustness', run, '--sweep', '--range', '99'], /--range: expected a whole number of pixels between 0 and 14, got '99'/);
+  expectBadInput(['robustness', run, '--sweep', '--range', '-1'], /--range: expected a whole number of pixels between 0 and 14, got '-1'/);
+  expectBadInput(['robustness', run, '--range', '2'], /--range: only with --sweep/);
+});
