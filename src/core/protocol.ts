@@ -6,6 +6,7 @@
  * vscode-hexeditor's protocol). Types only, plus small validators for what crosses a trust
  * boundary: nothing here imports tfjs, node or vscode, so every bundle can use it.
  */
+import type { SweepResult } from './analysis/sweep';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
 import type { LayerSummary } from './model/convnet';
@@ -87,6 +88,49 @@ export interface EvaluationResult {
   testTotal: number;
 }
 
+/** Which half of the test file an analysis uses (the seed's splits, src/core/data/mnist.ts). */
+export const ANALYSIS_SPLITS = ['test', 'validation'] as const;
+export type AnalysisSplit = (typeof ANALYSIS_SPLITS)[number];
+
+export interface ConfusionPayload {
+  split: AnalysisSplit;
+  numClasses: number;
+  /** counts[true][predicted]. */
+  counts: number[][];
+  perClass: { correct: number; total: number; accuracy: number | null }[];
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+/** One image of a split with what the model made of it (pixels as bytes 0–255: thumbnails). */
+export interface ExamplePayload {
+  /** Index into the test file (as the chosen test image). */
+  index: number;
+  label: number;
+  predicted: number;
+  probabilities: number[];
+  size: number;
+  pixels: number[];
+}
+
+export interface ExamplesQuery {
+  split: AnalysisSplit;
+  /** null: any. */
+  trueLabel: number | null;
+  predicted: number | null;
+  onlyWrong: boolean;
+  limit: number;
+}
+
+export interface ExamplesPayload extends ExamplesQuery {
+  /** How many images match (items holds the first `limit`, most confident first). */
+  total: number;
+  items: ExamplePayload[];
+}
+
+export type SweepPayload = SweepResult & { split: 'test' };
+
 // ---------------------------------------------------------------------------------------------
 // Host ⇄ worker
 
@@ -139,7 +183,33 @@ export interface EvaluateRequest {
   target: AnalysisTarget;
 }
 
+export interface ConfusionRequest {
+  type: 'confusion';
+  target: AnalysisTarget;
+  split: AnalysisSplit;
+}
+
+export interface ExamplesRequest extends ExamplesQuery {
+  type: 'examples';
+  target: AnalysisTarget;
+}
+
+/** The robustness sweep on the test split; answers 'progress' messages while it runs. */
+export interface SweepRequest {
+  type: 'sweep';
+  target: AnalysisTarget;
+  range: number;
+}
+
+export interface CancelSweepRequest {
+  type: 'cancelSweep';
+}
+
 export type WorkerRequest =
+  | ConfusionRequest
+  | ExamplesRequest
+  | SweepRequest
+  | CancelSweepRequest
   | TrainRequest
   | StopRequest
   | ModelInfoRequest
@@ -159,6 +229,10 @@ export interface WorkerResults {
   robustness: RobustnessPayload;
   kernels: KernelSnapshot[];
   evaluate: EvaluationResult;
+  confusion: ConfusionPayload;
+  examples: ExamplesPayload;
+  sweep: SweepPayload;
+  cancelSweep: { cancelled: boolean };
 }
 
 export interface WorkerErrorInfo {
@@ -175,6 +249,8 @@ export type FromWorkerMessage =
   | { kind: 'event'; messageId: number; inReplyTo: number; event: TrainingEvent }
   /** A throttled heartbeat between progress events (for the status bar). */
   | { kind: 'step'; messageId: number; inReplyTo: number; step: number; totalSteps: number; epoch: number }
+  /** Progress of a long analysis (the sweep): `done` of `total` batches. */
+  | { kind: 'progress'; messageId: number; inReplyTo: number; done: number; total: number }
   | { kind: 'result'; messageId: number; inReplyTo: number; result: unknown }
   | { kind: 'error'; messageId: number; inReplyTo: number; error: WorkerErrorInfo };
 
@@ -220,6 +296,8 @@ export type ToWebviewMessage =
   | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot }
   /** Scroll to a section (e.g. MNIST: Robustness Check shows the robustness part). */
   | { type: 'reveal'; messageId: number; section: LabSection }
+  /** Progress of the request `inReplyTo` (the robustness sweep). */
+  | { type: 'analysisProgress'; messageId: number; inReplyTo: number; done: number; total: number }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
@@ -232,6 +310,10 @@ export type FromWebviewRequest =
   | { type: 'trainingImage'; index: number }
   | { type: 'robustness'; index: number; dx: number; dy: number }
   | { type: 'modelInfo' }
+  | { type: 'confusion'; split: AnalysisSplit }
+  | ({ type: 'examples' } & ExamplesQuery)
+  | { type: 'sweep'; range: number }
+  | { type: 'cancelSweep' }
   | { type: 'command'; command: WebviewCommand };
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun'] as const;
@@ -272,8 +354,29 @@ const ALLOWED_KEYS: Record<FromWebviewRequest['type'], string[]> = {
   trainingImage: ['index'],
   robustness: ['index', 'dx', 'dy'],
   modelInfo: [],
+  confusion: ['split'],
+  examples: ['split', 'trueLabel', 'predicted', 'onlyWrong', 'limit'],
+  sweep: ['range'],
+  cancelSweep: [],
   command: ['command'],
 };
+
+/** Most examples one request returns (thumbnails of 784 bytes each). */
+export const MAX_EXAMPLES = 500;
+/** Largest sweep range a request may ask for (src/core/analysis/sweep.ts MAX_SWEEP_RANGE). */
+export const MAX_SWEEP_REQUEST_RANGE = 14;
+
+function splitIn(m: Record<string, unknown>): string | null {
+  return (ANALYSIS_SPLITS as readonly unknown[]).includes(m.split) ? null : `split must be one of ${ANALYSIS_SPLITS.join(', ')}, got ${JSON.stringify(m.split)}`;
+}
+
+function examplesQueryProblem(m: Record<string, unknown>): string | null {
+  for (const k of ['trueLabel', 'predicted'] as const) {
+    if (m[k] !== null && (!isInt(m[k]) || (m[k] as number) < 0 || (m[k] as number) > 255)) return `${k} must be a class 0..255 or null, got ${JSON.stringify(m[k])}`;
+  }
+  if (typeof m.onlyWrong !== 'boolean') return `onlyWrong must be true or false, got ${JSON.stringify(m.onlyWrong)}`;
+  return splitIn(m) ?? intIn(m, 'limit', 1, MAX_EXAMPLES);
+}
 
 /** Checks a message from a webview before the host acts on it. */
 export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage> {
@@ -294,6 +397,15 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
     case 'robustness':
       problem = intIn(raw, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(raw, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(raw, 'dy', -MAX_SHIFT, MAX_SHIFT);
       break;
+    case 'confusion':
+      problem = splitIn(raw);
+      break;
+    case 'examples':
+      problem = examplesQueryProblem(raw);
+      break;
+    case 'sweep':
+      problem = intIn(raw, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
+      break;
     case 'command':
       if (typeof raw.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(raw.command)) {
         problem = `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${JSON.stringify(raw.command)}`;
@@ -313,6 +425,9 @@ export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> 
       return isInt(raw.pid) ? { ok: true, value: raw as unknown as FromWorkerMessage } : { ok: false, error: 'ready: pid missing' };
     case 'event':
       if (!isInt(raw.inReplyTo) || !isObject(raw.event) || typeof raw.event.type !== 'string') return { ok: false, error: 'event: malformed' };
+      return { ok: true, value: raw as unknown as FromWorkerMessage };
+    case 'progress':
+      if (!isInt(raw.inReplyTo) || !isInt(raw.done) || !isInt(raw.total)) return { ok: false, error: 'progress: malformed' };
       return { ok: true, value: raw as unknown as FromWorkerMessage };
     case 'step':
       if (!isInt(raw.inReplyTo) || !isInt(raw.step) || !isInt(raw.totalSteps) || !isInt(raw.epoch)) return { ok: false, error: 'step: malformed' };
@@ -349,6 +464,16 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
       else if (r.workers !== undefined && (!isInt(r.workers) || r.workers < 0 || r.workers > 256)) problem = 'workers must be 0..256';
       break;
     case 'stop':
+    case 'cancelSweep':
+      break;
+    case 'confusion':
+      problem = target(r.target) ?? splitIn(r);
+      break;
+    case 'examples':
+      problem = target(r.target) ?? examplesQueryProblem(r);
+      break;
+    case 'sweep':
+      problem = target(r.target) ?? intIn(r, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
       break;
     case 'modelInfo':
     case 'evaluate':

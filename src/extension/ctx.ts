@@ -6,6 +6,9 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
+
+/** The webview requests the analysis worker answers. */
+export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
 import { TrainingController } from './trainingController';
@@ -115,7 +118,10 @@ export class LabContext implements vscode.Disposable {
     return { model, dataDir: s.config?.data.dir ?? this.dataDir, numClasses: s.config?.data.classNames?.length ?? 10 };
   }
 
-  async analyze(m: Extract<FromWebviewRequest, { type: 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' }>): Promise<WorkerResults[typeof m.type]> {
+  async analyze(
+    m: Extract<FromWebviewRequest, { type: AnalysisRequestType }>,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<WorkerResults[typeof m.type]> {
     const target = this.analysisTarget();
     const w = this.analysis();
     switch (m.type) {
@@ -127,6 +133,15 @@ export class LabContext implements vscode.Disposable {
         return w.request({ type: 'robustness', target, index: m.index, dx: m.dx, dy: m.dy });
       case 'modelInfo':
         return w.request({ type: 'modelInfo', target });
+      case 'confusion':
+        return w.request({ type: 'confusion', target, split: m.split });
+      case 'examples':
+        return w.request({ type: 'examples', target, split: m.split, trueLabel: m.trueLabel, predicted: m.predicted, onlyWrong: m.onlyWrong, limit: m.limit });
+      case 'sweep':
+        return w.request({ type: 'sweep', target, range: m.range }, { onProgress });
+      case 'cancelSweep':
+        // Only a running analysis worker can have a sweep to cancel.
+        return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelSweep' }) : { cancelled: false };
     }
   }
 

@@ -146,7 +146,16 @@ export class WebviewBridge implements vscode.Disposable {
       case 'trainingImage':
       case 'robustness':
       case 'modelInfo':
+      case 'confusion':
+      case 'examples':
+      case 'cancelSweep':
         this.answer(m.messageId, this.ctx.analyze(m));
+        return;
+      case 'sweep':
+        this.answer(
+          m.messageId,
+          this.ctx.analyze(m, (done, total) => this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: m.messageId, done, total })),
+        );
         return;
       default:
         this.onUnhandled?.(m);

@@ -50,6 +50,7 @@ interface Pending {
   reject: (e: Error) => void;
   onEvent?: (e: TrainingEvent) => void;
   onStep?: (step: number, totalSteps: number, epoch: number) => void;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export class WorkerProcess {
@@ -167,6 +168,9 @@ export class WorkerProcess {
       case 'step':
         p?.onStep?.(m.step, m.totalSteps, m.epoch);
         break;
+      case 'progress':
+        p?.onProgress?.(m.done, m.total);
+        break;
       case 'result':
         this.pending.delete(m.inReplyTo);
         p?.resolve(m.result);
@@ -181,7 +185,7 @@ export class WorkerProcess {
 
   request<T extends WorkerRequest>(
     request: T,
-    handlers: Pick<Pending, 'onEvent' | 'onStep'> = {},
+    handlers: Pick<Pending, 'onEvent' | 'onStep' | 'onProgress'> = {},
   ): Promise<WorkerResults[T['type']]> {
     if (!this.alive) return Promise.reject(new WorkerError(this.describeExit()));
     const messageId = this.nextId++;

@@ -13,6 +13,10 @@ describe('messages from a webview', () => {
       { messageId: 4, type: 'robustness', index: 4, dx: -3, dy: 0 },
       { messageId: 5, type: 'modelInfo' },
       { messageId: 6, type: 'command', command: 'train' },
+      { messageId: 7, type: 'confusion', split: 'test' },
+      { messageId: 8, type: 'examples', split: 'validation', trueLabel: 3, predicted: null, onlyWrong: true, limit: 60 },
+      { messageId: 9, type: 'sweep', range: 3 },
+      { messageId: 10, type: 'cancelSweep' },
     ]) {
       const v = validateFromWebview(m);
       assert.ok(v.ok, JSON.stringify(m));
@@ -33,6 +37,11 @@ describe('messages from a webview', () => {
       [{ messageId: 1, type: 'robustness', index: 4, dx: 0 }, /dy must be a whole number/],
       [{ messageId: 1, type: 'command', command: 'workbench.action.quit' }, /command must be one of/],
       [{ messageId: 1, type: 'ready', extra: true }, /unexpected field "extra"/],
+      [{ messageId: 1, type: 'confusion', split: 'train' }, /confusion: split must be one of test, validation, got "train"/],
+      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: -1, predicted: null, onlyWrong: true, limit: 5 }, /trueLabel must be a class 0\.\.255 or null/],
+      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: 'yes', limit: 5 }, /onlyWrong must be true or false/],
+      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 100000 }, /limit must be between 1 and 500/],
+      [{ messageId: 1, type: 'sweep', range: 20 }, /sweep: range must be between 0 and 14, got 20/],
     ];
     for (const [m, re] of cases) {
       const v = validateFromWebview(m);

@@ -224,6 +224,43 @@ describe('training worker', { timeout: 120_000 }, () => {
     assert.equal(alive(pid), false);
   });
 
+  test('analysis views of a finished run: confusion matrix, examples of a cell, misclassified gallery, robustness sweep with progress and cancel', async () => {
+    const w = new WorkerProcess({ script: WORKER, env: { MNIST_LAB_BACKEND: 'wasm' } });
+    try {
+      const target = { model: completed.runDir, dataDir, numClasses: 10 };
+      const cm = await w.request({ type: 'confusion', target, split: 'test' });
+      assert.equal(cm.total, 200);
+      assert.equal(cm.counts.flat().reduce((a, b) => a + b, 0), 200);
+      const ev = await w.request({ type: 'evaluate', target });
+      assert.equal(cm.correct, ev.testCorrect);
+      const wrong = await w.request({ type: 'examples', target, split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 500 });
+      assert.equal(wrong.total, 200 - cm.correct);
+      for (const e of wrong.items) {
+        assert.ok(e.index >= 200 && e.index < 400, 'indices into the test file: the test split is its second half');
+        assert.equal(e.label, testLabels[e.index]);
+        assert.notEqual(e.predicted, e.label);
+        assert.equal(e.pixels.length, 784);
+        const s = await w.request({ type: 'sample', target, index: e.index });
+        assert.equal(s.prediction!.label, e.predicted, 'the chosen image shows the same prediction');
+      }
+      const cell = await w.request({ type: 'examples', target, split: 'test', trueLabel: 1, predicted: 1, onlyWrong: false, limit: 3 });
+      assert.equal(cell.total, cm.counts[1]![1]);
+      assert.equal(cell.items.length, Math.min(3, cell.total));
+      const progress: number[] = [];
+      const sweep = await w.request({ type: 'sweep', target, range: 1 }, { onProgress: (done, total) => progress.push(done / total) });
+      assert.equal(sweep.shift.accuracy[1]![1], ev.testAccuracy);
+      assert.equal(progress.at(-1), 1);
+      // Cancel: the sweep stops between batches and says so; the worker stays.
+      const running = w.request({ type: 'sweep', target, range: 6 });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(await w.request({ type: 'cancelSweep' }), { cancelled: true });
+      await assert.rejects(running, /the robustness sweep was cancelled/);
+      assert.ok(w.alive);
+    } finally {
+      await w.dispose();
+    }
+  });
+
   test('a corrupt run directory is named in the error', async () => {
     const w = new WorkerProcess({ script: WORKER });
     try {

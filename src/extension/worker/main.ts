@@ -25,6 +25,7 @@ import {
 } from '../../core/protocol';
 import { robustnessCheck } from '../../core/robustness';
 import { readRun } from '../../core/runs/store';
+import { cancelSweep, confusionOf, examplesOf, sweepOf } from './analyses';
 import { runTraining } from '../../core/session';
 import { defaultWorkers } from '../../core/train/group';
 
@@ -169,6 +170,19 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
     }
     case 'kernels':
       return readRun(r.runDir).snapshots;
+    case 'confusion':
+    case 'examples':
+    case 'sweep': {
+      const data = dataFor(r.target);
+      await ensureBackend();
+      const { net, file } = modelFor(r.target);
+      checkShapes(net, file, data);
+      if (r.type === 'confusion') return confusionOf(net, data, r.split);
+      if (r.type === 'examples') return examplesOf(net, data, r);
+      return sweepOf(net, data, r.range, (done, total) => send({ kind: 'progress', messageId: nextId++, inReplyTo: messageId, done, total }));
+    }
+    case 'cancelSweep':
+      return cancelSweep();
     case 'evaluate': {
       const data = dataFor(r.target);
       await ensureBackend();
