@@ -13,9 +13,11 @@ import type {
   TrainingImageResult,
   WebviewCommand,
 } from '../core/protocol';
+import { analysisRedraw, analysisRunChanged, buildConfusionSection, buildGallerySection } from './analysisViews';
 import { drawHeatmap, figure, maxAbs } from './draw';
 import { drawErrorPlot, drawLossPlot } from './plots';
 import { onHostMessage, request, savedState, saveState, send } from './rpc';
+import { buildSweepPart, drawSweep, sweepRunChanged } from './sweepView';
 import { onThemeChange, palette } from './theme';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -150,10 +152,24 @@ function build(): void {
     el('div', { className: 'row' }, el('figure', { className: 'image' }, el('canvas', { id: 'original-image', testid: 'original-image' }), el('figcaption', { id: 'original-caption' })), el('figure', { className: 'image' }, el('canvas', { id: 'shifted-image', testid: 'shifted-image' }), el('figcaption', { id: 'shifted-caption', testid: 'shifted-caption' }))),
     el('div', { id: 'shifted-prediction', className: 'big', testid: 'shifted-prediction' }),
     el('div', { id: 'robustness-maps', testid: 'robustness-maps' }),
+    buildSweepPart(() => pal, modelTarget),
   );
+  const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage };
+  const confusion = buildConfusionSection(section, analysisHost);
+  const gallery = buildGallerySection(section);
   const summary = section('model-summary', 'Model summary', el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
-  for (const wide of [curves, log, kernels, robustness, summary]) wide.classList.add('wide');
-  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, summary));
+  for (const wide of [curves, log, kernels, robustness, confusion, gallery, summary]) wide.classList.add('wide');
+  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, confusion, gallery, summary));
+}
+
+/** The gallery or a confusion cell chose a test image: it drives the feature maps and robustness. */
+function chooseTestImage(index: number): void {
+  ui.index = index;
+  (document.getElementById('test-index') as HTMLInputElement).value = String(index);
+  persist();
+  void loadSample();
+  void loadRobustness();
+  $('test-image-card').scrollIntoView({ block: 'start' });
 }
 
 function setText(id: string, text: string): void {
@@ -423,8 +439,10 @@ function onState(next: RunView): void {
   void renderSummary();
   if (runChanged || finished) {
     if (runChanged) void loadTrainImage();
+    if (runChanged) sweepRunChanged();
     void loadSample();
     void loadRobustness();
+    analysisRunChanged();
   }
 }
 
@@ -436,6 +454,8 @@ function redrawAll(): void {
   drawTrainImage();
   drawSample();
   drawRobustness();
+  analysisRedraw();
+  drawSweep();
 }
 
 build();

@@ -13,7 +13,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void }>();
 type EventMessage = Exclude<ToWebviewMessage, { type: 'reply' }>;
 const listeners: ((m: EventMessage) => void)[] = [];
 
@@ -28,6 +28,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
     else p.reject(new Error(m.error));
     return;
   }
+  if (m.type === 'analysisProgress') {
+    pending.get(m.inReplyTo)?.onProgress?.(m.done, m.total);
+    return;
+  }
   for (const l of listeners) l(m);
 });
 
@@ -39,10 +43,11 @@ export function send(request: FromWebviewRequest): void {
   vscode.postMessage({ messageId: nextId++, ...request });
 }
 
-export function request<T>(req: FromWebviewRequest): Promise<T> {
+/** A request answered by one reply; `onProgress` receives its 'analysisProgress' messages meanwhile. */
+export function request<T>(req: FromWebviewRequest, onProgress?: (done: number, total: number) => void): Promise<T> {
   const messageId = nextId++;
   return new Promise<T>((resolve, reject) => {
-    pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject });
+    pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     vscode.postMessage({ messageId, ...req });
   });
 }

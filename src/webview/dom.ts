@@ -1,0 +1,23 @@
+/** A small element builder for the analysis views (testids for the UI tests). */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  const { testid, ...rest } = props;
+  Object.assign(e, rest);
+  if (testid) e.dataset.testid = testid;
+  e.append(...children);
+  return e;
+}
+
+export function vscodeButton(id: string, label: string, onClick: () => void, secondary = false): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.id = id;
+  b.dataset.testid = id;
+  b.textContent = label;
+  if (secondary) b.setAttribute('secondary', '');
+  b.addEventListener('click', () => {
+    if (!b.hasAttribute('disabled')) onClick();
+  });
+  return b;
+}
+
+export const percent = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
