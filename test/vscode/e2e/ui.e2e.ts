@@ -18,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from '../harness';
-import { CURVE_CONFIG_NAME, SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
+import { CURVE_CONFIG_NAME, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
@@ -462,6 +462,88 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.notEqual(afterStats.hash, original.hash, 'the shifted image equals the original');
     log(`e2e: robustness: "${c1}" → "${c2}"`);
     await screenshot('robustness-dx+3');
+  });
+
+  it('the confusion matrix of the finished run: counts sum to the test split, a cell shows its images', async () => {
+    assert.ok(finishedRun?.testAccuracy, 'no finished run');
+    const lab = await frameWith('#confusion-table');
+    await show(lab, '#confusion');
+    const counts = await waitFor('the confusion matrix', async () => {
+      const c: number[][] = await lab.locator('#confusion-table').evaluate((t: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+        Array.from(t.querySelectorAll('tbody tr')).map((tr: any) => Array.from(tr.querySelectorAll('td.cell')).map((td: any) => Number(td.textContent)))); // eslint-disable-line @typescript-eslint/no-explicit-any
+      return c.length === 10 ? c : undefined;
+    }, 60_000);
+    const total = counts.flat().reduce((a, b) => a + b, 0);
+    const correct = counts.reduce((a, row, i) => a + row[i]!, 0);
+    assert.equal(total, TEST_IMAGES / 2, 'the matrix counts the test split (the second half of the test file)');
+    assert.equal(correct / total, finishedRun.testAccuracy, 'the diagonal is the run’s test accuracy');
+    // The most frequent confusion: click it, its images appear.
+    let best = [0, 1, 0];
+    counts.forEach((row, i) => row.forEach((n, j) => {
+      if (i !== j && n > best[2]!) best = [i, j, n];
+    }));
+    const [ti, pj, n] = best as [number, number, number];
+    assert.ok(n > 0, 'a model after one short epoch makes mistakes');
+    await lab.locator(`[data-testid="confusion-cell-${ti}-${pj}"]`).click();
+    const title = await waitFor('the cell’s images', async () => {
+      const t = await lab.locator('[data-testid="confusion-cell-title"]').innerText();
+      return t.includes(`True ${ti}, predicted ${pj}: ${n} images`) ? t : undefined;
+    }, 30_000);
+    await assertCanvasesDrawn(lab, '#confusion-cell', Math.min(n, 100));
+    const labels = await lab.locator('#confusion-cell figure.thumb').evaluateAll((fs: any[]) => fs.map((f) => `${f.dataset.label}→${f.dataset.predicted}`)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.ok(labels.every((l: string) => l === `${ti}→${pj}`), `cell images: ${labels.join(', ')}`);
+    log(`e2e: confusion: ${correct}/${total} right; cell "${title}"`);
+    await screenshot('confusion-matrix-cell');
+  });
+
+  it('the misclassified gallery: clicking an image makes it the chosen test image', async () => {
+    const lab = await frameWith('#gallery');
+    await show(lab, '#misclassified');
+    const first = lab.locator('[data-testid="gallery-thumb-0"]');
+    await first.waitFor({ timeout: 60_000 });
+    const summary = await lab.locator('#gallery-summary').innerText();
+    await screenshot('misclassified-gallery');
+    const index = Number(await first.getAttribute('data-index'));
+    const predicted = Number(await first.getAttribute('data-predicted'));
+    const label = Number(await first.getAttribute('data-label'));
+    assert.notEqual(predicted, label);
+    assert.notEqual(index, 4, 'the chosen image must change from #4');
+    await first.click();
+    const caption = await waitFor(`test image #${index} chosen`, async () => {
+      const t = await lab.locator('#test-caption').innerText();
+      return t.includes(`#${index},`) ? t : undefined;
+    }, 30_000);
+    assert.ok(caption.includes(`true label ${label}`), caption);
+    await waitFor('its prediction', async () => (await lab.locator('#prediction').getAttribute('data-predicted')) === String(predicted), 30_000);
+    assert.equal(await lab.locator('#test-index').inputValue(), String(index));
+    await waitFor('the robustness check on the chosen image', async () => (await lab.locator('#original-caption').innerText()).includes(`#${index}:`), 30_000);
+    log(`e2e: gallery "${summary.split('.')[0]}"; chose #${index} (true ${label}, predicted ${predicted})`);
+    await screenshot('gallery-chosen-image');
+  });
+
+  it('the robustness sweep: progress and cancel, then k = 1 draws the shift heatmap and states the result', async () => {
+    assert.ok(finishedRun?.testAccuracy, 'no finished run');
+    const lab = await frameWith('#robustness-sweep');
+    await show(lab, '#robustness-sweep');
+    await lab.locator('#sweep-range').fill('10');
+    await lab.locator('#btn-sweep').click();
+    await waitFor('sweep progress', async () => /of \d+ batches/.test(await lab.locator('#sweep-status').innerText()), 30_000, 100);
+    await screenshot('sweep-in-progress');
+    await lab.locator('#btn-sweep-cancel').click();
+    await waitFor('the sweep cancelled', async () => /cancelled/.test(await lab.locator('#sweep-status').innerText()), 30_000);
+    await lab.locator('#sweep-range').fill('1');
+    await lab.locator('#btn-sweep').click();
+    await waitFor('the sweep result', async () => (await lab.locator('#robustness-sweep').getAttribute('data-done')) === 'true', 120_000, 250);
+    const statement = await lab.locator('#sweep-statement').innerText();
+    assert.match(statement, /for shifts of ≤ 1 px/);
+    assert.ok(statement.includes(`unshifted: ${(100 * finishedRun.testAccuracy).toFixed(1)} %`), `"${statement}" vs test accuracy ${finishedRun.testAccuracy}`);
+    assert.equal(await lab.locator('#sweep-shift-plot').getAttribute('data-cells'), '9');
+    assert.ok((await lab.locator('#sweep-shift-plot .heatmaplayer image').count()) > 0, 'no heatmap drawn');
+    assert.ok((await lab.locator('#sweep-rotation-plot .scatterlayer .points path').count()) >= 7, 'no rotation curve');
+    assert.ok((await lab.locator('#sweep-noise-plot .scatterlayer .points path').count()) >= 6, 'no noise curve');
+    log(`e2e: sweep: "${statement}"`);
+    await show(lab, '#robustness-sweep');
+    await screenshot('robustness-sweep');
   });
 
   it('the inline accuracy hint appears in the config after training', async () => {
