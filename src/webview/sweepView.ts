@@ -43,7 +43,7 @@ export function buildSweepPart(pal: () => Palette, hasModel: () => boolean): HTM
     h('h3', { textContent: t('Sweep: accuracy on the whole test split under shifts, rotations and noise') }),
     h('div', { className: 'row' }, h('label', {}, `${t('shifts up to k =')} `, range, ` ${t('px')}`), run, cancel, h('progress', { id: 'sweep-progress', value: 0, max: 1, hidden: true, testid: 'sweep-progress' }), h('span', { id: 'sweep-status', className: 'muted', testid: 'sweep-status' })),
     h('p', { id: 'sweep-statement', className: 'big statement', testid: 'sweep-statement' }),
-    h('div', { className: 'sweep-plots' }, h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }), h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }), h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' })),
+    h('div', { id: 'sweep-plots', className: 'sweep-plots', hidden: true }, h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }), h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }), h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' })),
   );
 }
 
@@ -53,6 +53,7 @@ export function sweepRunChanged(): void {
   $('sweep-statement').textContent = '';
   $('sweep-status').textContent = '';
   for (const id of ['sweep-shift-plot', 'sweep-rotation-plot', 'sweep-noise-plot']) $(id).replaceChildren();
+  $('sweep-plots').hidden = true;
   delete $('robustness-sweep').dataset.done;
 }
 
@@ -93,6 +94,7 @@ export function drawSweep(): void {
   if (!r) return;
   const pal = palette();
   $('sweep-statement').textContent = sweepStatement(r);
+  $('sweep-plots').hidden = false;
   const rgb = (c: [number, number, number]) => `rgb(${c.join(',')})`;
   const axis = { gridcolor: pal.grid, zerolinecolor: pal.grid, linecolor: pal.grid, color: pal.fg };
   const base = (title: string, x: string, y: string) => ({
@@ -126,7 +128,7 @@ export function drawSweep(): void {
         colorbar: { title: { text: '%' }, tickfont: { color: pal.fg } },
       },
     ],
-    { ...base(t('accuracy (%) with every test image shifted'), t('dx (px, right +)'), t('dy (px, down +)')), yaxis: { ...axis, title: { text: t('dy (px, down +)') }, autorange: 'reversed', scaleanchor: 'x' } },
+    { ...base(t('accuracy (%) with every test image shifted'), t('dx (px, right +)'), t('dy (px, down +)')), xaxis: { ...axis, title: { text: t('dx (px, right +)') }, dtick: 1 }, yaxis: { ...axis, title: { text: t('dy (px, down +)') }, autorange: 'reversed', dtick: 1 } },
     config,
   );
   void Plotly.react(

@@ -542,7 +542,8 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.ok((await lab.locator('#sweep-rotation-plot .scatterlayer .points path').count()) >= 7, 'no rotation curve');
     assert.ok((await lab.locator('#sweep-noise-plot .scatterlayer .points path').count()) >= 6, 'no noise curve');
     log(`e2e: sweep: "${statement}"`);
-    await show(lab, '#robustness-sweep');
+    await lab.locator('#robustness-sweep').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await page.waitForTimeout(150);
     await screenshot('robustness-sweep');
   });
 
