@@ -132,7 +132,7 @@ function drawConfusion(): void {
   $('confusion-summary').textContent = t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, percent(c.accuracy, 2));
   const max = Math.max(1, ...c.counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
   const rowMax = c.perClass.map((p) => Math.max(1, p.total));
-  const head = h('tr', {}, h('th', { textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j) })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('images') }));
+  const head = h('tr', {}, h('th', { className: 'corner', textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j) })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }));
   const rows = c.counts.map((row, i) =>
     h(
       'tr',
