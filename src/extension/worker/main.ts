@@ -63,6 +63,8 @@ function modelFor(target: AnalysisTarget): { net: ConvNet; file: string } {
   }
   const key = `${target.model}|${stamp}`;
   if (cachedModel?.key !== key) {
+    // A sweep on the old model stops at its next batch, before it would use the disposed weights.
+    cancelSweep();
     cachedModel?.net.dispose();
     cachedModel = null;
     const { net, file } = loadModel(target.model);
