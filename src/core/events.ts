@@ -65,6 +65,8 @@ export interface EpochEvent {
   epoch: number;
   seconds: number;
   snapshot: KernelSnapshot;
+  /** The validation split's confusion matrix (counts[true][predicted]) at the epoch's end, when asked for. */
+  valConfusion?: number[][];
 }
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';

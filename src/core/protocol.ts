@@ -277,6 +277,14 @@ export interface RunView {
   seedTestAccuracy: number;
   /** Other runs' error curves drawn over this run's (the editor's run history compares two runs). */
   overlay?: OverlayCurve[];
+  /** While training: the validation confusion matrix at the latest epoch end. */
+  valConfusion?: LiveConfusion | null;
+}
+
+export interface LiveConfusion {
+  epoch: number;
+  /** counts[true][predicted] on the validation split. */
+  counts: number[][];
 }
 
 /** A run's error-rate curves (the seed's record) to compare with the run on show. */
@@ -293,7 +301,7 @@ export type ToWebviewMessage =
   | { type: 'state'; messageId: number; state: RunView }
   | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
   | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
-  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot }
+  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion }
   /** Scroll to a section (e.g. MNIST: Robustness Check shows the robustness part). */
   | { type: 'reveal'; messageId: number; section: LabSection }
   /** Progress of the request `inReplyTo` (the robustness sweep). */

@@ -25,6 +25,8 @@ export interface TrainingRequest {
   replicaScript?: string;
   /** Already loaded data (tests, the worker's cache); loaded from config.data.dir otherwise. */
   data?: LabData;
+  /** Epoch events carry the validation confusion matrix (the lab panel shows it live). */
+  epochConfusion?: boolean;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       backend: backend.name,
       backendOptions: req.backendOptions,
       replicaScript: req.replicaScript,
+      epochConfusion: req.epochConfusion,
       signal: req.signal,
       onStep: req.onStep,
       onProgress: (e) => {

@@ -105,7 +105,8 @@ export class RunViewModel {
       case 'epoch': {
         const snapshot = displaySnapshot(e.snapshot);
         v.snapshots.push(snapshot);
-        this.fire({ type: 'snapshot', snapshot });
+        if (e.valConfusion) v.valConfusion = { epoch: e.epoch, counts: e.valConfusion };
+        this.fire({ type: 'snapshot', snapshot, ...(e.valConfusion && { valConfusion: { epoch: e.epoch, counts: e.valConfusion } }) });
         return `— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`;
       }
       case 'summary': {

@@ -3,7 +3,7 @@
  * and the misclassified gallery (a click makes the image the chosen test image). The worker
  * classifies the split once per model; these views only draw what it answers.
  */
-import type { AnalysisSplit, ConfusionPayload, ExamplePayload, ExamplesPayload } from '../core/protocol';
+import type { AnalysisSplit, ConfusionPayload, ExamplePayload, ExamplesPayload, LiveConfusion } from '../core/protocol';
 import { drawHeatmap } from './draw';
 import { h, percent } from './dom';
 import { t } from './l10n';
@@ -25,6 +25,8 @@ const CELL_LIMIT = 100;
 let host: AnalysisHost;
 let split: AnalysisSplit = 'test';
 let confusion: ConfusionPayload | null = null;
+/** While training: the validation matrix of the latest epoch end (no weights on disk yet). */
+let live: { epoch: number; matrix: ConfusionPayload } | null = null;
 let cellExamples: ExamplesPayload | null = null;
 let gallery: ExamplesPayload | null = null;
 let seq = 0;
@@ -99,6 +101,22 @@ export function analysisRunChanged(): void {
   void loadGallery();
 }
 
+/** The validation confusion matrix at an epoch end, while the run trains (null: none yet). */
+export function analysisLive(l: LiveConfusion | null | undefined): void {
+  live = l ? { epoch: l.epoch, matrix: fromCounts(l.counts, 'validation') } : null;
+  if (!host.hasModel() && live) drawConfusion();
+}
+
+function fromCounts(counts: number[][], s: AnalysisSplit): ConfusionPayload {
+  const perClass = counts.map((row, k) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return { correct: row[k]!, total, accuracy: total ? row[k]! / total : null };
+  });
+  const correct = perClass.reduce((a, p) => a + p.correct, 0);
+  const total = perClass.reduce((a, p) => a + p.total, 0);
+  return { split: s, numClasses: counts.length, counts, perClass, correct, total, accuracy: total ? correct / total : 0 };
+}
+
 export function analysisRedraw(): void {
   drawConfusion();
   drawCell();
@@ -113,6 +131,11 @@ function needsModel(target: HTMLElement, table?: HTMLElement): boolean {
 }
 
 async function loadConfusion(): Promise<void> {
+  if (!host.hasModel() && live && host.running()) {
+    drawConfusion();
+    return;
+  }
+  live = null;
   if (needsModel($('confusion-summary'), $('confusion-table'))) return;
   const my = ++seq;
   $('confusion-summary').textContent = t('classifying…');
@@ -127,9 +150,13 @@ async function loadConfusion(): Promise<void> {
 }
 
 function drawConfusion(): void {
-  const c = confusion;
+  const liveNow = !host.hasModel() && live !== null;
+  const c = liveNow ? live!.matrix : confusion;
   if (!c) return;
-  $('confusion-summary').textContent = t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, percent(c.accuracy, 2));
+  $('confusion-summary').textContent = liveNow
+    ? t('live: {0} at the end of epoch {1}: {2} of {3} right ({4}); the chosen split’s matrix, with its images, comes when training ends', splitLabel('validation'), live!.epoch, c.correct, c.total, percent(c.accuracy, 2))
+    : t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, percent(c.accuracy, 2));
+  $('confusion-table').dataset.live = liveNow ? String(live!.epoch) : '';
   const max = Math.max(1, ...c.counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
   const rowMax = c.perClass.map((p) => Math.max(1, p.total));
   const head = h('tr', {}, h('th', { className: 'corner', textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j) })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }));
@@ -139,11 +166,11 @@ function drawConfusion(): void {
       {},
       h('th', { textContent: String(i) }),
       ...row.map((n, j) => {
-        const td = h('td', { className: `num cell${i === j ? ' diag' : ''}${n ? ' clickable' : ''}`, textContent: String(n), testid: `confusion-cell-${i}-${j}`, title: t('true {0}, predicted {1}: {2} images', i, j, n) });
+        const td = h('td', { className: `num cell${i === j ? ' diag' : ''}${n && !liveNow ? ' clickable' : ''}`, textContent: String(n), testid: `confusion-cell-${i}-${j}`, title: t('true {0}, predicted {1}: {2} images', i, j, n) });
         // Diagonal: share of the row; off the diagonal: against the largest confusion.
         const share = i === j ? n / rowMax[i]! : n / max;
         td.style.setProperty('--share', `${Math.round(100 * share)}%`);
-        if (n) td.addEventListener('click', () => void loadCell(i, j));
+        if (n && !liveNow) td.addEventListener('click', () => void loadCell(i, j));
         return td;
       }),
       h('td', { className: 'num', textContent: percent(c.perClass[i]!.accuracy), testid: `class-accuracy-${i}` }),

@@ -13,7 +13,7 @@ import type {
   TrainingImageResult,
   WebviewCommand,
 } from '../core/protocol';
-import { analysisRedraw, analysisRunChanged, buildConfusionSection, buildGallerySection } from './analysisViews';
+import { analysisLive, analysisRedraw, analysisRunChanged, buildConfusionSection, buildGallerySection } from './analysisViews';
 import { drawHeatmap, figure, maxAbs } from './draw';
 import { drawErrorPlot, drawLossPlot } from './plots';
 import { onHostMessage, request, savedState, saveState, send } from './rpc';
@@ -440,6 +440,7 @@ function onState(next: RunView): void {
   if (runChanged || finished) {
     if (runChanged) void loadTrainImage();
     if (runChanged) sweepRunChanged();
+    analysisLive(next.valConfusion);
     void loadSample();
     void loadRobustness();
     analysisRunChanged();
@@ -490,6 +491,10 @@ onHostMessage((m) => {
     case 'snapshot':
       if (!state) return;
       state.snapshots.push(m.snapshot);
+      if (m.valConfusion) {
+        state.valConfusion = m.valConfusion;
+        analysisLive(m.valConfusion);
+      }
       ui.epoch = state.snapshots.length - 1;
       renderKernels();
       break;

@@ -14,7 +14,11 @@ describe('RunViewModel', () => {
   test('a live run: start replaces, progress and snapshots are deltas, summary replaces', () => {
     const m = new RunViewModel();
     const seen: (string | null)[] = [];
-    m.onChange((d) => seen.push(d ? d.type : null));
+    const deltas: unknown[] = [];
+    m.onChange((d) => {
+      seen.push(d ? d.type : null);
+      deltas.push(d);
+    });
     const start: TrainingEvent = {
       type: 'start', runDir: '/runs/r1', runId: 'r1', config: SEED_CONFIG, backend: 'wasm', device: 'cpu', epochs: 20, batchesPerEpoch: 938, totalSteps: 200,
       trainSize: 60000, validationSize: 5000, testSize: 5000, parameters: 206922, layers: [], startedAt: 'now',
@@ -26,7 +30,11 @@ describe('RunViewModel', () => {
     m.apply(progress(101, 0.85));
     m.step(150, 200, 1);
     const snapshot = { epoch: 1, conv1: { shape: [4, 1, 5, 5], weight: new Array(100).fill(0.1), bias: [0, 0, 0, 0] }, conv2: { shape: [8, 4, 5, 5], weight: new Array(800).fill(0), bias: new Array(8).fill(0) } };
-    m.apply({ type: 'epoch', epoch: 1, seconds: 30, snapshot });
+    const counts = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? 40 : 1)));
+    m.apply({ type: 'epoch', epoch: 1, seconds: 30, snapshot, valConfusion: counts });
+    // The live validation matrix travels with the snapshot delta and stays in the state for replays.
+    assert.deepEqual(m.state.valConfusion, { epoch: 1, counts });
+    assert.deepEqual((deltas.at(-1) as { valConfusion?: unknown }).valConfusion, { epoch: 1, counts });
     m.apply({
       type: 'summary', runId: 'r1', runDir: '/runs/r1', name: 'seed', status: 'cancelled', backend: 'wasm', device: 'cpu', epochs: 20, epochsCompleted: 1, steps: 160, totalSteps: 200,
       valAccuracy: 0.86, testAccuracy: 0.87, seedTestAccuracy: 0.9906, seconds: 40, msPerStep: 30, startedAt: 'a', finishedAt: 'b', model: { safetensors: 'm', tfjs: 'j' },

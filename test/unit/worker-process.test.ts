@@ -55,9 +55,16 @@ describe('training worker', { timeout: 120_000 }, () => {
     const lag = new EventLoopLag();
     const c = new TrainingController(() => ({ script: WORKER }));
     const events: TrainingEvent['type'][] = [];
+    const confusions: number[][][] = [];
     let steps = 0;
     lag.trainingStarted();
-    completed = await c.train({ config: config(2), outDir, backend: 'wasm' }, { onEvent: (e) => events.push(e.type), onStep: () => steps++ });
+    completed = await c.train({ config: config(2), outDir, backend: 'wasm' }, {
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'epoch' && e.valConfusion) confusions.push(e.valConfusion);
+      },
+      onStep: () => steps++,
+    });
     lag.trainingEnded();
     const report = lag.report();
     lag.dispose();
@@ -67,6 +74,12 @@ describe('training worker', { timeout: 120_000 }, () => {
     assert.equal(events.at(-1), 'summary');
     assert.equal(events.filter((e) => e === 'progress').length, 8);
     assert.equal(events.filter((e) => e === 'epoch').length, 2);
+    // Every epoch end carries the validation confusion matrix (the panel's live view); after the
+    // last epoch the weights are the final ones, so its diagonal is the final validation accuracy.
+    assert.equal(confusions.length, 2);
+    for (const c of confusions) assert.equal(c.flat().reduce((a, b) => a + b, 0), 200);
+    const last = confusions.at(-1)!;
+    assert.equal(last.reduce((a, row, i) => a + row[i]!, 0) / 200, completed.valAccuracy);
     assert.ok(steps >= 1);
     assert.notEqual(completed.pid, process.pid);
     const stored = readRun(completed.runDir);

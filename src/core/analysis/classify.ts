@@ -14,6 +14,19 @@ export interface Classification {
   numClasses: number;
 }
 
+/** Only the predictions, with asynchronous reads (GPU backends cannot read synchronously in Node). */
+export async function predictionsAsync(net: ConvNet, set: ImageSet, batchSize = 1000): Promise<Uint8Array> {
+  const predictions = new Uint8Array(set.count);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const size = Math.min(batchSize, set.count - start);
+    const x = gatherImages(set, Uint32Array.from({ length: size }, (_, k) => start + k));
+    const pred = tf.tidy(() => tf.argMax(net.forward(tf.tensor4d(x, [size, set.height, set.width, 1])), 1));
+    predictions.set(await pred.data(), start);
+    pred.dispose();
+  }
+  return predictions;
+}
+
 /** Predictions and probabilities of every image of a set, in eval mode, in batches. */
 export function classify(net: ConvNet, set: ImageSet, batchSize = 1000): Classification {
   const c = net.spec.numClasses;

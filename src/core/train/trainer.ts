@@ -1,4 +1,5 @@
 import type { BackendOptions } from '../backends';
+import { confusionMatrix, predictionsAsync } from '../analysis/classify';
 import type { LabConfig } from '../config';
 import type { LabData } from '../data/mnist';
 import type { EpochEvent, KernelSnapshot, ProgressEvent } from '../events';
@@ -27,6 +28,8 @@ export interface TrainOptions {
   backend?: string;
   backendOptions?: BackendOptions;
   replicaScript?: string;
+  /** Add the validation confusion matrix to every epoch event (one validation pass more per epoch). */
+  epochConfusion?: boolean;
 }
 
 export interface TrainResult {
@@ -138,8 +141,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (cancelled || seen < train.count) break;
       epochsCompleted = epoch;
       if (opts.onEpoch) {
-        const values = unflattenValues(net.spec, await group.weights());
-        opts.onEpoch({ type: 'epoch', epoch, seconds: (performance.now() - t0) / 1000, snapshot: kernelSnapshot(net.spec, values, epoch) });
+        const flat = await group.weights();
+        const values = unflattenValues(net.spec, flat);
+        let valConfusion: number[][] | undefined;
+        if (opts.epochConfusion) {
+          loadInto(net, flat);
+          valConfusion = confusionMatrix(data.validation.labels, await predictionsAsync(net, data.validation), net.spec.numClasses).counts;
+        }
+        opts.onEpoch({ type: 'epoch', epoch, seconds: (performance.now() - t0) / 1000, snapshot: kernelSnapshot(net.spec, values, epoch), ...(valConfusion && { valConfusion }) });
       }
     }
     valAccuracy = await validate();

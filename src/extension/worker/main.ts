@@ -115,6 +115,7 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
           workers: r.workers === 0 ? defaultWorkers() : (r.workers ?? 1),
           // Bundled with its dependencies beside this file (scripts/build-extension.mjs).
           replicaScript: join(__dirname, 'worker-replica.js'),
+          epochConfusion: true,
           onEvent: (event: TrainingEvent) => send({ kind: 'event', messageId: nextId++, inReplyTo: messageId, event }),
           onStep: (step, totalSteps, epoch) => {
             const now = Date.now();

@@ -379,6 +379,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const points = () => lab.locator('#error-plot .scatterlayer .trace .points path').count();
     const seen: number[] = [];
     let shots = 0;
+    let liveSeen = '';
     for (;;) {
       const running = summaryOf(run)?.status === 'running';
       if (!running) break;
@@ -390,10 +391,19 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
           await screenshot(shots === 1 ? 'lab-panel-plot-first-points' : 'lab-panel-plot-more-points');
         }
       }
+      // After epoch 1 (of 2) the confusion matrix shows the validation split live.
+      if (!liveSeen && (await lab.locator('#confusion-table').getAttribute('data-live')) === '1') {
+        liveSeen = await lab.locator('#confusion-summary').innerText();
+        await lab.locator('#confusion').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+        await screenshot('confusion-live-validation');
+        await lab.locator('#curves').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+      }
       await page.waitForTimeout(100);
     }
     log(`e2e: error-rate markers seen while training: ${seen.join(' → ')}`);
     assert.ok(seen.length >= 2 && seen.at(-1)! > seen[0]!, `the plot did not gain points while training (markers seen: ${seen.join(', ') || 'none'})`);
+    log(`e2e: live confusion: "${liveSeen}"`);
+    assert.match(liveSeen, /^live: validation split .* at the end of epoch 1: \d+ of 1000 right/, 'no live validation confusion matrix after epoch 1');
     const s = await waitFor('the run to finish', () => {
       const x = summaryOf(run);
       return x && x.status !== 'running' ? x : undefined;
