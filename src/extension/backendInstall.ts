@@ -21,6 +21,8 @@ const ABOUT: Record<AcceleratedBackendName, { needs: string; download: string }>
 export interface InstallCommandResult {
   ok: boolean;
   backend?: string;
+  /** The folder holding the installed backends (global storage). */
+  root?: string;
   /** The installed folder (a modulePaths entry of the worker). */
   dir?: string;
   /** Why it failed (also shown as a notification). */
@@ -69,7 +71,7 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
     void vscode.window.showErrorMessage(`MNIST Lab: ${message}`, vscode.l10n.t('Show Log')).then((choice) => {
       if (choice) c.output.show(true);
     });
-    return { ok: false, backend, message, downloads };
+    return { ok: false, backend, root: backendsRoot(c), message, downloads };
   };
   if (!ACCELERATED_BACKENDS.some((b) => b.backend === backend)) {
     return fail(vscode.l10n.t("unknown accelerated backend '{0}' (choose one of: {1})", String(backend), ACCELERATED_BACKENDS.map((b) => b.backend).join(', ')));
@@ -114,12 +116,12 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
     void vscode.window.showInformationMessage(
       vscode.l10n.t('MNIST Lab: {0} installed ({1}). The next training tries it (mnistLab.backend "auto" or "{0}").', backend, r.packages.map((p) => `${p.name} ${p.version}`).join(', ')),
     );
-    return { ok: true, backend, dir: r.dir };
+    return { ok: true, backend, root, dir: r.dir };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (/was cancelled$/.test(message)) {
       c.output.appendLine(message);
-      return { ok: false, backend, message };
+      return { ok: false, backend, root, message };
     }
     return fail(
       vscode.l10n.t('could not install {0}: {1}. Training stays on the best backend that works here.', backend, message),
