@@ -13,9 +13,9 @@ import type { LabContext } from './ctx';
 
 /** What each backend needs, and roughly what the install downloads (npm packages + libtensorflow). */
 const ABOUT: Record<AcceleratedBackendName, { needs: string; download: string }> = {
-  'tensorflow-gpu': { needs: 'NVIDIA GPU, CUDA 11.2 + cuDNN 8.1 (Linux/Windows x64)', download: '≈ 450 MB (TensorFlow.js ≈ 50 MB + libtensorflow GPU 2.9.1)' },
-  tensorflow: { needs: 'native CPU (libtensorflow 2.9.1)', download: '≈ 150 MB (TensorFlow.js ≈ 50 MB + libtensorflow CPU 2.9.1)' },
-  webgpu: { needs: 'a GPU with Vulkan (Linux), Metal (macOS) or Direct3D 12 (Windows)', download: '≈ 65 MB (Dawn for every platform; 200 MB installed)' },
+  'tensorflow-gpu': { needs: 'NVIDIA GPU, CUDA 11.2 + cuDNN 8.1 (Linux/Windows x64)', download: '≈ 450 MB with libtensorflow GPU 2.9.1' },
+  tensorflow: { needs: 'native CPU (libtensorflow 2.9.1)', download: '≈ 150 MB with libtensorflow CPU 2.9.1' },
+  webgpu: { needs: 'a GPU with Vulkan (Linux), Metal (macOS) or Direct3D 12 (Windows)', download: '≈ 65 MB (200 MB installed)' },
 };
 
 export interface InstallCommandResult {
@@ -48,7 +48,7 @@ function pickItems(c: LabContext) {
     return {
       label: b.backend,
       description: ABOUT[b.backend].needs,
-      detail: `${b.packages.join(' ')} · ${vscode.l10n.t('download {0}', ABOUT[b.backend].download)} · ${state}`,
+      detail: `${state} · ${vscode.l10n.t('download {0}', ABOUT[b.backend].download)} · ${b.packages.join(' ')}`,
       backend: b.backend,
     };
   });
