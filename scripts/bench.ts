@@ -43,9 +43,11 @@ estimated seconds per epoch and the ratio to PyTorch.
   --rounds N        interleaved rounds (default 8)
   --steps N         measured steps per round and engine (default 20)
   --warmup N        unmeasured steps first (default 5)
-  --cpu-steps N     measured steps of the slow cpu backend (default 2; 0 = skip its timing)
+  --cpu-steps N     measured steps of the slow backends: cpu, webgpu on a software adapter
+                    (default 2; 0 = skip their timing)
   --val-passes N    validation passes measured per engine (default 3)
-  --backends LIST   TensorFlow.js backends (default wasm,cpu)
+  --backends LIST   MNIST Lab backends (default: every one that loads here, of
+                    tensorflow-gpu,tensorflow,webgpu,wasm,cpu)
   --workers N       data-parallel replicas measured besides 1 (default: the number of cores);
                     with --full, the replicas of MNIST Lab's run
   --python PATH     the Python with torch (default /usr/bin/python3)
@@ -65,7 +67,7 @@ const { values: opts } = parseArgs({
     warmup: { type: 'string', default: '5' },
     'cpu-steps': { type: 'string', default: '2' },
     'val-passes': { type: 'string', default: '3' },
-    backends: { type: 'string', default: 'wasm,cpu' },
+    backends: { type: 'string', default: 'tensorflow-gpu,tensorflow,webgpu,wasm,cpu' },
     backend: { type: 'string', default: 'auto' },
     workers: { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -189,12 +191,16 @@ class LabEngine {
     readonly backend: string,
     readonly workers: number,
     private readonly order: Uint32Array,
+    /** The tfjs backend it runs on ('tensorflow' for both native backends). */
+    private readonly tfName: string,
+    /** Seconds per step (cpu, a software GPU adapter): a few steps only, see --cpu-steps. */
+    readonly slow: boolean,
   ) {
     this.name = `MNIST Lab ${backend} ×${workers}`;
   }
 
-  static async start(backend: string, workers: number, data: LabData, order: Uint32Array): Promise<LabEngine> {
-    const e = new LabEngine(backend, workers, order);
+  static async start(backend: string, workers: number, data: LabData, order: Uint32Array, tfName = backend, slow = backend === 'cpu'): Promise<LabEngine> {
+    const e = new LabEngine(backend, workers, order, tfName, slow);
     const config = SEED_CONFIG;
     const spec = specFromConfig(config, data.train.height, data.numClasses);
     const net = ConvNet.init(spec, config.training.seed);
@@ -210,7 +216,7 @@ class LabEngine {
     // `--backend cpu` runs TensorFlow.js's stock gradients; the wasm provider installs its own.
     if (this.backend === 'cpu') restoreStockGradients();
     else installFastGradients();
-    if (!(await tf.setBackend(this.backend)) || tf.getBackend() !== this.backend) throw new Error(`cannot switch to ${this.backend}`);
+    if (!(await tf.setBackend(this.tfName)) || tf.getBackend() !== this.tfName) throw new Error(`cannot switch to ${this.backend}`);
   }
 
   /** One training step as the trainer does it: gather, dropout mask, forward, loss, backward, update. */
@@ -285,14 +291,16 @@ async function benchSteps(): Promise<void> {
   const batchesFile = join(dir, 'batches.u32');
   writeFileSync(batchesFile, new Uint8Array(order.buffer, order.byteOffset, order.byteLength)); // little-endian on x86/arm
 
-  // MNIST Lab engines: every backend asked for that can be selected, with 1 replica and (not
-  // for the seconds-per-step cpu backend) with N data-parallel replicas.
+  // MNIST Lab engines: every backend asked for that can be selected (by default the whole ladder:
+  // the accelerated ones where installed, MNIST_LAB_BACKENDS_DIR included), with 1 replica and,
+  // on wasm, with N data-parallel replicas (a GPU or native TensorFlow is one device).
   const engines: LabEngine[] = [];
   for (const name of wanted) {
     try {
       const active = await selectBackend(name);
       console.log(`MNIST Lab ${active.name}: ${active.device}`);
-      for (const w of active.name === 'cpu' ? [1] : [...new Set([1, workers])]) engines.push(await LabEngine.start(active.name, w, data, order));
+      const slow = active.name === 'cpu' || /software|llvmpipe|lavapipe|swiftshader/i.test(active.device);
+      for (const w of active.name === 'wasm' ? [...new Set([1, workers])] : [1]) engines.push(await LabEngine.start(active.name, w, data, order, tf.getBackend(), slow));
     } catch (e) {
       console.log(`MNIST Lab ${name}: not available (${(e as Error).message})`);
     }
@@ -319,25 +327,21 @@ async function benchSteps(): Promise<void> {
     // Warm-up: the first steps compile/allocate; not measured. cpu: one step only.
     for (const e of engines) {
       await e.activate();
-      const n = e.backend === 'cpu' ? Math.min(1, cpuSteps) : warmup;
+      const n = e.slow ? Math.min(1, cpuSteps) : warmup;
       for (let b = 0; b < n; b++) await e.step(b);
     }
     if (torch) await torch.request(`train 0 ${warmup}`);
     process.stdout.write(`rounds (${rounds} × ${steps} steps each, interleaved): `);
 
-    let cpuDone = 0;
     for (let r = 0; r < rounds; r++) {
       const start = warmup + r * steps;
       for (const e of engines) {
         await e.activate();
         const row = rows.get(e.name)!;
-        if (e.backend === 'cpu') {
+        if (e.slow) {
           // Seconds per step: a couple of steps spread over the first rounds, one validation pass
           // estimated from 1000 images.
-          if (cpuDone < cpuSteps) {
-            row.steps.push(await e.step(start));
-            cpuDone++;
-          }
+          if (row.steps.length < cpuSteps) row.steps.push(await e.step(start));
           if (r === 0 && cpuSteps > 0) row.valMs.push((await e.validate()).ms);
           continue;
         }

@@ -3,8 +3,10 @@
  * settings, the output channel, the run on show, the training controller, the analysis worker
  * and the event-loop lag monitor.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { installedBackendDirs } from '../core/backends/install';
+import { BACKENDS_DIR_VARIABLE, modulePathsFromEnv } from '../core/backends/packages';
 import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
 
 /** The webview requests the analysis worker answers. */
@@ -87,11 +89,24 @@ export class LabContext implements vscode.Disposable {
 
   workerOptions() {
     const nodePath = this.settings.get<string>('nodePath', '').trim();
+    // Backends installed by MNIST: Install Accelerated Backend first, then any the user points at.
+    const backendDirs = [...installedBackendDirs(join(this.extension.globalStorageUri.fsPath, 'backends')), ...modulePathsFromEnv()];
     return {
       script: vscode.Uri.joinPath(this.extensionUri, 'dist', 'worker.js').fsPath,
       nodePath: nodePath || undefined,
-      env: { MNIST_LAB_BACKEND: this.backend, MNIST_LAB_WASM_DIR: vscode.Uri.joinPath(this.extensionUri, 'dist').fsPath },
+      env: {
+        MNIST_LAB_BACKEND: this.backend,
+        MNIST_LAB_WASM_DIR: vscode.Uri.joinPath(this.extensionUri, 'dist').fsPath,
+        [BACKENDS_DIR_VARIABLE]: backendDirs.join(delimiter),
+      },
     };
+  }
+
+  /** The analysis worker ends; the next question starts one with the current settings and backends. */
+  restartAnalysisWorker(): void {
+    clearTimeout(this.idleTimer);
+    void this.analysisWorker?.dispose();
+    this.analysisWorker = null;
   }
 
   /**

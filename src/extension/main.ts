@@ -10,6 +10,7 @@ import { isLabError } from '../core/errors';
 import type { RunSummary, TrainingEvent } from '../core/events';
 import type { AnalysisTarget } from '../core/protocol';
 import { listRuns, readRun } from '../core/runs/store';
+import { installBackendCommand } from './backendInstall';
 import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
 import { runViewFromStored } from './runView';
@@ -73,8 +74,8 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
   return { config, source: doc?.uri.fsPath };
 }
 
-function statusText(e: { epoch: number; step: number; totalSteps: number; epochs: number; val: number | null }): string {
-  return `$(sync~spin) MNIST epoch ${e.epoch}/${e.epochs} · step ${e.step}/${e.totalSteps} · val ${pct(e.val)}`;
+function statusText(e: { epoch: number; step: number; totalSteps: number; epochs: number; val: number | null; backend?: string }): string {
+  return `$(sync~spin) MNIST epoch ${e.epoch}/${e.epochs} · step ${e.step}/${e.totalSteps} · val ${pct(e.val)}${e.backend ? ` · ${e.backend}` : ''}`;
 }
 
 async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArgs = {}): Promise<RunSummary | undefined> {
@@ -114,6 +115,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
   c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : ' with the seed\'s settings'} → ${outDir}`);
   const epochs = config.training.epochs;
   let val: number | null = null;
+  let backend: string | undefined;
   status.text = statusText({ epoch: 1, step: 0, totalSteps: 0, epochs, val });
   status.tooltip = 'MNIST Lab: training — click to open the lab panel';
   status.show();
@@ -138,12 +140,14 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
               if (e.type === 'start') {
                 // Not toLocaleString: its first call loads ICU data (≈30 ms of a blocked event loop).
                 c.output.appendLine(`backend ${e.backend} — ${e.device}; ${e.parameters} parameters; ${e.totalSteps} steps`);
+                backend = e.backend;
+                status.tooltip = vscode.l10n.t('MNIST Lab: training on {0} — {1}. Click to open the lab panel.', e.backend, e.device);
                 c.output.appendLine(`run: ${e.runDir}`);
               } else if (e.type === 'progress') val = e.valAccuracy;
             },
             onStep: (step, totalSteps, epoch) => {
               c.runView.step(step, totalSteps, epoch);
-              status.text = statusText({ epoch, step, totalSteps, epochs, val });
+              status.text = statusText({ epoch, step, totalSteps, epochs, val, backend });
               const pctDone = (100 * step) / totalSteps;
               progress.report({ increment: pctDone - reported, message: `epoch ${epoch}/${epochs}, step ${step}/${totalSteps}${val !== null ? `, validation ${pct(val)}` : ''}` });
               reported = pctDone;
@@ -152,7 +156,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
           },
         );
         c.output.appendLine(
-          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s; validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)})`,
+          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)})`,
         );
         if (summary.status === 'failed') void showError(`training failed: ${summary.error ?? 'unknown error'}`, join(summary.runDir, 'summary.json'));
         else
@@ -323,6 +327,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('mnistLab.evaluate', (args?: { run?: string }) => evaluateCommand(c, args));
     command('mnistLab.robustness', (args?: { run?: string; index?: number; dx?: number; dy?: number }) => robustnessCommand(c, args));
     command('mnistLab.newConfig', () => newConfig(c));
+    command('mnistLab.installBackend', (args?: { backend?: string }) => installBackendCommand(c, args));
     registerEditorFeatures(c);
     // Hidden, for tests: the extension host's event-loop lag (see lag.ts) and the worker state.
     command('mnistLab.debug.eventLoopLag', () => c.lag.report());

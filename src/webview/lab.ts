@@ -183,7 +183,7 @@ function renderHeader(): void {
   $('run-status').dataset.status = s.status;
   $('btn-stop').toggleAttribute('disabled', s.status !== 'running');
   $('btn-train').toggleAttribute('disabled', s.status === 'running');
-  const backend = s.start ? `${s.start.backend} — ${s.start.device}` : s.summary ? `${s.summary.backend}` : '';
+  const backend = s.start ? `${s.start.backend} — ${s.start.device}` : s.summary ? `${s.summary.backend}${s.summary.device ? ` — ${s.summary.device}` : ''}` : '';
   const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
   setText('progress', s.totalSteps ? `epoch ${Math.max(1, s.epoch)}/${epochs} · step ${s.step}/${s.totalSteps}${backend ? ` · ${backend}` : ''}${s.summary?.seconds ? ` · ${s.summary.seconds.toFixed(1)} s` : ''}` : '');
   const err = $('run-error');

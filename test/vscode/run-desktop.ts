@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { makeTempRoot, removeTemp } from './harness';
 import type { SuiteResults } from './suite/index';
-import { makeWorkspace } from './workspace';
+import { REFUSING_NPM_REGISTRY, makeWorkspace } from './workspace';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const VERSION = process.env.MNIST_LAB_VSCODE_VERSION || '1.100.3';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
       vscodeExecutablePath: executable,
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: join(ROOT, 'out', 'test', 'vscode', 'suite', 'index.js'),
-      extensionTestsEnv: { MNIST_LAB_TEST_RESULTS: resultsFile },
+      extensionTestsEnv: { MNIST_LAB_TEST_RESULTS: resultsFile, npm_config_registry: REFUSING_NPM_REGISTRY },
       launchArgs: [ws, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', join(tmp, 'user-data'), '--extensions-dir', join(tmp, 'extensions')],
     }).catch((e: unknown) => {
       process.stderr.write(`test:desktop: ${e instanceof Error ? e.message : String(e)}\n`);

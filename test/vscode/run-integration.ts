@@ -6,7 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { join, resolve } from 'node:path';
 import { type Browser, ProcessTracker, launchBrowser, log, startCodeServer, workbenchUrl, makeTempRoot, type CodeServer } from './harness';
 import type { SuiteResults } from './suite/index';
-import { makeWorkspace } from './workspace';
+import { REFUSING_NPM_REGISTRY, makeWorkspace } from './workspace';
 
 export interface LayerResult {
   layer: string;
@@ -37,7 +37,7 @@ export async function runIntegration(artifacts = join(process.env.MNIST_LAB_ARTI
     if (!existsSync(SUITE)) throw new Error(`${SUITE} is missing: build with node scripts/vscode-test/build.mjs`);
     if (!existsSync(join(ROOT, 'package.json'))) throw new Error(`no package.json in ${ROOT}`);
     makeWorkspace(ws);
-    cs = await startCodeServer({ tracker, env: { MNIST_LAB_TEST_RESULTS: resultsFile }, label: 'integration' });
+    cs = await startCodeServer({ tracker, env: { MNIST_LAB_TEST_RESULTS: resultsFile, npm_config_registry: REFUSING_NPM_REGISTRY }, label: 'integration' });
     browser = await launchBrowser(cs.root, tracker);
     const page = browser.page;
     let resolveExit: (code: number) => void = () => undefined;

@@ -6,6 +6,12 @@ import { dirname, join } from 'node:path';
 import { encodeIdx, readIdxFile } from '../../src/core/data/idx';
 import { MNIST_FILES } from '../../src/core/data/mnist';
 
+/**
+ * The npm registry the VS Code tests' extension host sees (npm_config_registry): a port nothing
+ * listens on, so MNIST: Install Accelerated Backend fails as it does offline, fast.
+ */
+export const REFUSING_NPM_REGISTRY = 'http://127.0.0.1:9/';
+
 export const SMALL_CONFIG_NAME = 'small.mnist.json';
 /** Two epochs, validated every 25 steps: a run long enough (376 steps) to watch the curve grow. */
 export const CURVE_CONFIG_NAME = 'curve.mnist.json';

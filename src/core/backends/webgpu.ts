@@ -31,7 +31,7 @@ interface AdapterLike {
   info?: AdapterInfo;
 }
 
-let dawn: { gpu: GPULike; flags: string } | null = null;
+let dawn: { gpu: GPULike; flags: string; from: string | null } | null = null;
 /** Why the active WebGPU device was lost (driver reset, GPU removed, destroyed), once it was. */
 let lostReason: string | null = null;
 
@@ -67,7 +67,7 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
   const nav = (globalThis as { navigator?: Record<string, unknown> }).navigator;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  dawn = { gpu, flags: flags.join(' ') };
+  dawn = { gpu, flags: flags.join(' '), from: pkg.from ? `webgpu ${pkg.version} from ${pkg.from}` : null };
   return gpu;
 }
 
@@ -172,7 +172,9 @@ export function webgpuProvider(opts: BackendOptions): BackendProvider {
       const name = info.description || info.device || 'unknown adapter';
       const kind = [info.vendor, info.architecture].filter(Boolean).join(' ');
       const software = info.isFallbackAdapter ? ', software rasteriser' : '';
-      return `${name}${kind ? ` (${kind}${software})` : ''}; WebGPU via Dawn over ${graphicsApi(opts.dawnFlags ?? [])}`;
+      // Where Dawn came from when it is not the project's own (an installed backend folder).
+      const from = dawn?.from ? `; ${dawn.from}` : '';
+      return `${name}${kind ? ` (${kind}${software})` : ''}; WebGPU via Dawn over ${graphicsApi(opts.dawnFlags ?? [])}${from}`;
     },
   };
 }

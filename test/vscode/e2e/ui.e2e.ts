@@ -18,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from '../harness';
-import { CURVE_CONFIG_NAME, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
+import { CURVE_CONFIG_NAME, REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
@@ -271,7 +271,8 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       vsix = existsSync(out) ? out : findVsix(t0);
       log(`e2e: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     }
-    cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e' });
+    // npm's registry refuses (as offline): MNIST: Install Accelerated Backend fails, fast.
+    cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e', env: { npm_config_registry: REFUSING_NPM_REGISTRY } });
     browser = await launchBrowser(cs.root, tracker);
     page = browser.page;
     page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
@@ -598,5 +599,30 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await assertCanvasesDrawn(side, '#side-kernels', 4);
     log(`e2e: side view: "${name}", "${acc}", ${pts} plot markers`);
     await screenshot('side-panel');
+  });
+  it('MNIST: Install Accelerated Backend: the quick pick lists the three; offline, webgpu fails with a notification', async function () {
+    this.timeout(120_000);
+    await paletteCommand('MNIST: Install Accelerated Backend');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await waitFor('three backends in the quick pick', async () => ((await rows.count()) === 3 ? true : undefined), 15_000);
+    const labels = await rows.allInnerTexts();
+    // Each row: the label (first .label-name), then the detail line.
+    const names = await Promise.all([0, 1, 2].map((i) => rows.nth(i).locator('.label-name').first().innerText()));
+    assert.deepEqual(names.map((n) => n.trim()), ['tensorflow-gpu', 'tensorflow', 'webgpu'], labels.join(' | '));
+    assert.match(labels[0]!, /CUDA 11\.2 \+ cuDNN 8\.1/);
+    assert.ok(labels.every((l) => /download ≈ \d+ MB/.test(l) && /not installed|installed \(|not available for/.test(l)), labels.join(' | '));
+    await screenshot('install-backend-quick-pick');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'webgpu' }).first().click();
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'could not install webgpu' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 60_000 });
+    const text = await toast.innerText();
+    assert.match(text, /could not download http:\/\/127\.0\.0\.1:9\//);
+    assert.match(text, /Training stays on the best backend that works here/);
+    log(`e2e: install notification: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
+    await screenshot('install-backend-offline-error');
+    // Show Log opens the output channel with npm's log.
+    await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Log' }).first().click();
+    await page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'error: could not install webgpu' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await screenshot('install-backend-log');
   });
 });

@@ -11,6 +11,7 @@ export const COMMAND_IDS = [
   'mnistLab.openLab',
   'mnistLab.stop',
   'mnistLab.newConfig',
+  'mnistLab.installBackend',
 ] as const;
 /** The command titles of issue 3, as shown in the palette (`category: title`). */
 export const COMMAND_TITLES: Record<(typeof COMMAND_IDS)[number], string> = {
@@ -20,6 +21,7 @@ export const COMMAND_TITLES: Record<(typeof COMMAND_IDS)[number], string> = {
   'mnistLab.openLab': 'MNIST: Open Lab',
   'mnistLab.stop': 'MNIST: Stop Training',
   'mnistLab.newConfig': 'MNIST: New Config',
+  'mnistLab.installBackend': 'MNIST: Install Accelerated Backend',
 };
 /** The small config the runners put in the test workspace (see test/vscode/workspace.ts). */
 export const SMALL_CONFIG = 'small.mnist.json';
