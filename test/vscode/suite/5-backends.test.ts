@@ -3,17 +3,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import type { InstallCommandResult as InstallResult } from '../../../src/extension/backendInstall';
 import { REFUSING_NPM_REGISTRY } from '../workspace';
 import { SMALL_CONFIG, note, waitFor, workspaceRoot } from './util';
 
-interface InstallResult {
-  ok: boolean;
-  backend?: string;
-  root?: string;
-  dir?: string;
-  message?: string;
-  downloads?: string[];
-}
 
 interface RunSummary {
   status: string;
