@@ -72,6 +72,34 @@ export interface RobustnessPayload {
   meanAbsDiff: { conv1: number; conv2: number };
 }
 
+/** What the model makes of an image drawn in the panel (already preprocessed to the model's size). */
+export interface DrawnPredictionPayload {
+  prediction: PredictionPayload;
+  featureMaps: FeatureMapsPayload;
+}
+
+/** Occlusion sensitivity of a test image (src/core/analysis/occlusion.ts). */
+export interface OcclusionPayload {
+  index: number;
+  label: number;
+  image: ImagePayload;
+  patch: number;
+  stride: number;
+  fill: number;
+  /** Probability of the true class without a patch. */
+  baseline: number;
+  rows: number;
+  cols: number;
+  /** rows×cols: the true class's probability with the patch's top-left corner at (col·stride, row·stride). */
+  probability: number[];
+  /** rows×cols: the predicted class with the patch there. */
+  predicted: number[];
+  /** rows×cols: the other class the patch raised most. */
+  risen: number[];
+  /** size×size: mean drop of the true class's probability over the patches covering each pixel. */
+  heatmap: ImagePayload;
+}
+
 export interface ModelInfo {
   file: string;
   layers: LayerSummary[];
@@ -173,6 +201,22 @@ export interface RobustnessRequest {
   dy: number;
 }
 
+export interface PredictImageRequest {
+  type: 'predictImage';
+  target: AnalysisTarget;
+  /** size×size grey levels in [0, 1]. */
+  pixels: number[];
+}
+
+export interface OcclusionRequest {
+  type: 'occlusion';
+  target: AnalysisTarget;
+  index: number;
+  patch: number;
+  stride: number;
+  fill: number;
+}
+
 export interface KernelsRequest {
   type: 'kernels';
   runDir: string;
@@ -217,7 +261,9 @@ export type WorkerRequest =
   | TrainingImageRequest
   | RobustnessRequest
   | KernelsRequest
-  | EvaluateRequest;
+  | EvaluateRequest
+  | PredictImageRequest
+  | OcclusionRequest;
 
 /** What each request answers with. */
 export interface WorkerResults {
@@ -233,6 +279,8 @@ export interface WorkerResults {
   examples: ExamplesPayload;
   sweep: SweepPayload;
   cancelSweep: { cancelled: boolean };
+  predictImage: DrawnPredictionPayload;
+  occlusion: OcclusionPayload;
 }
 
 export interface WorkerErrorInfo {
@@ -309,7 +357,7 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
-export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary'] as const;
+export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary', 'draw-digit', 'occlusion'] as const;
 export type LabSection = (typeof LAB_SECTIONS)[number];
 
 export type FromWebviewRequest =
@@ -322,6 +370,8 @@ export type FromWebviewRequest =
   | ({ type: 'examples' } & ExamplesQuery)
   | { type: 'sweep'; range: number }
   | { type: 'cancelSweep' }
+  | { type: 'predictImage'; pixels: number[] }
+  | { type: 'occlusion'; index: number; patch: number; stride: number; fill: number }
   | { type: 'command'; command: WebviewCommand };
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun'] as const;
@@ -355,6 +405,29 @@ function intIn(m: Record<string, unknown>, key: string, min: number, max: number
 /** Largest image index / shift a webview may ask for; the worker checks against the real data. */
 export const MAX_IMAGE_INDEX = 1_000_000;
 export const MAX_SHIFT = 64;
+/** Largest drawn image a webview may send (pixels); the worker checks it against the model's size. */
+export const MAX_DRAWN_PIXELS = 128 * 128;
+/** Occlusion patch and stride, pixels. */
+export const MAX_PATCH = 28;
+
+function pixelsProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_DRAWN_PIXELS) return `pixels must be an array of 1..${MAX_DRAWN_PIXELS} grey levels`;
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `pixels[${i}] must be a grey level in [0, 1], got ${JSON.stringify(x)}`;
+  }
+  return null;
+}
+
+function occlusionProblem(m: Record<string, unknown>): string | null {
+  const fill = m.fill;
+  return (
+    intIn(m, 'index', 0, MAX_IMAGE_INDEX) ??
+    intIn(m, 'patch', 1, MAX_PATCH) ??
+    intIn(m, 'stride', 1, MAX_PATCH) ??
+    (typeof fill === 'number' && fill >= 0 && fill <= 1 ? null : `fill must be a grey level in [0, 1], got ${JSON.stringify(fill)}`)
+  );
+}
 
 const ALLOWED_KEYS: Record<FromWebviewRequest['type'], string[]> = {
   ready: [],
@@ -366,6 +439,8 @@ const ALLOWED_KEYS: Record<FromWebviewRequest['type'], string[]> = {
   examples: ['split', 'trueLabel', 'predicted', 'onlyWrong', 'limit'],
   sweep: ['range'],
   cancelSweep: [],
+  predictImage: ['pixels'],
+  occlusion: ['index', 'patch', 'stride', 'fill'],
   command: ['command'],
 };
 
@@ -413,6 +488,12 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
       break;
     case 'sweep':
       problem = intIn(raw, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
+      break;
+    case 'predictImage':
+      problem = pixelsProblem(raw.pixels);
+      break;
+    case 'occlusion':
+      problem = occlusionProblem(raw);
       break;
     case 'command':
       if (typeof raw.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(raw.command)) {
@@ -493,6 +574,12 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
       break;
     case 'robustness':
       problem = target(r.target) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(r, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(r, 'dy', -MAX_SHIFT, MAX_SHIFT);
+      break;
+    case 'predictImage':
+      problem = target(r.target) ?? pixelsProblem(r.pixels);
+      break;
+    case 'occlusion':
+      problem = target(r.target) ?? occlusionProblem(r);
       break;
     case 'kernels':
       if (typeof r.runDir !== 'string') problem = 'runDir missing';

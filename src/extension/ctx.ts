@@ -10,7 +10,7 @@ import { BACKENDS_DIR_VARIABLE, modulePathsFromEnv } from '../core/backends/pack
 import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
 
 /** The webview requests the analysis worker answers. */
-export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep';
+export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep' | 'predictImage' | 'occlusion';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
 import { TrainingController } from './trainingController';
@@ -157,6 +157,10 @@ export class LabContext implements vscode.Disposable {
       case 'cancelSweep':
         // Only a running analysis worker can have a sweep to cancel.
         return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelSweep' }) : { cancelled: false };
+      case 'predictImage':
+        return w.request({ type: 'predictImage', target, pixels: m.pixels });
+      case 'occlusion':
+        return w.request({ type: 'occlusion', target, index: m.index, patch: m.patch, stride: m.stride, fill: m.fill });
     }
   }
 

@@ -149,6 +149,8 @@ export class WebviewBridge implements vscode.Disposable {
       case 'confusion':
       case 'examples':
       case 'cancelSweep':
+      case 'predictImage':
+      case 'occlusion':
         this.answer(m.messageId, this.ctx.analyze(m));
         return;
       case 'sweep':

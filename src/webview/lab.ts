@@ -15,6 +15,8 @@ import type {
 } from '../core/protocol';
 import { analysisLive, analysisRedraw, analysisRunChanged, buildConfusionSection, buildGallerySection } from './analysisViews';
 import { drawHeatmap, figure, maxAbs } from './draw';
+import { buildDrawDigit } from './drawDigit';
+import { buildOcclusion } from './occlusionView';
 import { drawErrorPlot, drawLossPlot } from './plots';
 import { onHostMessage, request, savedState, saveState, send } from './rpc';
 import { buildSweepPart, drawSweep, sweepRunChanged } from './sweepView';
@@ -107,6 +109,7 @@ function build(): void {
     persist();
     void loadSample();
     void loadRobustness();
+    occlusion.imageChanged();
   });
   const testImg = section(
     'test-image-card',
@@ -159,7 +162,7 @@ function build(): void {
   const gallery = buildGallerySection(section);
   const summary = section('model-summary', 'Model summary', el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
   for (const wide of [curves, log, kernels, robustness, confusion, gallery, summary]) wide.classList.add('wide');
-  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, confusion, gallery, summary));
+  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, confusion, gallery, occlusion.section, drawDigit.section, summary));
 }
 
 /** The gallery or a confusion cell chose a test image: it drives the feature maps and robustness. */
@@ -169,6 +172,7 @@ function chooseTestImage(index: number): void {
   persist();
   void loadSample();
   void loadRobustness();
+  occlusion.imageChanged();
   $('test-image-card').scrollIntoView({ block: 'start' });
 }
 
@@ -444,6 +448,8 @@ function onState(next: RunView): void {
     void loadSample();
     void loadRobustness();
     analysisRunChanged();
+    drawDigit.modelChanged();
+    occlusion.imageChanged();
   }
 }
 
@@ -457,8 +463,12 @@ function redrawAll(): void {
   drawRobustness();
   analysisRedraw();
   drawSweep();
+  drawDigit.redraw();
+  occlusion.redraw();
 }
 
+const drawDigit = buildDrawDigit({ palette: () => pal, hasModel: modelTarget, renderProbabilities, drawMaps });
+const occlusion = buildOcclusion({ palette: () => pal, hasModel: modelTarget, index: () => ui.index });
 build();
 onThemeChange(redrawAll);
 onHostMessage((m) => {

@@ -17,6 +17,8 @@ describe('messages from a webview', () => {
       { messageId: 8, type: 'examples', split: 'validation', trueLabel: 3, predicted: null, onlyWrong: true, limit: 60 },
       { messageId: 9, type: 'sweep', range: 3 },
       { messageId: 10, type: 'cancelSweep' },
+      { messageId: 11, type: 'predictImage', pixels: Array.from({ length: 784 }, (_, i) => (i % 7) / 6) },
+      { messageId: 12, type: 'occlusion', index: 4, patch: 6, stride: 2, fill: 0.5 },
     ]) {
       const v = validateFromWebview(m);
       assert.ok(v.ok, JSON.stringify(m));
@@ -42,6 +44,13 @@ describe('messages from a webview', () => {
       [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: 'yes', limit: 5 }, /onlyWrong must be true or false/],
       [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 100000 }, /limit must be between 1 and 500/],
       [{ messageId: 1, type: 'sweep', range: 20 }, /sweep: range must be between 0 and 14, got 20/],
+      [{ messageId: 1, type: 'predictImage', pixels: [0, 0.5, 2] }, /predictImage: pixels\[2\] must be a grey level in \[0, 1\], got 2/],
+      [{ messageId: 1, type: 'predictImage', pixels: [0, NaN] }, /pixels\[1\] must be a grey level/],
+      [{ messageId: 1, type: 'predictImage', pixels: 'abc' }, /pixels must be an array/],
+      [{ messageId: 1, type: 'predictImage', pixels: new Array(200_000).fill(0) }, /pixels must be an array of 1\.\.16384/],
+      [{ messageId: 1, type: 'occlusion', index: 4, patch: 0, stride: 2, fill: 0 }, /occlusion: patch must be between 1 and 28, got 0/],
+      [{ messageId: 1, type: 'occlusion', index: 4, patch: 6, stride: 2, fill: -1 }, /fill must be a grey level in \[0, 1\], got -1/],
+      [{ messageId: 1, type: 'occlusion', index: 4, patch: 6, stride: 2 }, /fill must be a grey level/],
     ];
     for (const [m, re] of cases) {
       const v = validateFromWebview(m);
@@ -63,6 +72,10 @@ describe('messages between host and worker', () => {
     if (!bad.ok) assert.match(bad.error, /train: maxSteps must be ≥ 1/);
     const noTarget = validateToWorker({ messageId: 6, request: { type: 'sample', index: 4 } });
     assert.ok(!noTarget.ok && /sample: target missing/.test(noTarget.error));
+    assert.ok(validateToWorker({ messageId: 8, request: { type: 'predictImage', target, pixels: [0, 1] } }).ok);
+    assert.ok(validateToWorker({ messageId: 9, request: { type: 'occlusion', target, index: 4, patch: 4, stride: 1, fill: 0 } }).ok);
+    const badOcc = validateToWorker({ messageId: 10, request: { type: 'occlusion', target, index: 4, patch: 4, stride: 9.5, fill: 0 } });
+    assert.ok(!badOcc.ok && /occlusion: stride must be a whole number/.test(badOcc.error));
     const unknown = validateToWorker({ messageId: 7, request: { type: 'rm -rf' } });
     assert.ok(!unknown.ok && /unknown request type/.test(unknown.error));
   });

@@ -227,6 +227,26 @@ describe('training worker', { timeout: 120_000 }, () => {
       assert.equal(ev.testTotal, 200);
       assert.equal(ev.testAccuracy, completed.testAccuracy);
 
+      // A drawn digit (here: test image #4 itself) is predicted as the sample is.
+      const drawn = await w.request({ type: 'predictImage', target, pixels: s.image.pixels });
+      assert.equal(drawn.prediction.label, s.prediction!.label);
+      for (let c = 0; c < 10; c++) assert.ok(Math.abs(drawn.prediction.probabilities[c]! - s.prediction!.probabilities[c]!) < 1e-3);
+      // (The image travelled rounded to 1e-4, so the maps agree to about that.)
+      for (const layer of ['conv1', 'conv2'] as const) {
+        assert.equal(drawn.featureMaps[layer].maps.length, s.featureMaps![layer].maps.length);
+        drawn.featureMaps[layer].maps.forEach((m, c) => m.forEach((v, p) => assert.ok(Math.abs(v - s.featureMaps![layer].maps[c]![p]!) < 2e-3, `${layer}[${c}][${p}]`)));
+      }
+      await assert.rejects(w.request({ type: 'predictImage', target, pixels: [0, 1, 0] }), /pixels: the model takes 28×28 = 784 grey levels, got 3/);
+
+      const occ = await w.request({ type: 'occlusion', target, index: 4, patch: 6, stride: 2, fill: 0 });
+      assert.equal(occ.label, testLabels[4]);
+      assert.equal(occ.rows * occ.cols, 12 * 12);
+      assert.equal(occ.probability.length, 144);
+      assert.equal(occ.heatmap.pixels.length, 784);
+      assert.ok(Math.abs(occ.baseline - s.prediction!.probabilities[testLabels[4]!]!) < 1e-5);
+      assert.ok(occ.probability.every((p) => p >= 0 && p <= 1));
+      await assert.rejects(w.request({ type: 'occlusion', target, index: 4, patch: 6, stride: 2, fill: 2 }), /occlusion: fill must be a grey level/);
+
       await assert.rejects(w.request({ type: 'sample', target, index: 400 }), /test image #400 does not exist: the test file has images 0\.\.399/);
       await assert.rejects(w.request({ type: 'robustness', target, index: 4, dx: 30, dy: 0 }), /dx: a shift must stay within -27\.\.27/);
       await assert.rejects(w.request({ type: 'sample', target: { ...target, model: join(outDir, 'nope') }, index: 4 }), /no such run directory or weights file/);

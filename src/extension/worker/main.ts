@@ -26,6 +26,7 @@ import {
 import { robustnessCheck } from '../../core/robustness';
 import { readRun } from '../../core/runs/store';
 import { cancelSweep, confusionOf, examplesOf, sweepOf } from './analyses';
+import { drawnPrediction, occlusionOfTestImage } from './drawing';
 import { runTraining } from '../../core/session';
 import { defaultWorkers } from '../../core/train/group';
 
@@ -170,6 +171,19 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
       const res = robustnessCheck(net, imageAt(data.testFile, r.index), r.dx, r.dy);
       const view = (v: typeof res.original) => ({ image: image(v.image, size), prediction: v.prediction, featureMaps: maps(v.featureMaps) });
       return { index: r.index, label: data.testFile.labels[r.index]!, dx: r.dx, dy: r.dy, original: view(res.original), shifted: view(res.shifted), meanAbsDiff: res.meanAbsDiff };
+    }
+    case 'predictImage': {
+      await ensureBackend();
+      const { net } = modelFor(r.target);
+      return drawnPrediction(net, r.pixels);
+    }
+    case 'occlusion': {
+      const data = dataFor(r.target);
+      testIndex(data, r.index);
+      await ensureBackend();
+      const { net, file } = modelFor(r.target);
+      checkShapes(net, file, data);
+      return occlusionOfTestImage(net, data, r);
     }
     case 'kernels':
       return readRun(r.runDir).snapshots;

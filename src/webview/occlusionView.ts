@@ -1,0 +1,190 @@
+/**
+ * Occlusion sensitivity of the chosen test image: a patch slides over it (size, stride and grey
+ * level chosen here) and the worker reports the true class's probability at every position. Shown
+ * as a heatmap over the image (red: the probability fell with the patch there) and as the grid of
+ * probabilities per patch position.
+ */
+import type { OcclusionPayload } from '../core/protocol';
+import { drawHeatmap } from './draw';
+import { t } from './l10n';
+import { request } from './rpc';
+import type { Palette, Rgb } from './theme';
+
+export interface OcclusionDeps {
+  palette: () => Palette;
+  hasModel: () => boolean;
+  index: () => number;
+}
+
+const mix = (a: Rgb, b: Rgb, k: number): Rgb => [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k];
+
+/** The image in faint ink, with the drop of probability laid over it (rises in the other colour). */
+function drawOverlay(canvas: HTMLCanvasElement, r: OcclusionPayload, pal: Palette): void {
+  const size = r.image.size;
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(size, size);
+  let scale = 0;
+  for (const v of r.heatmap.pixels) scale = Math.max(scale, Math.abs(v));
+  if (scale === 0) scale = 1;
+  for (let p = 0; p < size * size; p++) {
+    const ink = mix(pal.background, pal.foreground, 0.45 * r.image.pixels[p]!);
+    const h = r.heatmap.pixels[p]! / scale;
+    const c = h >= 0 ? mix(ink, pal.positive, Math.min(1, h)) : mix(ink, pal.negative, Math.min(1, -h));
+    img.data.set([c[0], c[1], c[2], 255], 4 * p);
+  }
+  ctx.putImageData(img, 0, 0);
+  canvas.dataset.drawn = 'true';
+}
+
+export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; redraw: () => void; imageChanged: () => void } {
+  const ui = { patch: 6, stride: 2, fill: 0 };
+  let last: OcclusionPayload | null = null;
+  let seq = 0;
+  let shown = false;
+
+  const vsButton = (id: string, text: string): HTMLElement => {
+    const b = document.createElement('vscode-button');
+    b.id = id;
+    b.dataset.testid = id;
+    b.textContent = text;
+    return b;
+  };
+  const make = <K extends keyof HTMLElementTagNameMap>(tag: K, id?: string, className?: string, text?: string): HTMLElementTagNameMap[K] => {
+    const e = document.createElement(tag);
+    if (id) {
+      e.id = id;
+      e.dataset.testid = id;
+    }
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const slider = (id: string, label: string, min: number, max: number, value: number, onInput: (v: number) => void) => {
+    const input = make('input', id);
+    Object.assign(input, { type: 'range', min: String(min), max: String(max), step: '1', value: String(value) });
+    const out = make('output', `${id}-value`, undefined, String(value));
+    input.addEventListener('input', () => {
+      out.textContent = input.value;
+      onInput(Number(input.value));
+    });
+    const l = make('label', undefined, 'slider');
+    l.append(`${label} `, input, out);
+    return l;
+  };
+
+  const fill = make('select', 'occlusion-fill', 'select');
+  for (const [value, text] of [['0', t('background (0)')], ['0.5', t('grey (0.5)')]] as const) {
+    const o = make('option', undefined, undefined, text);
+    o.value = value;
+    fill.append(o);
+  }
+  fill.addEventListener('change', () => {
+    ui.fill = Number(fill.value);
+    schedule();
+  });
+  const run = vsButton('occlusion-run', t('Run occlusion'));
+  run.addEventListener('click', () => {
+    shown = true;
+    void load();
+  });
+  const fillLabel = make('label', undefined, 'slider');
+  fillLabel.append(`${t('patch grey level')} `, fill);
+  const controls = make('div', undefined, 'row');
+  controls.append(
+    slider('occlusion-patch', t('patch'), 2, 12, ui.patch, (v) => {
+      ui.patch = v;
+      schedule();
+    }),
+    slider('occlusion-stride', t('stride'), 1, 4, ui.stride, (v) => {
+      ui.stride = v;
+      schedule();
+    }),
+    fillLabel,
+    run,
+  );
+
+  const image = make('canvas', 'occlusion-image');
+  const overlay = make('canvas', 'occlusion-heatmap');
+  const grid = make('canvas', 'occlusion-grid');
+  const fig = (c: HTMLCanvasElement, caption: string, id: string) => {
+    const f = make('figure', undefined, 'image');
+    f.append(c, make('figcaption', id, undefined, caption));
+    return f;
+  };
+  const figures = make('div', undefined, 'row');
+  figures.append(
+    fig(image, t('test image'), 'occlusion-image-caption'),
+    fig(overlay, t('drop of the true class’s probability (red)'), 'occlusion-heatmap-caption'),
+    fig(grid, t('true class’s probability per patch position'), 'occlusion-grid-caption'),
+  );
+  const summary = make('div', 'occlusion-summary', 'muted', t('Choose the patch and press Run occlusion.'));
+  const section = make('section', undefined, 'card wide');
+  section.id = 'occlusion';
+  section.append(make('h2', undefined, undefined, t('Occlusion sensitivity of the test image')), controls, figures, summary);
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  function schedule(): void {
+    if (!shown) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(), 150);
+  }
+
+  async function load(): Promise<void> {
+    if (!deps.hasModel()) {
+      summary.textContent = t('Occlusion needs the trained weights (saved when training ends).');
+      return;
+    }
+    const mine = ++seq;
+    summary.textContent = t('Computing…');
+    run.toggleAttribute('disabled', true);
+    try {
+      const r = await request<OcclusionPayload>({ type: 'occlusion', index: deps.index(), patch: ui.patch, stride: ui.stride, fill: ui.fill });
+      if (mine !== seq) return;
+      last = r;
+      draw();
+    } catch (e) {
+      if (mine === seq) summary.textContent = (e as Error).message;
+    } finally {
+      if (mine === seq) run.toggleAttribute('disabled', false);
+    }
+  }
+
+  function draw(): void {
+    const r = last;
+    if (!r) return;
+    const pal = deps.palette();
+    drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
+    drawOverlay(overlay, r, pal);
+    drawHeatmap(grid, r.probability, r.rows, r.cols, pal, 'intensity', 1);
+    let min = 0;
+    for (let p = 1; p < r.probability.length; p++) if (r.probability[p]! < r.probability[min]!) min = p;
+    const flipped = r.predicted.filter((c) => c !== r.label).length;
+    const x = (min % r.cols) * r.stride;
+    const y = Math.floor(min / r.cols) * r.stride;
+    summary.textContent = t(
+      'test image #{0}, true class {1}: {2} % without a patch; lowest {3} % with the {4}×{4} patch at ({5}, {6}), where {7} rises most; the prediction changes at {8} of {9} positions.',
+      r.index,
+      r.label,
+      (100 * r.baseline).toFixed(2),
+      (100 * r.probability[min]!).toFixed(2),
+      r.patch,
+      x,
+      y,
+      r.risen[min]!,
+      flipped,
+      r.probability.length,
+    );
+    summary.dataset.positions = `${r.rows}x${r.cols}`;
+    summary.dataset.index = String(r.index);
+  }
+
+  return {
+    section,
+    redraw: draw,
+    imageChanged: () => {
+      if (shown) void load();
+    },
+  };
+}
