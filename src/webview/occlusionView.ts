@@ -117,7 +117,7 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
   figures.append(
     fig(image, t('test image'), 'occlusion-image-caption'),
     fig(overlay, t('drop of the true class’s probability (red)'), 'occlusion-heatmap-caption'),
-    fig(grid, t('true class’s probability per patch position'), 'occlusion-grid-caption'),
+    fig(grid, t('the drop per patch position (top-left corner)'), 'occlusion-grid-caption'),
   );
   const summary = make('div', 'occlusion-summary', 'muted', t('Choose the patch and press Run occlusion.'));
   const section = make('section', undefined, 'card wide');
@@ -157,14 +157,15 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
     const pal = deps.palette();
     drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
     drawOverlay(overlay, r, pal);
-    drawHeatmap(grid, r.probability, r.rows, r.cols, pal, 'intensity', 1);
+    // The same colours as the heatmap: red where the patch lowers the true class's probability.
+    drawHeatmap(grid, r.probability.map((p) => r.baseline - p), r.rows, r.cols, pal, 'signed');
     let min = 0;
     for (let p = 1; p < r.probability.length; p++) if (r.probability[p]! < r.probability[min]!) min = p;
     const flipped = r.predicted.filter((c) => c !== r.label).length;
     const x = (min % r.cols) * r.stride;
     const y = Math.floor(min / r.cols) * r.stride;
     summary.textContent = t(
-      'test image #{0}, true class {1}: {2} % without a patch; lowest {3} % with the {4}×{4} patch at ({5}, {6}), where {7} rises most; the prediction changes at {8} of {9} positions.',
+      'test image #{0}, true class {1}: {2} % without a patch; lowest {3} % with the {4}×{4} patch’s top-left corner at ({5}, {6}), where class {7} rises most; the prediction changes at {8} of {9} positions.',
       r.index,
       r.label,
       (100 * r.baseline).toFixed(2),

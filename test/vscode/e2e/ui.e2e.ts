@@ -475,6 +475,98 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await screenshot('robustness-dx+3');
   });
 
+  it('draw a digit: a drawn "1" and "7" are predicted as such, updating while drawing; undo and clear', async function () {
+    this.timeout(90_000);
+    assert.ok(finishedRun, 'no finished run');
+    const lab = await frameWith('#draw-pad');
+    await show(lab, '#draw-digit');
+    const pad = (await lab.locator('#draw-pad').boundingBox())!;
+    assert.ok(pad && pad.width > 100, `the pad is ${JSON.stringify(pad)}`);
+    /** A stroke through points given as fractions of the pad, with real mouse moves in between. */
+    const stroke = async (points: [number, number][]) => {
+      const at = ([x, y]: [number, number]) => [pad.x + x * pad.width, pad.y + y * pad.height] as const;
+      await page.mouse.move(...at(points[0]!));
+      await page.mouse.down();
+      for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 12 });
+      await page.mouse.up();
+    };
+    const requests = async () => Number((await lab.locator('#draw-prediction').getAttribute('data-requests')) ?? 0);
+    const predictedAfter = (what: string, after: number, digit?: number) =>
+      waitFor(`the prediction of ${what}`, async () => {
+        const p = lab.locator('#draw-prediction');
+        const n = await requests();
+        const d = await p.getAttribute('data-predicted');
+        if (n <= after || d === null) return undefined;
+        // Latest-wins: wait until the page has nothing newer to ask.
+        await page.waitForTimeout(400);
+        if ((await requests()) !== n) return undefined;
+        return digit === undefined || Number(d) === digit ? { digit: Number(d), text: await p.innerText(), requests: n } : undefined;
+      }, 30_000, 250);
+    assert.match(await lab.locator('#draw-prediction').innerText(), /Nothing drawn/);
+
+    await stroke([[0.52, 0.12], [0.5, 0.5], [0.48, 0.88]]);
+    const one = await predictedAfter('a drawn 1', 0).catch(async (e) => {
+      await screenshot('draw-digit-1-missing');
+      throw new Error(`${e}; the panel says "${await lab.locator('#draw-prediction').innerText()}"`);
+    });
+    await assertCanvasesDrawn(lab, '#draw-conv1-maps', 4);
+    await assertCanvasesDrawn(lab, '#draw-conv2-maps', 8);
+    const pre = await canvasStats(lab.locator('#draw-preprocessed'));
+    assert.ok(pre.width === 28 && pre.distinct >= 3, `the preprocessed image ${JSON.stringify(pre)}`);
+    log(`e2e: drew a 1: "${one.text}" after ${one.requests} requests`);
+    await screenshot('draw-digit-1');
+    assert.equal(one.digit, 1, `a drawn 1 is predicted as ${one.digit} ("${one.text}")`);
+    // One stroke of 24 mouse moves: the throttle sent far fewer requests than moves.
+    assert.ok(one.requests < 20, `${one.requests} requests for one stroke`);
+
+    await lab.locator('#draw-clear').click();
+    await waitFor('the cleared pad', async () => /Nothing drawn/.test(await lab.locator('#draw-prediction').innerText()), 10_000);
+    assert.equal((await canvasStats(lab.locator('#draw-pad'))).nonBackground, 0, 'the pad is not empty after Clear');
+    const n0 = await requests();
+    await stroke([[0.22, 0.18], [0.78, 0.18]]);
+    const bar = await predictedAfter('the 7’s top bar', n0);
+    await screenshot('draw-digit-7-bar');
+    await stroke([[0.78, 0.18], [0.62, 0.5], [0.48, 0.88]]);
+    const seven = await predictedAfter('a drawn 7', bar.requests);
+    log(`e2e: drew a 7: the bar alone "${bar.text}", with its stem "${seven.text}"`);
+    await screenshot('draw-digit-7');
+    assert.equal(seven.digit, 7, `a drawn 7 is predicted as ${seven.digit} ("${seven.text}")`);
+
+    await lab.locator('#draw-undo').click();
+    const undone = await predictedAfter('the 7 without its stem (undo)', seven.requests);
+    assert.equal(undone.digit, bar.digit, 'undo of the stem gives the bar’s prediction again');
+    await lab.locator('#draw-clear').click();
+    await waitFor('the cleared pad', async () => /Nothing drawn/.test(await lab.locator('#draw-prediction').innerText()), 10_000);
+    await screenshot('draw-digit-cleared');
+  });
+
+  it('occlusion sensitivity of the chosen test image: heatmap and per-position grid', async function () {
+    this.timeout(90_000);
+    assert.ok(finishedRun, 'no finished run');
+    const lab = await frameWith('#occlusion-run');
+    await show(lab, '#occlusion');
+    await lab.locator('#occlusion-run').click();
+    const positions = (p: string) =>
+      waitFor(`occlusion with ${p} positions`, async () => {
+        const s = lab.locator('#occlusion-summary');
+        return (await s.getAttribute('data-positions')) === p ? s.innerText() : undefined;
+      }, 60_000, 250);
+    const first = await positions('12x12');
+    assert.match(first, /test image #4, true class \d/);
+    const heat = await canvasStats(lab.locator('#occlusion-heatmap'));
+    assert.ok(heat.width === 28 && heat.distinct >= 10, `the heatmap ${JSON.stringify(heat)}`);
+    const grid = await canvasStats(lab.locator('#occlusion-grid'));
+    assert.ok(grid.width === 12 && grid.distinct >= 2, `the grid ${JSON.stringify(grid)}`);
+    log(`e2e: occlusion 6×6 stride 2: "${first}"`);
+    await screenshot('occlusion-patch-6');
+    await lab.locator('#occlusion-patch').fill('8');
+    const second = await positions('11x11');
+    const heat2 = await canvasStats(lab.locator('#occlusion-heatmap'));
+    assert.notEqual(heat2.hash, heat.hash, 'the heatmap did not change with the patch size');
+    log(`e2e: occlusion 8×8 stride 2: "${second}"`);
+    await screenshot('occlusion-patch-8');
+  });
+
   it('the confusion matrix of the finished run: counts sum to the test split, a cell shows its images', async () => {
     assert.ok(finishedRun?.testAccuracy, 'no finished run');
     const lab = await frameWith('#confusion-table');
