@@ -25,10 +25,10 @@ import {
 } from '../../core/protocol';
 import { robustnessCheck } from '../../core/robustness';
 import { readRun } from '../../core/runs/store';
-import { cancelSweep, confusionOf, examplesOf, sweepOf } from './analyses';
-import { drawnPrediction, occlusionOfTestImage } from './drawing';
 import { runTraining } from '../../core/session';
 import { defaultWorkers } from '../../core/train/group';
+import { cancelSweep, confusionOf, examplesOf, sweepOf } from './analyses';
+import { drawnPrediction, occlusionOfTestImage } from './drawing';
 
 let nextId = 1;
 function send(m: FromWorkerMessage): void {
