@@ -15,6 +15,7 @@ import type {
 } from '../core/protocol';
 import { analysisLive, analysisRedraw, analysisRunChanged, buildConfusionSection, buildGallerySection } from './analysisViews';
 import { drawHeatmap, figure, maxAbs } from './draw';
+import { h as el } from './dom';
 import { buildDrawDigit } from './drawDigit';
 import { buildOcclusion } from './occlusionView';
 import { drawErrorPlot, drawLossPlot } from './plots';
@@ -36,15 +37,6 @@ let modelInfoFor: string | null = null;
 
 function persist(): void {
   saveState({ runDir: state?.runDir ?? null, index: ui.index, dx: ui.dx, dy: ui.dy });
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  const { testid, ...rest } = props;
-  Object.assign(e, rest);
-  if (testid) e.dataset.testid = testid;
-  e.append(...children);
-  return e;
 }
 
 function section(id: string, title: string, ...children: (Node | string)[]): HTMLElement {
