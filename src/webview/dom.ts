@@ -21,3 +21,24 @@ export function vscodeButton(id: string, label: string, onClick: () => void, sec
 }
 
 export const percent = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
+
+/** A vscode-elements button with an id that is also its test id. */
+export function vsButton(id: string, text: string): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.id = id;
+  b.dataset.testid = id;
+  b.textContent = text;
+  return b;
+}
+
+/** An element with an optional id (also its test id), class and text. */
+export function make<K extends keyof HTMLElementTagNameMap>(tag: K, id?: string, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (id) {
+    e.id = id;
+    e.dataset.testid = id;
+  }
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}

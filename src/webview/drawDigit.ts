@@ -10,6 +10,7 @@ import { drawHeatmap } from './draw';
 import { t } from './l10n';
 import { request } from './rpc';
 import type { Palette } from './theme';
+import { make, vsButton } from './dom';
 
 export interface DrawDigitDeps {
   palette: () => Palette;
@@ -36,23 +37,6 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
   let last: { image: Float32Array; result: DrawnPredictionPayload | null } | null = null;
   let requests = 0;
 
-  const vsButton = (id: string, text: string): HTMLElement => {
-    const b = document.createElement('vscode-button');
-    b.id = id;
-    b.dataset.testid = id;
-    b.textContent = text;
-    return b;
-  };
-  const make = <K extends keyof HTMLElementTagNameMap>(tag: K, id?: string, className?: string, text?: string): HTMLElementTagNameMap[K] => {
-    const e = document.createElement(tag);
-    if (id) {
-      e.id = id;
-      e.dataset.testid = id;
-    }
-    if (className) e.className = className;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
   const pad = make('canvas', 'draw-pad', 'draw-pad');
   pad.width = PAD;
   pad.height = PAD;

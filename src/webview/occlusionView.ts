@@ -9,6 +9,7 @@ import { drawHeatmap } from './draw';
 import { t } from './l10n';
 import { request } from './rpc';
 import type { Palette, Rgb } from './theme';
+import { make, vsButton } from './dom';
 
 export interface OcclusionDeps {
   palette: () => Palette;
@@ -44,23 +45,6 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
   let seq = 0;
   let shown = false;
 
-  const vsButton = (id: string, text: string): HTMLElement => {
-    const b = document.createElement('vscode-button');
-    b.id = id;
-    b.dataset.testid = id;
-    b.textContent = text;
-    return b;
-  };
-  const make = <K extends keyof HTMLElementTagNameMap>(tag: K, id?: string, className?: string, text?: string): HTMLElementTagNameMap[K] => {
-    const e = document.createElement(tag);
-    if (id) {
-      e.id = id;
-      e.dataset.testid = id;
-    }
-    if (className) e.className = className;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
   const slider = (id: string, label: string, min: number, max: number, value: number, onInput: (v: number) => void) => {
     const input = make('input', id);
     Object.assign(input, { type: 'range', min: String(min), max: String(max), step: '1', value: String(value) });
