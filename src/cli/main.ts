@@ -3,12 +3,15 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, describeAttempts, selectBackend } from '../core/backends';
 import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../core/config';
+import { classNamesOf, labelText } from '../core/data/classes';
 import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
 import { evaluate } from '../core/evaluate';
 import type { ProgressEvent, RunSummary, TrainingEvent } from '../core/events';
 import { loadModel, saveModel } from '../core/model/interchange';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
+import { writePytorchSnippet } from '../core/model/pytorchSnippet';
+import { compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
@@ -24,6 +27,7 @@ Usage:
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME]
   mnist-lab export RUN [--out DIR] [--json]
+  mnist-lab compare RUN RUN… [--json]
 
 CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
@@ -32,10 +36,13 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --workers  data-parallel replicas on worker threads (default: the number of CPU cores)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
-           export: where weights given as a file are written in both formats
+           export: where weights given as a file are written in both formats, with
+           load_pytorch.py (the seed's ConvNet loading them)
 --sweep    robustness: test accuracy under every shift (dx, dy) in [-k, k], rotations and
            Gaussian noise, printed as one JSON object (see README)
 --range    robustness --sweep: k, the largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
+compare    two or more run directories: the config fields that differ, final accuracies,
+           durations
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
 `;
 
@@ -139,6 +146,7 @@ function printSummary(s: RunSummary, out: Output): void {
   out.line(`steps: ${s.steps}/${s.totalSteps}, epochs completed: ${s.epochsCompleted}/${s.epochs}, ${s.seconds.toFixed(1)} s${s.msPerStep ? ` (${s.msPerStep.toFixed(1)} ms/step)` : ''} on ${s.backend}`);
   out.line(`validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)} (the seed: ${pct(s.seedTestAccuracy)})`);
   if (s.model) out.line(`model: ${s.model.safetensors}\n       ${s.model.tfjs}`);
+  if (s.classNames) out.line(`classes: ${s.classNames.map((n, i) => `${i} ${n}`).join(', ')}`);
 }
 
 /** The data a RUN was trained on: --data, else its config's data.dir, else the embedded MNIST. */
@@ -146,12 +154,13 @@ function dataFor(run: string, flags: Flags) {
   const explicit = strFlag(flags, 'data');
   let dir: string | undefined = explicit ? resolve(explicit) : undefined;
   let numClasses = 10;
-  if (!dir && existsSync(join(run, 'config.json'))) {
-    const stored = readRun(run).config;
-    dir = stored.data.dir ?? undefined;
-    numClasses = stored.data.classNames?.length ?? 10;
+  let config: LabConfig | null = null;
+  if (existsSync(join(run, 'config.json'))) {
+    config = readRun(run).config;
+    if (!dir) dir = config.data.dir ?? undefined;
+    numClasses = config.data.classNames?.length ?? 10;
   }
-  return loadLabData(dir, numClasses);
+  return { data: loadLabData(dir, numClasses), classNames: classNamesOf(config, numClasses) };
 }
 
 async function loadForAnalysis(positionals: string[], flags: Flags, command: string) {
@@ -159,11 +168,11 @@ async function loadForAnalysis(positionals: string[], flags: Flags, command: str
   const run = resolve(positionals[0]!);
   const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto', { requireSyncReads: true });
   const { net, file } = loadModel(run);
-  const data = dataFor(run, flags);
+  const { data, classNames } = dataFor(run, flags);
   if (data.train.height !== net.spec.imageSize) {
     throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
   }
-  return { run, net, file, data, backend };
+  return { run, net, file, data, backend, classNames };
 }
 
 async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Promise<number> {
@@ -184,7 +193,7 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
 async function cmdRobustness(positionals: string[], flags: Flags, out: Output): Promise<number> {
   if (flags.sweep) return cmdSweep(positionals, flags);
   if (flags.range !== undefined) throw new LabError('--range: only with --sweep', { field: 'range' });
-  const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
+  const { net, file, data, backend, classNames } = await loadForAnalysis(positionals, flags, 'robustness');
   try {
     const index = intFlag(flags, 'index', 0) ?? 4;
     const dx = Number(strFlag(flags, 'dx') ?? -3);
@@ -216,6 +225,7 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
       label,
       dx,
       dy,
+      classNames,
       originalPrediction: r.original.prediction.label,
       originalProbabilities: r.original.prediction.probabilities,
       shiftedPrediction: r.shifted.prediction.label,
@@ -227,9 +237,10 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     });
     const p = (v: number[]) => v.map((x) => x.toFixed(3)).join(' ');
     out.line(`model: ${file} (backend ${backend.name})`);
-    out.line(`test image #${index}: true label ${label}`);
-    out.line(`original:            predicted ${r.original.prediction.label}  p = [${p(r.original.prediction.probabilities)}]`);
-    out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${r.shifted.prediction.label}  p = [${p(r.shifted.prediction.probabilities)}]`);
+    const name = (l: number) => labelText(classNames, l);
+    out.line(`test image #${index}: true label ${name(label)}`);
+    out.line(`original:            predicted ${name(r.original.prediction.label)}  p = [${p(r.original.prediction.probabilities)}]`);
+    out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${name(r.shifted.prediction.label)}  p = [${p(r.shifted.prediction.probabilities)}]`);
     out.line(`feature maps, mean |original − shifted|: conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
     out.line(`test accuracy: ${pct(test.accuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(val.accuracy)}`);
     return 0;
@@ -269,15 +280,31 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
     const paths = fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
       ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
       : await saveModel(net, dest);
-    out.event({ type: 'summary', command: 'export', model: file, ...paths });
+    const config = fromRunDir ? readRun(run).config : null;
+    const snippet = writePytorchSnippet(paths.safetensors, net.spec, classNamesOf(config, net.spec.numClasses));
+    out.event({ type: 'summary', command: 'export', model: file, ...paths, pytorch: snippet });
     out.line(`safetensors (PyTorch state_dict): ${paths.safetensors}`);
     out.line(`TensorFlow.js (layers model):     ${paths.tfjs}`);
-    out.line('\nIn the seed notebook:\n  from safetensors.torch import load_file');
-    out.line(`  net = ConvNet(); net.load_state_dict(load_file(${JSON.stringify(paths.safetensors)})); net.eval()`);
+    out.line(`PyTorch loader (the seed's ConvNet): ${snippet}`);
+    out.line(`\nRun it: python3 ${snippet}   (torch and numpy; in the notebook: exec(open(...).read()), then use net)`);
     return 0;
   } finally {
     net.dispose();
   }
+}
+
+function cmdCompare(positionals: string[], out: Output): number {
+  if (positionals.length < 2) throw new LabError(`compare takes two or more run directories, got ${positionals.length}`);
+  const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
+  out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
+  const head = ['run', ...c.fields, 'validation', 'test', 'time'];
+  const rows = c.runs.map((r) => [r.label, ...r.values, pct(r.valAccuracy), pct(r.testAccuracy), `${r.seconds.toFixed(1)} s`]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  out.line(c.fields.length ? `configs differ in: ${c.fields.join(', ')}` : 'the configs are identical');
+  out.line(fmt(head));
+  for (const row of rows) out.line(fmt(row));
+  return 0;
 }
 
 /** `--dx -3` reads as an option followed by its value, not as an unknown option `-3`. */
@@ -339,8 +366,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRobustness(rest, flags, out);
       case 'export':
         return await cmdExport(rest, flags, out);
+      case 'compare':
+        return cmdCompare(rest, out);
       default:
-        throw new LabError(`unknown command '${command}' (train, evaluate, robustness, export)`);
+        throw new LabError(`unknown command '${command}' (train, evaluate, robustness, export, compare)`);
     }
   } catch (e) {
     const bad = isLabError(e);

@@ -93,6 +93,8 @@ export interface RunSummary {
   finishedAt: string | null;
   error?: string;
   model?: { safetensors: string; tfjs: string };
+  /** The config's class names (absent for the digits 0–9). */
+  classNames?: string[];
   pid?: number;
 }
 

@@ -6,6 +6,8 @@ import { evaluateAsync } from './evaluate';
 import { SEED_TEST_ACCURACY, type RunSummary, type TrainingEvent } from './events';
 import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';
+import { writePytorchSnippet } from './model/pytorchSnippet';
+import { classNamesOf } from './data/classes';
 import { RunDirectory } from './runs/store';
 import { train } from './train/trainer';
 
@@ -68,6 +70,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     startedAt,
     finishedAt: null,
     pid: process.pid,
+    ...(config.data.classNames && { classNames: [...config.data.classNames] }),
   };
   run.writeConfig(config);
   run.writeSummary(summary);
@@ -117,6 +120,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       },
     });
     summary.model = await saveModel(net, run.modelDir);
+    writePytorchSnippet(summary.model.safetensors, net.spec, classNamesOf(config, data.numClasses));
     Object.assign(summary, {
       status: result.status,
       steps: result.steps,
