@@ -1,0 +1,54 @@
+/**
+ * Another dataset in the MNIST layout: Fashion-MNIST as Debian's dataset-fashion-mnist installs it,
+ * through the bundled examples/fashion-mnist.mnist.json (its path and class names). A short run
+ * (300 steps) must be well above chance (10 %) and name the classes. Without the package the test
+ * fails under CI (.ci/run installs it) and is skipped elsewhere, saying why.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfigFile } from '../../src/core/config';
+import { loadLabData } from '../../src/core/data/mnist';
+import { cli, jsonLines } from '../helpers/cli';
+import { repoRoot } from '../helpers/pytorchFixture';
+import { tempDir } from '../helpers/tmp';
+
+const EXAMPLE = join(repoRoot(), 'examples', 'fashion-mnist.mnist.json');
+const config = loadConfigFile(EXAMPLE);
+const present = existsSync(join(config.data.dir!, 'train-images-idx3-ubyte.gz'));
+const skip = !present && !process.env.CI ? `${config.data.dir} is missing (Debian: apt-get install dataset-fashion-mnist)` : false;
+const NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+test('the example config names Fashion-MNIST\'s ten classes and Debian\'s path', () => {
+  assert.equal(config.data.dir, '/usr/share/datasets/fashion-mnist');
+  assert.deepEqual(config.data.classNames, NAMES);
+});
+
+test('Fashion-MNIST from Debian\'s package: the seed\'s splits of 60,000 + 10,000 gzipped images', { skip }, () => {
+  const d = loadLabData(config.data.dir!);
+  assert.deepEqual([d.train.count, d.validation.count, d.test.count, d.train.height], [60000, 5000, 5000, 28]);
+  // Fashion-MNIST is balanced: 6,000 training images per class.
+  const counts = new Array(10).fill(0);
+  for (const l of d.train.labels) counts[l]++;
+  assert.deepEqual(counts, new Array(10).fill(6000));
+});
+
+test('300 steps on Fashion-MNIST: well above chance, and the class names in the summary and the CLI output', { skip }, () => {
+  const out = tempDir();
+  const r = cli(['train', EXAMPLE, '--max-steps', '300', '--workers', '1', '--json', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const s = jsonLines(r.stdout).at(-1)!;
+  assert.equal(s.status, 'completed');
+  assert.ok((s.testAccuracy as number) > 0.6, `test accuracy ${s.testAccuracy} after 300 steps (chance: 0.10)`);
+  assert.deepEqual(s.classNames, NAMES);
+  const runDir = s.runDir as string;
+  assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).classNames, NAMES);
+  // Test image #4 of Fashion-MNIST is a shirt (label 6): the output names it.
+  const rb = cli(['robustness', runDir]);
+  assert.equal(rb.status, 0, rb.stderr);
+  assert.match(rb.stdout, /test image #4: true label 6 \(Shirt\)/);
+  assert.match(rb.stdout, /original: +predicted \d \((T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot)\)/);
+  const rs = jsonLines(cli(['robustness', runDir, '--json']).stdout).at(-1)!;
+  assert.deepEqual(rs.classNames, NAMES);
+});
