@@ -10,6 +10,7 @@ import type { SweepResult } from './analysis/sweep';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
 import type { LayerSummary } from './model/convnet';
+import type { RunComparison } from './runs/compare';
 
 // ---------------------------------------------------------------------------------------------
 // Shared payloads
@@ -327,6 +328,18 @@ export interface RunView {
   overlay?: OverlayCurve[];
   /** While training: the validation confusion matrix at the latest epoch end. */
   valConfusion?: LiveConfusion | null;
+  /** The run on show and the runs overlaid: differing config fields, final accuracies, durations. */
+  comparison?: RunComparison;
+  /** The Python file that loads this run's weights into the seed's PyTorch ConvNet. */
+  pytorch?: PytorchSnippetView | null;
+}
+
+export interface PytorchSnippetView {
+  /** Where it is (or would be) written: load_pytorch.py beside the weights. */
+  file: string;
+  code: string;
+  /** Whether `file` exists (runs trained before the snippet existed have none). */
+  written: boolean;
 }
 
 export interface LiveConfusion {
@@ -357,7 +370,7 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
-export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary', 'draw-digit', 'occlusion'] as const;
+export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary', 'draw-digit', 'occlusion', 'comparison', 'pytorch'] as const;
 export type LabSection = (typeof LAB_SECTIONS)[number];
 
 export type FromWebviewRequest =
@@ -374,7 +387,7 @@ export type FromWebviewRequest =
   | { type: 'occlusion'; index: number; patch: number; stride: number; fill: number }
   | { type: 'command'; command: WebviewCommand };
 
-export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun'] as const;
+export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
 
 export type FromWebviewMessage = { messageId: number } & FromWebviewRequest;

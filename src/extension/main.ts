@@ -17,6 +17,7 @@ import { runViewFromStored } from './runView';
 import { SideViewProvider } from './sideView';
 // Issue 4: CodeLens, inlay hints, diagnostics and run history of config and model files.
 import { registerEditorFeatures } from './editor/register';
+import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
 import { findRunningTraining, stopForeignTraining } from './trainingController';
 
@@ -329,6 +330,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('mnistLab.newConfig', () => newConfig(c));
     command('mnistLab.installBackend', (args?: { backend?: string }) => installBackendCommand(c, args));
     registerEditorFeatures(c);
+    registerRunComparison(c);
     // Hidden, for tests: the extension host's event-loop lag (see lag.ts) and the worker state.
     command('mnistLab.debug.eventLoopLag', () => c.lag.report());
     command('mnistLab.debug.state', () => ({

@@ -6,6 +6,7 @@ import { formatProgressLine } from '../cli/output';
 import { SEED_TEST_ACCURACY, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
 import type { RunView, ToWebviewMessage } from '../core/protocol';
 import type { StoredRun } from '../core/runs/store';
+import { pytorchSnippetFor } from './pytorchView';
 
 /**
  * Kernels as the webviews draw them: rounded to 1e-5 (a third of the JSON, which the host sends
@@ -50,6 +51,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   v.totalSteps = run.summary.totalSteps;
   v.epoch = run.summary.epochsCompleted;
   v.error = run.summary.error ?? null;
+  v.pytorch = pytorchSnippetFor(run.summary, run.config);
   return v;
 }
 
@@ -115,6 +117,7 @@ export class RunViewModel {
         v.status = summary.status;
         v.step = summary.steps;
         v.error = summary.error ?? null;
+        v.pytorch = pytorchSnippetFor(summary, v.config);
         this.fire(null);
         return null;
       }

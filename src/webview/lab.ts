@@ -18,12 +18,18 @@ import { drawHeatmap, figure, maxAbs } from './draw';
 import { h as el } from './dom';
 import { buildDrawDigit } from './drawDigit';
 import { buildOcclusion } from './occlusionView';
+import { comparisonSection, pytorchSection, renderComparison, renderPytorch } from './interop';
 import { drawErrorPlot, drawLossPlot } from './plots';
 import { onHostMessage, request, savedState, saveState, send } from './rpc';
 import { buildSweepPart, drawSweep, sweepRunChanged } from './sweepView';
 import { onThemeChange, palette } from './theme';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+/** A label as the config names it: `7`, or `7 Sneaker` for a dataset with class names. */
+const cls = (label: number) => {
+  const name = state?.config?.data.classNames?.[label];
+  return name === undefined || name === String(label) ? String(label) : `${label} ${name}`;
+};
 const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
 
 let state: RunView | null = null;
@@ -154,7 +160,7 @@ function build(): void {
   const gallery = buildGallerySection(section);
   const summary = section('model-summary', 'Model summary', el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
   for (const wide of [curves, log, kernels, robustness, confusion, gallery, summary]) wide.classList.add('wide');
-  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, log, testImg, features, kernels, robustness, confusion, gallery, occlusion.section, drawDigit.section, summary));
+  app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, comparisonSection(), log, testImg, features, kernels, robustness, confusion, gallery, occlusion.section, drawDigit.section, summary, pytorchSection()));
 }
 
 /** The gallery or a confusion cell chose a test image: it drives the feature maps and robustness. */
@@ -271,7 +277,7 @@ function renderProbabilities(parent: HTMLElement, probs: number[], predicted: nu
     ...probs.map((p, c) => {
       const bar = el('span', { className: 'bar' });
       bar.style.width = `${Math.max(0.5, 100 * p)}%`;
-      return el('div', { className: c === predicted ? 'prob top' : 'prob' }, el('span', { className: 'cls', textContent: String(c) }), el('span', { className: 'track' }, bar), el('span', { className: 'val', textContent: `${(100 * p).toFixed(1)} %` }));
+      return el('div', { className: c === predicted ? 'prob top' : 'prob' }, el('span', { className: 'cls', textContent: cls(c) }), el('span', { className: 'track' }, bar), el('span', { className: 'val', textContent: `${(100 * p).toFixed(1)} %` }));
     }),
   );
 }
@@ -293,7 +299,7 @@ function drawTrainImage(): void {
   if (!lastTrainImage) return;
   const r = lastTrainImage;
   drawHeatmap($<HTMLCanvasElement>('train-image'), r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-  setText('train-label', `label: ${r.label}`);
+  setText('train-label', `label: ${cls(r.label)}`);
 }
 
 async function loadSample(): Promise<void> {
@@ -311,9 +317,9 @@ function drawSample(): void {
   if (!r) return;
   (document.getElementById('test-index') as HTMLInputElement).max = String(r.testCount - 1);
   drawHeatmap($<HTMLCanvasElement>('test-image'), r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-  setText('test-caption', `test image #${r.index}, true label ${r.label}`);
+  setText('test-caption', `test image #${r.index}, true label ${cls(r.label)}`);
   if (r.prediction) {
-    setText('prediction', `predicted ${r.prediction.label} (${(100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1)} %) · true ${r.label} ${r.prediction.label === r.label ? '✓' : '✗'}`);
+    setText('prediction', `predicted ${cls(r.prediction.label)} (${(100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1)} %) · true ${cls(r.label)} ${r.prediction.label === r.label ? '✓' : '✗'}`);
     $('prediction').dataset.predicted = String(r.prediction.label);
     renderProbabilities($('probabilities'), r.prediction.probabilities, r.prediction.label);
   } else {
@@ -363,10 +369,10 @@ function drawRobustness(): void {
   const size = r.original.image.size;
   drawHeatmap($<HTMLCanvasElement>('original-image'), r.original.image.pixels, size, size, pal, 'intensity', 1);
   drawHeatmap($<HTMLCanvasElement>('shifted-image'), r.shifted.image.pixels, size, size, pal, 'intensity', 1);
-  setText('original-caption', `original #${r.index}: predicted ${r.original.prediction.label}`);
-  setText('shifted-caption', `shifted dx=${r.dx}, dy=${r.dy}: predicted ${r.shifted.prediction.label}`);
+  setText('original-caption', `original #${r.index}: predicted ${cls(r.original.prediction.label)}`);
+  setText('shifted-caption', `shifted dx=${r.dx}, dy=${r.dy}: predicted ${cls(r.shifted.prediction.label)}`);
   const p = r.shifted.prediction;
-  setText('shifted-prediction', `shifted: predicted ${p.label} (${(100 * p.probabilities[p.label]!).toFixed(1)} %), true label ${r.label} ${p.label === r.label ? '✓ still right' : '✗ wrong'} · mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
+  setText('shifted-prediction', `shifted: predicted ${cls(p.label)} (${(100 * p.probabilities[p.label]!).toFixed(1)} %), true label ${cls(r.label)} ${p.label === r.label ? '✓ still right' : '✗ wrong'} · mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
   $('shifted-prediction').dataset.predicted = String(p.label);
   const host = $('robustness-maps');
   host.replaceChildren();
@@ -433,6 +439,8 @@ function onState(next: RunView): void {
   renderPlots();
   renderKernels();
   void renderSummary();
+  renderComparison(next, pal);
+  renderPytorch(next);
   if (runChanged || finished) {
     if (runChanged) void loadTrainImage();
     if (runChanged) sweepRunChanged();
@@ -450,6 +458,7 @@ function redrawAll(): void {
   if (!state) return;
   renderPlots();
   renderKernels();
+  renderComparison(state, pal);
   drawTrainImage();
   drawSample();
   drawRobustness();

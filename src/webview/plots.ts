@@ -1,7 +1,20 @@
 /** The seed's record plot (train/validation error rate vs step) and the loss, with plotly. */
 import type { ProgressEvent } from '../core/events';
 import type { OverlayCurve } from '../core/protocol';
-import { type Palette } from './theme';
+import { type Palette, cssVar } from './theme';
+
+/** Colours of compared runs, in order (run 0 is the run on show, in the train/validation colours). */
+export function runColour(pal: Palette, i: number): string {
+  if (i === 0) return pal.validation;
+  const cycle = [
+    cssVar('--vscode-charts-green', '#89d185'),
+    cssVar('--vscode-charts-purple', '#b180d7'),
+    cssVar('--vscode-charts-red', '#f14c4c'),
+    cssVar('--vscode-charts-yellow', '#cca700'),
+    cssVar('--vscode-charts-blue', '#3794ff'),
+  ];
+  return cycle[(i - 1) % cycle.length]!;
+}
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -35,9 +48,10 @@ export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: P
     [
       { x: steps, y: progress.map((p) => p.record[0]), name: `train error %${own}`, mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
       { x: steps, y: progress.map((p) => p.record[1]), name: `validation error %${own}`, mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
-      ...overlay.flatMap((o) => [
-        { x: o.steps, y: o.trainError, name: `train error % (${o.label})`, mode: 'lines', line: { color: pal.train, dash: 'dash' } },
-        { x: o.steps, y: o.valError, name: `validation error % (${o.label})`, mode: 'lines', line: { color: pal.validation, dash: 'dash' } },
+      // Each other run in its own colour: validation dashed, train dotted.
+      ...overlay.flatMap((o, i) => [
+        { x: o.steps, y: o.trainError, name: `train error % (${o.label})`, mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dot', width: 1.5 } },
+        { x: o.steps, y: o.valError, name: `validation error % (${o.label})`, mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dash' } },
       ]),
     ],
     layout(pal, 'error rate (%)', compact),
@@ -50,6 +64,25 @@ export function drawLossPlot(el: HTMLElement, progress: ProgressEvent[], pal: Pa
     el,
     [{ x: progress.map((p) => p.step), y: progress.map((p) => p.loss), name: 'loss (latest batch)', mode: 'lines+markers', line: { color: pal.loss }, marker: { size: 4 } }],
     layout(pal, 'cross-entropy loss', false),
+    config,
+  );
+}
+
+/** Final validation and test accuracy of compared runs, grouped by run, each run in its colour. */
+export function drawFinalAccuracyPlot(el: HTMLElement, runs: { label: string; valAccuracy: number | null; testAccuracy: number | null }[], pal: Palette): Promise<unknown> {
+  const labels = runs.map((r) => r.label);
+  const pctOf = (v: number | null) => (v === null ? null : 100 * v);
+  const colours = runs.map((_, i) => runColour(pal, i));
+  const base = layout(pal, 'accuracy (%)', false) as Record<string, Record<string, unknown>>;
+  const values = runs.flatMap((r) => [r.valAccuracy, r.testAccuracy]).filter((v): v is number => v !== null);
+  const low = values.length ? Math.max(0, Math.floor(100 * Math.min(...values) - 2)) : 0;
+  return Plotly.react(
+    el,
+    [
+      { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.valAccuracy)), name: 'validation', marker: { color: colours, opacity: 0.55 } },
+      { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.testAccuracy)), name: 'test', marker: { color: colours }, text: runs.map((r) => (r.testAccuracy === null ? '' : `${(100 * r.testAccuracy).toFixed(2)}`)), textposition: 'outside' },
+    ],
+    { ...base, barmode: 'group', xaxis: { ...base.xaxis, title: undefined, type: 'category' }, yaxis: { ...base.yaxis, range: [low, 100], rangemode: undefined } },
     config,
   );
 }

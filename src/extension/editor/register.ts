@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { checkConfig } from '../../core/config';
-import { readRun } from '../../core/runs/store';
-import type { OverlayCurve } from '../../core/protocol';
+import { type HistoryShown, MAX_COMPARED_RUNS, showRunsInPanel } from '../compareRuns';
 import type { LabContext } from '../ctx';
 import { type ConfigDocument, isConfigFile, parseConfigDocument } from './configDocument';
 import { type ConfigDiagnostic, configDiagnostics } from './diagnostics';
@@ -293,14 +292,14 @@ export function registerEditorFeatures(c: LabContext): void {
     }),
   );
 
-  // Run history: one run opens in the lab panel; two overlay their error curves.
+  // Run history: one run opens in the lab panel; several are compared.
   c.push(
     vscode.commands.registerCommand(RUN_HISTORY_COMMAND, async (arg?: string | vscode.Uri | { runs: string[] }) => {
       // Programmatic (tests, other commands): the runs chosen already, one to open or two to compare.
       if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && Array.isArray(arg.runs)) {
         const chosen = arg.runs.map((dir) => readRunRecord(dir));
-        if (chosen.length < 1 || chosen.length > 2 || chosen.some((r) => r === null)) {
-          void vscode.window.showErrorMessage(`MNIST Lab: the run history takes one or two readable runs, got ${arg.runs.join(', ') || 'none'}.`);
+        if (chosen.length < 1 || chosen.length > MAX_COMPARED_RUNS || chosen.some((r) => r === null)) {
+          void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.', MAX_COMPARED_RUNS, arg.runs.join(', ') || 'none'));
           return undefined;
         }
         return showRuns(c, chosen as RunRecord[]);
@@ -319,11 +318,11 @@ export function registerEditorFeatures(c: LabContext): void {
       }
       const picks = await vscode.window.showQuickPick(
         list.map((r) => ({ ...historyItem(r), run: r })),
-        { canPickMany: true, title: `Runs of ${fileName}`, placeHolder: 'Choose one run to open it in the lab panel, or two to overlay their error curves' },
+        { canPickMany: true, title: `Runs of ${fileName}`, placeHolder: vscode.l10n.t('Choose one run to open it in the lab panel, or several (up to {0}) to compare them', MAX_COMPARED_RUNS) },
       );
       if (!picks?.length) return undefined;
-      if (picks.length > 2) {
-        void vscode.window.showWarningMessage(`MNIST Lab: choose one run, or two to compare (you chose ${picks.length}).`);
+      if (picks.length > MAX_COMPARED_RUNS) {
+        void vscode.window.showWarningMessage(vscode.l10n.t('MNIST Lab: choose one run, or up to {0} to compare (you chose {1}).', MAX_COMPARED_RUNS, picks.length));
         return undefined;
       }
       return showRuns(c, picks.map((p) => p.run));
@@ -331,34 +330,9 @@ export function registerEditorFeatures(c: LabContext): void {
   );
 }
 
-/** What the lab panel shows after the run history: the run, and the runs drawn over it. */
-export interface HistoryShown {
-  runDir: string | null;
-  overlay: string[];
-}
+export type { HistoryShown };
 
-/** The first run in the lab panel; a second one's error curves drawn over it. */
-async function showRuns(c: LabContext, chosen: RunRecord[]): Promise<HistoryShown | undefined> {
-  if (c.training.active) {
-    void vscode.window.showInformationMessage('MNIST Lab: the lab panel shows the training in progress; open the run history again when it has ended.');
-    return undefined;
-  }
-  const [first, second] = chosen;
-  await vscode.commands.executeCommand('mnistLab.openLab', { run: first!.dir });
-  const shown = (): HistoryShown => ({ runDir: c.runView.state.runDir, overlay: (c.runView.state.overlay ?? []).map((o) => o.runDir) });
-  if (c.runView.state.runDir !== first!.dir || !second) return shown();
-  try {
-    const other = readRun(second.dir);
-    const overlay: OverlayCurve = {
-      runDir: other.dir,
-      label: other.dir.split(/[\\/]/).pop()!,
-      steps: other.progress.map((p) => p.step),
-      trainError: other.progress.map((p) => p.record[0]),
-      valError: other.progress.map((p) => p.record[1]),
-    };
-    c.runView.replace({ ...c.runView.state, overlay: [overlay] });
-  } catch (e) {
-    void vscode.window.showErrorMessage(`MNIST Lab: ${e instanceof Error ? e.message : e}`);
-  }
-  return shown();
+/** One run opens in the lab panel; more are compared (the first shown, the others drawn over it). */
+function showRuns(c: LabContext, chosen: RunRecord[]): Promise<HistoryShown | undefined> {
+  return showRunsInPanel(c, chosen.map((r) => r.dir));
 }

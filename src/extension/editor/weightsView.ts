@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { SEED_TEST_ACCURACY, type KernelSnapshot } from '../../core/events';
 import { decodeSafetensors } from '../../core/model/safetensors';
 import type { RunView } from '../../core/protocol';
+import { pytorchSnippetFor } from '../pytorchView';
 import { emptyRunView } from '../runView';
 
 /** Whether a path names a weights file rather than a run directory. */
@@ -63,5 +64,6 @@ export function runViewFromWeights(file: string): RunView {
     finishedAt: stamp,
     model: /\.safetensors$/i.test(file) ? { safetensors: file, tfjs: '' } : { safetensors: '', tfjs: file },
   };
+  v.pytorch = pytorchSnippetFor(v.summary, null);
   return v;
 }
