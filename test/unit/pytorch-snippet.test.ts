@@ -17,7 +17,7 @@ import { ConvNet } from '../../src/core/model/convnet';
 import { loadModel, saveModel } from '../../src/core/model/interchange';
 import { SNIPPET_FILE, pytorchSnippet, writePytorchSnippet } from '../../src/core/model/pytorchSnippet';
 import { cli, jsonLines } from '../helpers/cli';
-import { repoRoot } from '../helpers/pytorchFixture';
+import { FIXTURE, T, repoRoot } from '../helpers/pytorchFixture';
 import { tempDir } from '../helpers/tmp';
 
 const PYTHON = '/usr/bin/python3';
@@ -104,6 +104,19 @@ test('another architecture (depth [6, 12], kernel 3, hidden 64, class names) loa
   } finally {
     net.dispose();
   }
+});
+
+test('on weights written by PyTorch itself (the committed fixture), the snippet reproduces PyTorch\'s own log-probabilities', { skip }, () => {
+  const dir = tempDir();
+  const spec = { depth: [4, 8] as [number, number], kernelSize: 5, hidden: 512, dropout: 0.5, imageSize: 28, numClasses: 10 };
+  const snippet = join(dir, SNIPPET_FILE);
+  writeFileSync(snippet, pytorchSnippet(spec, FIXTURE));
+  // The fixture's images are MNIST test images 0..15, its logprobs PyTorch's output on them.
+  const { probs } = torchProbabilities(snippet, dir);
+  const logprobs = T('logprobs').data;
+  let worst = 0;
+  probs.forEach((p, i) => p.forEach((v, c) => (worst = Math.max(worst, Math.abs(Math.log(v) - logprobs[i * 10 + c]!)))));
+  assert.ok(worst < 1e-5, `largest log-probability difference from the fixture: ${worst}`);
 });
 
 test('mnist-lab export writes load_pytorch.py beside the weights, and it runs', { skip }, () => {

@@ -77,7 +77,10 @@ def load_safetensors(path):
 
 
 net = ConvNet()
-net.load_state_dict(load_safetensors(WEIGHTS), strict=True)
+# strict: every parameter of the ConvNet must be in the file, with its shape. Other tensors a file
+# may carry besides the state_dict (images, results) are left out.
+state = {k: v for k, v in load_safetensors(WEIGHTS).items() if k in net.state_dict()}
+net.load_state_dict(state, strict=True)
 net.eval()
 
 if __name__ == '__main__':

@@ -56,10 +56,10 @@ describe('config and model files: runs behind the lenses and hints (issue 4)', f
     assert.ok(run, 'no finished run');
     const other = listRunDirs().find((d) => d !== run.runDir && readSummary(d)?.status === 'cancelled');
     assert.ok(other, 'no second (stopped) run to compare with');
-    const two = await vscode.commands.executeCommand<{ runDir: string; overlay: string[] }>('mnistLab.runHistory', { runs: [run.runDir, other] });
-    assert.deepEqual(two, { runDir: run.runDir, overlay: [other] });
-    const one = await vscode.commands.executeCommand<{ runDir: string; overlay: string[] }>('mnistLab.runHistory', { runs: [run.runDir] });
-    assert.deepEqual(one, { runDir: run.runDir, overlay: [] }, 'opening one run keeps an old overlay');
+    const two = await vscode.commands.executeCommand<{ runDir: string; overlay: string[]; fields: string[] }>('mnistLab.runHistory', { runs: [run.runDir, other] });
+    assert.deepEqual({ runDir: two.runDir, overlay: two.overlay }, { runDir: run.runDir, overlay: [other] });
+    const one = await vscode.commands.executeCommand<{ runDir: string; overlay: string[]; fields: string[] }>('mnistLab.runHistory', { runs: [run.runDir] });
+    assert.deepEqual(one, { runDir: run.runDir, overlay: [], fields: [] }, 'opening one run keeps an old overlay');
   });
 
   it('Evaluate on a config without any run says so instead of evaluating another run', async () => {
