@@ -4,7 +4,7 @@
 // code-server, one browser and one workspace (like a user's session).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
@@ -716,5 +716,51 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Log' }).first().click();
     await page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'error: could not install webgpu' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot('install-backend-log');
+  });
+
+  it('MNIST: Compare Runs: three runs of different configs in the lab panel, then the PyTorch loader with Copy', async function () {
+    this.timeout(240_000);
+    assert.ok(finishedRun && smallRun, 'the two trained runs are missing');
+    // A third run of another config (wider, slower), trained by the project's CLI on the same data.
+    const wideConfig = join(ws, 'wide.mnist.json');
+    const base = JSON.parse(readFileSync(join(ws, SMALL_CONFIG_NAME), 'utf8'));
+    writeFileSync(wideConfig, JSON.stringify({ ...base, name: 'wide', model: { ...base.model, depth: [16, 32] }, training: { ...base.training, learningRate: 0.001, evalEvery: 10 } }));
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', wideConfig, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const wide = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
+    await paletteCommand('MNIST: Compare Runs');
+    for (const run of [finishedRun, smallRun, wide]) {
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run.runId }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await row.click();
+    }
+    await screenshot('compare-runs-pick');
+    await page.keyboard.press('Enter');
+    const lab = await frameWith('#comparison:not([hidden])', 60_000);
+    await show(lab, '#comparison');
+    const runs = await waitFor('three runs in the comparison', async () => ((await lab.locator('#comparison').getAttribute('data-runs')) === '3' ? true : undefined), 30_000);
+    assert.ok(runs);
+    const fields = await lab.locator('#comparison-fields').innerText();
+    for (const f of ['model.depth', 'training.learningRate', 'training.epochs', 'name']) assert.ok(fields.includes(f), `"${fields}" does not name ${f}`);
+    const rows = await lab.locator('#comparison-table tbody tr').allInnerTexts();
+    assert.equal(rows.length, 3);
+    for (const [i, run] of [finishedRun, smallRun, wide].entries()) {
+      assert.ok(rows[i]!.includes(run.runId), `row ${i} "${rows[i]}" is not ${run.runId}`);
+      assert.ok(rows[i]!.includes((100 * run.testAccuracy!).toFixed(2)), `row ${i} "${rows[i]}" lacks the test accuracy ${(100 * run.testAccuracy!).toFixed(2)}`);
+    }
+    assert.ok(rows[2]!.includes('[16,32]'), `the wide run's row "${rows[2]}" lacks its depth`);
+    assert.equal(await lab.locator('#error-plot').getAttribute('data-overlays'), '2');
+    assert.equal(await lab.locator('#comparison-plot .barlayer .trace').count(), 2, 'the accuracy chart lacks its two bar series');
+    log(`e2e: comparison: ${fields}; ${rows.map((x) => x.replace(/\s+/g, ' ')).join(' | ')}`);
+    await screenshot('compare-runs-table');
+    await show(lab, '#curves');
+    await screenshot('compare-runs-curves');
+    await show(lab, '#pytorch');
+    const code = await lab.locator('#pytorch-code').innerText();
+    assert.match(code, /class ConvNet\(nn\.Module\):/);
+    assert.ok(code.includes(join(finishedRun.runDir, 'model', 'model.safetensors')), 'the loader does not name the run’s weights');
+    await lab.locator('#btn-copy-pytorch').click();
+    await page.locator('.notifications-toasts', { hasText: 'copied the PyTorch loader' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await screenshot('pytorch-loader-copied');
   });
 });
