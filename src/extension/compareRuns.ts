@@ -63,7 +63,7 @@ export function registerRunComparison(c: LabContext): void {
         const picks = await vscode.window.showQuickPick(
           records.map((r) => {
             const item = historyItem(r);
-            return { ...item, label: `${r.name} · ${item.label}`, run: r };
+            return { ...item, label: `${r.name} · ${item.label}`, detail: item.detail.replace(' · (matched by name)', ''), run: r };
           }),
           { canPickMany: true, title: vscode.l10n.t('Compare runs'), placeHolder: vscode.l10n.t('Choose 2 to {0} runs: the first is shown, the others drawn over it', MAX_COMPARED_RUNS) },
         );

@@ -744,11 +744,14 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     for (const f of ['model.depth', 'training.learningRate', 'training.epochs', 'name']) assert.ok(fields.includes(f), `"${fields}" does not name ${f}`);
     const rows = await lab.locator('#comparison-table tbody tr').allInnerTexts();
     assert.equal(rows.length, 3);
-    for (const [i, run] of [finishedRun, smallRun, wide].entries()) {
+    // The quick pick returns the chosen runs in its own order, newest first: the newest is shown.
+    const order = [finishedRun, smallRun, wide].sort((a, b) => b.runId.localeCompare(a.runId));
+    for (const [i, run] of order.entries()) {
       assert.ok(rows[i]!.includes(run.runId), `row ${i} "${rows[i]}" is not ${run.runId}`);
       assert.ok(rows[i]!.includes((100 * run.testAccuracy!).toFixed(2)), `row ${i} "${rows[i]}" lacks the test accuracy ${(100 * run.testAccuracy!).toFixed(2)}`);
     }
-    assert.ok(rows[2]!.includes('[16,32]'), `the wide run's row "${rows[2]}" lacks its depth`);
+    const wideRow = rows.find((x) => x.includes(wide.runId))!;
+    assert.ok(wideRow.includes('[16,32]'), `the wide run's row "${wideRow}" lacks its depth`);
     assert.equal(await lab.locator('#error-plot').getAttribute('data-overlays'), '2');
     assert.equal(await lab.locator('#comparison-plot .barlayer .trace').count(), 2, 'the accuracy chart lacks its two bar series');
     log(`e2e: comparison: ${fields}; ${rows.map((x) => x.replace(/\s+/g, ' ')).join(' | ')}`);
@@ -758,7 +761,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await show(lab, '#pytorch');
     const code = await lab.locator('#pytorch-code').innerText();
     assert.match(code, /class ConvNet\(nn\.Module\):/);
-    assert.ok(code.includes(join(finishedRun.runDir, 'model', 'model.safetensors')), 'the loader does not name the run’s weights');
+    assert.ok(code.includes(join(order[0]!.runDir, 'model', 'model.safetensors')), 'the loader does not name the shown run’s weights');
     await lab.locator('#btn-copy-pytorch').click();
     await page.locator('.notifications-toasts', { hasText: 'copied the PyTorch loader' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot('pytorch-loader-copied');
