@@ -91,7 +91,7 @@ test('train --json, then evaluate, robustness and export on the run', () => {
   // Weights given as a file are written out in both formats.
   const dest = join(root, 'exported');
   const ex2 = jsonLines(cli(['export', ex.safetensors as string, '--out', dest, '--json']).stdout).at(-1)!;
-  assert.deepEqual(readdirSync(dest).sort(), ['model.json', 'model.safetensors', 'weights.bin']);
+  assert.deepEqual(readdirSync(dest).sort(), ['load_pytorch.py', 'model.json', 'model.safetensors', 'weights.bin']);
   const ev2 = jsonLines(cli(['evaluate', ex2.tfjs as string, '--data', dataDir, '--json']).stdout).at(-1)!;
   assert.equal(ev2.testAccuracy, s.testAccuracy, 'the exported model.json gives the same accuracy');
 });

@@ -35,7 +35,7 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   assert.match(dir, /[\\/]\d{8}-\d{6}-small_test$/);
   assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'kernels', 'metrics.jsonl', 'model', 'summary.json']);
   assert.deepEqual(readdirSync(join(dir, 'kernels')), ['epoch-001.json', 'epoch-002.json']);
-  assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['model.json', 'model.safetensors', 'weights.bin']);
+  assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['load_pytorch.py', 'model.json', 'model.safetensors', 'weights.bin']);
   assert.ok(!readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.tmp')), 'no temporary files left');
   const stored = readRun(dir);
   assert.deepEqual(stored.config, config);
