@@ -94,7 +94,7 @@ export function renderPytorch(state: RunView): void {
   section.hidden = !p;
   if (!p) return;
   document.getElementById('pytorch-file')!.textContent = p.written
-    ? t('The seed’s ConvNet loading this run’s weights; saved as {0} (python3 {0}: torch and numpy).', p.file)
+    ? t('The seed’s ConvNet loading this run’s weights, saved as {0}: run it with python3 (needs torch and numpy).', p.file)
     : t('The seed’s ConvNet loading these weights (torch and numpy); Copy puts it on the clipboard.');
   document.getElementById('pytorch-code')!.textContent = p.code;
 }
