@@ -728,6 +728,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', wideConfig, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
     const wide = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
+    await paletteCommand('View: Hide Panel'); // the previous test's output channel
     await paletteCommand('MNIST: Compare Runs');
     for (const run of [finishedRun, smallRun, wide]) {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run.runId }).first();
