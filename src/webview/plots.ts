@@ -73,8 +73,8 @@ export function drawFinalAccuracyPlot(el: HTMLElement, runs: { label: string; va
   const labels = runs.map((r) => r.label);
   const pctOf = (v: number | null) => (v === null ? null : 100 * v);
   const colours = runs.map((_, i) => runColour(pal, i));
-  // Each run has its colour, so a legend entry per series would show one run's colour: the axis says it.
-  const base = layout(pal, 'accuracy (%): validation pale, test solid', false) as Record<string, Record<string, unknown>>;
+  // Each run has its colour, so a legend entry per series would show one run's colour: a title says it.
+  const base = layout(pal, 'accuracy (%)', false) as Record<string, Record<string, unknown>>;
   const values = runs.flatMap((r) => [r.valAccuracy, r.testAccuracy]).filter((v): v is number => v !== null);
   const low = values.length ? Math.max(0, Math.floor(100 * Math.min(...values) - 2)) : 0;
   return Plotly.react(
@@ -83,7 +83,7 @@ export function drawFinalAccuracyPlot(el: HTMLElement, runs: { label: string; va
       { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.valAccuracy)), name: 'validation', marker: { color: colours, opacity: 0.55 } },
       { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.testAccuracy)), name: 'test', marker: { color: colours }, text: runs.map((r) => (r.testAccuracy === null ? '' : `${(100 * r.testAccuracy).toFixed(2)}`)), textposition: 'outside' },
     ],
-    { ...base, showlegend: false, barmode: 'group', xaxis: { ...base.xaxis, title: undefined, type: 'category' }, yaxis: { ...base.yaxis, range: [low, 100], rangemode: undefined } },
+    { ...base, showlegend: false, title: { text: 'final accuracy: validation (pale), test (solid)', font: { size: 12, color: pal.fg } }, barmode: 'group', xaxis: { ...base.xaxis, title: undefined, type: 'category' }, yaxis: { ...base.yaxis, range: [low, 100], rangemode: undefined } },
     config,
   );
 }
