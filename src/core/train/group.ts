@@ -131,6 +131,8 @@ function toShared(set: ImageSet): ImageSet {
  */
 class ThreadGroup implements ReplicaGroup {
   private readonly workers: Worker[] = [];
+  /** Each worker's end, watched from its start: a worker may have exited before dispose(). */
+  private readonly exited: Promise<unknown>[] = [];
   private readonly order: Int32Array;
   private readonly counts: Int32Array;
   private failure: Error | null = null;
@@ -160,6 +162,7 @@ class ThreadGroup implements ReplicaGroup {
         memory: arena.memory, gradsOffset: grads.byteOffset, memoryOffsets,
       };
       const w = new Worker(script, { workerData: init });
+      g.exited.push(new Promise((r) => w.once('exit', r)));
       w.on('message', (m: FromReplica) => {
         const pending = g.waiting.get(w);
         g.waiting.delete(w);
@@ -239,10 +242,10 @@ class ThreadGroup implements ReplicaGroup {
 
   async dispose() {
     await Promise.all(
-      this.workers.map(async (w) => {
+      this.workers.map(async (w, i) => {
         w.postMessage({ type: 'exit' } satisfies ToReplica);
         const t = setTimeout(() => void w.terminate(), 2000);
-        await new Promise((r) => w.once('exit', r));
+        await this.exited[i];
         clearTimeout(t);
       }),
     );
