@@ -5,21 +5,13 @@
  * with a copy button. Shown only when there is something to show.
  */
 import type { RunView } from '../core/protocol';
+import { h as el } from './dom';
 import { t } from './l10n';
 import { drawFinalAccuracyPlot, runColour } from './plots';
 import { send } from './rpc';
 import type { Palette } from './theme';
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  const { testid, ...rest } = props;
-  Object.assign(e, rest);
-  if (testid) e.dataset.testid = testid;
-  e.append(...children);
-  return e;
-}
 
 function duration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
