@@ -36,3 +36,7 @@ const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
 copyFileSync(require.resolve('plotly.js-strict-dist-min/plotly-strict.min.js'), join(dist, 'vendor', 'plotly-strict.min.js'));
 copyFileSync(join(dirname(require.resolve('@vscode-elements/elements/package.json')), 'dist', 'bundled.js'), join(dist, 'vendor', 'vscode-elements.js'));
+
+// The English string bundle VS Code's l10n (and the webviews) key translations by.
+const { writeEnglishBundle } = await import('./l10n-bundle.mjs');
+writeEnglishBundle(root);

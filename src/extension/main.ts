@@ -20,6 +20,7 @@ import { registerEditorFeatures } from './editor/register';
 import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
 import { findRunningTraining, stopForeignTraining } from './trainingController';
+import { setTranslator, statusName } from './l10n';
 
 let ctx: LabContext | undefined;
 
@@ -27,10 +28,12 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? '
 
 /** An error the user can act on: with "Open File" when it names a file. */
 async function showError(message: string, file?: string): Promise<void> {
-  const actions = file && existsSync(file) ? ['Open File'] : [];
-  const choice = await vscode.window.showErrorMessage(`MNIST Lab: ${message}`, ...actions, 'Show Log');
-  if (choice === 'Open File' && file) await vscode.window.showTextDocument(vscode.Uri.file(file));
-  if (choice === 'Show Log') ctx?.output.show(true);
+  const openFile = vscode.l10n.t('Open File');
+  const showLog = vscode.l10n.t('Show Log');
+  const actions = file && existsSync(file) ? [openFile] : [];
+  const choice = await vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: {0}', message), ...actions, showLog);
+  if (choice === openFile && file) await vscode.window.showTextDocument(vscode.Uri.file(file));
+  if (choice === showLog) ctx?.output.show(true);
 }
 
 function reportError(e: unknown): void {
@@ -76,29 +79,31 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
 }
 
 function statusText(e: { epoch: number; step: number; totalSteps: number; epochs: number; val: number | null; backend?: string }): string {
-  return `$(sync~spin) MNIST epoch ${e.epoch}/${e.epochs} · step ${e.step}/${e.totalSteps} · val ${pct(e.val)}${e.backend ? ` · ${e.backend}` : ''}`;
+  return `$(sync~spin) ${vscode.l10n.t('MNIST epoch {0}/{1} · step {2}/{3} · val {4}', e.epoch, e.epochs, e.step, e.totalSteps, pct(e.val))}${e.backend ? ` · ${e.backend}` : ''}`;
 }
 
 async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArgs = {}): Promise<RunSummary | undefined> {
   if (c.training.active) {
+    const stopAndTrain = vscode.l10n.t('Stop and Train');
     const choice = await vscode.window.showWarningMessage(
-      `MNIST Lab: "${c.training.active.name}" is training. Stop it and start a new training?`,
+      vscode.l10n.t('MNIST Lab: "{0}" is training. Stop it and start a new training?', c.training.active.name),
       { modal: true },
-      'Stop and Train',
+      stopAndTrain,
     );
-    if (choice !== 'Stop and Train') return undefined;
+    if (choice !== stopAndTrain) return undefined;
     await c.training.stop();
   }
   const foreign = findRunningTraining(listRuns(c.runsDir), c.training.workerPid);
   if (foreign) {
+    const stopAndTrain = vscode.l10n.t('Stop and Train');
     const choice = await vscode.window.showWarningMessage(
-      `MNIST Lab: "${foreign.name}" is training in another window (process ${foreign.pid}, ${foreign.runDir}). Stop it and start a new training?`,
+      vscode.l10n.t('MNIST Lab: "{0}" is training in another window (process {1}, {2}). Stop it and start a new training?', foreign.name, foreign.pid, foreign.runDir),
       { modal: true },
-      'Stop and Train',
+      stopAndTrain,
     );
-    if (choice !== 'Stop and Train') return undefined;
+    if (choice !== stopAndTrain) return undefined;
     if (!(await stopForeignTraining(foreign))) {
-      void showError(`the training in process ${foreign.pid} did not stop`);
+      void showError(vscode.l10n.t('the training in process {0} did not stop', foreign.pid));
       return undefined;
     }
   }
@@ -118,14 +123,14 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
   let val: number | null = null;
   let backend: string | undefined;
   status.text = statusText({ epoch: 1, step: 0, totalSteps: 0, epochs, val });
-  status.tooltip = 'MNIST Lab: training — click to open the lab panel';
+  status.tooltip = vscode.l10n.t('MNIST Lab: training — click to open the lab panel');
   status.show();
   c.lag.trainingStarted();
   await vscode.commands.executeCommand('setContext', 'mnistLab.training', true);
   let cancelled = false;
   try {
     return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `MNIST: training "${config.name}"`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: training "{0}"', config.name), cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => {
           cancelled = true;
@@ -150,7 +155,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
               c.runView.step(step, totalSteps, epoch);
               status.text = statusText({ epoch, step, totalSteps, epochs, val, backend });
               const pctDone = (100 * step) / totalSteps;
-              progress.report({ increment: pctDone - reported, message: `epoch ${epoch}/${epochs}, step ${step}/${totalSteps}${val !== null ? `, validation ${pct(val)}` : ''}` });
+              progress.report({ increment: pctDone - reported, message: val !== null ? vscode.l10n.t('epoch {0}/{1}, step {2}/{3}, validation {4}', epoch, epochs, step, totalSteps, pct(val)) : vscode.l10n.t('epoch {0}/{1}, step {2}/{3}', epoch, epochs, step, totalSteps) });
               reported = pctDone;
             },
             onStderr: (l) => c.output.appendLine(`[worker] ${l}`),
@@ -159,10 +164,12 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
         c.output.appendLine(
           `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)})`,
         );
-        if (summary.status === 'failed') void showError(`training failed: ${summary.error ?? 'unknown error'}`, join(summary.runDir, 'summary.json'));
+        if (summary.status === 'failed') void showError(vscode.l10n.t('training failed: {0}', summary.error ?? vscode.l10n.t('unknown error')), join(summary.runDir, 'summary.json'));
         else
           void vscode.window.showInformationMessage(
-            `MNIST Lab: training ${summary.status === 'cancelled' || cancelled ? 'stopped' : 'finished'} — test accuracy ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)}).`,
+            summary.status === 'cancelled' || cancelled
+              ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy))
+              : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy)),
           );
         return summary;
       },
@@ -221,13 +228,13 @@ function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
 async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
   const target = finishedRunTarget(c, args.run);
   if (!target) {
-    void vscode.window.showInformationMessage('MNIST Lab: no finished run to evaluate yet. Run MNIST: Train first.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no finished run to evaluate yet. Run MNIST: Train first.'));
     return undefined;
   }
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MNIST: evaluating…' }, () => c.evaluate(target));
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') }, () => c.evaluate(target));
     c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal}); the seed: 99.06 %`);
-    void vscode.window.showInformationMessage(`MNIST Lab: test accuracy ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal}), validation ${pct(r.valAccuracy)} — the seed: 99.06 %.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: 99.06 %.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy)));
     return r;
   } catch (e) {
     reportError(e);
@@ -238,7 +245,7 @@ async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
 async function robustnessCommand(c: LabContext, args: { run?: string; index?: number; dx?: number; dy?: number } = {}) {
   const target = finishedRunTarget(c, args.run);
   if (!target) {
-    void vscode.window.showInformationMessage('MNIST Lab: no finished run to check yet. Run MNIST: Train first.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no finished run to check yet. Run MNIST: Train first.'));
     return undefined;
   }
   const index = args.index ?? 4;
@@ -252,7 +259,9 @@ async function robustnessCommand(c: LabContext, args: { run?: string; index?: nu
     if (target.model !== c.runView.state.runDir) openRun(c, target.model!);
     LabPanel.createOrShow(c).reveal('robustness');
     void vscode.window.showInformationMessage(
-      `MNIST Lab: test image #${index} (a ${r.label}) shifted by (${dx}, ${dy}) is predicted ${r.shifted.prediction.label} (${r.shifted.prediction.label === r.label ? 'still right' : 'wrong'}); before the shift ${r.original.prediction.label}.`,
+      r.shifted.prediction.label === r.label
+        ? vscode.l10n.t('MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (still right); before the shift {5}.', index, r.label, dx, dy, r.shifted.prediction.label, r.original.prediction.label)
+        : vscode.l10n.t('MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (wrong); before the shift {5}.', index, r.label, dx, dy, r.shifted.prediction.label, r.original.prediction.label),
     );
     return r;
   } catch (e) {
@@ -277,11 +286,12 @@ async function newConfig(c: LabContext): Promise<void> {
 
 export function activate(context: vscode.ExtensionContext): void {
   try {
+    setTranslator(vscode.l10n.t.bind(vscode.l10n));
     const c = new LabContext(context);
     ctx = c;
     context.subscriptions.push(c);
     const status = vscode.window.createStatusBarItem('mnistLab.training', vscode.StatusBarAlignment.Left, 10);
-    status.name = 'MNIST Lab training';
+    status.name = vscode.l10n.t('MNIST Lab training');
     status.command = 'mnistLab.openLab';
     c.push(status);
     let shownOnce = false;
@@ -297,7 +307,7 @@ export function activate(context: vscode.ExtensionContext): void {
     command('mnistLab.train', (args?: TrainArgs) => train(c, status, args ?? {}));
     command('mnistLab.stop', async () => {
       const stopped = await c.training.stop();
-      if (!stopped) void vscode.window.showInformationMessage('MNIST Lab: no training is running.');
+      if (!stopped) void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no training is running.'));
       return stopped;
     });
     command('mnistLab.openLab', (args?: { run?: string }) => {
@@ -309,19 +319,19 @@ export function activate(context: vscode.ExtensionContext): void {
     command('mnistLab.openRun', async () => {
       const runs = listRuns(c.runsDir);
       if (!runs.length) {
-        void vscode.window.showInformationMessage(`MNIST Lab: no runs in ${c.runsDir} yet.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no runs in {0} yet.', c.runsDir));
         return;
       }
       const pick = await vscode.window.showQuickPick(
         runs.map((dir) => {
           try {
             const s = readRun(dir).summary;
-            return { label: dir.split(/[\\/]/).pop()!, description: `${s.status} · test ${pct(s.testAccuracy)}`, dir };
+            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
           } catch (e) {
-            return { label: dir.split(/[\\/]/).pop()!, description: `unreadable: ${e instanceof Error ? e.message : e}`, dir };
+            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', e instanceof Error ? e.message : String(e)), dir };
           }
         }),
-        { placeHolder: 'Open which run in the lab panel?' },
+        { placeHolder: vscode.l10n.t('Open which run in the lab panel?') },
       );
       if (pick && openRun(c, pick.dir)) LabPanel.createOrShow(c);
     });
@@ -344,7 +354,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }));
   } catch (e) {
     // VS Code shows nothing when activation throws: say it ourselves.
-    void vscode.window.showErrorMessage(`MNIST Lab failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab failed to start: {0}', e instanceof Error ? e.message : String(e)));
     throw e;
   }
 }

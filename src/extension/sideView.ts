@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import type { LabContext } from './ctx';
 import { WebviewBridge, webviewHtml } from './webviewBridge';
 
+const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+
 export class SideViewProvider implements vscode.WebviewViewProvider {
   static readonly viewId = 'mnistLab.sideView';
   private bridge: WebviewBridge | undefined;
@@ -21,7 +23,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider {
       'side.js',
       'MNIST Lab',
       `<main id="side" class="side" data-testid="side">
-  <div id="side-name" class="side-name" data-testid="side-name">No run yet</div>
+  <div id="side-name" class="side-name" data-testid="side-name">${html(vscode.l10n.t('No run yet'))}</div>
   <div id="side-progress" class="muted" data-testid="side-progress"></div>
   <div id="side-accuracy" class="big" data-testid="side-accuracy"></div>
   <div id="side-error" class="error" data-testid="side-error" hidden></div>
@@ -29,8 +31,8 @@ export class SideViewProvider implements vscode.WebviewViewProvider {
   <div id="side-kernels-caption" class="muted"></div>
   <div id="side-kernels" class="grid" data-testid="side-kernels"></div>
   <div class="actions">
-    <vscode-button id="side-open" data-testid="side-open">Open Lab</vscode-button>
-    <vscode-button id="side-train" data-testid="side-train" secondary>▶ Train</vscode-button>
+    <vscode-button id="side-open" data-testid="side-open">${html(vscode.l10n.t('Open Lab'))}</vscode-button>
+    <vscode-button id="side-train" data-testid="side-train" secondary>${html(vscode.l10n.t('▶ Train'))}</vscode-button>
   </div>
 </main>`,
     );

@@ -23,6 +23,16 @@ export function nonce(): string {
  */
 const PLOTLY_MAPLIBRE_STYLE_ID = '9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53';
 
+/**
+ * VS Code's translations for its display language (l10n/bundle.l10n.<lang>.json, the same bundle
+ * vscode.l10n.t reads) as a JSON data block the page reads before it renders (src/webview/l10n.ts).
+ * A data block is not a script: the CSP does not apply to it. `<` is escaped so that no message
+ * can close the element.
+ */
+export function l10nDataBlock(bundle: Record<string, string> | undefined): string {
+  return `<script id="mnist-lab-l10n" type="application/json">${JSON.stringify(bundle ?? {}).replace(/</g, '\\u003c')}</script>`;
+}
+
 /** The page shell: strict CSP (nonce scripts, no eval, no inline styles but plotly's one sheet). */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string, body: string): string {
   const n = nonce();
@@ -35,7 +45,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
     `script-src 'nonce-${n}'`,
   ].join('; ');
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${vscode.env.language}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
@@ -47,6 +57,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 </head>
 <body>
 ${body}
+${l10nDataBlock(vscode.l10n.bundle)}
 <script nonce="${n}" type="module" src="${uri('dist', 'vendor', 'vscode-elements.js')}"></script>
 <script nonce="${n}" src="${uri('dist', 'vendor', 'plotly-strict.min.js')}"></script>
 <script nonce="${n}" src="${uri('dist', script)}"></script>

@@ -18,3 +18,38 @@ export function t(message: string, ...args: Array<string | number | boolean>): s
   const text = entry === undefined ? message : typeof entry === 'string' ? entry : entry.message;
   return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
 }
+
+/** The bundle the host put into the page (webviewBridge.ts: a JSON data block), if any. */
+export function pageBundle(): Bundle | undefined {
+  const text = document.getElementById('mnist-lab-l10n')?.textContent;
+  if (!text) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? (parsed as Bundle) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** VS Code's display language (the page's lang attribute), for numbers and dates. */
+export function locale(): string {
+  return document.documentElement.lang || 'en';
+}
+
+/** A run's status (summary.json's English word) as the user reads it. */
+export function statusName(status: string): string {
+  switch (status) {
+    case 'running':
+      return t('running');
+    case 'completed':
+      return t('completed');
+    case 'cancelled':
+      return t('cancelled');
+    case 'failed':
+      return t('failed');
+    case 'idle':
+      return t('idle');
+    default:
+      return status;
+  }
+}

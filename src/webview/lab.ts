@@ -22,6 +22,7 @@ import { comparisonSection, pytorchSection, renderComparison, renderPytorch } fr
 import { drawErrorPlot, drawLossPlot } from './plots';
 import { onHostMessage, request, savedState, saveState, send } from './rpc';
 import { buildSweepPart, drawSweep, sweepRunChanged } from './sweepView';
+import { locale, pageBundle, setL10nBundle, statusName, t } from './l10n';
 import { onThemeChange, palette } from './theme';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -75,24 +76,24 @@ function build(): void {
     'header',
     {},
     el('div', { className: 'title' }, el('h1', { textContent: 'MNIST Lab' }), el('span', { id: 'run-name', testid: 'run-name' }), el('span', { id: 'run-status', className: 'badge', testid: 'run-status' })),
-    el('div', { className: 'actions' }, button('btn-train', '▶ Train', 'train'), button('btn-stop', '■ Stop', 'stop', true), button('btn-evaluate', 'Evaluate', 'evaluate', true), button('btn-open-run', 'Open Run…', 'openRun', true)),
+    el('div', { className: 'actions' }, button('btn-train', t('▶ Train'), 'train'), button('btn-stop', t('■ Stop'), 'stop', true), button('btn-evaluate', t('Evaluate'), 'evaluate', true), button('btn-open-run', t('Open Run…'), 'openRun', true)),
   );
   const progress = el('div', { id: 'progress', testid: 'progress' });
   const error = el('div', { id: 'run-error', className: 'error', testid: 'run-error', hidden: true });
 
-  const accuracy = section('accuracy', 'Test accuracy', el('div', { id: 'accuracy-value', className: 'big', testid: 'accuracy-value' }), el('div', { id: 'accuracy-detail', className: 'muted' }));
+  const accuracy = section('accuracy', t('Test accuracy'), el('div', { id: 'accuracy-value', className: 'big', testid: 'accuracy-value' }), el('div', { id: 'accuracy-detail', className: 'muted' }));
   const curves = section(
     'curves',
-    'Error rate (the seed’s record)',
+    t('Error rate (the seed’s record)'),
     el('div', { id: 'error-plot', className: 'plot', testid: 'error-plot' }),
-    el('h3', { textContent: 'Loss' }),
+    el('h3', { textContent: t('Loss') }),
     el('div', { id: 'loss-plot', className: 'plot small', testid: 'loss-plot' }),
   );
-  const log = section('log', 'Progress log', el('div', { className: 'scroll' }, el('table', { id: 'log-table', testid: 'log-table' }, el('thead', {}, el('tr', {}, ...['epoch', 'samples', '%', 'loss', 'train acc', 'val acc'].map((h) => el('th', { textContent: h })))), el('tbody', { id: 'log-body' }))));
+  const log = section('log', t('Progress log'), el('div', { className: 'scroll' }, el('table', { id: 'log-table', testid: 'log-table' }, el('thead', {}, el('tr', {}, ...[t('epoch'), t('samples'), '%', t('loss'), t('train acc'), t('val acc')].map((h) => el('th', { textContent: h })))), el('tbody', { id: 'log-body' }))));
 
   const trainImg = section(
     'train-image-card',
-    'Training image #100',
+    t('Training image #{0}', 100),
     el('div', { className: 'row' }, el('figure', { className: 'image' }, el('canvas', { id: 'train-image', testid: 'train-image' })), el('div', { id: 'train-label', className: 'big', testid: 'train-label' })),
   );
 
@@ -111,31 +112,31 @@ function build(): void {
   });
   const testImg = section(
     'test-image-card',
-    'Test image',
-    el('label', {}, 'index ', indexField),
+    t('Test image'),
+    el('label', {}, `${t('index')} `, indexField),
     el('div', { className: 'row' }, el('figure', { className: 'image' }, el('canvas', { id: 'test-image', testid: 'test-image' }), el('figcaption', { id: 'test-caption' })), el('div', {}, el('div', { id: 'prediction', className: 'big', testid: 'prediction' }), el('div', { id: 'probabilities', className: 'bars', testid: 'probabilities' }))),
   );
 
   const kernels = section(
     'kernels',
-    'Kernels',
+    t('Kernels'),
     el('div', { id: 'epoch-slider-wrap' }),
-    el('h3', { textContent: 'conv1: 4 kernels, 5×5' }),
+    el('h3', { textContent: t('conv1: 4 kernels, 5×5') }),
     el('div', { id: 'conv1-kernels', className: 'grid', testid: 'conv1-kernels' }),
-    el('h3', { textContent: 'conv2: input channel (row) × output channel (column), 5×5 each' }),
+    el('h3', { textContent: t('conv2: input channel (row) × output channel (column), 5×5 each') }),
     el('div', { id: 'conv2-kernels', className: 'grid conv2', testid: 'conv2-kernels' }),
   );
   const features = section(
     'feature-maps',
-    'Feature maps of the test image',
-    el('h3', { textContent: 'conv1 (after ReLU), 28×28' }),
+    t('Feature maps of the test image'),
+    el('h3', { textContent: t('conv1 (after ReLU), 28×28') }),
     el('div', { id: 'conv1-maps', className: 'grid', testid: 'conv1-maps' }),
-    el('h3', { textContent: 'conv2 (after ReLU), 14×14' }),
+    el('h3', { textContent: t('conv2 (after ReLU), 14×14') }),
     el('div', { id: 'conv2-maps', className: 'grid', testid: 'conv2-maps' }),
   );
   const robustness = section(
     'robustness',
-    'Robustness: shift the test image',
+    t('Robustness: shift the test image'),
     el(
       'div',
       { className: 'row' },
@@ -158,7 +159,7 @@ function build(): void {
   const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage };
   const confusion = buildConfusionSection(section, analysisHost);
   const gallery = buildGallerySection(section);
-  const summary = section('model-summary', 'Model summary', el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
+  const summary = section('model-summary', t('Model summary'), el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
   for (const wide of [curves, log, kernels, robustness, confusion, gallery, summary]) wide.classList.add('wide');
   app.append(header, progress, error, el('div', { className: 'columns' }, accuracy, trainImg, curves, comparisonSection(), log, testImg, features, kernels, robustness, confusion, gallery, occlusion.section, drawDigit.section, summary, pytorchSection()));
 }
@@ -180,30 +181,30 @@ function setText(id: string, text: string): void {
 
 function renderHeader(): void {
   const s = state!;
-  setText('run-name', s.runDir ? `${s.name} — ${s.runDir.split(/[\\/]/).pop()}` : 'no run yet: press ▶ Train (or MNIST: Train)');
-  setText('run-status', s.status);
+  setText('run-name', s.runDir ? `${s.name} — ${s.runDir.split(/[\\/]/).pop()}` : t('no run yet: press ▶ Train (or MNIST: Train)'));
+  setText('run-status', statusName(s.status));
   $('run-status').dataset.status = s.status;
   $('btn-stop').toggleAttribute('disabled', s.status !== 'running');
   $('btn-train').toggleAttribute('disabled', s.status === 'running');
   const backend = s.start ? `${s.start.backend} — ${s.start.device}` : s.summary ? `${s.summary.backend}${s.summary.device ? ` — ${s.summary.device}` : ''}` : '';
   const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
-  setText('progress', s.totalSteps ? `epoch ${Math.max(1, s.epoch)}/${epochs} · step ${s.step}/${s.totalSteps}${backend ? ` · ${backend}` : ''}${s.summary?.seconds ? ` · ${s.summary.seconds.toFixed(1)} s` : ''}` : '');
+  setText('progress', s.totalSteps ? `${t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps)}${backend ? ` · ${backend}` : ''}${s.summary?.seconds ? ` · ${s.summary.seconds.toFixed(1)} s` : ''}` : '');
   const err = $('run-error');
   err.hidden = !s.error;
-  err.textContent = s.error ? `Error: ${s.error}` : '';
+  err.textContent = s.error ? t('Error: {0}', s.error) : '';
 }
 
 function renderAccuracy(): void {
   const s = state!;
   const seed = s.seedTestAccuracy;
   const test = s.summary?.testAccuracy ?? null;
-  setText('accuracy-value', test === null ? (s.status === 'running' ? 'training…' : '—') : pct(test));
+  setText('accuracy-value', test === null ? (s.status === 'running' ? t('training…') : '—') : pct(test));
   const lastVal = s.progress.at(-1)?.valAccuracy ?? null;
   setText(
     'accuracy-detail',
     test === null
-      ? `the seed reached ${pct(seed)}; latest validation accuracy ${pct(lastVal)}`
-      : `the seed: ${pct(seed)} (${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)} points) · validation ${pct(s.summary?.valAccuracy)} · ${s.summary?.epochsCompleted}/${s.summary?.epochs} epochs, ${s.summary?.steps} steps`,
+      ? t('the seed reached {0}; latest validation accuracy {1}', pct(seed), pct(lastVal))
+      : t('the seed: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps', pct(seed), `${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)}`, pct(s.summary?.valAccuracy), s.summary?.epochsCompleted ?? 0, s.summary?.epochs ?? 0, s.summary?.steps ?? 0),
   );
 }
 
@@ -228,31 +229,31 @@ function renderKernels(): void {
   const snaps = state!.snapshots;
   const wrap = $('epoch-slider-wrap');
   if (!snaps.length) {
-    wrap.textContent = state!.status === 'running' ? 'Kernels appear at the end of each epoch.' : 'This run has no kernel snapshots (no epoch finished).';
+    wrap.textContent = state!.status === 'running' ? t('Kernels appear at the end of each epoch.') : t('This run has no kernel snapshots (no epoch finished).');
     $('conv1-kernels').replaceChildren();
     $('conv2-kernels').replaceChildren();
     return;
   }
   if (ui.epoch < 0 || ui.epoch >= snaps.length) ui.epoch = snaps.length - 1;
   wrap.replaceChildren(
-    slider('epoch-slider', 'epoch', 1, snaps.length, ui.epoch + 1, (v) => {
+    slider('epoch-slider', t('epoch'), 1, snaps.length, ui.epoch + 1, (v) => {
       ui.epoch = v - 1;
       drawKernels(snaps[ui.epoch]!);
     }),
   );
-  (document.getElementById('epoch-slider-value') as HTMLOutputElement).textContent = `${snaps[ui.epoch]!.epoch} of ${snaps.at(-1)!.epoch}`;
+  (document.getElementById('epoch-slider-value') as HTMLOutputElement).textContent = t('{0} of {1}', snaps[ui.epoch]!.epoch, snaps.at(-1)!.epoch);
   drawKernels(snaps[ui.epoch]!);
 }
 
 function drawKernels(s: KernelSnapshot): void {
   const out = document.getElementById('epoch-slider-value');
-  if (out) out.textContent = `${s.epoch} of ${state!.snapshots.at(-1)!.epoch}`;
+  if (out) out.textContent = t('{0} of {1}', s.epoch, state!.snapshots.at(-1)!.epoch);
   const [o1, , k1] = s.conv1.shape as [number, number, number, number];
   const c1 = $('conv1-kernels');
   c1.replaceChildren();
   const per1 = k1 * k1;
   const s1 = maxAbs([s.conv1.weight]);
-  for (let o = 0; o < o1; o++) drawHeatmap(figure(c1, `kernel ${o}`, `conv1-kernel-${o}`, 'kernel'), s.conv1.weight.slice(o * per1, (o + 1) * per1), k1, k1, pal, 'signed', s1);
+  for (let o = 0; o < o1; o++) drawHeatmap(figure(c1, t('kernel {0}', o), `conv1-kernel-${o}`, 'kernel'), s.conv1.weight.slice(o * per1, (o + 1) * per1), k1, k1, pal, 'signed', s1);
   const [o2, i2, k2] = s.conv2.shape as [number, number, number, number];
   const c2 = $('conv2-kernels');
   c2.replaceChildren();
@@ -269,7 +270,7 @@ function drawKernels(s: KernelSnapshot): void {
 function drawMaps(parent: HTMLElement, maps: FeatureMapsPayload['conv1'], prefix: string, scale?: number): void {
   parent.replaceChildren();
   const s = scale ?? maxAbs(maps.maps);
-  maps.maps.forEach((m, c) => drawHeatmap(figure(parent, `channel ${c}`, `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s));
+  maps.maps.forEach((m, c) => drawHeatmap(figure(parent, t('channel {0}', c), `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s));
 }
 
 function renderProbabilities(parent: HTMLElement, probs: number[], predicted: number): void {
@@ -299,7 +300,7 @@ function drawTrainImage(): void {
   if (!lastTrainImage) return;
   const r = lastTrainImage;
   drawHeatmap($<HTMLCanvasElement>('train-image'), r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-  setText('train-label', `label: ${cls(r.label)}`);
+  setText('train-label', t('label: {0}', cls(r.label)));
 }
 
 async function loadSample(): Promise<void> {
@@ -317,20 +318,20 @@ function drawSample(): void {
   if (!r) return;
   (document.getElementById('test-index') as HTMLInputElement).max = String(r.testCount - 1);
   drawHeatmap($<HTMLCanvasElement>('test-image'), r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-  setText('test-caption', `test image #${r.index}, true label ${cls(r.label)}`);
+  setText('test-caption', t('test image #{0}, true label {1}', r.index, cls(r.label)));
   if (r.prediction) {
-    setText('prediction', `predicted ${cls(r.prediction.label)} (${(100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1)} %) · true ${cls(r.label)} ${r.prediction.label === r.label ? '✓' : '✗'}`);
+    setText('prediction', t('predicted {0} ({1} %) · true {2} {3}', cls(r.prediction.label), (100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1), cls(r.label), r.prediction.label === r.label ? '✓' : '✗'));
     $('prediction').dataset.predicted = String(r.prediction.label);
     renderProbabilities($('probabilities'), r.prediction.probabilities, r.prediction.label);
   } else {
-    setText('prediction', 'No prediction yet: the weights are saved when training ends.');
+    setText('prediction', t('No prediction yet: the weights are saved when training ends.'));
     $('probabilities').replaceChildren();
   }
   if (r.featureMaps) {
     drawMaps($('conv1-maps'), r.featureMaps.conv1, 'conv1-map');
     drawMaps($('conv2-maps'), r.featureMaps.conv2, 'conv2-map');
   } else {
-    $('conv1-maps').replaceChildren(el('p', { className: 'muted', textContent: 'Feature maps need the trained weights (saved when training ends).' }));
+    $('conv1-maps').replaceChildren(el('p', { className: 'muted', textContent: t('Feature maps need the trained weights (saved when training ends).') }));
     $('conv2-maps').replaceChildren();
   }
 }
@@ -344,7 +345,7 @@ function scheduleRobustness(): void {
 let robustSeq = 0;
 async function loadRobustness(): Promise<void> {
   if (!modelTarget()) {
-    setText('shifted-prediction', state?.status === 'running' ? 'The robustness check needs the trained weights (saved when training ends).' : 'No model in this run.');
+    setText('shifted-prediction', state?.status === 'running' ? t('The robustness check needs the trained weights (saved when training ends).') : t('No model in this run.'));
     $('robustness-maps').replaceChildren();
     return;
   }
@@ -369,10 +370,16 @@ function drawRobustness(): void {
   const size = r.original.image.size;
   drawHeatmap($<HTMLCanvasElement>('original-image'), r.original.image.pixels, size, size, pal, 'intensity', 1);
   drawHeatmap($<HTMLCanvasElement>('shifted-image'), r.shifted.image.pixels, size, size, pal, 'intensity', 1);
-  setText('original-caption', `original #${r.index}: predicted ${cls(r.original.prediction.label)}`);
-  setText('shifted-caption', `shifted dx=${r.dx}, dy=${r.dy}: predicted ${cls(r.shifted.prediction.label)}`);
+  setText('original-caption', t('original #{0}: predicted {1}', r.index, cls(r.original.prediction.label)));
+  setText('shifted-caption', t('shifted dx={0}, dy={1}: predicted {2}', r.dx, r.dy, cls(r.shifted.prediction.label)));
   const p = r.shifted.prediction;
-  setText('shifted-prediction', `shifted: predicted ${cls(p.label)} (${(100 * p.probabilities[p.label]!).toFixed(1)} %), true label ${cls(r.label)} ${p.label === r.label ? '✓ still right' : '✗ wrong'} · mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
+  const shiftedArgs = [cls(p.label), (100 * p.probabilities[p.label]!).toFixed(1), cls(r.label), r.meanAbsDiff.conv1.toFixed(4), r.meanAbsDiff.conv2.toFixed(4)] as const;
+  setText(
+    'shifted-prediction',
+    p.label === r.label
+      ? t('shifted: predicted {0} ({1} %), true label {2} ✓ still right · mean |Δ| conv1 {3}, conv2 {4}', ...shiftedArgs)
+      : t('shifted: predicted {0} ({1} %), true label {2} ✗ wrong · mean |Δ| conv1 {3}, conv2 {4}', ...shiftedArgs),
+  );
   $('shifted-prediction').dataset.predicted = String(p.label);
   const host = $('robustness-maps');
   host.replaceChildren();
@@ -387,10 +394,10 @@ function drawRobustness(): void {
       maps.forEach((m, c) => drawHeatmap(figure(line, `${c}`, `${prefix}-${c}`), m, o.size, o.size, pal, mode, sc));
       rows.append(el('div', { className: 'compare-row' }, el('span', { className: 'compare-title', textContent: title }), line));
     };
-    row('original', o.maps, `${layer}-original`, 'intensity', scale);
-    row('shifted', s.maps, `${layer}-shifted`, 'intensity', scale);
-    row('shifted − original', d, `${layer}-diff`, 'signed', scale);
-    host.append(el('h3', { textContent: `${layer} feature maps` }), rows);
+    row(t('original'), o.maps, `${layer}-original`, 'intensity', scale);
+    row(t('shifted'), s.maps, `${layer}-shifted`, 'intensity', scale);
+    row(t('shifted − original'), d, `${layer}-diff`, 'signed', scale);
+    host.append(el('h3', { textContent: t('{0} feature maps', layer) }), rows);
   }
 }
 
@@ -409,15 +416,15 @@ async function renderSummary(): Promise<void> {
   if (!info) {
     if (!modelTarget()) {
       $('summary-table').replaceChildren();
-      setText('summary-total', s.runDir ? 'No model saved in this run.' : '');
+      setText('summary-total', s.runDir ? t('No model saved in this run.') : '');
     }
     return;
   }
   $('summary-table').replaceChildren(
-    el('thead', {}, el('tr', {}, ...['layer', 'module', 'output shape', 'parameters'].map((h) => el('th', { textContent: h })))),
-    el('tbody', {}, ...info.layers.map((l) => el('tr', {}, ...[l.name, l.layer, l.outputShape.join(' × '), l.params.toLocaleString('en')].map((t) => el('td', { textContent: t }))))),
+    el('thead', {}, el('tr', {}, ...[t('layer'), t('module'), t('output shape'), t('parameters')].map((h) => el('th', { textContent: h })))),
+    el('tbody', {}, ...info.layers.map((l) => el('tr', {}, ...[l.name, l.layer, l.outputShape.join(' × '), l.params.toLocaleString(locale())].map((t) => el('td', { textContent: t }))))),
   );
-  setText('summary-total', `${info.parameters.toLocaleString('en')} trainable parameters`);
+  setText('summary-total', t('{0} trainable parameters', info.parameters.toLocaleString(locale())));
 }
 
 let lastStatus: string | null = null;
@@ -468,6 +475,7 @@ function redrawAll(): void {
   occlusion.redraw();
 }
 
+setL10nBundle(pageBundle());
 const drawDigit = buildDrawDigit({ palette: () => pal, hasModel: modelTarget, renderProbabilities, drawMaps });
 const occlusion = buildOcclusion({ palette: () => pal, hasModel: modelTarget, index: () => ui.index });
 build();

@@ -1,6 +1,7 @@
 /** The seed's record plot (train/validation error rate vs step) and the loss, with plotly. */
 import type { ProgressEvent } from '../core/events';
 import type { OverlayCurve } from '../core/protocol';
+import { t } from './l10n';
 import { type Palette, cssVar } from './theme';
 
 /** Colours of compared runs, in order (run 0 is the run on show, in the train/validation colours). */
@@ -30,7 +31,7 @@ function layout(pal: Palette, yTitle: string, compact: boolean): unknown {
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { color: pal.fg, family: pal.font, size: compact ? 10 : 12 },
     margin: compact ? { l: 36, r: 8, t: 30, b: 24 } : { l: 52, r: 16, t: 30, b: 40 },
-    xaxis: { ...axis, title: compact ? undefined : { text: 'step' } },
+    xaxis: { ...axis, title: compact ? undefined : { text: t('step') } },
     yaxis: { ...axis, title: compact ? undefined : { text: yTitle }, rangemode: 'tozero' },
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { color: pal.fg } },
     showlegend: true,
@@ -42,19 +43,19 @@ const config = { displayModeBar: false, responsive: true, staticPlot: false };
 export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette, compact = false, overlay: OverlayCurve[] = []): Promise<unknown> {
   const steps = progress.map((p) => p.step);
   // With runs to compare, this run's traces say they are "this run"; the others are dashed.
-  const own = overlay.length ? ' (this run)' : '';
+  const own = overlay.length ? t(' (this run)') : '';
   return Plotly.react(
     el,
     [
-      { x: steps, y: progress.map((p) => p.record[0]), name: `train error %${own}`, mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
-      { x: steps, y: progress.map((p) => p.record[1]), name: `validation error %${own}`, mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
+      { x: steps, y: progress.map((p) => p.record[0]), name: `${t('train error %')}${own}`, mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
+      { x: steps, y: progress.map((p) => p.record[1]), name: `${t('validation error %')}${own}`, mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
       // Each other run in its own colour: validation dashed, train dotted.
       ...overlay.flatMap((o, i) => [
-        { x: o.steps, y: o.trainError, name: `train error % (${o.label})`, mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dot', width: 1.5 } },
-        { x: o.steps, y: o.valError, name: `validation error % (${o.label})`, mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dash' } },
+        { x: o.steps, y: o.trainError, name: t('train error % ({0})', o.label), mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dot', width: 1.5 } },
+        { x: o.steps, y: o.valError, name: t('validation error % ({0})', o.label), mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dash' } },
       ]),
     ],
-    layout(pal, 'error rate (%)', compact),
+    layout(pal, t('error rate (%)'), compact),
     config,
   );
 }
@@ -62,8 +63,8 @@ export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: P
 export function drawLossPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette): Promise<unknown> {
   return Plotly.react(
     el,
-    [{ x: progress.map((p) => p.step), y: progress.map((p) => p.loss), name: 'loss (latest batch)', mode: 'lines+markers', line: { color: pal.loss }, marker: { size: 4 } }],
-    layout(pal, 'cross-entropy loss', false),
+    [{ x: progress.map((p) => p.step), y: progress.map((p) => p.loss), name: t('loss (latest batch)'), mode: 'lines+markers', line: { color: pal.loss }, marker: { size: 4 } }],
+    layout(pal, t('cross-entropy loss'), false),
     config,
   );
 }

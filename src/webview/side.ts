@@ -6,7 +6,10 @@ import type { RunView } from '../core/protocol';
 import { drawHeatmap, figure, maxAbs } from './draw';
 import { drawErrorPlot } from './plots';
 import { onHostMessage, send } from './rpc';
+import { pageBundle, setL10nBundle, statusName, t } from './l10n';
 import { onThemeChange, palette } from './theme';
+
+setL10nBundle(pageBundle());
 
 const $ = (id: string) => document.getElementById(id)!;
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
@@ -16,16 +19,16 @@ let pal = palette();
 function render(): void {
   const s = state;
   if (!s) return;
-  $('side-name').textContent = s.runDir ? `${s.name} · ${s.status}` : 'No run yet';
+  $('side-name').textContent = s.runDir ? `${s.name} · ${statusName(s.status)}` : t('No run yet');
   $('side-name').dataset.status = s.status;
   const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
-  $('side-progress').textContent = s.totalSteps ? `epoch ${Math.max(1, s.epoch)}/${epochs} · step ${s.step}/${s.totalSteps}` : '';
+  $('side-progress').textContent = s.totalSteps ? t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps) : '';
   const last = s.progress.at(-1);
   $('side-accuracy').textContent =
     s.summary?.testAccuracy !== undefined && s.summary?.testAccuracy !== null
-      ? `test ${pct(s.summary.testAccuracy)} (seed ${pct(s.seedTestAccuracy)})`
+      ? t('test {0} (seed {1})', pct(s.summary.testAccuracy), pct(s.seedTestAccuracy))
       : last
-        ? `validation ${pct(last.valAccuracy)}`
+        ? t('validation {0}', pct(last.valAccuracy))
         : '';
   $('side-error').textContent = s.error ?? '';
   $('side-error').hidden = !s.error;
@@ -34,12 +37,12 @@ function render(): void {
   const k = $('side-kernels');
   k.replaceChildren();
   const snap = s.snapshots.at(-1);
-  $('side-kernels-caption').textContent = snap ? '' : s.status === 'running' ? 'conv1 kernels appear after the first epoch' : '';
+  $('side-kernels-caption').textContent = snap ? '' : s.status === 'running' ? t('conv1 kernels appear after the first epoch') : '';
   if (!snap) return;
   const [o1, , k1] = snap.conv1.shape as number[];
   const sc1 = maxAbs([snap.conv1.weight]);
   for (let o = 0; o < o1!; o++) drawHeatmap(figure(k, `c1·${o}`, `side-conv1-kernel-${o}`, 'kernel'), snap.conv1.weight.slice(o * k1! * k1!, (o + 1) * k1! * k1!), k1!, k1!, pal, 'signed', sc1);
-  $('side-kernels-caption').textContent = `conv1 kernels after epoch ${snap.epoch}`;
+  $('side-kernels-caption').textContent = t('conv1 kernels after epoch {0}', snap.epoch);
 }
 
 $('side-open').addEventListener('click', () => send({ type: 'command', command: 'openLab' }));
@@ -55,7 +58,7 @@ onHostMessage((m) => {
   else if (m.type === 'progress') state.progress.push(m.progress);
   else if (m.type === 'snapshot') state.snapshots.push(m.snapshot);
   else if (m.type === 'step') Object.assign(state, { step: m.step, totalSteps: m.totalSteps, epoch: m.epoch });
-  $('side-train').textContent = state.status === 'running' ? '■ Stop' : '▶ Train';
+  $('side-train').textContent = state.status === 'running' ? t('■ Stop') : t('▶ Train');
   render();
 });
 send({ type: 'ready' });

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Node } from 'jsonc-parser';
 import { SEED_CONFIG, checkConfig } from '../../core/config';
 import { MNIST_FILES } from '../../core/data/mnist';
+import { t } from '../l10n';
 import { type ConfigDocument, type TextSpan, nodeAtPath, pathSegments, spanOfPath, valueAtPath } from './configDocument';
 
 export interface TextEdit extends TextSpan {
@@ -66,10 +67,10 @@ export function seedFix(doc: ConfigDocument, path: string): ConfigDiagnostic['fi
   if (seed === undefined) {
     const property = node.parent?.type === 'property' ? node.parent : undefined;
     if (!property) return undefined;
-    return { title: `Remove "${pathSegments(path).at(-1)}" (the seed has no such field)`, edits: [removeProperty(property)] };
+    return { title: t('Remove "{0}" (the seed has no such field)', pathSegments(path).at(-1) ?? path), edits: [removeProperty(property)] };
   }
   const content = path === '' ? `${JSON.stringify(SEED_CONFIG, null, 2)}` : compactJson(seed);
-  return { title: `Restore the seed's value ${path === '' ? 'config' : content}`, edits: [{ offset: node.offset, length: node.length, content }] };
+  return { title: path === '' ? t("Restore the seed's config") : t("Restore the seed's value {0}", content), edits: [{ offset: node.offset, length: node.length, content }] };
 }
 
 /** 5000 → "5,000" without toLocaleString (its first call in the extension host loads ICU: ≈100 ms blocked). */

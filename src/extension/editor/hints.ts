@@ -10,6 +10,7 @@ import { SEED_CONFIG, checkConfig } from '../../core/config';
 import { type ConfigDocument, writtenLeaves, valueAtPath } from './configDocument';
 import { compactJson, effectiveDataDir } from './diagnostics';
 import { type RunRecord, duration, percent } from './runHistory';
+import { t } from '../l10n';
 
 export interface HintSpec {
   /** Where the hint goes (after this offset). */
@@ -50,14 +51,14 @@ export const HINT_MAX_LENGTH = 43;
 
 /** The latest finished run: [after `{`, after `}`]. */
 export function latestRunLabels(r: RunRecord): [string, string] {
-  return [`last run: test ${percent(r.testAccuracy)} · val ${percent(r.valAccuracy)}`, `last run: ${duration(r.seconds)} on ${r.backend || '?'}`];
+  return [t('last run: test {0} · val {1}', percent(r.testAccuracy), percent(r.valAccuracy)), t('last run: {0} on {1}', duration(r.seconds), r.backend || '?')];
 }
 
 /** The training in progress: [after `{`, after `}`]; the latest finished run's test accuracy stays in view. */
-export function liveLabels(t: LiveTraining, latest: RunRecord | null): [string, string] {
+export function liveLabels(live: LiveTraining, latest: RunRecord | null): [string, string] {
   return [
-    `training: epoch ${Math.max(1, t.epoch)}/${t.epochs} · val ${percent(t.valAccuracy)}`,
-    `step ${t.step}/${t.totalSteps}${latest ? ` · last run: ${percent(latest.testAccuracy)}` : ''}`,
+    t('training: epoch {0}/{1} · val {2}', Math.max(1, live.epoch), live.epochs, percent(live.valAccuracy)),
+    latest ? t('step {0}/{1} · last run: {2}', live.step, live.totalSteps, percent(latest.testAccuracy)) : t('step {0}/{1}', live.step, live.totalSteps),
   ];
 }
 
@@ -94,8 +95,8 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
       changed.push(`${leaf.path}: ${old} → ${compactJson(leaf.value)}`);
       out.push({
         offset: leaf.span.offset + leaf.span.length,
-        label: `(last run: ${old})`,
-        tooltip: `MNIST Lab: the accuracy shown at the top is from run ${run.runId}, trained with ${leaf.path} = ${compactJson(used)}.`,
+        label: t('(last run: {0})', old),
+        tooltip: t('MNIST Lab: the accuracy shown at the top is from run {0}, trained with {1} = {2}.', run.runId, leaf.path, compactJson(used)),
         kind: 'changed',
         path: leaf.path,
       });
@@ -114,15 +115,15 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
   }
   const runTooltip = run
     ? [
-        `MNIST Lab: the latest finished run of this file, ${run.runId} (${run.dir}): test ${percent(run.testAccuracy)}, validation ${percent(run.valAccuracy)}, ${run.steps} steps in ${duration(run.seconds)} on ${run.backend}.`,
-        !run.config ? '' : changed.length ? `Changed since: ${changed.join('; ')}.` : 'The file still has that run’s settings.',
+        t('MNIST Lab: the latest finished run of this file, {0} ({1}): test {2}, validation {3}, {4} steps in {5} on {6}.', run.runId, run.dir, percent(run.testAccuracy), percent(run.valAccuracy), run.steps, duration(run.seconds), run.backend),
+        !run.config ? '' : changed.length ? t('Changed since: {0}.', changed.join('; ')) : t('The file still has that run’s settings.'),
       ]
         .filter(Boolean)
         .join('\n')
     : '';
   const top: HintSpec[] = [];
   if (input.live) {
-    const tooltip = `MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).${run ? `\n${runTooltip}` : ''}`;
+    const tooltip = `${t('MNIST Lab: this file is training now (validation accuracy on the whole validation split, updated every evalEvery steps).')}${run ? `\n${runTooltip}` : ''}`;
     const [a, b] = liveLabels(input.live, run);
     top.push({ offset: first, label: a, tooltip, kind: 'live' }, { offset: last, label: b, tooltip, kind: 'live' });
   } else if (run) {

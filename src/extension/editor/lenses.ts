@@ -6,6 +6,7 @@
 import { basename, dirname } from 'node:path';
 import { isConfigFile } from './configDocument';
 import type { RunRecord } from './runHistory';
+import { t } from '../l10n';
 
 export interface LensSpec {
   title: string;
@@ -30,19 +31,23 @@ export interface ConfigLensState {
 
 export function configLenses(s: ConfigLensState): LensSpec[] {
   const name = basename(s.file);
-  const noRun = `MNIST Lab: ${name} has no finished run yet. Press ▶ Train first.`;
-  const onLatest = (title: string, command: string, what: string): LensSpec =>
-    s.latest
-      ? { title, command, args: [{ run: s.latest.dir }], tooltip: `${what} the latest finished run of ${name} (${s.latest.runId})` }
-      : { title, command: EXPLAIN_COMMAND, args: [noRun], tooltip: `${what} the latest finished run of ${name} (there is none yet)` };
+  const noRun = t('MNIST Lab: {0} has no finished run yet. Press ▶ Train first.', name);
+  const onLatest = (title: string, command: string, withRun: string, withoutRun: string): LensSpec =>
+    s.latest ? { title, command, args: [{ run: s.latest.dir }], tooltip: withRun } : { title, command: EXPLAIN_COMMAND, args: [noRun], tooltip: withoutRun };
+  const runId = s.latest?.runId ?? '';
   const lenses: LensSpec[] = [];
-  if (s.training) lenses.push({ title: '■ Stop', command: 'mnistLab.stop', args: [], tooltip: `Stop the training of ${name} (the partial run is kept)` });
+  if (s.training) lenses.push({ title: t('■ Stop'), command: 'mnistLab.stop', args: [], tooltip: t('Stop the training of {0} (the partial run is kept)', name) });
   lenses.push(
-    { title: '▶ Train', command: 'mnistLab.train', args: [{ config: s.file }], tooltip: `Train the network of ${name}` },
-    onLatest('Evaluate', 'mnistLab.evaluate', 'Evaluate'),
-    onLatest('Robustness', 'mnistLab.robustness', 'Run the robustness check (test image #4 shifted 3 px left) on'),
-    { title: 'Open Lab', command: 'mnistLab.openLab', args: s.latest ? [{ run: s.latest.dir }] : [], tooltip: s.latest ? `Open the lab panel on ${s.latest.runId}` : 'Open the lab panel' },
-    { title: 'Run History', command: RUN_HISTORY_COMMAND, args: [s.file], tooltip: `The runs of ${name}: open one, or overlay two` },
+    { title: t('▶ Train'), command: 'mnistLab.train', args: [{ config: s.file }], tooltip: t('Train the network of {0}', name) },
+    onLatest(t('Evaluate'), 'mnistLab.evaluate', t('Evaluate the latest finished run of {0} ({1})', name, runId), t('Evaluate the latest finished run of {0} (there is none yet)', name)),
+    onLatest(
+      t('Robustness'),
+      'mnistLab.robustness',
+      t('Run the robustness check (test image #4 shifted 3 px left) on the latest finished run of {0} ({1})', name, runId),
+      t('Run the robustness check (test image #4 shifted 3 px left) on the latest finished run of {0} (there is none yet)', name),
+    ),
+    { title: t('Open Lab'), command: 'mnistLab.openLab', args: s.latest ? [{ run: s.latest.dir }] : [], tooltip: s.latest ? t('Open the lab panel on {0}', s.latest.runId) : t('Open the lab panel') },
+    { title: t('Run History'), command: RUN_HISTORY_COMMAND, args: [s.file], tooltip: t('The runs of {0}: open one, or overlay two', name) },
   );
   return lenses;
 }
@@ -65,10 +70,10 @@ export function runDirOfModel(file: string, isRun: (dir: string) => boolean): st
 
 export function modelLenses(file: string, runDir: string | null): LensSpec[] {
   const target = runDir ?? file;
-  const what = runDir ? `run ${basename(runDir)}` : basename(file);
+  const what = runDir ? t('run {0}', basename(runDir)) : basename(file);
   return [
-    { title: 'Evaluate', command: 'mnistLab.evaluate', args: [{ run: target }], tooltip: `Validation and test accuracy of ${what}` },
-    { title: 'Robustness', command: 'mnistLab.robustness', args: [{ run: target }], tooltip: `Shift test image #4 by 3 px and compare ${what}'s predictions and feature maps` },
-    { title: 'Dissect', command: 'mnistLab.openLab', args: [{ run: target }], tooltip: `Open the lab panel on ${what}: kernels, feature maps, predictions` },
+    { title: t('Evaluate'), command: 'mnistLab.evaluate', args: [{ run: target }], tooltip: t('Validation and test accuracy of {0}', what) },
+    { title: t('Robustness'), command: 'mnistLab.robustness', args: [{ run: target }], tooltip: t("Shift test image #4 by 3 px and compare {0}'s predictions and feature maps", what) },
+    { title: t('Dissect'), command: 'mnistLab.openLab', args: [{ run: target }], tooltip: t('Open the lab panel on {0}: kernels, feature maps, predictions', what) },
   ];
 }

@@ -299,26 +299,26 @@ export function registerEditorFeatures(c: LabContext): void {
       if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && Array.isArray(arg.runs)) {
         const chosen = arg.runs.map((dir) => readRunRecord(dir));
         if (chosen.length < 1 || chosen.length > MAX_COMPARED_RUNS || chosen.some((r) => r === null)) {
-          void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.', MAX_COMPARED_RUNS, arg.runs.join(', ') || 'none'));
+          void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.', MAX_COMPARED_RUNS, arg.runs.join(', ') || vscode.l10n.t('none')));
           return undefined;
         }
         return showRuns(c, chosen as RunRecord[]);
       }
       const file = typeof arg === 'string' ? arg : arg instanceof vscode.Uri ? arg.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
       if (!file || !isConfigFile(file)) {
-        void vscode.window.showInformationMessage('MNIST Lab: open a *.mnist.json config to see its runs.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: open a *.mnist.json config to see its runs.'));
         return undefined;
       }
       const d = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
       const list = runsOf(d);
       const fileName = file.split(/[\\/]/).pop();
       if (!list.length) {
-        void vscode.window.showInformationMessage(`MNIST Lab: ${fileName} has no runs in ${c.runsDir} yet.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: {0} has no runs in {1} yet.', fileName ?? file, c.runsDir));
         return undefined;
       }
       const picks = await vscode.window.showQuickPick(
         list.map((r) => ({ ...historyItem(r), run: r })),
-        { canPickMany: true, title: `Runs of ${fileName}`, placeHolder: vscode.l10n.t('Choose one run to open it in the lab panel, or several (up to {0}) to compare them', MAX_COMPARED_RUNS) },
+        { canPickMany: true, title: vscode.l10n.t('Runs of {0}', fileName ?? file), placeHolder: vscode.l10n.t('Choose one run to open it in the lab panel, or several (up to {0}) to compare them', MAX_COMPARED_RUNS) },
       );
       if (!picks?.length) return undefined;
       if (picks.length > MAX_COMPARED_RUNS) {

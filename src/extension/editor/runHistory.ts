@@ -11,6 +11,7 @@ import type { LabConfig } from '../../core/config';
 import type { RunStatus, RunSummary } from '../../core/events';
 import { writeJsonAtomic } from '../../core/runs/atomic';
 import { listRuns } from '../../core/runs/store';
+import { statusName, t } from '../l10n';
 
 export const SOURCE_FILE = 'source.json';
 
@@ -143,10 +144,18 @@ export function shortDate(iso: string): string {
 
 /** One line per run for the history pick list. */
 export function historyItem(r: RunRecord): { label: string; description: string; detail: string } {
-  const outcome = r.status === 'completed' ? `test ${percent(r.testAccuracy)}` : r.status === 'running' ? 'training…' : `${r.status}${r.testAccuracy !== null ? `, test ${percent(r.testAccuracy)}` : ''}`;
+  const outcome =
+    r.status === 'completed'
+      ? t('test {0}', percent(r.testAccuracy))
+      : r.status === 'running'
+        ? t('training…')
+        : r.testAccuracy !== null
+          ? t('{0}, test {1}', statusName(r.status), percent(r.testAccuracy))
+          : statusName(r.status);
+  const detail = t('{0} · {1}/{2} steps, {3}/{4} epochs · {5} on {6}', r.runId, r.steps, r.totalSteps, r.epochsCompleted, r.epochs, duration(r.seconds), r.backend || '?');
   return {
-    label: `${outcome} · validation ${percent(r.valAccuracy)}`,
+    label: t('{0} · validation {1}', outcome, percent(r.valAccuracy)),
     description: shortDate(r.startedAt),
-    detail: `${r.runId} · ${r.steps}/${r.totalSteps} steps, ${r.epochsCompleted}/${r.epochs} epochs · ${duration(r.seconds)} on ${r.backend || '?'}${r.source ? '' : ' · (matched by name)'}`,
+    detail: r.source ? detail : `${detail}${t(' · (matched by name)')}`,
   };
 }

@@ -1,0 +1,37 @@
+/**
+ * Translations for the host's modules that do not import vscode (the editor logic the unit tests
+ * drive without VS Code): `t('English {0}', x)` as vscode.l10n.t, which activation installs.
+ * Without it (unit tests, the CLI) the English text is shown.
+ */
+type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
+
+const english: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
+
+let translate: Translate = english;
+
+/** Installs VS Code's translator (vscode.l10n.t) at activation. */
+export function setTranslator(f: Translate | undefined): void {
+  translate = f ?? english;
+}
+
+export function t(message: string, ...args: Array<string | number | boolean>): string {
+  return translate(message, ...args);
+}
+
+/** A run's status (summary.json's English word) as the user reads it. */
+export function statusName(status: string): string {
+  switch (status) {
+    case 'running':
+      return t('running');
+    case 'completed':
+      return t('completed');
+    case 'cancelled':
+      return t('cancelled');
+    case 'failed':
+      return t('failed');
+    case 'idle':
+      return t('idle');
+    default:
+      return status;
+  }
+}
