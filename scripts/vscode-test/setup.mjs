@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what the real-VS-Code tests need, once, into a cache outside the project:
-//   - Debian packages chromium, libkrb5-dev, ripgrep (apt-get, only when missing; needs root)
+//   - Debian packages chromium, libkrb5-dev, ripgrep, fonts-wqy-microhei (apt-get, only when missing; needs root)
 //   - code-server 4.100.3 from npm into ${XDG_CACHE_HOME:-~/.cache}/mnist-lab-test/code-server-4.100.3
 // Idempotent: a marker file is written only after a complete, verified install, and a later run
 // with the marker present does nothing. Prints the code-server binary path on the last line of
@@ -48,6 +48,8 @@ function missingDebianPackages() {
   const missing = [];
   if (!existsSync(CHROMIUM)) missing.push('chromium');
   if (!existsSync('/usr/bin/rg')) missing.push('ripgrep');
+  // A font with Chinese glyphs, for the UI test in zh-cn (Chromium draws boxes without one).
+  if (!existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) missing.push('fonts-wqy-microhei');
   // Needed only to build code-server's `kerberos` module, i.e. only when code-server is not cached.
   if (!existsSync(codeServerPaths().marker) && !existsSync('/usr/bin/krb5-config')) missing.push('libkrb5-dev');
   return missing;

@@ -283,8 +283,12 @@ export interface CodeServerOptions {
   /** Extra environment for code-server and so for its extension hosts (e.g. where the suite writes results). */
   env?: Record<string, string>;
   settings?: Record<string, unknown>;
-  /** A vsix installed before the server starts (as a user would: code-server --install-extension). */
-  installVsix?: string;
+  /** A vsix installed before the server starts (as a user would: code-server --install-extension); several: a list. */
+  installVsix?: string | string[];
+  /** VS Code's display language (code-server --locale); it needs a language pack for it installed. */
+  locale?: string;
+  /** Runs after the installs, before the server starts (e.g. registering a language pack). */
+  beforeStart?: (dirs: { userDataDir: string; extensionsDir: string }) => void;
   label?: string;
 }
 
@@ -372,11 +376,12 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   delete env.ELECTRON_RUN_AS_NODE;
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--config', configFile];
   const cli = (args: string[]) => runNode(entry, [...args, ...common], env, opts.tracker, 120_000);
-  if (opts.installVsix) {
-    log(`installing ${opts.installVsix} with code-server --install-extension`);
-    const out = await cli(['--install-extension', opts.installVsix]);
+  for (const vsix of typeof opts.installVsix === 'string' ? [opts.installVsix] : (opts.installVsix ?? [])) {
+    log(`installing ${vsix} with code-server --install-extension`);
+    const out = await cli(['--install-extension', vsix]);
     if (!/successfully installed/i.test(out)) throw new Error(`--install-extension did not report success:\n${out}`);
   }
+  opts.beforeStart?.({ userDataDir, extensionsDir });
   const port = await freePort();
   const args = [
     entry,
@@ -386,6 +391,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
+    ...(opts.locale ? ['--locale', opts.locale] : []),
     ...common,
   ];
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -1,0 +1,207 @@
+// The UI in Simplified Chinese (issue 8, item 9): code-server started with --locale zh-cn and a
+// zh-cn language pack installed (see ../languagePack.ts for why it is one of our own), the
+// packaged .vsix installed as a user would. The command palette lists MNIST Lab's commands from
+// package.nls.zh-cn.json; the lab panel and the side view draw the committed 20-epoch run with the
+// strings of l10n/bundle.l10n.zh-cn.json, the bundle VS Code hands the extension (vscode.l10n)
+// and the extension hands the webviews. Screenshots in .test-artifacts/e2e/zh-cn-*.png.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import type { Frame, Page } from 'playwright-core';
+import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
+import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
+import { makeWorkspace } from '../workspace';
+
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
+const RUN_ID = '20261128-001011-seed';
+const zh = JSON.parse(readFileSync(join(ROOT, 'l10n', 'bundle.l10n.zh-cn.json'), 'utf8')) as Record<string, string>;
+const nlsZh = JSON.parse(readFileSync(join(ROOT, 'package.nls.zh-cn.json'), 'utf8')) as Record<string, string>;
+/** The Chinese of a message, placeholders filled as t() fills them. */
+const tr = (message: string, ...args: Array<string | number>) => {
+  assert.ok(message in zh, `no zh-cn translation of ${JSON.stringify(message)}`);
+  return zh[message]!.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)]));
+};
+
+let tracker: ProcessTracker;
+let tmp: string;
+let ws: string;
+let cs: CodeServer;
+let browser: Browser;
+let page: Page;
+
+async function screenshot(name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, `zh-cn-${name}.png`);
+  await page.screenshot({ path: file });
+  log(`screenshot ${file}`);
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function frameWith(selector: string, timeoutMs = 30_000): Promise<Frame> {
+  return waitFor(
+    `a webview frame containing ${selector}`,
+    async () => {
+      for (const f of page.frames()) {
+        if (f === page.mainFrame()) continue;
+        try {
+          if (await f.$(selector)) return f;
+        } catch {
+          /* detached meanwhile */
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
+}
+
+describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function () {
+  this.timeout(120_000);
+
+  before(async function () {
+    this.timeout(300_000);
+    // Without a font with Chinese glyphs Chromium draws boxes: the screenshots would show nothing.
+    const fonts = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+    if (!fonts.stdout?.trim()) throw new Error('no font with Chinese glyphs (fc-list :lang=zh is empty): apt-get install fonts-wqy-microhei (scripts/vscode-test/setup.mjs does)');
+    tracker = new ProcessTracker('e2e-zh-cn');
+    tmp = makeTempRoot('e2e-zh-cn');
+    tracker.addTempDir(tmp);
+    ws = join(tmp, 'workspace');
+    makeWorkspace(ws);
+    // A finished run to show: the committed 20-epoch run, as if trained in this workspace.
+    cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(ws, '.mnist-lab', 'runs', RUN_ID), { recursive: true });
+    let vsix = process.env.MNIST_LAB_VSIX;
+    if (!vsix) {
+      const out = join(tmp, 'mnist-lab.vsix');
+      const t0 = Date.now();
+      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+      if (r.status !== 0 || !existsSync(out)) throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
+      log(`e2e zh-cn: packaged ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      vsix = out;
+    }
+    const pack = makeLanguagePackVsix(ROOT, join(tmp, 'language-pack'), 'zh-cn', 'Chinese Simplified', '中文(简体)');
+    cs = await startCodeServer({
+      tracker,
+      installVsix: [vsix, pack],
+      locale: 'zh-cn',
+      label: 'e2e-zh-cn',
+      beforeStart: ({ userDataDir, extensionsDir }) => registerLanguagePack(userDataDir, extensionsDir, 'zh-cn', '中文(简体)'),
+    });
+    browser = await launchBrowser(cs.root, tracker);
+    page = browser.page;
+    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await tracker?.stopAll();
+  });
+
+  it('the workbench runs in zh-cn', async () => {
+    await page.goto(workbenchUrl(cs, ws));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const language = await page.evaluate(() => (globalThis as Record<string, unknown>)._VSCODE_NLS_LANGUAGE);
+    assert.equal(language, 'zh-cn', 'VS Code did not resolve zh-cn as its display language');
+  });
+
+  it('the command palette lists MNIST Lab’s commands in Chinese', async () => {
+    const wanted = ['train', 'openLab', 'evaluate', 'robustness', 'newConfig'].map((c) => `MNIST: ${nlsZh[`command.${c}.title`]}`);
+    const rows = await waitFor(
+      'the MNIST commands in the palette',
+      async () => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        await input.waitFor({ state: 'visible', timeout: 5000 });
+        await input.fill('>MNIST');
+        await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+        const labels = await page.locator('.quick-input-list .monaco-list-row').evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
+        return wanted.every((w) => labels.some((l) => l.includes(w))) ? labels : undefined;
+      },
+      30_000,
+    );
+    log(`e2e zh-cn: palette: ${rows.join(' | ')}`);
+    assert.ok(!rows.some((l) => /MNIST: (Train|Open Lab|Evaluate)\b/.test(l)), `English command titles in the palette: ${rows.join(' | ')}`);
+    await screenshot('01-command-palette');
+  });
+
+  it('the lab panel shows the run in Chinese', async () => {
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill(`>MNIST: ${nlsZh['command.openLab.title']}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: nlsZh['command.openLab.title']! }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const lab = await frameWith('#run-name', 60_000);
+    await lab.locator('#run-status', { hasText: tr('completed') }).waitFor({ timeout: 30_000 });
+    const headings = await lab.locator('h2').allInnerTexts();
+    for (const h of ['Test accuracy', 'Error rate (the seed’s record)', 'Kernels', 'Feature maps of the test image', 'Robustness: shift the test image', 'Model summary']) {
+      assert.ok(headings.includes(tr(h)), `heading ${JSON.stringify(tr(h))} missing; the panel shows ${JSON.stringify(headings)}`);
+    }
+    assert.equal(await lab.locator('html').getAttribute('lang'), 'zh-cn');
+    // The analyses the worker answers, labelled in Chinese: test image #4, its prediction, the shift.
+    await waitFor('the test image caption', async () => (await lab.locator('#test-caption').innerText()) === tr('test image #{0}, true label {1}', 4, 4), 60_000);
+    // Seed run: test image #4 is a 4, predicted 4, and still 4 shifted 3 px left (README).
+    const [predPre, predPost] = tr('predicted {0} ({1} %) · true {2} {3}', 4, '§', 4, '✓').split('§') as [string, string];
+    const prediction = await waitFor('the prediction', async () => {
+      const t = await lab.locator('#prediction').innerText();
+      return t.startsWith(predPre) && t.endsWith(predPost) ? t : undefined;
+    }, 60_000);
+    const shiftedPre = tr('shifted: predicted {0} ({1} %), true label {2} ✓ still right · mean |Δ| conv1 {3}, conv2 {4}', 4, '§', 4, 0, 0).split('§')[0]!;
+    const shifted = await waitFor('the shifted prediction', async () => {
+      const t = await lab.locator('#shifted-prediction').innerText();
+      return t.startsWith(shiftedPre) ? t : undefined;
+    }, 60_000);
+    assert.equal(await lab.locator('#shifted-caption').innerText(), tr('shifted dx={0}, dy={1}: predicted {2}', -3, 0, 4));
+    const total = await waitFor('the parameter count', async () => {
+      const t = await lab.locator('#summary-total').innerText();
+      return t.includes(tr('{0} trainable parameters', '207,258')) ? t : undefined;
+    }, 60_000);
+    const progress = await lab.locator('#progress').innerText();
+    assert.ok(progress.startsWith(tr('epoch {0}/{1} · step {2}/{3}', 20, 20, 18760, 18760)), `progress line: ${progress}`);
+    log(`e2e zh-cn: panel: ${prediction} / ${shifted} / ${total} / ${progress}`);
+    await screenshot('02-lab-panel');
+    await lab.locator('#kernels').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await page.waitForTimeout(300);
+    await screenshot('03-lab-panel-kernels');
+    await lab.locator('#robustness').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await page.waitForTimeout(300);
+    await screenshot('04-lab-panel-robustness');
+  });
+
+  it('the side view shows the run in Chinese', async () => {
+    const item = page.locator('.activitybar .action-item a[aria-label^="MNIST Lab"], .activitybar .action-item[aria-label^="MNIST Lab"]').first();
+    await item.waitFor({ state: 'visible', timeout: 15_000 });
+    await item.click();
+    const side = await frameWith('#side-name', 30_000);
+    const name = await waitFor('the side view to name the run', async () => {
+      const t = await side.locator('#side-name').innerText();
+      return t.includes(tr('completed')) ? t : undefined;
+    }, 30_000);
+    const accuracy = await side.locator('#side-accuracy').innerText();
+    assert.equal(accuracy, tr('test {0} (seed {1})', '99.12 %', '99.06 %'));
+    assert.equal((await side.locator('#side-open').innerText()).trim(), tr('Open Lab'));
+    const viewTitle = await page.locator('.sidebar .pane-header', { hasText: nlsZh['views.sideView.name']! }).count();
+    assert.ok(viewTitle > 0, `the side view's title is not ${nlsZh['views.sideView.name']}`);
+    log(`e2e zh-cn: side view: "${name}", "${accuracy}"`);
+    await screenshot('05-side-view');
+  });
+});
