@@ -19,9 +19,16 @@ export function t(message: string, ...args: Array<string | number | boolean>): s
   return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
 }
 
+/** The page, typed loosely: this module is also loaded by the unit tests, in Node (no DOM). */
+interface Page {
+  getElementById(id: string): { textContent: string | null } | null;
+  documentElement: { lang: string };
+}
+const page = (): Page | undefined => (globalThis as { document?: Page }).document;
+
 /** The bundle the host put into the page (webviewBridge.ts: a JSON data block), if any. */
 export function pageBundle(): Bundle | undefined {
-  const text = document.getElementById('mnist-lab-l10n')?.textContent;
+  const text = page()?.getElementById('mnist-lab-l10n')?.textContent;
   if (!text) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
@@ -33,7 +40,7 @@ export function pageBundle(): Bundle | undefined {
 
 /** VS Code's display language (the page's lang attribute), for numbers and dates. */
 export function locale(): string {
-  return document.documentElement.lang || 'en';
+  return page()?.documentElement.lang || 'en';
 }
 
 /** A run's status (summary.json's English word) as the user reads it. */
