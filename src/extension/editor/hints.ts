@@ -109,7 +109,7 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
         if (written.has(path)) continue;
         const used = valueAtPath(run.config, path);
         const now = valueAtPath(effective, path);
-        if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} (default)`);
+        if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} ${t('(default)')}`);
       }
     }
   }
