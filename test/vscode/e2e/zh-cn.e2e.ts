@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
-import { makeWorkspace } from '../workspace';
+import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -203,5 +203,29 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     assert.ok(viewTitle > 0, `the side view's title is not ${nlsZh['views.sideView.name']}`);
     log(`e2e zh-cn: side view: "${name}", "${accuracy}"`);
     await screenshot('05-side-view');
+  });
+
+  it('a config’s CodeLens is in Chinese', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Explorer"], .activitybar .action-item[aria-label^="Explorer"]').first().click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: SMALL_CONFIG_NAME }).first().click();
+    const lens = page.locator('.part.editor .editor-instance .codelens-decoration').first();
+    const text = await waitFor('the CodeLens', async () => {
+      const t = await lens.innerText();
+      return t.includes(tr('▶ Train')) && t.includes(tr('Run History')) ? t : undefined;
+    }, 60_000);
+    assert.ok(!/\b(Train|Evaluate|Run History)\b/.test(text), `English in the CodeLens: ${text}`);
+    log(`e2e zh-cn: CodeLens: ${text}`);
+    await screenshot('06-codelens');
+  });
+
+  it('the settings are described in Chinese', async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Comma');
+    const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .settings-header input').first();
+    await search.waitFor({ state: 'visible', timeout: 20_000 });
+    await search.fill('mnistLab');
+    const description = nlsZh['configuration.backend.description']!;
+    await page.locator('.settings-editor .setting-item-description', { hasText: description }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await screenshot('07-settings');
   });
 });
