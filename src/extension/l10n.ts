@@ -35,3 +35,13 @@ export function statusName(status: string): string {
       return status;
   }
 }
+
+/**
+ * VS Code's translations for its display language (l10n/bundle.l10n.<lang>.json, the bundle
+ * vscode.l10n.t reads) as a JSON data block the webview reads before it renders
+ * (src/webview/l10n.ts). A data block is not a script: the CSP does not apply to it. `<` is
+ * escaped so that no message can close the element.
+ */
+export function l10nDataBlock(bundle: Record<string, string> | undefined): string {
+  return `<script id="mnist-lab-l10n" type="application/json">${JSON.stringify(bundle ?? {}).replace(/</g, '\\u003c')}</script>`;
+}

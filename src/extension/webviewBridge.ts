@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { FromWebviewMessage, LabSection, ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
+import { l10nDataBlock } from './l10n';
 import type { RunViewDelta } from './runView';
 
 export function nonce(): string {
@@ -22,16 +23,6 @@ export function nonce(): string {
  * with this id unless one exists: an empty one with our nonce keeps the CSP report clean.
  */
 const PLOTLY_MAPLIBRE_STYLE_ID = '9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53';
-
-/**
- * VS Code's translations for its display language (l10n/bundle.l10n.<lang>.json, the same bundle
- * vscode.l10n.t reads) as a JSON data block the page reads before it renders (src/webview/l10n.ts).
- * A data block is not a script: the CSP does not apply to it. `<` is escaped so that no message
- * can close the element.
- */
-export function l10nDataBlock(bundle: Record<string, string> | undefined): string {
-  return `<script id="mnist-lab-l10n" type="application/json">${JSON.stringify(bundle ?? {}).replace(/</g, '\\u003c')}</script>`;
-}
 
 /** The page shell: strict CSP (nonce scripts, no eval, no inline styles but plotly's one sheet). */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string, body: string): string {

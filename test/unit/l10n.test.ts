@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { l10nDataBlock, setTranslator, t as hostT } from '../../src/extension/l10n';
 import { setL10nBundle, t } from '../../src/webview/l10n';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -140,4 +141,26 @@ test('the webview t() shows the translation from the bundle VS Code loads, place
     setL10nBundle(undefined);
   }
   assert.equal(t('epoch {0}/{1} · step {2}/{3}', 2, 20, 1876, 18760), 'epoch 2/20 · step 1876/18760');
+});
+
+test('the data block the host puts into the page carries the bundle intact, and no message can close it', () => {
+  const zh = readJson('l10n', 'bundle.l10n.zh-cn.json');
+  const hostile = { ...zh, 'x</script><script>alert(1)</script>': '<!-- </SCRIPT> -->' };
+  const block = l10nDataBlock(hostile);
+  const m = /^<script id="mnist-lab-l10n" type="application\/json">([\s\S]*)<\/script>$/.exec(block);
+  assert.ok(m, block.slice(0, 80));
+  assert.ok(!m[1]!.includes('<'), 'a < inside the block');
+  assert.deepEqual(JSON.parse(m[1]!), hostile);
+  assert.equal(l10nDataBlock(undefined), '<script id="mnist-lab-l10n" type="application/json">{}</script>');
+});
+
+test("the host's vscode-free modules translate through the translator activation installs", () => {
+  const zh = readJson('l10n', 'bundle.l10n.zh-cn.json');
+  assert.equal(hostT('Train the network of {0}', 'a.mnist.json'), 'Train the network of a.mnist.json');
+  try {
+    setTranslator((message, ...args) => (zh[message] ?? message).replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)])));
+    assert.equal(hostT('Train the network of {0}', 'a.mnist.json'), '训练 a.mnist.json 的网络');
+  } finally {
+    setTranslator(undefined);
+  }
 });
