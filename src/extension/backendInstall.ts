@@ -68,7 +68,7 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
   }
   const fail = (message: string, downloads: string[] = []): InstallCommandResult => {
     c.output.appendLine(`error: ${message}`);
-    void vscode.window.showErrorMessage(`MNIST Lab: ${message}`, vscode.l10n.t('Show Log')).then((choice) => {
+    void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: {0}', message), vscode.l10n.t('Show Log')).then((choice) => {
       if (choice) c.output.show(true);
     });
     return { ok: false, backend, root: backendsRoot(c), message, downloads };
