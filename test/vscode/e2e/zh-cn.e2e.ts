@@ -153,7 +153,7 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     const lab = await frameWith('#run-name', 60_000);
     await lab.locator('#run-status', { hasText: tr('completed') }).waitFor({ timeout: 30_000 });
     const headings = await lab.locator('h2').allInnerTexts();
-    for (const h of ['Test accuracy', 'Error rate (the seed’s record)', 'Kernels', 'Feature maps of the test image', 'Robustness: shift the test image', 'Confusion matrix and per-class accuracy', 'Misclassified test images', 'Model summary']) {
+    for (const h of ['Test accuracy', 'Error rate (the seed’s record)', 'Kernels', 'Feature maps of the test image', 'Robustness: shift the test image', 'Confusion matrix and per-class accuracy', 'Misclassified test images', 'Draw a digit', 'Occlusion sensitivity of the test image', 'Model summary']) {
       assert.ok(headings.includes(tr(h)), `heading ${JSON.stringify(tr(h))} missing; the panel shows ${JSON.stringify(headings)}`);
     }
     assert.equal(await lab.locator('html').getAttribute('lang'), 'zh-cn');
@@ -188,6 +188,9 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     await lab.locator('h2', { hasText: tr('Confusion matrix and per-class accuracy') }).evaluate((e: any) => e.scrollIntoView({ block: 'center' })); // eslint-disable-line @typescript-eslint/no-explicit-any
     await page.waitForTimeout(1500);
     await screenshot('04b-lab-panel-confusion');
+    await lab.locator('h2', { hasText: tr('Draw a digit') }).evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await page.waitForTimeout(500);
+    await screenshot('04c-lab-panel-draw-occlusion');
   });
 
   it('the side view shows the run in Chinese', async () => {
