@@ -41,7 +41,7 @@ export async function showRunsInPanel(c: LabContext, dirs: string[]): Promise<Hi
     const overlay: OverlayCurve[] = comparison.runs.slice(1).map((r) => ({ runDir: r.runDir, label: r.label, ...r.curve }));
     c.runView.replace({ ...c.runView.state, overlay, comparison });
   } catch (e) {
-    void vscode.window.showErrorMessage(`MNIST Lab: ${e instanceof Error ? e.message : e}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: {0}', e instanceof Error ? e.message : String(e)));
   }
   return shown();
 }
