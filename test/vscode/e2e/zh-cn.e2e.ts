@@ -126,20 +126,29 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
 
   it('the command palette lists MNIST Lab’s commands in Chinese', async () => {
     const wanted = ['train', 'openLab', 'evaluate', 'robustness', 'newConfig'].map((c) => `MNIST: ${nlsZh[`command.${c}.title`]}`);
-    const rows = await waitFor(
-      'the MNIST commands in the palette',
-      async () => {
-        await page.keyboard.press('Escape');
-        await page.keyboard.press('F1');
-        const input = page.locator('.quick-input-widget .quick-input-box input');
-        await input.waitFor({ state: 'visible', timeout: 5000 });
-        await input.fill('>MNIST');
-        await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
-        const labels = await page.locator('.quick-input-list .monaco-list-row').evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
-        return wanted.every((w) => labels.some((l) => l.includes(w))) ? labels : undefined;
-      },
-      30_000,
-    );
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    const labels = async () => page.locator('.quick-input-list .monaco-list-row').evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // The list is virtual (only the rows in view exist): look each command up by its Chinese title.
+    for (const w of wanted) {
+      await waitFor(
+        `"${w}" in the palette`,
+        async () => {
+          if (!(await input.isVisible())) {
+            await page.keyboard.press('Escape');
+            await page.keyboard.press('F1');
+            await input.waitFor({ state: 'visible', timeout: 5000 });
+          }
+          await input.fill(`>${w.replace('MNIST: ', '')}`);
+          await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+          return (await labels()).some((l) => l.includes(w));
+        },
+        30_000,
+      );
+    }
+    await input.fill('>MNIST');
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+    await page.waitForTimeout(300);
+    const rows = await labels();
     log(`e2e zh-cn: palette: ${rows.join(' | ')}`);
     assert.ok(!rows.some((l) => /MNIST: (Train|Open Lab|Evaluate)\b/.test(l)), `English command titles in the palette: ${rows.join(' | ')}`);
     await screenshot('01-command-palette');
