@@ -129,21 +129,27 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     const input = page.locator('.quick-input-widget .quick-input-box input');
     const labels = async () => page.locator('.quick-input-list .monaco-list-row').evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
     // The list is virtual (only the rows in view exist): look each command up by its Chinese title.
+    let seen: string[] = [];
     for (const w of wanted) {
-      await waitFor(
-        `"${w}" in the palette`,
-        async () => {
-          if (!(await input.isVisible())) {
-            await page.keyboard.press('Escape');
+      try {
+        await waitFor(
+          `"${w}" in the palette`,
+          async () => {
+            // A fresh palette each try: an open one keeps the command list it was opened with,
+            // which lacks our commands while the extension's contributions are still loading.
+            if (await input.isVisible()) await page.keyboard.press('Escape');
             await page.keyboard.press('F1');
             await input.waitFor({ state: 'visible', timeout: 5000 });
-          }
-          await input.fill(`>${w.replace('MNIST: ', '')}`);
-          await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
-          return (await labels()).some((l) => l.includes(w));
-        },
-        30_000,
-      );
+            await input.fill(`>${w.replace('MNIST: ', '')}`);
+            await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
+            seen = await labels();
+            return seen.some((l) => l.includes(w));
+          },
+          30_000,
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message}; the palette's last rows: ${seen.join(' | ') || '(none)'}`);
+      }
     }
     await input.fill('>MNIST');
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible', timeout: 5000 });
