@@ -19,6 +19,7 @@ import {
   workbenchUrl,
 } from '../harness';
 import { CURVE_CONFIG_NAME, REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
+import { frameIn, waitFor } from './waits';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
@@ -79,40 +80,9 @@ function summaryOf(dir: string): Summary | undefined {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** The frame (of the nested webview iframes) that holds `selector`. */
-async function frameWith(selector: string, timeoutMs = 30_000): Promise<Frame> {
-  return waitFor(
-    `a webview frame containing ${selector}`,
-    async () => {
-      for (const f of page.frames()) {
-        if (f === page.mainFrame()) continue;
-        try {
-          if (await f.$(selector)) return f;
-        } catch {
-          /* detached meanwhile */
-        }
-      }
-      return undefined;
-    },
-    timeoutMs,
-    250,
-  );
-}
+const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
 
 /** Pixel statistics of a canvas: is anything drawn on it? */
 interface CanvasStats {

@@ -13,6 +13,7 @@ import type { Frame, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
 import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
+import { frameIn, waitFor } from './waits';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -41,38 +42,9 @@ async function screenshot(name: string): Promise<void> {
   log(`screenshot ${file}`);
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
-async function frameWith(selector: string, timeoutMs = 30_000): Promise<Frame> {
-  return waitFor(
-    `a webview frame containing ${selector}`,
-    async () => {
-      for (const f of page.frames()) {
-        if (f === page.mainFrame()) continue;
-        try {
-          if (await f.$(selector)) return f;
-        } catch {
-          /* detached meanwhile */
-        }
-      }
-      return undefined;
-    },
-    timeoutMs,
-  );
-}
+/** The frame (of the nested webview iframes) that holds `selector`. */
+const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
 
 describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function () {
   this.timeout(120_000);
