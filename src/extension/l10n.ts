@@ -5,7 +5,12 @@
  */
 type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
 
-const english: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
+/** `text` with {0}, {1}, … replaced by `args` (a placeholder without an argument stays). */
+export function formatMessage(text: string, args: ReadonlyArray<string | number | boolean>): string {
+  return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
+}
+
+const english: Translate = (message, ...args) => formatMessage(message, args);
 
 let translate: Translate = english;
 
@@ -18,8 +23,11 @@ export function t(message: string, ...args: Array<string | number | boolean>): s
   return translate(message, ...args);
 }
 
-/** A run's status (summary.json's English word) as the user reads it. */
-export function statusName(status: string): string {
+/**
+ * A run's status (summary.json's English word) as the user reads it, through translator `t`
+ * (this module's, or the webview's: src/webview/l10n.ts).
+ */
+export function statusNameIn(t: Translate, status: string): string {
   switch (status) {
     case 'running':
       return t('running');
@@ -35,6 +43,9 @@ export function statusName(status: string): string {
       return status;
   }
 }
+
+/** A run's status as the user reads it, through the host's translator. */
+export const statusName = (status: string): string => statusNameIn(t, status);
 
 /**
  * VS Code's translations for its display language (l10n/bundle.l10n.<lang>.json, the bundle

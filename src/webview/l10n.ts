@@ -3,6 +3,8 @@
 // bundle for VS Code's display language into the page (see webviewBridge.ts); without one, the
 // English text is shown.
 
+import { formatMessage, statusNameIn } from '../extension/l10n';
+
 type Bundle = Record<string, string | { message: string; comment?: string[] }>;
 
 let bundle: Bundle | undefined;
@@ -16,7 +18,7 @@ export function setL10nBundle(contents: Bundle | undefined): void {
 export function t(message: string, ...args: Array<string | number | boolean>): string {
   const entry = bundle?.[message];
   const text = entry === undefined ? message : typeof entry === 'string' ? entry : entry.message;
-  return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
+  return formatMessage(text, args);
 }
 
 /** The page, typed loosely: this module is also loaded by the unit tests, in Node (no DOM). */
@@ -44,19 +46,4 @@ export function locale(): string {
 }
 
 /** A run's status (summary.json's English word) as the user reads it. */
-export function statusName(status: string): string {
-  switch (status) {
-    case 'running':
-      return t('running');
-    case 'completed':
-      return t('completed');
-    case 'cancelled':
-      return t('cancelled');
-    case 'failed':
-      return t('failed');
-    case 'idle':
-      return t('idle');
-    default:
-      return status;
-  }
-}
+export const statusName = (status: string): string => statusNameIn(t, status);
