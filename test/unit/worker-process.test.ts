@@ -4,7 +4,7 @@
  * orphan, the next run works), the analyses the lab panel asks for, and the host's event loop.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { SEED_CONFIG, type LabConfig } from '../../src/core/config';
@@ -14,8 +14,19 @@ import { listRuns, readRun } from '../../src/core/runs/store';
 import { EventLoopLag } from '../../src/extension/lag';
 import { type ForeignTraining, TrainingController, findRunningTraining, stopForeignTraining } from '../../src/extension/trainingController';
 import { WorkerProcess } from '../../src/extension/workerProcess';
+import { WORKER_PRIORITY } from '../../src/extension/worker/priority';
 import { head, writeIdxDir } from '../helpers/dataset';
 import { tempDir } from '../helpers/tmp';
+
+/** The threads of a process with their names and nice values, from /proc (Linux). */
+function threadsOf(pid: number): { tid: string; name: string; nice: number }[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Fields after the command name in parentheses: state is field 3, nice field 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { tid, name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+  });
+}
 
 const WORKER = resolve(__dirname, '..', '..', '..', 'dist', 'worker.js');
 const alive = (pid: number) => {
@@ -167,10 +178,20 @@ describe('training worker', { timeout: 120_000 }, () => {
     assert.equal(findRunningTraining(listRuns(outDir)), null);
   });
 
-  test('data-parallel replicas (mnistLab.workers) run inside the worker from the bundled replica script', async () => {
+  test('data-parallel replicas (mnistLab.workers) run inside the worker from the bundled replica script, every thread below normal priority', async () => {
     const c = new TrainingController(() => ({ script: WORKER }));
-    const s = await c.train({ config: config(1), outDir, backend: 'wasm', workers: 2 });
+    // Linux: the nice value of every thread of the worker (V8's own threads included) while it trains.
+    let threads: ReturnType<typeof threadsOf> = [];
+    const s = await c.train(
+      { config: config(1), outDir, backend: 'wasm', workers: 2 },
+      { onStep: (step) => void (step >= 2 && threads.length === 0 && process.platform === 'linux' && (threads = threadsOf(c.workerPid!))) },
+    );
     assert.equal(s.status, 'completed', s.error);
+    if (process.platform === 'linux') {
+      assert.ok(threads.length >= 3, `the worker's threads were not read (${threads.length})`);
+      const normal = threads.filter((t) => t.nice < WORKER_PRIORITY);
+      assert.deepEqual(normal, [], `threads of the training worker above below-normal priority (nice ${WORKER_PRIORITY}): ${JSON.stringify(normal)}`);
+    }
     assert.equal(s.steps, 20);
     assert.equal((s as RunSummary & { workers?: number }).workers, 2);
     assert.equal(typeof s.testAccuracy, 'number');

@@ -4,7 +4,6 @@
  * into the extension host and a crash here cannot take the editor down. No vscode import.
  */
 import { statSync } from 'node:fs';
-import { constants, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../core/backends';
 import { type LabData, imageAt, loadLabData } from '../../core/data/mnist';
@@ -28,6 +27,7 @@ import { readRun } from '../../core/runs/store';
 import { runTraining } from '../../core/session';
 import { defaultWorkers } from '../../core/train/group';
 import { cancelSweep, confusionOf, examplesOf, sweepOf } from './analyses';
+import { type PriorityResult, lowerProcessPriority } from './priority';
 import { drawnPrediction, occlusionOfTestImage } from './drawing';
 
 let nextId = 1;
@@ -253,13 +253,21 @@ process.on('disconnect', () => {
   void trainingDone.then(() => process.exit(0));
 });
 
-// Training takes every cycle it gets; below-normal priority lets the editor (the extension host,
-// the renderer) run first when cores are scarce. Its replica threads inherit it.
-try {
-  setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
-} catch {
-  // not permitted here: run at normal priority
+/** What could not be lowered goes to stderr (the output channel), once per kind of failure. */
+const priorityReported = new Set<string>();
+function reportPriority(p: PriorityResult): void {
+  for (const f of p.failed) {
+    const kind = f.replace(/\d+/g, 'N');
+    if (priorityReported.has(kind)) continue;
+    priorityReported.add(kind);
+    process.stderr.write(`mnist-lab worker: could not lower the priority: ${f}\n`);
+  }
 }
+
+// Training takes every cycle it gets; below-normal priority lets the editor (the extension host,
+// the renderer) run first when cores are scarce: every thread of this process, and the replica
+// threads, which inherit it.
+reportPriority(lowerProcessPriority());
 
 if (!process.send) {
   process.stderr.write('mnist-lab worker: run me with child_process.fork (an IPC channel is required)\n');
