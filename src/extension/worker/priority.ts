@@ -8,9 +8,9 @@
  * by a lowered thread and inherit it.
  *
  * Tried and not kept: the SCHED_IDLE policy (util-linux's chrt) for training. In the VS Code
- * integration test on 2 cores it made the extension host's lag worse: p50 1.6–1.7 ms against
- * 0.3–0.5 ms with nice 10 alone, p99 41–56 ms against 18–63 ms (three runs each). No vscode
- * import.
+ * integration test on 2 cores, three runs each: the extension host's p99 lag 27–49 ms against
+ * 41–86 ms with nice 10 alone, its time waiting for a CPU 0.60–0.94 s against 0.73–1.02 s:
+ * within the spread from run to run, not worth depending on chrt. No vscode import.
  */
 import { readdirSync } from 'node:fs';
 import { constants, getPriority, setPriority } from 'node:os';
