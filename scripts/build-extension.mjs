@@ -1,6 +1,6 @@
 // Bundles the VS Code extension: the host (vscode external, no tfjs), the worker (tfjs and its
 // wasm backend bundled in, .wasm files copied beside it), the two webview scripts, and the
-// vendored browser libraries the webviews load (plotly's strict-CSP build, vscode-elements).
+// vendored browser libraries the webviews load (plotly's cartesian bundle, vscode-elements).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,7 +34,7 @@ await Promise.all([
 
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
-copyFileSync(require.resolve('plotly.js-strict-dist-min/plotly-strict.min.js'), join(dist, 'vendor', 'plotly-strict.min.js'));
+copyFileSync(require.resolve('plotly.js-cartesian-dist-min/plotly-cartesian.min.js'), join(dist, 'vendor', 'plotly.min.js'));
 copyFileSync(join(dirname(require.resolve('@vscode-elements/elements/package.json')), 'dist', 'bundled.js'), join(dist, 'vendor', 'vscode-elements.js'));
 
 // The English string bundle VS Code's l10n (and the webviews) key translations by.

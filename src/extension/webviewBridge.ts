@@ -50,7 +50,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 ${body}
 ${l10nDataBlock(vscode.l10n.bundle)}
 <script nonce="${n}" type="module" src="${uri('dist', 'vendor', 'vscode-elements.js')}"></script>
-<script nonce="${n}" src="${uri('dist', 'vendor', 'plotly-strict.min.js')}"></script>
+<script nonce="${n}" src="${uri('dist', 'vendor', 'plotly.min.js')}"></script>
 <script nonce="${n}" src="${uri('dist', script)}"></script>
 </body>
 </html>`;
