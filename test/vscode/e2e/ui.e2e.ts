@@ -276,8 +276,16 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     });
     const lensText = await editor().locator('.codelens-decoration').first().innerText();
     assert.match(lensText, /▶\s*Train/);
-    const lensBox = (await lens.boundingBox())!;
-    const line1 = (await editor().locator('.view-lines .view-line').first().boundingBox())!;
+    // The editor re-renders its lenses and lines as the workbench settles: a box read between two
+    // renders is null, so read both until they exist together.
+    const [lensBox, line1] = await waitFor(
+      'the boxes of the lens and of line 1',
+      async () => {
+        const boxes = [await lens.boundingBox(), await editor().locator('.view-lines .view-line').first().boundingBox()];
+        return boxes[0] && boxes[1] ? (boxes as NonNullable<(typeof boxes)[number]>[]) : undefined;
+      },
+      10_000,
+    );
     assert.ok(lensBox.y + lensBox.height <= line1.y + 1, `the lens (y ${lensBox.y}) is not above line 1 (y ${line1.y})`);
     const firstLine = await editor().locator('.view-lines .view-line').first().innerText();
     assert.equal(firstLine.trim(), '{', 'line 1 is not the top of the config');
