@@ -17,6 +17,8 @@ export interface AnalysisHost {
   running(): boolean;
   /** Makes test-file image `index` the chosen one (feature maps, robustness). */
   choose(index: number): void;
+  /** The config's name of a class (Fashion-MNIST: "Sneaker"), or null where classes are just digits. */
+  className(label: number): string | null;
 }
 
 const GALLERY_LIMIT = 200;
@@ -37,8 +39,19 @@ function splitLabel(s: AnalysisSplit): string {
   return s === 'test' ? t('test split (second half of the test file)') : t('validation split (first half of the test file)');
 }
 
+/** `7`, or `7 Sneaker` where the config names the classes. */
+function cls(label: number): string {
+  const name = host.className(label);
+  return name === null ? String(label) : `${label} ${name}`;
+}
+
+/** The shortest readable label: the class name where there is one, else the digit. */
+function short(label: number): string {
+  return host.className(label) ?? String(label);
+}
+
 function probabilitiesText(e: ExamplePayload): string {
-  return e.probabilities.map((p, c) => `${c}: ${percent(p)}`).join('\n');
+  return e.probabilities.map((p, c) => `${cls(c)}: ${percent(p)}`).join('\n');
 }
 
 /** A thumbnail: the digit, "true → predicted (p)", all probabilities on hover; click chooses it. */
@@ -47,8 +60,8 @@ function thumbnail(e: ExamplePayload, testid: string): HTMLElement {
   const pixels = e.pixels.map((v) => v / 255);
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', t('test image #{0}', e.index));
-  const caption = h('figcaption', {}, h('span', { textContent: `#${e.index}` }), h('br'), h('span', { textContent: t('{0} → {1} ({2})', e.label, e.predicted, percent(e.probabilities[e.predicted])) }));
-  const fig = h('figure', { className: e.label === e.predicted ? 'thumb' : 'thumb wrong', title: `${t('test image #{0}: true label {1}, predicted {2}', e.index, e.label, e.predicted)}\n${probabilitiesText(e)}`, tabIndex: 0, testid }, canvas, caption);
+  const caption = h('figcaption', {}, h('span', { textContent: `#${e.index}` }), h('br'), h('span', { textContent: t('{0} → {1} ({2})', short(e.label), short(e.predicted), percent(e.probabilities[e.predicted])) }));
+  const fig = h('figure', { className: e.label === e.predicted ? 'thumb' : 'thumb wrong', title: `${t('test image #{0}: true label {1}, predicted {2}', e.index, cls(e.label), cls(e.predicted))}\n${probabilitiesText(e)}`, tabIndex: 0, testid }, canvas, caption);
   fig.dataset.index = String(e.index);
   fig.dataset.label = String(e.label);
   fig.dataset.predicted = String(e.predicted);
@@ -159,14 +172,14 @@ function drawConfusion(): void {
   $('confusion-table').dataset.live = liveNow ? String(live!.epoch) : '';
   const max = Math.max(1, ...c.counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
   const rowMax = c.perClass.map((p) => Math.max(1, p.total));
-  const head = h('tr', {}, h('th', { className: 'corner', textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j) })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }));
+  const head = h('tr', {}, h('th', { className: 'corner', textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j), title: cls(j), testid: `confusion-col-${j}` })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }));
   const rows = c.counts.map((row, i) =>
     h(
       'tr',
       {},
-      h('th', { textContent: String(i) }),
+      h('th', { textContent: cls(i), testid: `confusion-row-${i}` }),
       ...row.map((n, j) => {
-        const td = h('td', { className: `num cell${i === j ? ' diag' : ''}${n && !liveNow ? ' clickable' : ''}`, textContent: String(n), testid: `confusion-cell-${i}-${j}`, title: t('true {0}, predicted {1}: {2} images', i, j, n) });
+        const td = h('td', { className: `num cell${i === j ? ' diag' : ''}${n && !liveNow ? ' clickable' : ''}`, textContent: String(n), testid: `confusion-cell-${i}-${j}`, title: t('true {0}, predicted {1}: {2} images', cls(i), cls(j), n) });
         // Diagonal: share of the row; off the diagonal: against the largest confusion.
         const share = i === j ? n / rowMax[i]! : n / max;
         td.style.setProperty('--share', `${Math.round(100 * share)}%`);
@@ -197,7 +210,7 @@ async function loadCell(trueLabel: number, predicted: number): Promise<void> {
 function drawCell(): void {
   const r = cellExamples;
   if (!r) return;
-  const title = t('True {0}, predicted {1}: {2} images{3}', r.trueLabel!, r.predicted!, r.total, r.total > r.items.length ? t(' (the first {0}, most confident first)', r.items.length) : '');
+  const title = t('True {0}, predicted {1}: {2} images{3}', cls(r.trueLabel!), cls(r.predicted!), r.total, r.total > r.items.length ? t(' (the first {0}, most confident first)', r.items.length) : '');
   $('confusion-cell').replaceChildren(h('h3', { textContent: title, testid: 'confusion-cell-title' }), h('div', { className: 'thumbs' }, ...r.items.map((e, k) => thumbnail(e, `cell-thumb-${k}`))));
 }
 

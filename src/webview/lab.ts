@@ -27,9 +27,13 @@ import { onThemeChange, palette } from './theme';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 /** A label as the config names it: `7`, or `7 Sneaker` for a dataset with class names. */
-const cls = (label: number) => {
+const className = (label: number): string | null => {
   const name = state?.config?.data.classNames?.[label];
-  return name === undefined || name === String(label) ? String(label) : `${label} ${name}`;
+  return name === undefined || name === String(label) ? null : name;
+};
+const cls = (label: number) => {
+  const name = className(label);
+  return name === null ? String(label) : `${label} ${name}`;
 };
 const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
 
@@ -156,7 +160,7 @@ function build(): void {
     el('div', { id: 'robustness-maps', testid: 'robustness-maps' }),
     buildSweepPart(() => pal, modelTarget),
   );
-  const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage };
+  const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage, className };
   const confusion = buildConfusionSection(section, analysisHost);
   const gallery = buildGallerySection(section);
   const summary = section('model-summary', t('Model summary'), el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));
