@@ -745,4 +745,49 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await page.locator('.notifications-toasts', { hasText: 'copied the PyTorch loader' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot('pytorch-loader-copied');
   });
+
+  it('another dataset: a Fashion-MNIST run of the bundled example config names its classes in the confusion matrix and the gallery', async function () {
+    this.timeout(240_000);
+    const example = join(ROOT, 'examples', 'fashion-mnist.mnist.json');
+    const config = JSON.parse(readFileSync(example, 'utf8')) as { data: { dir: string; classNames: string[] } };
+    if (!existsSync(join(config.data.dir, 't10k-images-idx3-ubyte.gz'))) {
+      // .ci/run installs Debian's dataset-fashion-mnist: there its absence is a failure.
+      if (process.env.CI) assert.fail(`${config.data.dir} is missing (apt-get install dataset-fashion-mnist)`);
+      log(`e2e: skipped, ${config.data.dir} is missing (apt-get install dataset-fashion-mnist)`);
+      this.skip();
+    }
+    const names = config.data.classNames;
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', example, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const fashion = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
+    await paletteCommand('MNIST: Open Run');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: fashion.runId }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+    const lab = await frameWith('[data-testid="confusion-row-7"]', 60_000);
+    await show(lab, '#confusion');
+    // The rows are the run's classes, "7 Sneaker"; the columns keep the digit, the name on hover.
+    const rowHeads = await waitFor('the confusion matrix of the Fashion-MNIST run', async () => {
+      const heads = await lab.locator('#confusion-table tbody th').allInnerTexts();
+      return heads.length === 10 && heads[7] === `7 ${names[7]}` ? heads : undefined;
+    }, 60_000);
+    assert.deepEqual(rowHeads, names.map((n, i) => `${i} ${n}`));
+    assert.equal(await lab.locator('[data-testid="confusion-col-9"]').getAttribute('title'), `9 ${names[9]}`);
+    const counts: number[] = await lab.locator('#confusion-table td.cell').evaluateAll((tds: any[]) => tds.map((td) => Number(td.textContent))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(counts.reduce((a, b) => a + b, 0), 5000, 'the matrix counts the Fashion-MNIST test split (the second half of its 10,000 test images)');
+    assert.equal(counts.filter((_, k) => k % 11 === 0).reduce((a, b) => a + b, 0) / 5000, fashion.testAccuracy, 'the diagonal is the run’s test accuracy');
+    await screenshot('fashion-mnist-confusion');
+    // The gallery: "Shirt → T-shirt/top (41.2 %)" under each image, full names on hover.
+    await show(lab, '#misclassified');
+    const first = lab.locator('[data-testid="gallery-thumb-0"]');
+    await first.waitFor({ timeout: 60_000 });
+    const label = Number(await first.getAttribute('data-label'));
+    const predicted = Number(await first.getAttribute('data-predicted'));
+    const caption = await first.locator('figcaption').innerText();
+    assert.ok(caption.includes(`${names[label]} → ${names[predicted]} (`), `caption "${caption}" lacks the class names of ${label} → ${predicted}`);
+    const title = (await first.getAttribute('title')) ?? '';
+    assert.ok(title.includes(`true label ${label} ${names[label]}, predicted ${predicted} ${names[predicted]}`), `title "${title}"`);
+    log(`e2e: Fashion-MNIST run ${fashion.runId}: test ${(100 * fashion.testAccuracy!).toFixed(2)} %; rows ${rowHeads.join(' | ')}; first misclassified "${caption.replace(/\s+/g, ' ')}"`);
+    await screenshot('fashion-mnist-gallery');
+  });
 });
