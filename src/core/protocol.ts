@@ -44,6 +44,8 @@ export interface AnalysisTarget {
   /** A directory of MNIST-layout IDX files; null = the embedded MNIST. */
   dataDir: string | null;
   numClasses: number;
+  /** The config's class names (absent for MNIST's digits). */
+  classNames?: string[];
 }
 
 /** An image of the test file (indices as in the seed's notebook), with what the model makes of it. */
@@ -323,7 +325,8 @@ export interface RunView {
   epoch: number;
   /** The latest error of this run (a crashed worker, bad input). */
   error: string | null;
-  seedTestAccuracy: number;
+  /** The seed's test accuracy to compare with, null for another dataset (see `seedAccuracyFor`). */
+  seedTestAccuracy: number | null;
   /** Other runs' error curves drawn over this run's (the editor's run history compares two runs). */
   overlay?: OverlayCurve[];
   /** While training: the validation confusion matrix at the latest epoch end. */

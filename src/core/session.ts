@@ -3,7 +3,7 @@ import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import { type LabData, loadLabData } from './data/mnist';
 import { evaluateAsync } from './evaluate';
-import { SEED_TEST_ACCURACY, type RunSummary, type TrainingEvent } from './events';
+import { seedAccuracyFor, type RunSummary, type TrainingEvent } from './events';
 import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';
 import { writePytorchSnippet } from './model/pytorchSnippet';
@@ -64,7 +64,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     totalSteps,
     valAccuracy: null,
     testAccuracy: null,
-    seedTestAccuracy: SEED_TEST_ACCURACY,
+    seedTestAccuracy: seedAccuracyFor(config.data.classNames),
     seconds: 0,
     msPerStep: null,
     startedAt,

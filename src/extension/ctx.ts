@@ -130,7 +130,7 @@ export class LabContext implements vscode.Disposable {
   analysisTarget(): AnalysisTarget {
     const s = this.runView.state;
     const model = s.runDir && s.summary?.model && s.status !== 'running' ? s.runDir : null;
-    return { model, dataDir: s.config?.data.dir ?? this.dataDir, numClasses: s.config?.data.classNames?.length ?? 10 };
+    return { model, dataDir: s.config?.data.dir ?? this.dataDir, numClasses: s.config?.data.classNames?.length ?? 10, ...(s.config?.data.classNames && { classNames: s.config.data.classNames }) };
   }
 
   async analyze(

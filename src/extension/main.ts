@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { type LabConfig, SEED_CONFIG, parseConfigText } from '../core/config';
 import { isLabError } from '../core/errors';
-import type { RunSummary, TrainingEvent } from '../core/events';
+import { seedAccuracyFor, type RunSummary, type TrainingEvent } from '../core/events';
 import type { AnalysisTarget } from '../core/protocol';
 import { listRuns, readRun } from '../core/runs/store';
 import { installBackendCommand } from './backendInstall';
@@ -162,14 +162,18 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
           },
         );
         c.output.appendLine(
-          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)} (the seed: ${pct(summary.seedTestAccuracy)})`,
+          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)}${summary.seedTestAccuracy === null ? '' : ` (the seed: ${pct(summary.seedTestAccuracy)})`}`,
         );
         if (summary.status === 'failed') void showError(vscode.l10n.t('training failed: {0}', summary.error ?? vscode.l10n.t('unknown error')), join(summary.runDir, 'summary.json'));
         else
           void vscode.window.showInformationMessage(
-            summary.status === 'cancelled' || cancelled
-              ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy))
-              : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy)),
+            summary.seedTestAccuracy === null
+              ? summary.status === 'cancelled' || cancelled
+                ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0}.', pct(summary.testAccuracy))
+                : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0}.', pct(summary.testAccuracy))
+              : summary.status === 'cancelled' || cancelled
+                ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy))
+                : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy)),
           );
         return summary;
       },
@@ -210,14 +214,14 @@ function openRun(c: LabContext, runDir?: string): boolean {
 function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
   if (run) {
     const stored = existsSync(join(run, 'config.json')) ? readRun(run) : null;
-    return { model: run, dataDir: stored?.config.data.dir ?? c.dataDir, numClasses: stored?.config.data.classNames?.length ?? 10 };
+    return { model: run, dataDir: stored?.config.data.dir ?? c.dataDir, numClasses: stored?.config.data.classNames?.length ?? 10, ...(stored?.config.data.classNames && { classNames: stored.config.data.classNames }) };
   }
   const shown = c.analysisTarget();
   if (shown.model) return shown;
   for (const dir of listRuns(c.runsDir)) {
     try {
       const r = readRun(dir);
-      if (r.summary.model && r.summary.status !== 'running') return { model: dir, dataDir: r.config.data.dir ?? c.dataDir, numClasses: r.config.data.classNames?.length ?? 10 };
+      if (r.summary.model && r.summary.status !== 'running') return { model: dir, dataDir: r.config.data.dir ?? c.dataDir, numClasses: r.config.data.classNames?.length ?? 10, ...(r.config.data.classNames && { classNames: r.config.data.classNames }) };
     } catch {
       // a corrupt run is skipped here; opening it directly reports it
     }
@@ -233,8 +237,13 @@ async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
   }
   try {
     const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') }, () => c.evaluate(target));
-    c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal}); the seed: 99.06 %`);
-    void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: 99.06 %.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy)));
+    const seed = seedAccuracyFor(target.classNames);
+    c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
+    void vscode.window.showInformationMessage(
+      seed === null
+        ? vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3}.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy))
+        : vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: {4}.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy), pct(seed)),
+    );
     return r;
   } catch (e) {
     reportError(e);

@@ -3,7 +3,7 @@
  * run directory, and replayed whole to a webview that (re)appears. No vscode import.
  */
 import { formatProgressLine } from '../cli/output';
-import { SEED_TEST_ACCURACY, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
+import { SEED_TEST_ACCURACY, seedAccuracyFor, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
 import type { RunView, ToWebviewMessage } from '../core/protocol';
 import type { StoredRun } from '../core/runs/store';
 import { pytorchSnippetFor } from './pytorchView';
@@ -52,6 +52,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   v.epoch = run.summary.epochsCompleted;
   v.error = run.summary.error ?? null;
   v.pytorch = pytorchSnippetFor(run.summary, run.config);
+  v.seedTestAccuracy = seedAccuracyFor(run.config.data.classNames);
   return v;
 }
 
@@ -91,7 +92,7 @@ export class RunViewModel {
     switch (e.type) {
       case 'start': {
         const { type: _type, ...start } = e;
-        this.view = { ...emptyRunView(), runDir: e.runDir, name: e.config.name, status: 'running', config: e.config, start, totalSteps: e.totalSteps, epoch: 1 };
+        this.view = { ...emptyRunView(), runDir: e.runDir, name: e.config.name, status: 'running', config: e.config, start, totalSteps: e.totalSteps, epoch: 1, seedTestAccuracy: seedAccuracyFor(e.config.data.classNames) };
         this.fire(null);
         return null;
       }

@@ -206,7 +206,11 @@ function renderAccuracy(): void {
   const lastVal = s.progress.at(-1)?.valAccuracy ?? null;
   setText(
     'accuracy-detail',
-    test === null
+    seed === null
+      ? test === null
+        ? t('latest validation accuracy {0}', pct(lastVal))
+        : t('validation {0} · {1}/{2} epochs, {3} steps', pct(s.summary?.valAccuracy), s.summary?.epochsCompleted ?? 0, s.summary?.epochs ?? 0, s.summary?.steps ?? 0)
+      : test === null
       ? t('the seed reached {0}; latest validation accuracy {1}', pct(seed), pct(lastVal))
       : t('the seed: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps', pct(seed), `${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)}`, pct(s.summary?.valAccuracy), s.summary?.epochsCompleted ?? 0, s.summary?.epochs ?? 0, s.summary?.steps ?? 0),
   );

@@ -26,7 +26,9 @@ function render(): void {
   const last = s.progress.at(-1);
   $('side-accuracy').textContent =
     s.summary?.testAccuracy !== undefined && s.summary?.testAccuracy !== null
-      ? t('test {0} (seed {1})', pct(s.summary.testAccuracy), pct(s.seedTestAccuracy))
+      ? s.seedTestAccuracy === null
+        ? t('test {0}', pct(s.summary.testAccuracy))
+        : t('test {0} (seed {1})', pct(s.summary.testAccuracy), pct(s.seedTestAccuracy))
       : last
         ? t('validation {0}', pct(last.valAccuracy))
         : '';

@@ -776,6 +776,13 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const counts: number[] = await lab.locator('#confusion-table td.cell').evaluateAll((tds: any[]) => tds.map((td) => Number(td.textContent))); // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(counts.reduce((a, b) => a + b, 0), 5000, 'the matrix counts the Fashion-MNIST test split (the second half of its 10,000 test images)');
     assert.equal(counts.filter((_, k) => k % 11 === 0).reduce((a, b) => a + b, 0) / 5000, fashion.testAccuracy, 'the diagonal is the run’s test accuracy');
+    // The seed's 99.06 % is MNIST's: the panel and the side view do not measure this run against it.
+    const pctText = `${(100 * fashion.testAccuracy!).toFixed(2)} %`;
+    assert.equal(await lab.locator('#accuracy-value').innerText(), pctText);
+    const detail = await lab.locator('#accuracy-detail').innerText();
+    assert.match(detail, /^validation \d+\.\d\d % · \d+\/\d+ epochs, 60 steps$/);
+    const side = await frameWith('#side-accuracy', 30_000);
+    await waitFor(`the side view to show "test ${pctText}"`, async () => (await side.locator('#side-accuracy').innerText()) === `test ${pctText}`, 30_000);
     await screenshot('fashion-mnist-confusion');
     // The gallery: "Shirt → T-shirt/top (41.2 %)" under each image, full names on hover.
     await show(lab, '#misclassified');
