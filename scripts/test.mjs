@@ -17,6 +17,16 @@ const must = (cmd, args) => {
 must('node', ['scripts/build.mjs']);
 must('node', ['scripts/build-tests.mjs']);
 
+// Type checks: esbuild bundles without checking types, so the strict tsconfigs are checked here,
+// the host side (core, CLI, extension, tests, scripts) and the webviews (DOM).
+{
+  const start = Date.now();
+  const projects = ['tsconfig.json', 'src/webview/tsconfig.json'];
+  const failed = projects.filter((p) => run('node', ['node_modules/typescript/bin/tsc', '--noEmit', '-p', p]).status !== 0);
+  for (const p of failed) console.error(`npm test: tsc -p ${p} found type errors`);
+  layers.push({ name: 'types', passed: projects.length - failed.length, failed: failed.length, seconds: (Date.now() - start) / 1000 });
+}
+
 // Unit tests and numeric checks: node's test runner, one file at a time (2 cores).
 {
   const start = Date.now();
