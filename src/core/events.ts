@@ -1,4 +1,5 @@
 import type { LabConfig } from './config';
+import { ownClassName } from './data/classes';
 import type { LayerSummary } from './model/convnet';
 
 /**
@@ -122,5 +123,5 @@ export const SEED_TEST_ACCURACY = 0.9906;
  * where the seed's 99.06 % says nothing: null.
  */
 export function seedAccuracyFor(classNames: readonly string[] | null | undefined): number | null {
-  return !classNames || (classNames.length === 10 && classNames.every((n, i) => n === String(i))) ? SEED_TEST_ACCURACY : null;
+  return !classNames || (classNames.length === 10 && classNames.every((_, i) => ownClassName(classNames, i) === null)) ? SEED_TEST_ACCURACY : null;
 }

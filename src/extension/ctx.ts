@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { installedBackendDirs } from '../core/backends/install';
 import { BACKENDS_DIR_VARIABLE, modulePathsFromEnv } from '../core/backends/packages';
 import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
+import type { LabConfig } from '../core/config';
 
 /** The webview requests the analysis worker answers. */
 export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep' | 'predictImage' | 'occlusion';
@@ -130,7 +131,13 @@ export class LabContext implements vscode.Disposable {
   analysisTarget(): AnalysisTarget {
     const s = this.runView.state;
     const model = s.runDir && s.summary?.model && s.status !== 'running' ? s.runDir : null;
-    return { model, dataDir: s.config?.data.dir ?? this.dataDir, numClasses: s.config?.data.classNames?.length ?? 10, ...(s.config?.data.classNames && { classNames: s.config.data.classNames }) };
+    return this.targetFor(model, s.config);
+  }
+
+  /** What a model is analysed with: its run's data (its config's, else the setting's) and classes. */
+  targetFor(model: string | null, config: LabConfig | null | undefined): AnalysisTarget {
+    const names = config?.data.classNames;
+    return { model, dataDir: config?.data.dir ?? this.dataDir, numClasses: names?.length ?? 10, ...(names && { classNames: names }) };
   }
 
   async analyze(

@@ -214,14 +214,14 @@ function openRun(c: LabContext, runDir?: string): boolean {
 function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
   if (run) {
     const stored = existsSync(join(run, 'config.json')) ? readRun(run) : null;
-    return { model: run, dataDir: stored?.config.data.dir ?? c.dataDir, numClasses: stored?.config.data.classNames?.length ?? 10, ...(stored?.config.data.classNames && { classNames: stored.config.data.classNames }) };
+    return c.targetFor(run, stored?.config);
   }
   const shown = c.analysisTarget();
   if (shown.model) return shown;
   for (const dir of listRuns(c.runsDir)) {
     try {
       const r = readRun(dir);
-      if (r.summary.model && r.summary.status !== 'running') return { model: dir, dataDir: r.config.data.dir ?? c.dataDir, numClasses: r.config.data.classNames?.length ?? 10, ...(r.config.data.classNames && { classNames: r.config.data.classNames }) };
+      if (r.summary.model && r.summary.status !== 'running') return c.targetFor(dir, r.config);
     } catch {
       // a corrupt run is skipped here; opening it directly reports it
     }

@@ -3,6 +3,7 @@
  * and the misclassified gallery (a click makes the image the chosen test image). The worker
  * classifies the split once per model; these views only draw what it answers.
  */
+import { classLabel, ownClassName } from '../core/data/classes';
 import type { AnalysisSplit, ConfusionPayload, ExamplePayload, ExamplesPayload, LiveConfusion } from '../core/protocol';
 import { drawHeatmap } from './draw';
 import { h, percent } from './dom';
@@ -17,8 +18,8 @@ export interface AnalysisHost {
   running(): boolean;
   /** Makes test-file image `index` the chosen one (feature maps, robustness). */
   choose(index: number): void;
-  /** The config's name of a class (Fashion-MNIST: "Sneaker"), or null where classes are just digits. */
-  className(label: number): string | null;
+  /** The config's class names (Fashion-MNIST's); null or undefined where the classes are just digits. */
+  classNames(): readonly string[] | null | undefined;
 }
 
 const GALLERY_LIMIT = 200;
@@ -40,15 +41,10 @@ function splitLabel(s: AnalysisSplit): string {
 }
 
 /** `7`, or `7 Sneaker` where the config names the classes. */
-function cls(label: number): string {
-  const name = host.className(label);
-  return name === null ? String(label) : `${label} ${name}`;
-}
+const cls = (label: number): string => classLabel(host.classNames(), label);
 
 /** The shortest readable label: the class name where there is one, else the digit. */
-function short(label: number): string {
-  return host.className(label) ?? String(label);
-}
+const short = (label: number): string => ownClassName(host.classNames(), label) ?? String(label);
 
 function probabilitiesText(e: ExamplePayload): string {
   return e.probabilities.map((p, c) => `${cls(c)}: ${percent(p)}`).join('\n');

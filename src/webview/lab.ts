@@ -3,6 +3,7 @@
  * finished). The host owns the state; this page draws it and asks the worker (through the host)
  * for the analyses of the chosen image.
  */
+import { classLabel } from '../core/data/classes';
 import type { KernelSnapshot, ProgressEvent } from '../core/events';
 import type {
   FeatureMapsPayload,
@@ -26,15 +27,10 @@ import { locale, pageBundle, setL10nBundle, statusName, t } from './l10n';
 import { onThemeChange, palette } from './theme';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+/** The config's class names (null or undefined for MNIST's digits). */
+const classNames = () => state?.config?.data.classNames;
 /** A label as the config names it: `7`, or `7 Sneaker` for a dataset with class names. */
-const className = (label: number): string | null => {
-  const name = state?.config?.data.classNames?.[label];
-  return name === undefined || name === String(label) ? null : name;
-};
-const cls = (label: number) => {
-  const name = className(label);
-  return name === null ? String(label) : `${label} ${name}`;
-};
+const cls = (label: number) => classLabel(classNames(), label);
 const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
 
 let state: RunView | null = null;
@@ -160,7 +156,7 @@ function build(): void {
     el('div', { id: 'robustness-maps', testid: 'robustness-maps' }),
     buildSweepPart(() => pal, modelTarget),
   );
-  const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage, className };
+  const analysisHost = { palette: () => pal, hasModel: modelTarget, running: () => state?.status === 'running', choose: chooseTestImage, classNames };
   const confusion = buildConfusionSection(section, analysisHost);
   const gallery = buildGallerySection(section);
   const summary = section('model-summary', t('Model summary'), el('div', { className: 'hscroll' }, el('table', { id: 'summary-table', testid: 'summary-table' })), el('div', { id: 'summary-total', className: 'muted' }));

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../../src/core/config';
+import { classLabel, labelText, ownClassName } from '../../src/core/data/classes';
 import { loadLabData } from '../../src/core/data/mnist';
 import { SEED_TEST_ACCURACY, seedAccuracyFor } from '../../src/core/events';
 import { cli, jsonLines } from '../helpers/cli';
@@ -24,6 +25,16 @@ const NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 
 test('the example config names Fashion-MNIST\'s ten classes and Debian\'s path', () => {
   assert.equal(config.data.dir, '/usr/share/datasets/fashion-mnist');
   assert.deepEqual(config.data.classNames, NAMES);
+});
+
+test('labels: the class name where the config gives one, the digit where it gives none or the digit itself', () => {
+  assert.equal(ownClassName(NAMES, 7), 'Sneaker');
+  assert.equal(ownClassName(undefined, 7), null);
+  assert.equal(ownClassName(['0', '1', '2'], 1), null);
+  assert.equal(classLabel(NAMES, 7), '7 Sneaker');
+  assert.equal(classLabel(null, 7), '7');
+  assert.equal(labelText(NAMES, 9), '9 (Ankle boot)');
+  assert.equal(labelText(['0', '1'], 1), '1');
 });
 
 test("the seed's 99.06 % is compared with MNIST's runs only: a config naming classes of its own is another dataset", () => {

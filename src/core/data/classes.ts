@@ -11,8 +11,20 @@ export function classNamesOf(config: Pick<LabConfig, 'data'> | null | undefined,
   return names && names.length === numClasses ? [...names] : digitNames(numClasses);
 }
 
-/** `7` for MNIST, `7 (Sneaker)` where the classes have names of their own. */
+/** The name a config gives class `label`, or null where it has none of its own (just the digit). */
+export function ownClassName(names: readonly string[] | null | undefined, label: number): string | null {
+  const name = names?.[label];
+  return name === undefined || name === String(label) ? null : name;
+}
+
+/** `7` for MNIST, `7 (Sneaker)` where the classes have names of their own (the CLI's form). */
 export function labelText(names: readonly string[], label: number): string {
-  const name = names[label];
-  return name === undefined || name === String(label) ? String(label) : `${label} (${name})`;
+  const name = ownClassName(names, label);
+  return name === null ? String(label) : `${label} (${name})`;
+}
+
+/** `7` for MNIST, `7 Sneaker` where the classes have names of their own (the panel's form). */
+export function classLabel(names: readonly string[] | null | undefined, label: number): string {
+  const name = ownClassName(names, label);
+  return name === null ? String(label) : `${label} ${name}`;
 }
