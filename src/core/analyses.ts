@@ -1,0 +1,303 @@
+/**
+ * The table of analyses: the questions the lab panel asks about a model and its data. One entry
+ * per analysis names its request fields with their rules and binds its result type (as
+ * rust-analyzer's `RequestType<Params, Result>` does). From this table come:
+ *   - the TypeScript types of every request and result (webview → host → worker),
+ *   - the runtime validators of what the webview and the host send (own keys only),
+ *   - the host's forwarding (no switch: an analysis is forwarded with the run's target added),
+ *   - the worker's dispatch (`AnalysisHandlers` must have one handler per entry).
+ * Adding an analysis: one entry here, one handler in src/worker/analyses, one section in
+ * src/webview/sections (see docs/architecture.md). No tfjs, node or vscode import.
+ */
+import type { SweepResult } from './analysis/sweep';
+import type { LayerSummary } from './model/convnet';
+
+// ---------------------------------------------------------------------------------------------
+// Payloads (what the analyses answer)
+
+/** A grey image, row-major size×size floats in [0, 1] (pictures travel rounded to 1e-4). */
+export interface ImagePayload {
+  size: number;
+  pixels: number[];
+}
+
+export interface PredictionPayload {
+  label: number;
+  probabilities: number[];
+}
+
+/** Feature maps of one layer: maps[c] is a size×size row-major map. */
+export interface LayerMapsPayload {
+  size: number;
+  maps: number[][];
+}
+
+export interface FeatureMapsPayload {
+  conv1: LayerMapsPayload;
+  conv2: LayerMapsPayload;
+}
+
+/** An image of the test file (indices as in the original lab's notebook), with what the model makes of it. */
+export interface SampleResult {
+  index: number;
+  label: number;
+  testCount: number;
+  image: ImagePayload;
+  /** Null when there is no model yet (a run still training). */
+  prediction: PredictionPayload | null;
+  featureMaps: FeatureMapsPayload | null;
+}
+
+export interface TrainingImageResult {
+  index: number;
+  label: number;
+  image: ImagePayload;
+}
+
+export interface RobustnessPayload {
+  index: number;
+  label: number;
+  dx: number;
+  dy: number;
+  original: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
+  shifted: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
+  meanAbsDiff: { conv1: number; conv2: number };
+}
+
+/** What the model makes of an image drawn in the panel (already preprocessed to the model's size). */
+export interface DrawnPredictionPayload {
+  prediction: PredictionPayload;
+  featureMaps: FeatureMapsPayload;
+}
+
+/** Occlusion sensitivity of a test image (src/core/analysis/occlusion.ts). */
+export interface OcclusionPayload {
+  index: number;
+  label: number;
+  image: ImagePayload;
+  patch: number;
+  stride: number;
+  fill: number;
+  /** Probability of the true class without a patch. */
+  baseline: number;
+  rows: number;
+  cols: number;
+  /** rows×cols: the true class's probability with the patch's top-left corner at (col·stride, row·stride). */
+  probability: number[];
+  /** rows×cols: the predicted class with the patch there. */
+  predicted: number[];
+  /** rows×cols: the other class the patch raised most. */
+  risen: number[];
+  /** size×size: mean drop of the true class's probability over the patches covering each pixel. */
+  heatmap: ImagePayload;
+}
+
+export interface ModelInfo {
+  file: string;
+  layers: LayerSummary[];
+  parameters: number;
+}
+
+export interface EvaluationResult {
+  model: string;
+  valAccuracy: number;
+  testAccuracy: number;
+  valCorrect: number;
+  valTotal: number;
+  testCorrect: number;
+  testTotal: number;
+}
+
+/** Which half of the test file an analysis uses (the original lab's splits, src/core/data/mnist.ts). */
+export const ANALYSIS_SPLITS = ['test', 'validation'] as const;
+export type AnalysisSplit = (typeof ANALYSIS_SPLITS)[number];
+
+export interface ConfusionPayload {
+  split: AnalysisSplit;
+  numClasses: number;
+  /** counts[true][predicted]. */
+  counts: number[][];
+  perClass: { correct: number; total: number; accuracy: number | null }[];
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+/** One image of a split with what the model made of it (pixels as bytes 0–255: thumbnails). */
+export interface ExamplePayload {
+  /** Index into the test file (as the chosen test image). */
+  index: number;
+  label: number;
+  predicted: number;
+  probabilities: number[];
+  size: number;
+  pixels: number[];
+}
+
+export interface ExamplesQuery {
+  split: AnalysisSplit;
+  /** null: any. */
+  trueLabel: number | null;
+  predicted: number | null;
+  onlyWrong: boolean;
+  limit: number;
+}
+
+export interface ExamplesPayload extends ExamplesQuery {
+  /** How many images match (items holds the first `limit`, most confident first). */
+  total: number;
+  items: ExamplePayload[];
+}
+
+export type SweepPayload = SweepResult & { split: 'test' };
+
+// ---------------------------------------------------------------------------------------------
+// Field rules: each checks one value and carries its TypeScript type.
+
+export interface Rule<T> {
+  /** null when `v` is a valid value, else what is wrong with it (without the field's name). */
+  readonly check: (v: unknown) => string | null;
+  /** Type only: the value's type once checked. */
+  readonly _type?: T;
+}
+
+const rule = <T>(check: (v: unknown) => string | null): Rule<T> => ({ check });
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}…` : s;
+};
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+export const wholeNumber = (min: number, max: number): Rule<number> =>
+  rule((v) => (!isInt(v) ? `must be a whole number, got ${shown(v)}` : v < min || v > max ? `must be between ${min} and ${max}, got ${v}` : null));
+
+export const greyLevel: Rule<number> = rule((v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must be a grey level in [0, 1], got ${shown(v)}`));
+
+export const flag: Rule<boolean> = rule((v) => (typeof v === 'boolean' ? null : `must be true or false, got ${shown(v)}`));
+
+export const oneOf = <const T extends readonly string[]>(values: T): Rule<T[number]> =>
+  rule((v) => ((values as readonly unknown[]).includes(v) ? null : `must be one of ${values.join(', ')}, got ${shown(v)}`));
+
+export const nullable = <T>(r: Rule<T>): Rule<T | null> => rule((v) => (v === null ? null : r.check(v)));
+
+export const greyImage = (maxPixels: number): Rule<number[]> =>
+  rule((v) => {
+    if (!Array.isArray(v) || v.length === 0 || v.length > maxPixels) return `must be an array of 1..${maxPixels} grey levels`;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `[${i}] must be a grey level in [0, 1], got ${shown(x)}`;
+    }
+    return null;
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Bounds a request may ask for; the worker checks them against the real data and model.
+
+/** Largest image index a webview may ask for. */
+export const MAX_IMAGE_INDEX = 1_000_000;
+/** Largest shift (pixels) a webview may ask for. */
+export const MAX_SHIFT = 64;
+/** Largest drawn image a webview may send (pixels); the worker checks it against the model's size. */
+export const MAX_DRAWN_PIXELS = 128 * 128;
+/** Occlusion patch and stride, pixels. */
+export const MAX_PATCH = 28;
+/** Most examples one request returns (thumbnails of 784 bytes each). */
+export const MAX_EXAMPLES = 500;
+/** Largest sweep range a request may ask for (src/core/analysis/sweep.ts MAX_SWEEP_RANGE). */
+export const MAX_SWEEP_REQUEST_RANGE = 14;
+
+const imageIndex = wholeNumber(0, MAX_IMAGE_INDEX);
+const shift = wholeNumber(-MAX_SHIFT, MAX_SHIFT);
+const split = oneOf(ANALYSIS_SPLITS);
+/** A class label, or null for any. */
+const classOrAny: Rule<number | null> = rule((v) => (v === null || (isInt(v) && v >= 0 && v <= 255) ? null : `must be a class 0..255 or null, got ${shown(v)}`));
+const patch = wholeNumber(1, MAX_PATCH);
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+type Fields = Record<string, Rule<unknown>>;
+
+export interface AnalysisSpec<F extends Fields, R> {
+  readonly fields: F;
+  /** It answers 'progress' messages while it runs (a long analysis). */
+  readonly progress?: boolean;
+  /** Asked of a running worker only; with none running, this is the answer. */
+  readonly idleResult?: R;
+  /** Type only: the result. */
+  readonly _result?: R;
+}
+
+/** `analysis<Result>()(fields, options)`: binds a result type to the request's fields. */
+const analysis =
+  <R>() =>
+  <F extends Fields>(fields: F, options: Omit<AnalysisSpec<F, R>, 'fields' | '_result'> = {}): AnalysisSpec<F, R> => ({ fields, ...options });
+
+export const ANALYSES = {
+  modelInfo: analysis<ModelInfo>()({}),
+  evaluate: analysis<EvaluationResult>()({}),
+  sample: analysis<SampleResult>()({ index: imageIndex }),
+  trainingImage: analysis<TrainingImageResult>()({ index: imageIndex }),
+  robustness: analysis<RobustnessPayload>()({ index: imageIndex, dx: shift, dy: shift }),
+  predictImage: analysis<DrawnPredictionPayload>()({ pixels: greyImage(MAX_DRAWN_PIXELS) }),
+  occlusion: analysis<OcclusionPayload>()({ index: imageIndex, patch, stride: patch, fill: greyLevel }),
+  confusion: analysis<ConfusionPayload>()({ split }),
+  examples: analysis<ExamplesPayload>()({ split, trueLabel: classOrAny, predicted: classOrAny, onlyWrong: flag, limit: wholeNumber(1, MAX_EXAMPLES) }),
+  sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
+  cancelSweep: analysis<{ cancelled: boolean }>()({}, { idleResult: { cancelled: false } }),
+} as const;
+
+export type AnalysisTable = typeof ANALYSES;
+export type AnalysisType = keyof AnalysisTable;
+
+type ValueOf<R> = R extends Rule<infer T> ? T : never;
+/** The request fields of analysis K, typed by their rules. */
+export type AnalysisParams<K extends AnalysisType> = { -readonly [F in keyof AnalysisTable[K]['fields']]: ValueOf<AnalysisTable[K]['fields'][F]> };
+/** What analysis K answers. */
+export type AnalysisResult<K extends AnalysisType> = AnalysisTable[K] extends AnalysisSpec<Fields, infer R> ? R : never;
+
+/** Which weights and which data an analysis uses (the host adds it: the page never names files). */
+export interface AnalysisTarget {
+  /** A run directory, a model.json or a .safetensors file. */
+  model: string | null;
+  /** A directory of MNIST-layout IDX files; null = the embedded MNIST. */
+  dataDir: string | null;
+  numClasses: number;
+  /** The config's class names (absent for MNIST's digits). */
+  classNames?: string[];
+}
+
+/** An analysis as the webview asks it. */
+export type AnalysisRequest<K extends AnalysisType = AnalysisType> = { [P in K]: { type: P } & AnalysisParams<P> }[K];
+/** The same as the worker receives it: with the host's target. */
+export type WorkerAnalysisRequest<K extends AnalysisType = AnalysisType> = { [P in K]: { type: P; target: AnalysisTarget } & AnalysisParams<P> }[K];
+/** Every result by type (the worker's replies). */
+export type AnalysisResults = { [K in AnalysisType]: AnalysisResult<K> };
+
+export function isAnalysisType(t: unknown): t is AnalysisType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(ANALYSES, t);
+}
+
+/**
+ * What is wrong with the fields of analysis `type` in `m` (own keys only: a key of
+ * Object.prototype is never a field), or null. `envelope` lists the other keys `m` may carry.
+ */
+export function analysisProblem(type: AnalysisType, m: Record<string, unknown>, envelope: readonly string[]): string | null {
+  const fields = ANALYSES[type].fields as Fields;
+  for (const k of Object.keys(m)) {
+    if (!envelope.includes(k) && !Object.prototype.hasOwnProperty.call(fields, k)) return `unexpected field ${shown(k)}`;
+  }
+  for (const [name, r] of Object.entries(fields)) {
+    const problem = r.check(Object.prototype.hasOwnProperty.call(m, name) ? m[name] : undefined);
+    if (problem) return `${name}${problem.startsWith('[') ? '' : ' '}${problem}`;
+  }
+  return null;
+}
+
+/**
+ * The worker's side of the table: one handler per analysis, each typed by its entry. A missing
+ * entry or a wrong result type is a compile error.
+ */
+export type AnalysisHandlers<Ctx> = {
+  [K in AnalysisType]: (request: WorkerAnalysisRequest<K>, ctx: Ctx) => AnalysisResult<K> | Promise<AnalysisResult<K>>;
+};
