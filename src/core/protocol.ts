@@ -603,7 +603,8 @@ export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> 
     case 'step':
       return ints('inReplyTo', 'step', 'totalSteps', 'epoch') ? ok : { ok: false, error: 'step: malformed' };
     case 'result':
-      return ints('inReplyTo') && hasOwnKey(raw, 'result') ? ok : { ok: false, error: 'result: inReplyTo missing' };
+      // `result` may be absent: IPC drops an undefined value.
+      return ints('inReplyTo') ? ok : { ok: false, error: 'result: inReplyTo missing' };
     default: {
       const error = own(raw, 'error');
       if (!ints('inReplyTo') || !isObject(error) || typeof own(error, 'message') !== 'string' || unexpectedKey(error, ['message', 'file', 'field']) !== null) {
