@@ -199,7 +199,7 @@ describe('messages from a webview: own keys only, never a throw', () => {
       [{ messageId: 1, type: 'command', command: 'x'.repeat(1 << 20) }, /command must be one of .*got "x{70,80}…/],
       [{ messageId: 1n, type: 'ready' }, /messageId/],
       [{ messageId: 1, type: 'predictImage', pixels: [0.5, , 0.5] }, /pixels\[1\] is missing/],
-      [new Map([['messageId', 1], ['type', 'ready']]), /message must be an object/],
+      [new Map<string, unknown>([['messageId', 1], ['type', 'ready']]), /message must be an object/],
     ];
     for (const [m, re] of cases) {
       const v = validateFromWebview(m);
