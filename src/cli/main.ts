@@ -11,12 +11,13 @@ import { seedAccuracyFor, type ProgressEvent, type RunSummary, type TrainingEven
 import { loadModel, saveModel } from '../core/model/interchange';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
-import { compareRuns } from '../core/runs/compare';
+import { type RunToCompare, compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
-import { defaultWorkers } from '../core/train/group';
+import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
 import { ProgressBar, formatProgressLine, pct } from './output';
+import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
 const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
 
@@ -28,12 +29,14 @@ Usage:
   mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
+  Every command also takes --verbose (the stack of an internal error).
 
 CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
         state_dict, e.g. saved from the seed's notebook).
 --backend  ${BACKEND_NAMES.join(' | ')} (default auto)
---workers  data-parallel replicas on worker threads (default: the number of CPU cores)
+--workers  data-parallel replicas on worker threads, 1..${MAX_WORKERS} (default: the number of CPU
+           cores)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats, with
@@ -48,13 +51,15 @@ compare    two or more run directories: the config fields that differ, final acc
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function intFlag(flags: Flags, name: string, min: number): number | undefined {
+function intFlag(flags: Flags, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = flags[name];
   if (v === undefined) return undefined;
   const n = Number(v);
+  const shown = String(v).length > 40 ? `${String(v).slice(0, 40)}…` : String(v);
   if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min) {
-    throw new LabError(`--${name}: expected a whole number ≥ ${min}, got '${v}'`, { field: name });
+    throw new LabError(`--${name}: expected a whole number ≥ ${min}, got '${shown}'`, { field: name });
   }
+  if (n > max) throw new LabError(`--${name}: at most ${max}, got ${shown}`, { field: name });
   return n;
 }
 
@@ -83,8 +88,9 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
   const epochs = intFlag(flags, 'epochs', 1);
   const seed = intFlag(flags, 'seed', 0);
   const maxSteps = intFlag(flags, 'max-steps', 1);
-  const workers = intFlag(flags, 'workers', 1) ?? defaultWorkers();
-  const data = strFlag(flags, 'data');
+  const workers = intFlag(flags, 'workers', 1, MAX_WORKERS) ?? Math.min(defaultWorkers(), MAX_WORKERS);
+  const dataFlag = strFlag(flags, 'data');
+  const data = dataFlag === undefined ? undefined : checkReadableDir(dataFlag, '--data');
   config = parseConfig(
     {
       ...config,
@@ -93,7 +99,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
     },
     positionals[0] ?? '<command line>',
   );
-  const outDir = resolve(strFlag(flags, 'out') ?? 'runs');
+  const outDir = ensureWritableDir(strFlag(flags, 'out') ?? 'runs', '--out');
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -134,6 +140,12 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
     printSummary(summary, out);
     if (summary.status === 'failed') return 1;
     return summary.status === 'cancelled' ? 130 : 0;
+  } catch (e) {
+    bar?.clear();
+    // The run folder could not be made (a full disk, a folder that went read-only): the user's --out.
+    if (fsErrorInside(e, outDir)) throw fsLabError(e, outDir, '--out');
+    if (config.data.dir && fsErrorInside(e, config.data.dir)) throw fsLabError(e, config.data.dir, '--data');
+    throw e;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -152,11 +164,13 @@ function printSummary(s: RunSummary, out: Output): void {
 /** The data a RUN was trained on: --data, else its config's data.dir, else the embedded MNIST. */
 function dataFor(run: string, flags: Flags) {
   const explicit = strFlag(flags, 'data');
-  let dir: string | undefined = explicit ? resolve(explicit) : undefined;
+  let dir: string | undefined = explicit !== undefined ? checkReadableDir(explicit, '--data') : undefined;
   let numClasses = 10;
   let config: LabConfig | null = null;
   if (existsSync(join(run, 'config.json'))) {
-    config = readRun(run).config;
+    const file = join(run, 'config.json');
+    // The run's config as a config file: a null section or a wrong type is named, not a TypeError.
+    config = parseConfig(readRun(run).config, file);
     if (!dir) dir = config.data.dir ?? undefined;
     numClasses = config.data.classNames?.length ?? 10;
   }
@@ -294,18 +308,60 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
   }
 }
 
+/** A number a run file holds, or null when it holds something else (compare shows '—'). */
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * A run as compare reads it, every value checked: a run folder is a file the lab did not write
+ * (a `null` summary, a string where a number goes), so nothing in it may reach compareRuns unchecked.
+ */
+function runToCompare(dir: string): RunToCompare {
+  const stored = readRun(dir);
+  const summaryFile = join(dir, 'summary.json');
+  const s: unknown = stored.summary;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    throw new LabError(`${summaryFile}: a run summary must be a JSON object, got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`, { file: summaryFile, code: 'invalid-data' });
+  }
+  const field = (k: string): unknown => (Object.prototype.hasOwnProperty.call(s, k) ? (s as Record<string, unknown>)[k] : undefined);
+  const status = field('status');
+  if (typeof status !== 'string' || !['running', 'completed', 'cancelled', 'failed'].includes(status)) {
+    throw new LabError(`${summaryFile}: status must be running, completed, cancelled or failed`, { file: summaryFile, field: 'status', code: 'invalid-data' });
+  }
+  const config = parseConfig(stored.config, join(dir, 'config.json'));
+  const name = field('name');
+  const summary = {
+    ...(s as RunSummary),
+    name: typeof name === 'string' ? name.slice(0, 100) : config.name,
+    status: status as RunSummary['status'],
+    valAccuracy: finiteOrNull(field('valAccuracy')),
+    testAccuracy: finiteOrNull(field('testAccuracy')),
+    seconds: finiteOrNull(field('seconds')) ?? Number.NaN,
+    steps: finiteOrNull(field('steps')) ?? 0,
+  };
+  const progress = (Array.isArray(stored.progress) ? (stored.progress as unknown[]) : []).filter(
+    (p): p is ProgressEvent => typeof p === 'object' && p !== null && typeof (p as ProgressEvent).step === 'number' && Array.isArray((p as ProgressEvent).record),
+  );
+  return { dir, config, summary, progress };
+}
+
 function cmdCompare(positionals: string[], out: Output): number {
   if (positionals.length < 2) throw new LabError(`compare takes two or more run directories, got ${positionals.length}`);
-  const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
+  const c = compareRuns(positionals.map((p) => runToCompare(resolve(p))));
   out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
   const head = ['run', ...c.fields, 'validation', 'test', 'time'];
-  const rows = c.runs.map((r) => [r.label, ...r.values, pct(r.valAccuracy), pct(r.testAccuracy), `${r.seconds.toFixed(1)} s`]);
+  const rows = c.runs.map((r) => [r.label, ...r.values, pct(r.valAccuracy), pct(r.testAccuracy), Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   out.line(c.fields.length ? `configs differ in: ${c.fields.join(', ')}` : 'the configs are identical');
   out.line(fmt(head));
   for (const row of rows) out.line(fmt(row));
   return 0;
+}
+
+/** The first line of a message, bounded (an internal error's text is not the user's to read in full). */
+function oneLine(message: string): string {
+  const first = message.split('\n', 1)[0] ?? '';
+  return first.length > 500 ? `${first.slice(0, 500)}…` : first;
 }
 
 /** `--dx -3` reads as an option followed by its value, not as an unknown option `-3`. */
@@ -325,6 +381,7 @@ function joinNegativeValues(argv: string[]): string[] {
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   const json = argv.includes('--json');
+  const verbose = argv.includes('--verbose');
   const out = new Output(json);
   try {
     try {
@@ -346,6 +403,7 @@ export async function main(argv: string[]): Promise<number> {
           sweep: { type: 'boolean' },
           range: { type: 'string' },
           json: { type: 'boolean' },
+          verbose: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -373,11 +431,18 @@ export async function main(argv: string[]): Promise<number> {
         throw new LabError(`unknown command '${command}' (train, evaluate, robustness, export, compare)`);
     }
   } catch (e) {
+    // A LabError is the user's to fix: one line, exit 2. Anything else is a bug of the lab:
+    // "internal error", exit 1, and its stack only with --verbose.
     const bad = isLabError(e);
-    const message = errorMessage(e);
-    if (json) out.event({ type: 'error', message, ...(bad && e.file && { file: e.file }), ...(bad && e.field && { field: e.field }) });
-    else process.stderr.write(`mnist-lab: ${bad ? '' : 'internal error: '}${message}\n`);
-    if (!bad && !json && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    // One line: a config with several problems lists them separated by semicolons.
+    const message = bad ? e.message.split('\n').join('; ') : oneLine(errorMessage(e));
+    try {
+      if (json) out.event({ type: 'error', message, ...(bad && e.file && { file: e.file }), ...(bad && e.field && { field: e.field }), ...(!bad && { internal: true }) });
+      else process.stderr.write(`mnist-lab: ${bad ? '' : 'internal error: '}${message}${bad || verbose ? '' : ' (run again with --verbose for details)'}\n`);
+      if (!bad && verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    } catch {
+      // stdout/stderr gone (a closed pipe): the exit code still tells
+    }
     return bad ? 2 : 1;
   }
 }

@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '../core/events';
 
-export const pct = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(digits)}%`);
+/** A fraction as a percentage; anything but a finite number (a run file's null, a string) shows as —. */
+export const pct = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—');
 
 /** The seed's progress line, with the real percentage of the epoch (the seed's was a bug). */
 export function formatProgressLine(e: ProgressEvent, epoch: number): string {

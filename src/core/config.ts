@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LabError } from './errors';
+import { hasOwn } from './files/untrusted';
 
 /** The lab's "model file": the network and the hyperparameters. Defaults are the seed's. */
 export interface LabConfig {
@@ -42,6 +43,18 @@ export const SEED_CONFIG: LabConfig = {
 
 type JsonSchema = Record<string, unknown>;
 
+/** Bounds of the strings and arrays of a config (a 50 MB config once wrote 194 MB per run). */
+export const CONFIG_LIMITS = {
+  /** `name` and each class name, characters. */
+  nameLength: 100,
+  /** `data.classNames`: how many. */
+  classes: 256,
+  /** `data.dir` and `$schema`, characters. */
+  pathLength: 4096,
+  /** Problems listed in one error message; the rest are counted. */
+  problems: 20,
+} as const;
+
 const int = (description: string, def: number, min: number, max: number): JsonSchema => ({
   type: 'integer', description, default: def, minimum: min, maximum: max,
 });
@@ -55,8 +68,8 @@ export const CONFIG_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    $schema: { type: 'string', description: 'The schema of this file.' },
-    name: { type: 'string', description: 'A name for runs of this config.', default: SEED_CONFIG.name, minLength: 1, maxLength: 100 },
+    $schema: { type: 'string', description: 'The schema of this file.', maxLength: CONFIG_LIMITS.pathLength },
+    name: { type: 'string', description: 'A name for runs of this config.', default: SEED_CONFIG.name, minLength: 1, maxLength: CONFIG_LIMITS.nameLength },
     model: {
       type: 'object',
       description: 'The ConvNet: conv(1→depth[0]) ReLU pool, conv(depth[0]→depth[1]) ReLU pool, fc hidden ReLU dropout, fc classes, log-softmax.',
@@ -96,14 +109,15 @@ export const CONFIG_SCHEMA: JsonSchema = {
         dir: {
           type: ['string', 'null'],
           description: 'A directory of MNIST-layout IDX files (train-images-idx3-ubyte[.gz], …), relative to this file; null = the embedded MNIST.',
+          maxLength: CONFIG_LIMITS.pathLength,
           default: null,
         },
         classNames: {
           type: ['array', 'null'],
           description: 'Class names, index = label (e.g. Fashion-MNIST\'s); null = the digits 0–9.',
-          items: { type: 'string' },
+          items: { type: 'string', maxLength: CONFIG_LIMITS.nameLength },
           minItems: 2,
-          maxItems: 256,
+          maxItems: CONFIG_LIMITS.classes,
           default: null,
         },
       },
@@ -117,10 +131,18 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** The JSON type of a value; anything JSON cannot hold (NaN, Infinity, a Map, a function, …) is named as such. */
 function typeOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return `non-finite number ${String(v)}`;
+    return Number.isInteger(v) ? 'integer' : 'number';
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    return proto === Object.prototype || proto === null ? 'object' : 'non-JSON object';
+  }
   return typeof v;
 }
 
@@ -129,11 +151,17 @@ function typeMatches(v: unknown, t: string): boolean {
   return actual === t || (t === 'number' && actual === 'integer');
 }
 
+/** A field name as shown in a message: bounded, control characters escaped. */
+function fieldName(k: string): string {
+  const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
+  return /^[\w$]+$/.test(shown) ? shown : JSON.stringify(shown);
+}
+
 /** Checks a value against the subset of JSON Schema that CONFIG_SCHEMA uses. */
 function checkSchema(value: unknown, schema: JsonSchema, path: string, out: ConfigProblem[]): void {
   const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
   if (types && !types.some((t) => typeMatches(value, t))) {
-    out.push({ path, message: `must be ${types.join(' or ')}, got ${typeOf(value)}${typeof value === 'number' ? ` ${value}` : ''}` });
+    out.push({ path, message: `must be ${types.join(' or ')}, got ${typeOf(value)}${typeof value === 'number' && Number.isFinite(value) ? ` ${value}` : ''}` });
     return;
   }
   if (typeof value === 'number') {
@@ -144,20 +172,31 @@ function checkSchema(value: unknown, schema: JsonSchema, path: string, out: Conf
   }
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) out.push({ path, message: `must not be empty` });
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) out.push({ path, message: `must be at most ${schema.maxLength} characters` });
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) out.push({ path, message: `must be at most ${schema.maxLength} characters, got ${value.length}` });
+    if (value.includes('\0')) out.push({ path, message: 'must not contain a NUL character' });
   }
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) out.push({ path, message: `must have at least ${schema.minItems} items, got ${value.length}` });
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) out.push({ path, message: `must have at most ${schema.maxItems} items, got ${value.length}` });
-    if (schema.items) value.forEach((item, i) => checkSchema(item, schema.items as JsonSchema, `${path}[${i}]`, out));
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) {
+      // 10,000 class names: one problem, not 10,000 checks of each.
+      out.push({ path, message: `must have at most ${schema.maxItems} items, got ${value.length}` });
+      return;
+    }
+    if (schema.items) {
+      for (let i = 0; i < value.length; i++) {
+        checkSchema(hasOwn(value, i) ? value[i] : undefined, schema.items as JsonSchema, `${path}[${i}]`, out);
+      }
+    }
   }
   if (typeOf(value) === 'object' && schema.properties) {
     const props = schema.properties as Record<string, JsonSchema>;
+    // Own keys only: `{"toString": 1}` is an unknown field, not Object.prototype.toString; a
+    // `__proto__` key (JSON.parse makes it an own property) is an unknown field too.
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const sub = path ? `${path}.${k}` : k;
-      if (!(k in props)) {
+      if (!hasOwn(props, k)) {
         if (schema.additionalProperties === false) {
-          out.push({ path: sub, message: `unknown field (allowed: ${Object.keys(props).filter((p) => p !== '$schema').join(', ')})` });
+          out.push({ path: path ? `${path}.${fieldName(k)}` : fieldName(k), message: `unknown field (allowed: ${Object.keys(props).filter((p) => p !== '$schema').join(', ')})` });
         }
         continue;
       }
@@ -184,25 +223,33 @@ export function checkConfig(raw: unknown): { config: LabConfig; problems: Config
     return { config: structuredClone(SEED_CONFIG), problems };
   }
   checkSchema(raw, CONFIG_SCHEMA, '', problems);
-  const r = raw as Record<string, Record<string, unknown> | undefined>;
+  const r = raw as Record<string, unknown>;
+  const field = (o: unknown, k: string): unknown => (typeOf(o) === 'object' && hasOwn(o as object, k) ? (o as Record<string, unknown>)[k] : undefined);
+  // A fresh object holding only the schema's own keys, each value copied (arrays too): nothing of
+  // the file's objects (a `__proto__` key, an inherited field, a shared array) reaches the config.
   const pick = <T extends object>(defaults: T, section: unknown): T => {
-    const src = typeOf(section) === 'object' ? (section as Record<string, unknown>) : {};
-    const res = { ...defaults } as Record<string, unknown>;
-    for (const k of Object.keys(defaults)) if (src[k] !== undefined) res[k] = src[k];
+    const res = structuredClone(defaults) as Record<string, unknown>;
+    for (const k of Object.keys(defaults)) {
+      const v = field(section, k);
+      if (v !== undefined) res[k] = Array.isArray(v) ? Array.from(v) : v;
+    }
     return res as T;
   };
+  const name = field(r, 'name');
   const config: LabConfig = {
-    name: typeof r.name === 'string' ? (r.name as unknown as string) : SEED_CONFIG.name,
-    model: pick(SEED_CONFIG.model, r.model),
-    training: pick(SEED_CONFIG.training, r.training),
-    data: pick(SEED_CONFIG.data, r.data),
+    name: typeof name === 'string' ? name : SEED_CONFIG.name,
+    model: pick(SEED_CONFIG.model, field(r, 'model')),
+    training: pick(SEED_CONFIG.training, field(r, 'training')),
+    data: pick(SEED_CONFIG.data, field(r, 'data')),
   };
   if (problems.length === 0) checkSemantics(config, problems);
   return { config, problems };
 }
 
 function formatProblems(file: string, problems: ConfigProblem[]): string {
-  return problems.map((p) => `${file}: ${p.path || '(top level)'}: ${p.message}`).join('\n');
+  const shown = problems.slice(0, CONFIG_LIMITS.problems).map((p) => `${file}: ${p.path || '(top level)'}: ${p.message}`);
+  if (problems.length > shown.length) shown.push(`${file}: … and ${problems.length - shown.length} more problems`);
+  return shown.join('\n');
 }
 
 /** Validates and fills defaults, or throws a LabError naming the file, the JSON path and the rule. */

@@ -408,12 +408,37 @@ export interface PersistedPanelState {
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+type Obj = Record<string, unknown>;
 
-function intIn(m: Record<string, unknown>, key: string, min: number, max: number): string | null {
-  const v = m[key];
-  if (!isInt(v)) return `${key} must be a whole number, got ${JSON.stringify(v)}`;
+/** Own (not inherited) property: `{type: "constructor"}` or `{"toString": 1}` never pass as known keys. */
+const hasOwnKey = (o: object, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
+/** A plain object (not null, not an array, not a Map, Date, …): what JSON or a structured clone makes. */
+const isObject = (v: unknown): v is Obj => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** `o[k]` when `k` is an own property of `o`, else undefined (an inherited `toString` never counts). */
+const own = (o: Obj, k: string): unknown => (hasOwnKey(o, k) ? o[k] : undefined);
+
+/** A bounded, never-throwing description of a value for an error message (BigInt, cycles, huge strings). */
+export function describeValue(v: unknown, max = 80): string {
+  let s: string;
+  try {
+    if (typeof v === 'bigint') s = `${v}n`;
+    else if (typeof v === 'symbol' || typeof v === 'function') s = typeof v;
+    else if (typeof v === 'number' && !Number.isFinite(v)) s = String(v);
+    else s = JSON.stringify(v) ?? typeof v;
+  } catch {
+    s = Array.isArray(v) ? 'an array' : typeof v;
+  }
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+function intIn(m: Obj, key: string, min: number, max: number): string | null {
+  const v = own(m, key);
+  if (!isInt(v)) return `${key} must be a whole number, got ${describeValue(v)}`;
   if (v < min || v > max) return `${key} must be between ${min} and ${max}, got ${v}`;
   return null;
 }
@@ -425,68 +450,89 @@ export const MAX_SHIFT = 64;
 export const MAX_DRAWN_PIXELS = 128 * 128;
 /** Occlusion patch and stride, pixels. */
 export const MAX_PATCH = 28;
+/**
+ * Most data-parallel replicas (worker threads) a training may ask for (`--workers`,
+ * `mnistLab.workers`): the shared gradient buffers grow with it.
+ */
+export const MAX_WORKERS = 64;
+/** Longest path a message may carry (PATH_MAX on Linux). */
+export const MAX_PATH_LENGTH = 4096;
+/** Most classes and the longest class name (as the config schema: src/core/config.ts). */
+export const MAX_CLASSES = 256;
+export const MAX_CLASS_NAME_LENGTH = 100;
 
 function pixelsProblem(v: unknown): string | null {
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_DRAWN_PIXELS) return `pixels must be an array of 1..${MAX_DRAWN_PIXELS} grey levels`;
   for (let i = 0; i < v.length; i++) {
+    if (!hasOwnKey(v, i)) return `pixels[${i}] is missing`;
     const x: unknown = v[i];
-    if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `pixels[${i}] must be a grey level in [0, 1], got ${JSON.stringify(x)}`;
+    if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `pixels[${i}] must be a grey level in [0, 1], got ${describeValue(x)}`;
   }
   return null;
 }
 
-function occlusionProblem(m: Record<string, unknown>): string | null {
-  const fill = m.fill;
+function occlusionProblem(m: Obj): string | null {
+  const fill = own(m, 'fill');
   return (
     intIn(m, 'index', 0, MAX_IMAGE_INDEX) ??
     intIn(m, 'patch', 1, MAX_PATCH) ??
     intIn(m, 'stride', 1, MAX_PATCH) ??
-    (typeof fill === 'number' && fill >= 0 && fill <= 1 ? null : `fill must be a grey level in [0, 1], got ${JSON.stringify(fill)}`)
+    (typeof fill === 'number' && fill >= 0 && fill <= 1 ? null : `fill must be a grey level in [0, 1], got ${describeValue(fill)}`)
   );
 }
 
-const ALLOWED_KEYS: Record<FromWebviewRequest['type'], string[]> = {
-  ready: [],
-  sample: ['index'],
-  trainingImage: ['index'],
-  robustness: ['index', 'dx', 'dy'],
-  modelInfo: [],
-  confusion: ['split'],
-  examples: ['split', 'trueLabel', 'predicted', 'onlyWrong', 'limit'],
-  sweep: ['range'],
-  cancelSweep: [],
-  predictImage: ['pixels'],
-  occlusion: ['index', 'patch', 'stride', 'fill'],
-  command: ['command'],
-};
+/** The fields of each webview request besides `messageId` and `type` (a Map: no inherited keys). */
+const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map<FromWebviewRequest['type'], readonly string[]>([
+  ['ready', []],
+  ['sample', ['index']],
+  ['trainingImage', ['index']],
+  ['robustness', ['index', 'dx', 'dy']],
+  ['modelInfo', []],
+  ['confusion', ['split']],
+  ['examples', ['split', 'trueLabel', 'predicted', 'onlyWrong', 'limit']],
+  ['sweep', ['range']],
+  ['cancelSweep', []],
+  ['predictImage', ['pixels']],
+  ['occlusion', ['index', 'patch', 'stride', 'fill']],
+  ['command', ['command']],
+]);
 
 /** Most examples one request returns (thumbnails of 784 bytes each). */
 export const MAX_EXAMPLES = 500;
 /** Largest sweep range a request may ask for (src/core/analysis/sweep.ts MAX_SWEEP_RANGE). */
 export const MAX_SWEEP_REQUEST_RANGE = 14;
 
-function splitIn(m: Record<string, unknown>): string | null {
-  return (ANALYSIS_SPLITS as readonly unknown[]).includes(m.split) ? null : `split must be one of ${ANALYSIS_SPLITS.join(', ')}, got ${JSON.stringify(m.split)}`;
+function splitIn(m: Obj): string | null {
+  const split = own(m, 'split');
+  return (ANALYSIS_SPLITS as readonly unknown[]).includes(split) ? null : `split must be one of ${ANALYSIS_SPLITS.join(', ')}, got ${describeValue(split)}`;
 }
 
-function examplesQueryProblem(m: Record<string, unknown>): string | null {
+function examplesQueryProblem(m: Obj): string | null {
   for (const k of ['trueLabel', 'predicted'] as const) {
-    if (m[k] !== null && (!isInt(m[k]) || (m[k] as number) < 0 || (m[k] as number) > 255)) return `${k} must be a class 0..255 or null, got ${JSON.stringify(m[k])}`;
+    const v = own(m, k);
+    if (v !== null && (!isInt(v) || v < 0 || v > MAX_CLASSES - 1)) return `${k} must be a class 0..${MAX_CLASSES - 1} or null, got ${describeValue(v)}`;
   }
-  if (typeof m.onlyWrong !== 'boolean') return `onlyWrong must be true or false, got ${JSON.stringify(m.onlyWrong)}`;
+  const onlyWrong = own(m, 'onlyWrong');
+  if (typeof onlyWrong !== 'boolean') return `onlyWrong must be true or false, got ${describeValue(onlyWrong)}`;
   return splitIn(m) ?? intIn(m, 'limit', 1, MAX_EXAMPLES);
 }
 
-/** Checks a message from a webview before the host acts on it. */
+/** The first key of `m` outside `allowed` (own enumerable string keys; `__proto__` included). */
+function unexpectedKey(m: Obj, allowed: readonly string[]): string | null {
+  for (const k of Object.keys(m)) if (!allowed.includes(k)) return k;
+  return null;
+}
+
+/** Checks a message from a webview before the host acts on it. Never throws. */
 export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage> {
   if (!isObject(raw)) return { ok: false, error: 'message must be an object' };
-  if (!isInt(raw.messageId) || raw.messageId < 0) return { ok: false, error: 'messageId must be a whole number ≥ 0' };
-  const type = raw.type;
-  if (typeof type !== 'string' || !(type in ALLOWED_KEYS)) return { ok: false, error: `unknown message type ${JSON.stringify(type)}` };
-  const allowed = ALLOWED_KEYS[type as FromWebviewRequest['type']];
-  for (const k of Object.keys(raw)) {
-    if (k !== 'messageId' && k !== 'type' && !allowed.includes(k)) return { ok: false, error: `${type}: unexpected field ${JSON.stringify(k)}` };
-  }
+  const messageId = own(raw, 'messageId');
+  if (!isInt(messageId) || messageId < 0) return { ok: false, error: 'messageId must be a whole number ≥ 0' };
+  const type = own(raw, 'type');
+  const allowed = typeof type === 'string' ? ALLOWED_KEYS.get(type) : undefined;
+  if (typeof type !== 'string' || !allowed) return { ok: false, error: `unknown message type ${describeValue(type)}` };
+  const extra = unexpectedKey(raw, ['messageId', 'type', ...allowed]);
+  if (extra !== null) return { ok: false, error: `${type}: unexpected field ${describeValue(extra)}` };
   let problem: string | null = null;
   switch (type) {
     case 'sample':
@@ -506,103 +552,195 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
       problem = intIn(raw, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
       break;
     case 'predictImage':
-      problem = pixelsProblem(raw.pixels);
+      problem = pixelsProblem(own(raw, 'pixels'));
       break;
     case 'occlusion':
       problem = occlusionProblem(raw);
       break;
-    case 'command':
-      if (typeof raw.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(raw.command)) {
-        problem = `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${JSON.stringify(raw.command)}`;
+    case 'command': {
+      const command = own(raw, 'command');
+      if (typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)) {
+        problem = `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`;
       }
       break;
+    }
   }
   if (problem) return { ok: false, error: `${type}: ${problem}` };
   return { ok: true, value: raw as unknown as FromWebviewMessage };
 }
 
-/** Checks the envelope of a message from a worker process. */
+/** The fields of each worker message (a Map: no inherited keys). */
+const WORKER_MESSAGE_KEYS: ReadonlyMap<string, readonly string[]> = new Map<FromWorkerMessage['kind'], readonly string[]>([
+  ['ready', ['kind', 'messageId', 'pid']],
+  ['event', ['kind', 'messageId', 'inReplyTo', 'event']],
+  ['step', ['kind', 'messageId', 'inReplyTo', 'step', 'totalSteps', 'epoch']],
+  ['progress', ['kind', 'messageId', 'inReplyTo', 'done', 'total']],
+  ['result', ['kind', 'messageId', 'inReplyTo', 'result']],
+  ['error', ['kind', 'messageId', 'inReplyTo', 'error']],
+]);
+
+/** Checks the envelope of a message from a worker process. Never throws. */
 export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> {
   if (!isObject(raw)) return { ok: false, error: 'worker message must be an object' };
-  if (!isInt(raw.messageId)) return { ok: false, error: 'worker message without a messageId' };
-  switch (raw.kind) {
+  if (!isInt(own(raw, 'messageId'))) return { ok: false, error: 'worker message without a messageId' };
+  const kind = own(raw, 'kind');
+  const keys = typeof kind === 'string' ? WORKER_MESSAGE_KEYS.get(kind) : undefined;
+  if (typeof kind !== 'string' || !keys) return { ok: false, error: `unknown worker message kind ${describeValue(kind)}` };
+  const extra = unexpectedKey(raw, keys);
+  if (extra !== null) return { ok: false, error: `${kind}: unexpected field ${describeValue(extra)}` };
+  const ints = (...ks: string[]) => ks.every((k) => isInt(own(raw, k)));
+  const ok = { ok: true, value: raw as unknown as FromWorkerMessage } as const;
+  switch (kind) {
     case 'ready':
-      return isInt(raw.pid) ? { ok: true, value: raw as unknown as FromWorkerMessage } : { ok: false, error: 'ready: pid missing' };
-    case 'event':
-      if (!isInt(raw.inReplyTo) || !isObject(raw.event) || typeof raw.event.type !== 'string') return { ok: false, error: 'event: malformed' };
-      return { ok: true, value: raw as unknown as FromWorkerMessage };
+      return ints('pid') ? ok : { ok: false, error: 'ready: pid missing' };
+    case 'event': {
+      const event = own(raw, 'event');
+      if (!ints('inReplyTo') || !isObject(event) || typeof own(event, 'type') !== 'string') return { ok: false, error: 'event: malformed' };
+      return ok;
+    }
     case 'progress':
-      if (!isInt(raw.inReplyTo) || !isInt(raw.done) || !isInt(raw.total)) return { ok: false, error: 'progress: malformed' };
-      return { ok: true, value: raw as unknown as FromWorkerMessage };
+      return ints('inReplyTo', 'done', 'total') ? ok : { ok: false, error: 'progress: malformed' };
     case 'step':
-      if (!isInt(raw.inReplyTo) || !isInt(raw.step) || !isInt(raw.totalSteps) || !isInt(raw.epoch)) return { ok: false, error: 'step: malformed' };
-      return { ok: true, value: raw as unknown as FromWorkerMessage };
+      return ints('inReplyTo', 'step', 'totalSteps', 'epoch') ? ok : { ok: false, error: 'step: malformed' };
     case 'result':
-      if (!isInt(raw.inReplyTo)) return { ok: false, error: 'result: inReplyTo missing' };
-      return { ok: true, value: raw as unknown as FromWorkerMessage };
-    case 'error':
-      if (!isInt(raw.inReplyTo) || !isObject(raw.error) || typeof raw.error.message !== 'string') return { ok: false, error: 'error: malformed' };
-      return { ok: true, value: raw as unknown as FromWorkerMessage };
-    default:
-      return { ok: false, error: `unknown worker message kind ${JSON.stringify(raw.kind)}` };
+      // `result` may be absent: IPC drops an undefined value.
+      return ints('inReplyTo') ? ok : { ok: false, error: 'result: inReplyTo missing' };
+    default: {
+      const error = own(raw, 'error');
+      if (!ints('inReplyTo') || !isObject(error) || typeof own(error, 'message') !== 'string' || unexpectedKey(error, ['message', 'file', 'field']) !== null) {
+        return { ok: false, error: 'error: malformed' };
+      }
+      for (const k of ['file', 'field']) {
+        const v = own(error, k);
+        if (v !== undefined && typeof v !== 'string') return { ok: false, error: `error: ${k} must be a string` };
+      }
+      return ok;
+    }
   }
 }
 
-/** Checks a request arriving in the worker from the host. */
-export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
-  if (!isObject(raw) || !isInt(raw.messageId) || !isObject(raw.request)) return { ok: false, error: 'request envelope malformed' };
-  const r = raw.request;
-  const target = (t: unknown): string | null => {
-    if (!isObject(t)) return 'target missing';
-    if (t.model !== null && typeof t.model !== 'string') return 'target.model must be a path or null';
-    if (t.dataDir !== null && typeof t.dataDir !== 'string') return 'target.dataDir must be a path or null';
-    if (!isInt(t.numClasses) || t.numClasses < 2) return 'target.numClasses must be ≥ 2';
-    return null;
-  };
-  let problem: string | null = null;
-  switch (r.type) {
-    case 'train':
-      if (!isObject(r.config)) problem = 'config missing';
-      else if (typeof r.outDir !== 'string') problem = 'outDir missing';
-      else if (typeof r.backend !== 'string') problem = 'backend missing';
-      else if (r.maxSteps !== undefined && (!isInt(r.maxSteps) || r.maxSteps < 1)) problem = 'maxSteps must be ≥ 1';
-      else if (r.workers !== undefined && (!isInt(r.workers) || r.workers < 0 || r.workers > 256)) problem = 'workers must be 0..256';
-      break;
-    case 'stop':
-    case 'cancelSweep':
-      break;
-    case 'confusion':
-      problem = target(r.target) ?? splitIn(r);
-      break;
-    case 'examples':
-      problem = target(r.target) ?? examplesQueryProblem(r);
-      break;
-    case 'sweep':
-      problem = target(r.target) ?? intIn(r, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
-      break;
-    case 'modelInfo':
-    case 'evaluate':
-      problem = target(r.target);
-      break;
-    case 'sample':
-    case 'trainingImage':
-      problem = target(r.target) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX);
-      break;
-    case 'robustness':
-      problem = target(r.target) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(r, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(r, 'dy', -MAX_SHIFT, MAX_SHIFT);
-      break;
-    case 'predictImage':
-      problem = target(r.target) ?? pixelsProblem(r.pixels);
-      break;
-    case 'occlusion':
-      problem = target(r.target) ?? occlusionProblem(r);
-      break;
-    case 'kernels':
-      if (typeof r.runDir !== 'string') problem = 'runDir missing';
-      break;
-    default:
-      problem = `unknown request type ${JSON.stringify(r.type)}`;
+/** The fields of each worker request besides `type` (a Map: no inherited keys). */
+const REQUEST_KEYS: ReadonlyMap<string, readonly string[]> = new Map<WorkerRequest['type'], readonly string[]>([
+  ['train', ['config', 'outDir', 'backend', 'maxSteps', 'workers']],
+  ['stop', []],
+  ['cancelSweep', []],
+  ['confusion', ['target', 'split']],
+  ['examples', ['target', 'split', 'trueLabel', 'predicted', 'onlyWrong', 'limit']],
+  ['sweep', ['target', 'range']],
+  ['modelInfo', ['target']],
+  ['evaluate', ['target']],
+  ['sample', ['target', 'index']],
+  ['trainingImage', ['target', 'index']],
+  ['robustness', ['target', 'index', 'dx', 'dy']],
+  ['predictImage', ['target', 'pixels']],
+  ['occlusion', ['target', 'index', 'patch', 'stride', 'fill']],
+  ['kernels', ['runDir']],
+]);
+
+function pathOrNull(v: unknown, name: string): string | null {
+  if (v === null) return null;
+  if (typeof v !== 'string' || v === '' || v.length > MAX_PATH_LENGTH || v.includes('\0')) return `${name} must be a path (1..${MAX_PATH_LENGTH} characters) or null`;
+  return null;
+}
+
+function targetProblem(t: unknown): string | null {
+  if (!isObject(t)) return 'target missing';
+  const extra = unexpectedKey(t, ['model', 'dataDir', 'numClasses', 'classNames']);
+  if (extra !== null) return `target: unexpected field ${describeValue(extra)}`;
+  const problem = pathOrNull(own(t, 'model'), 'target.model') ?? pathOrNull(own(t, 'dataDir'), 'target.dataDir');
+  if (problem) return problem;
+  const numClasses = own(t, 'numClasses');
+  if (!isInt(numClasses) || numClasses < 2 || numClasses > MAX_CLASSES) return `target.numClasses must be 2..${MAX_CLASSES}`;
+  const names = own(t, 'classNames');
+  if (names !== undefined) {
+    if (!Array.isArray(names) || names.length !== numClasses) return 'target.classNames must be an array of numClasses names';
+    for (let i = 0; i < names.length; i++) {
+      const n: unknown = hasOwnKey(names, i) ? names[i] : undefined;
+      if (typeof n !== 'string' || n.length > MAX_CLASS_NAME_LENGTH) return `target.classNames[${i}] must be a name of at most ${MAX_CLASS_NAME_LENGTH} characters`;
+    }
   }
-  if (problem) return { ok: false, error: `${String(r.type)}: ${problem}` };
+  return null;
+}
+
+/** Checks a request arriving in the worker from the host. Never throws. */
+export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
+  if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null) return { ok: false, error: 'request envelope malformed' };
+  const r = own(raw, 'request');
+  if (!isObject(r)) return { ok: false, error: 'request envelope malformed' };
+  const type = own(r, 'type');
+  const keys = typeof type === 'string' ? REQUEST_KEYS.get(type) : undefined;
+  if (typeof type !== 'string' || !keys) return { ok: false, error: `${describeValue(type)}: unknown request type ${describeValue(type)}` };
+  const extra = unexpectedKey(r, ['type', ...keys]);
+  let problem: string | null = extra === null ? null : `unexpected field ${describeValue(extra)}`;
+  if (!problem) {
+    switch (type) {
+      case 'train': {
+        const maxSteps = own(r, 'maxSteps');
+        const workers = own(r, 'workers');
+        const outDir = own(r, 'outDir');
+        const backend = own(r, 'backend');
+        if (!isObject(own(r, 'config'))) problem = 'config missing';
+        else if (typeof outDir !== 'string' || outDir === '' || outDir.length > MAX_PATH_LENGTH || outDir.includes('\0')) problem = 'outDir missing';
+        else if (typeof backend !== 'string' || backend.length > 100) problem = 'backend missing';
+        else if (maxSteps !== undefined && (!isInt(maxSteps) || maxSteps < 1)) problem = 'maxSteps must be ≥ 1';
+        else if (workers !== undefined && (!isInt(workers) || workers < 0 || workers > MAX_WORKERS)) problem = `workers must be 0..${MAX_WORKERS}`;
+        break;
+      }
+      case 'stop':
+      case 'cancelSweep':
+        break;
+      case 'confusion':
+        problem = targetProblem(own(r, 'target')) ?? splitIn(r);
+        break;
+      case 'examples':
+        problem = targetProblem(own(r, 'target')) ?? examplesQueryProblem(r);
+        break;
+      case 'sweep':
+        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
+        break;
+      case 'modelInfo':
+      case 'evaluate':
+        problem = targetProblem(own(r, 'target'));
+        break;
+      case 'sample':
+      case 'trainingImage':
+        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX);
+        break;
+      case 'robustness':
+        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(r, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(r, 'dy', -MAX_SHIFT, MAX_SHIFT);
+        break;
+      case 'predictImage':
+        problem = targetProblem(own(r, 'target')) ?? pixelsProblem(own(r, 'pixels'));
+        break;
+      case 'occlusion':
+        problem = targetProblem(own(r, 'target')) ?? occlusionProblem(r);
+        break;
+      default: {
+        const runDir = own(r, 'runDir');
+        if (typeof runDir !== 'string' || runDir === '' || runDir.length > MAX_PATH_LENGTH || runDir.includes('\0')) problem = 'runDir missing';
+      }
+    }
+  }
+  if (problem) return { ok: false, error: `${type}: ${problem}` };
   return { ok: true, value: raw as unknown as ToWorkerMessage };
+}
+
+/**
+ * Checks the state a lab panel persisted (the page's vscode.setState, handed back by the
+ * serializer after a reload): the page is untrusted, so is what it saved. Only the shape is
+ * checked here; the host still decides whether `runDir` may be opened. Never throws.
+ */
+export function validatePersistedPanelState(raw: unknown): Validation<PersistedPanelState> {
+  if (!isObject(raw)) return { ok: false, error: 'panel state must be an object' };
+  const extra = unexpectedKey(raw, ['runDir', 'index', 'dx', 'dy']);
+  if (extra !== null) return { ok: false, error: `panel state: unexpected field ${describeValue(extra)}` };
+  const runDir = own(raw, 'runDir');
+  const problem =
+    pathOrNull(runDir === undefined ? null : runDir, 'runDir') ??
+    (hasOwnKey(raw, 'index') ? intIn(raw, 'index', 0, MAX_IMAGE_INDEX) : null) ??
+    (hasOwnKey(raw, 'dx') ? intIn(raw, 'dx', -MAX_SHIFT, MAX_SHIFT) : null) ??
+    (hasOwnKey(raw, 'dy') ? intIn(raw, 'dy', -MAX_SHIFT, MAX_SHIFT) : null);
+  if (problem) return { ok: false, error: `panel state: ${problem}` };
+  const num = (k: string, d: number) => (isInt(own(raw, k)) ? (own(raw, k) as number) : d);
+  return { ok: true, value: { runDir: typeof runDir === 'string' ? runDir : null, index: num('index', 4), dx: num('dx', -3), dy: num('dy', 0) } };
 }

@@ -3,8 +3,9 @@
  * a window reload by the serializer, media+dist as its only resource roots.
  */
 import * as vscode from 'vscode';
-import type { LabSection, PersistedPanelState } from '../core/protocol';
+import type { LabSection } from '../core/protocol';
 import type { LabContext } from './ctx';
+import { OPENED_RUNS_KEY, checkPersistedRunDir, openedRunsFrom } from './panelState';
 import { WebviewBridge, webviewHtml } from './webviewBridge';
 
 export class LabPanel {
@@ -64,8 +65,16 @@ export class LabPanel {
 export function registerLabPanelSerializer(ctx: LabContext, openRun: (runDir: string) => void): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      const s = (state ?? {}) as Partial<PersistedPanelState>;
-      if (!ctx.training.active && typeof s.runDir === 'string' && s.runDir !== ctx.runView.state.runDir) openRun(s.runDir);
+      // The page saved this state: a hostile page may name any path. Only a run in the runs
+      // folder or one the user opened before is read; otherwise the panel opens empty.
+      const { runDir, problem } = await checkPersistedRunDir(state, {
+        runsDirs: [ctx.runsDir],
+        opened: openedRunsFrom(ctx.extension.workspaceState.get<unknown>(OPENED_RUNS_KEY)),
+      });
+      if (problem) {
+        ctx.output.appendLine(`MNIST Lab: ${problem}`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('MNIST Lab: {0}', problem));
+      } else if (!ctx.training.active && runDir !== null && runDir !== ctx.runView.state.runDir) openRun(runDir);
       LabPanel.revive(panel, ctx);
     },
   });

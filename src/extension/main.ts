@@ -6,13 +6,14 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { type LabConfig, SEED_CONFIG, parseConfigText } from '../core/config';
-import { isLabError } from '../core/errors';
+import { LabError, isLabError } from '../core/errors';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from '../core/events';
-import type { AnalysisTarget } from '../core/protocol';
+import { type AnalysisTarget, MAX_WORKERS } from '../core/protocol';
 import { listRuns, readRun } from '../core/runs/store';
 import { installBackendCommand } from './backendInstall';
 import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
+import { OPENED_RUNS_KEY, rememberOpenedRun } from './panelState';
 import { runViewFromStored } from './runView';
 import { SideViewProvider } from './sideView';
 // Issue 4: CodeLens, inlay hints, diagnostics and run history of config and model files.
@@ -115,6 +116,12 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
     return undefined;
   }
   const { config, source } = start;
+  const workers = c.workers;
+  if (workers > MAX_WORKERS) {
+    // Each replica holds its own shared gradient buffers: the setting is bounded (package.json too).
+    reportError(new LabError(vscode.l10n.t('mnistLab.workers: {0} data-parallel replicas are more than the {1} allowed', workers, MAX_WORKERS), { field: 'mnistLab.workers' }));
+    return undefined;
+  }
   const outDir = c.runsDir;
   // Beside the config, so the file stays in view while the curves grow.
   LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
@@ -138,7 +145,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
         });
         let reported = 0;
         const summary = await c.training.train(
-          { config, outDir, backend: c.backend, maxSteps: args.maxSteps, workers: c.workers, source },
+          { config, outDir, backend: c.backend, maxSteps: args.maxSteps, workers, source },
           {
             onEvent: (e: TrainingEvent) => {
               const line = c.runView.apply(e);
@@ -201,6 +208,8 @@ function openRun(c: LabContext, runDir?: string): boolean {
     try {
       // A weights file (a model file's Dissect lens) shows as a run of its own.
       c.runView.replace(isWeightsFile(dir) ? runViewFromWeights(dir) : runViewFromStored(readRun(dir)));
+      // A run the user opened by name: the panel may reopen it after a reload (labPanel's serializer).
+      if (runDir) void c.extension.workspaceState.update(OPENED_RUNS_KEY, rememberOpenedRun(c.extension.workspaceState.get<unknown>(OPENED_RUNS_KEY), dir));
       return true;
     } catch (e) {
       if (!reported) reportError(e);

@@ -4,6 +4,7 @@
  * changes while the view is visible and replays the whole state when it becomes visible again
  * (a hidden webview receives no messages).
  */
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { FromWebviewMessage, LabSection, ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
@@ -11,11 +12,16 @@ import type { LabContext } from './ctx';
 import { l10nDataBlock } from './l10n';
 import type { RunViewDelta } from './runView';
 
+/** A CSP nonce: 128 bits from the system's CSPRNG (never Math.random), as 32 hex digits. */
 export function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
-  return s;
+  return randomBytes(16).toString('hex');
+}
+
+/** The `messageId` of an invalid message, when it has an own whole one ≥ 0 (to reply to), else -1. */
+function ownMessageId(raw: unknown): number {
+  if (typeof raw !== 'object' || raw === null || !Object.prototype.hasOwnProperty.call(raw, 'messageId')) return -1;
+  const id = (raw as { messageId: unknown }).messageId;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : -1;
 }
 
 /**
@@ -131,7 +137,7 @@ export class WebviewBridge implements vscode.Disposable {
     const v = validateFromWebview(raw);
     if (!v.ok) {
       this.ctx.output.appendLine(`[webview] ignored an invalid message: ${v.error}`);
-      const id = typeof (raw as { messageId?: unknown })?.messageId === 'number' ? (raw as { messageId: number }).messageId : -1;
+      const id = ownMessageId(raw);
       if (id >= 0) this.post({ type: 'reply', messageId: this.nextId++, inReplyTo: id, ok: false, error: `invalid message: ${v.error}` });
       return;
     }

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type BackendOptions, readsSynchronously } from '../backends';
 import type { LabConfig } from '../config';
+import { LabError } from '../errors';
+import { MAX_WORKERS } from '../protocol';
 import type { ImageSet } from '../data/mnist';
 import { imagesTensor } from '../evaluate';
 import type { ConvNetSpec } from '../model/convnet';
@@ -44,8 +46,19 @@ export function shardSizes(n: number, r: number): number[] {
   return Array.from({ length: r }, (_, i) => Math.floor(n / r) + (i < n % r ? 1 : 0));
 }
 
+export { MAX_WORKERS };
+
+/** One replica per core, at most MAX_WORKERS. */
 export function defaultWorkers(): number {
-  return Math.max(1, availableParallelism());
+  return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
+}
+
+/** Refuses a replica count the shared buffers must not grow to (each replica holds 4 parameter copies). */
+export function checkWorkers(workers: number, source = 'workers'): number {
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw new LabError(`${source}: data-parallel replicas must be a whole number 1..${MAX_WORKERS}, got ${String(workers).slice(0, 40)}`, { field: source });
+  }
+  return workers;
 }
 
 /** One replica on the calling thread: no copies, no messages. */
@@ -255,5 +268,7 @@ class ThreadGroup implements ReplicaGroup {
 export async function startReplicas(o: GroupOptions): Promise<ReplicaGroup> {
   // GPU backends (webgpu) keep the whole step on the device and cannot read synchronously.
   if (!readsSynchronously()) return new DeviceGroup(o);
-  return o.workers <= 1 ? new LocalGroup(o) : ThreadGroup.start(o);
+  if (o.workers <= 1) return new LocalGroup(o);
+  checkWorkers(o.workers);
+  return ThreadGroup.start(o);
 }
