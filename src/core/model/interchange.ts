@@ -393,7 +393,7 @@ export function prepareExportDir(dir: string): string {
       st = statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
       missing.unshift(at);
       if (missing.length > 64) throw new LabError(`${target}: more than 64 missing folders on the way`, { file: target, field: 'out', code: 'invalid-input' });
       const up = dirname(at);
