@@ -4,11 +4,12 @@
  * the safetensors shapes (runs from before the snippet existed, bare weights from the seed's
  * notebook). No vscode import, no TensorFlow.js.
  */
+import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabConfig } from '../core/config';
 import { classNamesOf } from '../core/data/classes';
 import type { RunSummary } from '../core/events';
-import { readUntrustedSync } from '../core/files/untrusted';
+import { isInside, readUntrustedSync } from '../core/files/untrusted';
 import { SNIPPET_FILE, pytorchSnippet } from '../core/model/pytorchSnippet';
 import { readSafetensorsHeader } from '../core/model/safetensors';
 import { type ConvNetSpec, specFromTorchShapes, specProblems } from '../core/model/spec';
@@ -32,10 +33,21 @@ export function specOfSafetensors(file: string): ConvNetSpec | null {
   }
 }
 
-/** The snippet for a run's saved model (or a weights file, with `config` null). */
-export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig | null): PytorchSnippetView | null {
+/**
+ * The snippet for a run's saved model (or a weights file, with `config` null). `runDir`: the run
+ * the summary was read from; the weights path (read from its summary.json) must then lie inside
+ * it (real path), else there is no snippet.
+ */
+export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig | null, runDir?: string): PytorchSnippetView | null {
   const weights = summary?.model?.safetensors;
-  if (typeof weights !== 'string' || !weights) return null;
+  if (typeof weights !== 'string' || !weights || weights.includes('\0')) return null;
+  if (runDir !== undefined) {
+    try {
+      if (!isInside(realpathSync(runDir), realpathSync(weights))) return null;
+    } catch {
+      return null;
+    }
+  }
   const file = join(dirname(weights), SNIPPET_FILE);
   try {
     // A regular file beside the weights (not a link out of the folder, not a FIFO), bounded.

@@ -122,6 +122,10 @@ test('the panel\'s loader: a config\'s dropout reaches the code only when valid;
     assert.throws(() => pytorchSnippet({ ...good, [field]: value } as never, '/w.safetensors'), (e: unknown) => e instanceof LabError && re.test(e.message), `${field} ${String(value)}`);
   }
   assert.deepEqual(specProblems(good), []);
+  // Given the run folder, a weights path (from summary.json) outside it gives no snippet.
+  assert.notEqual(pytorchSnippetFor(summary, null, dir), null);
+  assert.equal(pytorchSnippetFor(summary, null, join(dir, 'elsewhere')), null);
+  assert.equal(pytorchSnippetFor({ model: { safetensors: join(CORPUS, 'valid.safetensors'), tfjs: '' } } as RunSummary, null, dir), null);
 });
 
 test('evaluate: a model whose class count is not the data\'s is refused, naming the weights file', async () => {
