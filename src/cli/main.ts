@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, describeAttempts, selectBackend } from '../core/backends';
@@ -8,7 +8,8 @@ import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
 import { evaluate } from '../core/evaluate';
 import { seedAccuracyFor, type ProgressEvent, type RunSummary, type TrainingEvent } from '../core/events';
-import { loadModel, saveModel } from '../core/model/interchange';
+import { loadModel, prepareExportDir, saveModel } from '../core/model/interchange';
+import { isInside } from '../core/files/untrusted';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { type RunToCompare, compareRuns } from '../core/runs/compare';
@@ -186,6 +187,9 @@ async function loadForAnalysis(positionals: string[], flags: Flags, command: str
   if (data.train.height !== net.spec.imageSize) {
     throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
   }
+  if (data.numClasses !== net.spec.numClasses) {
+    throw new LabError(`${file}: the model has ${net.spec.numClasses} classes, the data has ${data.numClasses}`, { file, code: 'invalid-data' });
+  }
   return { run, net, file, data, backend, classNames };
 }
 
@@ -291,12 +295,28 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
   const { net, file } = loadModel(run);
   try {
     const fromRunDir = existsSync(join(run, 'summary.json'));
-    const dest = fromRunDir && !strFlag(flags, 'out') ? join(run, 'model') : resolve(strFlag(flags, 'out') ?? `export-${basename(file).replace(/\.[^.]+$/, '')}`);
-    const paths = fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
-      ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
-      : await saveModel(net, dest);
+    const outFlag = strFlag(flags, 'out');
+    const dest = fromRunDir && !outFlag ? join(run, 'model') : resolve(outFlag ?? `export-${basename(file).replace(/\.[^.]+$/, '')}`);
+    // The folder exists, is a folder and is writable, or the export stops here, naming it.
+    prepareExportDir(dest);
+    if (fromRunDir && !outFlag && !isInside(realpathSync(run), realpathSync(dest))) {
+      throw new LabError(`${dest}: the run's model folder resolves outside the run ${run}; give --out`, { file: dest, field: 'out', code: 'invalid-data' });
+    }
     const config = fromRunDir ? readRun(run).config : null;
-    const snippet = writePytorchSnippet(paths.safetensors, net.spec, classNamesOf(config, net.spec.numClasses));
+    let paths: { safetensors: string; tfjs: string };
+    let snippet: string;
+    try {
+      // Every file is written to a temporary name and renamed (core/runs/atomic.ts): a failure
+      // leaves no half-written file.
+      paths = fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
+        ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
+        : await saveModel(net, dest);
+      snippet = writePytorchSnippet(paths.safetensors, net.spec, classNamesOf(config, net.spec.numClasses));
+    } catch (e) {
+      if (isLabError(e)) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new LabError(`${dest}: cannot write the export (${code ?? errorMessage(e)})`, { file: dest, field: 'out', code: 'invalid-input' });
+    }
     out.event({ type: 'summary', command: 'export', model: file, ...paths, pytorch: snippet });
     out.line(`safetensors (PyTorch state_dict): ${paths.safetensors}`);
     out.line(`TensorFlow.js (layers model):     ${paths.tfjs}`);

@@ -4,44 +4,63 @@
  * the safetensors shapes (runs from before the snippet existed, bare weights from the seed's
  * notebook). No vscode import, no TensorFlow.js.
  */
-import { readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabConfig } from '../core/config';
 import { classNamesOf } from '../core/data/classes';
 import type { RunSummary } from '../core/events';
-import type { ConvNetSpec } from '../core/model/convnet';
+import { isInside, readUntrustedSync } from '../core/files/untrusted';
 import { SNIPPET_FILE, pytorchSnippet } from '../core/model/pytorchSnippet';
-import { decodeSafetensors } from '../core/model/safetensors';
+import { readSafetensorsHeader } from '../core/model/safetensors';
+import { type ConvNetSpec, specFromTorchShapes, specProblems } from '../core/model/spec';
 import type { PytorchSnippetView } from '../core/protocol';
 
-/** The seed's architecture read off a PyTorch state dict's shapes (28×28 inputs: fc1 takes 7·7·depth[1]). */
+/** A PyTorch loader on disk longer than this is not shown (the lab writes ≈ 3.5 KB). */
+const MAX_SNIPPET_BYTES = 256 << 10;
+
+/**
+ * The seed's architecture read off a PyTorch state dict's shapes (28×28 inputs: fc1 takes
+ * 7·7·depth[1]), checked whole (header, shapes within the lab's limits) without decoding a value;
+ * null for a file whose tensors are not the lab's ConvNet.
+ */
 export function specOfSafetensors(file: string): ConvNetSpec | null {
-  const { tensors } = decodeSafetensors(readFileSync(file), file);
-  const shape = (n: string) => tensors[n]?.shape ?? [];
-  const [d0, , k] = shape('conv1.weight');
-  const [d1] = shape('conv2.weight');
-  const [hidden, flat] = shape('fc1.weight');
-  const [numClasses] = shape('fc2.weight');
-  if (!d0 || !k || !d1 || !hidden || !flat || !numClasses) return null;
-  const side = Math.round(Math.sqrt(flat / d1));
-  if (side * side * d1 !== flat) return null;
-  return { depth: [d0, d1], kernelSize: k, hidden, dropout: 0.5, imageSize: side * 4, numClasses };
+  const header = readSafetensorsHeader(readUntrustedSync(file, { kind: 'weights' }), file);
+  const shapes = Object.fromEntries(Object.entries(header.tensors).map(([n, t]) => [n, t.shape]));
+  try {
+    return specFromTorchShapes(shapes, file);
+  } catch {
+    return null;
+  }
 }
 
-/** The snippet for a run's saved model (or a weights file, with `config` null). */
-export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig | null): PytorchSnippetView | null {
+/**
+ * The snippet for a run's saved model (or a weights file, with `config` null). `runDir`: the run
+ * the summary was read from; the weights path (read from its summary.json) must then lie inside
+ * it (real path), else there is no snippet.
+ */
+export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig | null, runDir?: string): PytorchSnippetView | null {
   const weights = summary?.model?.safetensors;
-  if (!weights) return null;
+  if (typeof weights !== 'string' || !weights || weights.includes('\0')) return null;
+  if (runDir !== undefined) {
+    try {
+      if (!isInside(realpathSync(runDir), realpathSync(weights))) return null;
+    } catch {
+      return null;
+    }
+  }
   const file = join(dirname(weights), SNIPPET_FILE);
   try {
-    return { file, code: readFileSync(file, 'utf8'), written: true };
+    // A regular file beside the weights (not a link out of the folder, not a FIFO), bounded.
+    return { file, code: readUntrustedSync(file, { kind: 'runJson', maxBytes: MAX_SNIPPET_BYTES, inside: dirname(weights) }).toString('utf8'), written: true };
   } catch {
     // No snippet on disk: made from what is known.
   }
   try {
     const spec = specOfSafetensors(weights);
     if (!spec) return null;
-    if (config) spec.dropout = config.model.dropout;
+    // The config's dropout only where it is one the lab accepts (it becomes code).
+    const dropout = config?.model?.dropout;
+    if (dropout !== undefined && specProblems({ ...spec, dropout }).length === 0) spec.dropout = dropout;
     return { file, code: pytorchSnippet(spec, weights, classNamesOf(config, spec.numClasses)), written: false };
   } catch {
     return null;

@@ -2,24 +2,14 @@ import type { LabConfig } from '../config';
 import { conv2dFilterGrad, conv2dInputGrad, symmetricPads } from '../backends/gradients';
 import { Rng } from '../rng';
 import { tf } from '../tf';
+import type { ConvNetSpec } from './spec';
+import { flatSize, pooledSize } from './spec';
 
-/** The architecture of the seed's ConvNet, generalised by the config's model section. */
-export interface ConvNetSpec {
-  depth: [number, number];
-  kernelSize: number;
-  hidden: number;
-  dropout: number;
-  imageSize: number;
-  numClasses: number;
-}
+export { type ConvNetSpec, flatSize, pooledSize } from './spec';
 
 export function specFromConfig(config: LabConfig, imageSize = 28, numClasses = 10): ConvNetSpec {
   return { ...config.model, depth: [...config.model.depth] as [number, number], imageSize, numClasses };
 }
-
-/** Side of the maps after the two 2×2 pools (PyTorch floors, as tfjs 'valid' does). */
-export const pooledSize = (s: ConvNetSpec) => Math.floor(Math.floor(s.imageSize / 2) / 2);
-export const flatSize = (s: ConvNetSpec) => pooledSize(s) ** 2 * s.depth[1];
 
 /**
  * Parameter names and shapes, PyTorch state_dict order. Inside, tensors use tfjs layouts:

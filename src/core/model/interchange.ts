@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { LabError } from '../errors';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LabError, isLabError } from '../errors';
+import { FILE_LIMITS, hasOwn, isPlainObject, parseJsonFile, readUntrustedSync, resolveInsideSync } from '../files/untrusted';
 import { writeFileAtomic } from '../runs/atomic';
 import { tf } from '../tf';
-import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, flatSize, pooledSize } from './convnet';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
+import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, flatSize, paramShapes, pooledSize } from './convnet';
+import { decodeTensor, encodeSafetensors, readSafetensorsHeader, type NamedTensor } from './safetensors';
+import { type SpecHints, assertFinite, parseSpecHints, specFromTorchShapes as specFromShapes } from './spec';
 
 /** Conv weight [kh, kw, in, out] (tfjs) ⇄ [out, in, kh, kw] (PyTorch). */
 function convToTorch(v: Float32Array, k: number, cin: number, cout: number): Float32Array {
@@ -79,58 +81,49 @@ export function torchStateDictOf(s: ConvNetSpec, v: Record<ParamName, Float32Arr
   };
 }
 
-interface SpecHints {
-  dropout?: number;
-  imageSize?: number;
+export type { SpecHints } from './spec';
+
+/**
+ * Infers the architecture from a state_dict's shapes; checks every shape against it and the
+ * result against the lab's limits (core/model/spec.ts).
+ */
+export function specFromTorchShapes(t: Record<string, NamedTensor>, file: string, hints: SpecHints = {}): ConvNetSpec {
+  const shapes: Record<string, readonly number[]> = {};
+  for (const n of PARAM_NAMES) if (hasOwn(t, n)) shapes[n] = t[n]!.shape;
+  return specFromShapes(shapes, file, hints);
 }
 
-/** Infers the architecture from a state_dict's shapes; checks every shape against it. */
-export function specFromTorchShapes(t: Record<string, NamedTensor>, file: string, hints: SpecHints = {}): ConvNetSpec {
-  const fail = (why: string): never => {
-    throw new LabError(`${file}: not weights of the lab's ConvNet: ${why}`, { file, code: 'invalid-data' });
-  };
-  for (const n of PARAM_NAMES) if (!t[n]) fail(`missing tensor '${n}' (found: ${Object.keys(t).join(', ') || 'none'})`);
-  const w1 = t['conv1.weight']!.shape;
-  const w2 = t['conv2.weight']!.shape;
-  const f1 = t['fc1.weight']!.shape;
-  const f2 = t['fc2.weight']!.shape;
-  if (w1.length !== 4 || w1[1] !== 1 || w1[2] !== w1[3]) fail(`conv1.weight has shape [${w1}], expected [out, 1, k, k]`);
-  const [d0, , k] = w1 as [number, number, number, number];
-  if (w2.length !== 4 || w2[1] !== d0 || w2[2] !== k || w2[3] !== k) fail(`conv2.weight has shape [${w2}], expected [out, ${d0}, ${k}, ${k}]`);
-  const d1 = w2[0]!;
-  if (f1.length !== 2) fail(`fc1.weight has shape [${f1}], expected [hidden, features]`);
-  const [hidden, flat] = f1 as [number, number];
-  const p = Math.round(Math.sqrt(flat / d1));
-  if (p * p * d1 !== flat) fail(`fc1.weight has ${flat} input features, not d1·P·P for d1 = ${d1}`);
-  if (f2.length !== 2 || f2[1] !== hidden) fail(`fc2.weight has shape [${f2}], expected [classes, ${hidden}]`);
-  const spec: ConvNetSpec = {
-    depth: [d0, d1],
-    kernelSize: k,
-    hidden,
-    dropout: hints.dropout ?? 0.5,
-    imageSize: hints.imageSize ?? p * 4,
-    numClasses: f2[0]!,
-  };
-  if (pooledSize(spec) !== p) fail(`image size ${spec.imageSize} does not pool to ${p}×${p}`);
-  const bias: [string, number][] = [['conv1.bias', d0], ['conv2.bias', d1], ['fc1.bias', hidden], ['fc2.bias', spec.numClasses]];
-  for (const [n, len] of bias) if (t[n]!.shape.length !== 1 || t[n]!.shape[0] !== len) fail(`${n} has shape [${t[n]!.shape}], expected [${len}]`);
-  return spec;
+/** The net from PyTorch-layout values already checked against `s` (shapes, lengths, finite). */
+function fromTorchValues(s: ConvNetSpec, t: Record<ParamName, Float32Array>, file: string): ConvNet {
+  const k = s.kernelSize;
+  const [d0, d1] = s.depth;
+  try {
+    return ConvNet.fromValues(s, {
+      'conv1.weight': convFromTorch(t['conv1.weight'], k, 1, d0),
+      'conv1.bias': t['conv1.bias'],
+      'conv2.weight': convFromTorch(t['conv2.weight'], k, d0, d1),
+      'conv2.bias': t['conv2.bias'],
+      'fc1.weight': fc1FromTorch(t['fc1.weight'], pooledSize(s), d1, s.hidden),
+      'fc1.bias': t['fc1.bias'],
+      'fc2.weight': transpose2d(t['fc2.weight'], s.numClasses, s.hidden),
+      'fc2.bias': t['fc2.bias'],
+    });
+  } catch (e) {
+    throw new LabError(`${file}: weights do not fit the lab's ConvNet: ${(e as Error).message}`, { file, code: 'invalid-data' });
+  }
 }
 
 export function fromTorchStateDict(t: Record<string, NamedTensor>, file: string, hints: SpecHints = {}): ConvNet {
   const s = specFromTorchShapes(t, file, hints);
-  const k = s.kernelSize;
-  const [d0, d1] = s.depth;
-  return ConvNet.fromValues(s, {
-    'conv1.weight': convFromTorch(t['conv1.weight']!.data, k, 1, d0),
-    'conv1.bias': t['conv1.bias']!.data,
-    'conv2.weight': convFromTorch(t['conv2.weight']!.data, k, d0, d1),
-    'conv2.bias': t['conv2.bias']!.data,
-    'fc1.weight': fc1FromTorch(t['fc1.weight']!.data, pooledSize(s), d1, s.hidden),
-    'fc1.bias': t['fc1.bias']!.data,
-    'fc2.weight': transpose2d(t['fc2.weight']!.data, s.numClasses, s.hidden),
-    'fc2.bias': t['fc2.bias']!.data,
-  });
+  const values = {} as Record<ParamName, Float32Array>;
+  for (const n of PARAM_NAMES) {
+    const { shape, data } = t[n]!;
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== count) throw new LabError(`${file}: ${n} has shape [${shape}] (${count} values) but holds ${data.length}`, { file, field: n, code: 'invalid-data' });
+    assertFinite(n, data, file);
+    values[n] = data;
+  }
+  return fromTorchValues(s, values, file);
 }
 
 const META_KEY = 'mnist-lab';
@@ -139,17 +132,41 @@ export function encodeModelSafetensors(net: ConvNet): Uint8Array {
   return encodeSafetensors(toTorchStateDict(net), { format: 'pt', [META_KEY]: JSON.stringify(net.spec) });
 }
 
-export function decodeModelSafetensors(bytes: Uint8Array, file: string): ConvNet {
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
-  let hints: SpecHints = {};
-  if (metadata[META_KEY]) {
-    try {
-      hints = JSON.parse(metadata[META_KEY]) as SpecHints;
-    } catch {
-      // Weights without our metadata (e.g. from the seed's notebook) are inferred from shapes.
-    }
+/** The spec hints of a safetensors file's metadata (ours: `"mnist-lab"`, the spec as JSON), checked. */
+function hintsOfMetadata(metadata: Record<string, string>, file: string): SpecHints {
+  if (!hasOwn(metadata, META_KEY)) return {}; // weights from elsewhere (the seed's notebook): shapes only
+  const where = `__metadata__[${JSON.stringify(META_KEY)}]`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metadata[META_KEY]!);
+  } catch {
+    throw new LabError(`${file}: ${where} is not JSON`, { file, field: where, code: 'invalid-data' });
   }
-  return fromTorchStateDict(tensors, file, hints);
+  return parseSpecHints(raw, file, where);
+}
+
+/**
+ * The spec of a safetensors file, from its header and metadata alone (nothing decoded): every
+ * check of decodeModelSafetensors but the values'.
+ */
+export function specOfSafetensorsBytes(bytes: Uint8Array, file: string): ConvNetSpec {
+  const header = readSafetensorsHeader(bytes, file);
+  const shapes = Object.fromEntries(Object.entries(header.tensors).map(([n, t]) => [n, t.shape]));
+  return specFromShapes(shapes, file, hintsOfMetadata(header.metadata, file));
+}
+
+/**
+ * A ConvNet from a safetensors file, checked whole before any tensor is allocated: the header
+ * (core/model/safetensors.ts), the metadata, the shapes against the lab's limits; then the
+ * values, which must be finite.
+ */
+export function decodeModelSafetensors(bytes: Uint8Array, file: string): ConvNet {
+  const header = readSafetensorsHeader(bytes, file);
+  const shapes = Object.fromEntries(Object.entries(header.tensors).map(([n, t]) => [n, t.shape]));
+  const spec = specFromShapes(shapes, file, hintsOfMetadata(header.metadata, file));
+  const values = {} as Record<ParamName, Float32Array>;
+  for (const n of PARAM_NAMES) values[n] = decodeTensor(bytes, header, n, file);
+  return fromTorchValues(spec, values, file);
 }
 
 /** A tf.LayersModel equal to the net (softmax output): the TensorFlow.js format's content. */
@@ -197,79 +214,131 @@ export async function saveTfjsModel(net: ConvNet, dir: string): Promise<void> {
   }
 }
 
-/** Reads a model.json (layers format, as saved above) back into a ConvNet. */
-export function loadTfjsModel(file: string): ConvNet {
-  const fail = (why: string): never => {
-    throw new LabError(`${file}: ${why}`, { file, code: 'invalid-data' });
+/** Manifest limits: far above what saveTfjsModel writes (1 group, 1 path, 8 weights). */
+const MAX_GROUPS = 64;
+const MAX_PATHS = 1024;
+const MAX_ENTRIES = 4096;
+const MAX_RANK = 8;
+
+/** Internal (tfjs) layout shapes → PyTorch layout shapes, for the one spec check. */
+function torchShapeOf(n: ParamName, s: number[]): number[] {
+  if (n.endsWith('.bias')) return s;
+  if (n.startsWith('conv')) return s.length === 4 ? [s[3]!, s[2]!, s[0]!, s[1]!] : s;
+  return s.length === 2 ? [s[1]!, s[0]!] : s;
+}
+
+/**
+ * Reads a model.json (layers format, as saved above) back into a ConvNet. Everything is checked
+ * before a weight is decoded: the manifest's schema (groups of relative paths and float32
+ * entries with bounded shapes), each shard's path (inside the model.json's folder, real path),
+ * the shards' total size against the manifest, the shapes against the lab's limits; then the
+ * values, which must be finite. `inside`: the model.json itself must lie in this folder.
+ */
+export function loadTfjsModel(file: string, inside?: string): ConvNet {
+  const fail = (why: string, field?: string): never => {
+    throw new LabError(`${file}: ${why}`, { file, code: 'invalid-data', ...(field && { field }) });
   };
-  let json: {
-    weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-    userDefinedMetadata?: Record<string, ConvNetSpec>;
-  } = {};
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    fail(`cannot read TensorFlow.js model: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(json.weightsManifest)) fail('no weightsManifest: not a TensorFlow.js model.json');
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest!) {
-    specs.push(...group.weights);
-    for (const p of group.paths) {
-      try {
-        buffers.push(readFileSync(join(dirname(file), p)));
-      } catch {
-        fail(`weights file ${p} (named in the manifest) cannot be read`);
+  const json = parseJsonFile(readUntrustedSync(file, { kind: 'modelJson', ...(inside && { inside }) }).toString('utf8'), file);
+  if (!isPlainObject(json)) return fail('not a TensorFlow.js model.json (not a JSON object)');
+  const manifest = hasOwn(json, 'weightsManifest') ? json.weightsManifest : undefined;
+  if (!Array.isArray(manifest)) return fail('no weightsManifest: not a TensorFlow.js model.json', 'weightsManifest');
+  if (manifest.length === 0 || manifest.length > MAX_GROUPS) fail(`weightsManifest has ${manifest.length} groups (1..${MAX_GROUPS} expected)`, 'weightsManifest');
+  const folder = dirname(file);
+  const entries: { name: string; shape: number[]; count: number; field: string }[] = [];
+  const paths: { rel: string; field: string }[] = [];
+  let expected = 0;
+  manifest.forEach((group: unknown, g) => {
+    const at = `weightsManifest[${g}]`;
+    if (!isPlainObject(group)) fail(`${at} is not an object with paths and weights`, at);
+    const gp = hasOwn(group as object, 'paths') ? (group as Record<string, unknown>).paths : undefined;
+    const gw = hasOwn(group as object, 'weights') ? (group as Record<string, unknown>).weights : undefined;
+    if (!Array.isArray(gp) || gp.length > MAX_PATHS) fail(`${at}.paths must be a list of at most ${MAX_PATHS} file names`, `${at}.paths`);
+    if (!Array.isArray(gw) || gw.length > MAX_ENTRIES) fail(`${at}.weights must be a list of at most ${MAX_ENTRIES} entries`, `${at}.weights`);
+    (gp as unknown[]).forEach((p, j) => {
+      if (typeof p !== 'string') fail(`${at}.paths[${j}] is not a string`, `${at}.paths[${j}]`);
+      paths.push({ rel: p as string, field: `${at}.paths[${j}]` });
+    });
+    if (paths.length > MAX_PATHS) fail(`the manifest names more than ${MAX_PATHS} weights files`, at);
+    (gw as unknown[]).forEach((w, j) => {
+      const field = `${at}.weights[${j}]`;
+      if (!isPlainObject(w)) return fail(`${field} is not an object {name, shape, dtype}`, field);
+      const name = hasOwn(w, 'name') ? w.name : undefined;
+      const shape = hasOwn(w, 'shape') ? w.shape : undefined;
+      const dtype = hasOwn(w, 'dtype') ? w.dtype : undefined;
+      if (typeof name !== 'string' || name.length === 0 || name.length > 256) fail(`${field}.name must be a non-empty string`, `${field}.name`);
+      if (dtype !== 'float32') fail(`${field} (${JSON.stringify(name)}) has dtype ${JSON.stringify(dtype) ?? 'none'}: only float32 weights are read`, `${field}.dtype`);
+      if (hasOwn(w, 'quantization') && w.quantization != null) fail(`${field} (${JSON.stringify(name)}) is quantized: only float32 weights are read`, `${field}.quantization`);
+      if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+        fail(`${field}.shape must be a list of at most ${MAX_RANK} whole numbers ≥ 0`, `${field}.shape`);
       }
+      const count = (shape as number[]).reduce((a, b) => a * b, 1);
+      expected += count * 4;
+      if (!(expected <= FILE_LIMITS.weights)) fail(`the manifest describes more than the ${FILE_LIMITS.weights} bytes of weights allowed (at ${field})`, `${field}.shape`);
+      entries.push({ name: name as string, shape: shape as number[], count, field });
+    });
+  });
+  if (paths.length === 0) fail('the manifest names no weights files', 'weightsManifest');
+  // Which entries are the ConvNet's parameters (tfjs names them conv1/kernel, conv1_1/kernel, …).
+  const byParam: Partial<Record<ParamName, (typeof entries)[number]>> = {};
+  for (const e of entries) {
+    const m = /^(conv1|conv2|fc1|fc2)(?:_\d+)?\/(kernel|bias)/.exec(e.name);
+    if (!m) continue;
+    const n = `${m[1]}.${m[2] === 'kernel' ? 'weight' : 'bias'}` as ParamName;
+    if (byParam[n]) fail(`the manifest has two entries for ${n} (${JSON.stringify(byParam[n]!.name)} and ${JSON.stringify(e.name)})`, e.field);
+    byParam[n] = e;
+  }
+  for (const n of PARAM_NAMES) if (!byParam[n]) fail(`no weights for ${n} in the manifest`, 'weightsManifest');
+  const meta = isPlainObject(json.userDefinedMetadata) && hasOwn(json.userDefinedMetadata, META_KEY) ? json.userDefinedMetadata[META_KEY] : undefined;
+  const hints = meta === undefined ? {} : parseSpecHints(meta, file, `userDefinedMetadata[${JSON.stringify(META_KEY)}]`);
+  const torchShapes = Object.fromEntries(PARAM_NAMES.map((n) => [n, torchShapeOf(n, byParam[n]!.shape)]));
+  const spec = specFromShapes(torchShapes, file, hints);
+  const want = paramShapes(spec);
+  for (const n of PARAM_NAMES) {
+    if (byParam[n]!.shape.join(',') !== want[n].join(',')) fail(`${n} has shape [${byParam[n]!.shape}], expected [${want[n]}]`, byParam[n]!.field);
+  }
+  // The shards: each a regular file inside this folder (real path), read within the total.
+  const buffers: Buffer[] = [];
+  let total = 0;
+  for (const { rel, field } of paths) {
+    let buf: Buffer;
+    try {
+      const path = resolveInsideSync(folder, rel, field);
+      buf = readUntrustedSync(path, { kind: 'weights', inside: folder, maxBytes: Math.max(0, FILE_LIMITS.weights - total) });
+    } catch (e) {
+      if (isLabError(e)) throw new LabError(`${file}: ${field} ${JSON.stringify(rel.slice(0, 200))}: ${e.message}`, { file, field, code: e.code });
+      throw e;
     }
+    total += buf.length;
+    buffers.push(buf);
   }
-  const total = buffers.reduce((a, b) => a + b.length, 0);
-  const joined = new Uint8Array(total);
-  let o = 0;
-  for (const b of buffers) {
-    joined.set(b, o);
-    o += b.length;
-  }
-  const expected = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * 4, 0);
   if (total !== expected) fail(`weights hold ${total} bytes, the manifest describes ${expected}`);
-  const named = tf.io.decodeWeights(joined.buffer, specs);
-  const byLayer: Partial<Record<ParamName, tf.Tensor>> = {};
-  for (const [name, t] of Object.entries(named)) {
-    const m = /^(conv1|conv2|fc1|fc2)(?:_\d+)?\/(kernel|bias)/.exec(name);
-    if (m) byLayer[`${m[1]}.${m[2] === 'kernel' ? 'weight' : 'bias'}` as ParamName] = t;
+  const joined = Buffer.concat(buffers, total);
+  const offsets = new Map<(typeof entries)[number], number>();
+  let o = 0;
+  for (const e of entries) {
+    offsets.set(e, o);
+    o += e.count * 4;
+  }
+  const values = {} as Record<ParamName, Float32Array>;
+  for (const n of PARAM_NAMES) {
+    const e = byParam[n]!;
+    const dv = new DataView(joined.buffer, joined.byteOffset + offsets.get(e)!, e.count * 4);
+    const v = new Float32Array(e.count);
+    for (let i = 0; i < e.count; i++) v[i] = dv.getFloat32(4 * i, true);
+    assertFinite(n, v, file);
+    values[n] = v;
   }
   try {
-    for (const n of PARAM_NAMES) if (!byLayer[n]) fail(`no weights for ${n} in the manifest`);
-    const shape = (n: ParamName) => byLayer[n]!.shape;
-    const [k, , , d0] = shape('conv1.weight') as number[];
-    const d1 = shape('conv2.weight')[3]!;
-    const [flat, hidden] = shape('fc1.weight') as number[];
-    const meta = json.userDefinedMetadata?.[META_KEY];
-    const p = Math.round(Math.sqrt(flat! / d1));
-    const spec: ConvNetSpec = {
-      depth: [d0!, d1],
-      kernelSize: k!,
-      hidden: hidden!,
-      dropout: meta?.dropout ?? 0.5,
-      imageSize: meta?.imageSize ?? p * 4,
-      numClasses: shape('fc2.weight')[1]!,
-    };
-    const values = {} as Record<ParamName, Float32Array>;
-    for (const n of PARAM_NAMES) values[n] = byLayer[n]!.dataSync() as Float32Array;
-    try {
-      return ConvNet.fromValues(spec, values);
-    } catch (e) {
-      return fail(`weights do not fit the lab's ConvNet: ${(e as Error).message}`);
-    }
-  } finally {
-    for (const t of Object.values(named)) t.dispose();
+    return ConvNet.fromValues(spec, values);
+  } catch (e) {
+    return fail(`weights do not fit the lab's ConvNet: ${(e as Error).message}`);
   }
 }
 
 /**
  * Loads weights from a run directory (its model/), a model.json or a .safetensors file —
  * including a state_dict saved from the seed's notebook with safetensors.torch.save_file.
+ * A weights file found in a run directory must lie (real path) inside it.
  */
 export function loadModel(path: string): { net: ConvNet; file: string } {
   let st;
@@ -280,16 +349,23 @@ export function loadModel(path: string): { net: ConvNet; file: string } {
   }
   if (st.isDirectory()) {
     for (const candidate of [join(path, 'model', 'model.safetensors'), join(path, 'model.safetensors'), join(path, 'model', 'model.json'), join(path, 'model.json')]) {
+      let exists = false;
       try {
-        if (statSync(candidate).isFile()) return loadModel(candidate);
+        statSync(candidate);
+        exists = true;
       } catch {
         // try the next layout
       }
+      if (exists) return loadModelFile(candidate, path);
     }
     throw new LabError(`${path}: no saved model in this run directory (expected model/model.safetensors or model/model.json)`, { file: path, code: 'not-found' });
   }
-  if (path.endsWith('.safetensors')) return { net: decodeModelSafetensors(readFileSync(path), path), file: path };
-  if (basename(path).endsWith('.json')) return { net: loadTfjsModel(path), file: path };
+  return loadModelFile(path);
+}
+
+function loadModelFile(path: string, inside?: string): { net: ConvNet; file: string } {
+  if (path.endsWith('.safetensors')) return { net: decodeModelSafetensors(readUntrustedSync(path, { kind: 'weights', ...(inside && { inside }) }), path), file: path };
+  if (basename(path).endsWith('.json')) return { net: loadTfjsModel(path, inside), file: path };
   throw new LabError(`${path}: unknown weights format (expected a run directory, model.json or .safetensors)`, { file: path, code: 'invalid-input' });
 }
 
@@ -299,4 +375,51 @@ export async function saveModel(net: ConvNet, dir: string): Promise<{ safetensor
   writeFileAtomic(safetensors, encodeModelSafetensors(net));
   await saveTfjsModel(net, dir);
   return { safetensors, tfjs: join(dir, 'model.json') };
+}
+
+/**
+ * Makes the folder an export writes into, or refuses it with a LabError naming the path: an
+ * existing non-folder (a regular file, a device) on the way, a place that cannot be created (no
+ * recursive mkdir: on procfs, e.g. /proc/self/x, Node's recursive mkdir retries forever), or a
+ * folder this process cannot write to. Bounded: at most 64 missing levels.
+ */
+export function prepareExportDir(dir: string): string {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let at = target;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+      missing.unshift(at);
+      if (missing.length > 64) throw new LabError(`${target}: more than 64 missing folders on the way`, { file: target, field: 'out', code: 'invalid-input' });
+      const up = dirname(at);
+      if (up === at) break;
+      at = up;
+      continue;
+    }
+    if (!st.isDirectory()) {
+      const what = st.isFile() ? 'an existing file' : 'not a folder';
+      throw new LabError(`${target}: the export folder ${at === target ? 'is' : `lies under ${at}, which is`} ${what}`, { file: target, field: 'out', code: 'invalid-input' });
+    }
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(d, { throwIfNoEntry: false })?.isDirectory()) continue;
+      throw new LabError(`${target}: cannot create the export folder ${d} (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+    }
+  }
+  try {
+    accessSync(target, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new LabError(`${target}: the export folder is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+  }
+  return target;
 }

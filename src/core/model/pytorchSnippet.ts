@@ -5,13 +5,45 @@
  * only torch and numpy (Debian has no python3-safetensors).
  */
 import { dirname, join } from 'node:path';
+import { LabError } from '../errors';
 import { writeFileAtomic } from '../runs/atomic';
-import type { ConvNetSpec } from './convnet';
+import { type ConvNetSpec, assertValidSpec } from './spec';
 
-const py = (s: string) => JSON.stringify(s);
+/**
+ * A Python string literal of `s` in pure ASCII: `"` and `\\` escaped, every other character
+ * outside printable ASCII as \xXX, \uXXXX or \UXXXXXXXX (newlines, U+2028, quotes: nothing can
+ * end the literal or the line). A lone surrogate (not text) becomes U+FFFD.
+ */
+export function pyString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
+    else if (c < 0x100) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
 
+/** Class names longer than this are cut (they are only printed). */
+const MAX_NAME = 200;
+
+/**
+ * The loader's Python source. Defence in depth: the spec is checked again here (whole numbers in
+ * the lab's limits, a finite dropout in [0, 1)), so that only validated numbers and escaped
+ * string literals ever reach the code, whoever calls this.
+ */
 export function pytorchSnippet(spec: ConvNetSpec, weightsFile: string, classNames?: readonly string[]): string {
-  const names = classNames && classNames.length === spec.numClasses ? classNames : Array.from({ length: spec.numClasses }, (_, i) => String(i));
+  assertValidSpec(spec, weightsFile, 'model for the PyTorch loader:');
+  if (typeof weightsFile !== 'string' || weightsFile.length === 0 || weightsFile.length > 4096) {
+    throw new LabError(`the PyTorch loader needs the weights file's path, got ${typeof weightsFile === 'string' ? `${weightsFile.length} characters` : typeof weightsFile}`, { code: 'invalid-input' });
+  }
+  const usable = Array.isArray(classNames) && classNames.length === spec.numClasses && classNames.every((n) => typeof n === 'string');
+  const names = usable ? classNames.map((n) => n.slice(0, MAX_NAME)) : Array.from({ length: spec.numClasses }, (_, i) => String(i));
+  const py = pyString;
   return `# Loads MNIST Lab weights into the seed lab's PyTorch ConvNet. Needs torch and numpy.
 #   python3 load_pytorch.py   (or exec it in the seed's notebook: then use net)
 import json
@@ -28,7 +60,7 @@ kernel_size = ${spec.kernelSize}
 hidden = ${spec.hidden}
 image_size = ${spec.imageSize}
 num_classes = ${spec.numClasses}
-class_names = ${JSON.stringify(names)}
+class_names = [${names.map(pyString).join(',')}]
 
 
 class ConvNet(nn.Module):

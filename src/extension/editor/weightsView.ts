@@ -4,10 +4,11 @@
  * check (the analysis worker loads the file itself), and, for safetensors, the conv kernels read
  * here without TensorFlow.js. No vscode import.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SEED_TEST_ACCURACY, type KernelSnapshot } from '../../core/events';
-import { decodeSafetensors } from '../../core/model/safetensors';
+import { readUntrustedSync } from '../../core/files/untrusted';
+import { decodeTensor, readSafetensorsHeader } from '../../core/model/safetensors';
 import type { RunView } from '../../core/protocol';
 import { pytorchSnippetFor } from '../pytorchView';
 import { emptyRunView } from '../runView';
@@ -23,11 +24,15 @@ export function isWeightsFile(path: string): boolean {
 
 /** conv1/conv2 of a PyTorch-layout state dict, as the panel's epoch snapshot (epoch 0: the file as it is). */
 export function kernelsOfSafetensors(file: string): KernelSnapshot | null {
-  const { tensors } = decodeSafetensors(readFileSync(file), file);
+  // Checked whole (header, offsets, dtypes) first; only conv1/conv2 are decoded (finite values).
+  const bytes = readUntrustedSync(file, { kind: 'weights' });
+  const header = readSafetensorsHeader(bytes, file);
   const layer = (name: 'conv1' | 'conv2') => {
-    const w = tensors[`${name}.weight`];
-    const b = tensors[`${name}.bias`];
-    return w && b && w.shape.length === 4 ? { shape: w.shape, weight: Array.from(w.data), bias: Array.from(b.data) } : null;
+    const w = header.tensors[`${name}.weight`];
+    const b = header.tensors[`${name}.bias`];
+    if (!w || !b || w.shape.length !== 4 || b.shape.length !== 1 || b.shape[0] !== w.shape[0]) return null;
+    if (w.shape[0]! > 256 || w.shape[1]! > 256 || w.shape[2]! > 13 || w.shape[3]! > 13) return null; // not a ConvNet this lab builds
+    return { shape: [...w.shape], weight: Array.from(decodeTensor(bytes, header, `${name}.weight`, file)), bias: Array.from(decodeTensor(bytes, header, `${name}.bias`, file)) };
   };
   const conv1 = layer('conv1');
   const conv2 = layer('conv2');

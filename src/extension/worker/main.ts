@@ -78,6 +78,9 @@ function checkShapes(net: ConvNet, file: string, data: LabData): void {
   if (data.train.height !== net.spec.imageSize) {
     throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
   }
+  if (data.numClasses !== net.spec.numClasses) {
+    throw new LabError(`${file}: the model has ${net.spec.numClasses} classes, the data has ${data.numClasses}`, { file, code: 'invalid-data' });
+  }
 }
 
 /**
