@@ -2,7 +2,7 @@
 // bundle in dist/data/mnist, and builds the .vsix with vsce. The .vsix needs no node_modules: the
 // worker bundle carries TensorFlow.js and its wasm backend, the .wasm files lie in dist/.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -34,18 +34,10 @@ for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-
   renameSync(tmp, to);
 }
 
-// The marketplace page cannot show the README's relative screenshots, nor follow its relative
-// links (no public repository): the packaged README names them instead.
-const readme = join(root, 'out', 'vsix', 'README.md');
-mkdirSync(dirname(readme), { recursive: true });
-writeFileSync(
-  readme,
-  readFileSync(join(root, 'README.md'), 'utf8')
-    .replace(/!\[([^\]]*)\]\((?!https?:)([^)]+)\)/g, '*Screenshot: $1 (`$2` in the source repository).*')
-    .replace(/\[([^\]]+)\]\((?!https?:|#)([^)]+)\)/g, '$1 (`$2` in the source repository)'),
-);
-
+// The README goes in as it is, relative links and pictures included (.vscodeignore packs the
+// pictures and docs): VS Code resolves them inside the installed extension. vsce would rewrite them
+// to a repository's URL, and refuses to without one; there is none to point at.
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = process.argv[2] ?? `${name}-${version}.vsix`;
-run(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'out/vsix/README.md', '--out', vsix]);
+run(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix]);
 console.log(`package: ${resolve(root, vsix)}`);

@@ -3,6 +3,7 @@
  * settings, the output channel, the run on show, the training controller, the analysis worker
  * and the event-loop lag monitor.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { installedBackendDirs } from '../core/backends/install';
@@ -21,7 +22,7 @@ const ANALYSIS_IDLE_MS = 5 * 60_000;
 
 export class LabContext implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  readonly output: vscode.OutputChannel;
+  readonly output: vscode.LogOutputChannel;
   readonly runView = new RunViewModel();
   readonly lag = new EventLoopLag();
   readonly training: TrainingController;
@@ -29,7 +30,8 @@ export class LabContext implements vscode.Disposable {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.output = vscode.window.createOutputChannel('MNIST Lab');
+    // A log channel: timestamps and levels, and the user's log level (Developer: Set Log Level).
+    this.output = vscode.window.createOutputChannel('MNIST Lab', { log: true });
     this.push(this.output);
     this.training = new TrainingController(() => this.workerOptions());
     // A new backend or Node executable applies to the next worker; the analysis worker restarts.
@@ -86,6 +88,20 @@ export class LabContext implements vscode.Disposable {
     if (d) return this.resolvePath(d);
     if (this.workspaceFolder) return join(this.workspaceFolder.uri.fsPath, '.mnist-lab', 'runs');
     return join(this.extension.globalStorageUri.fsPath, 'runs');
+  }
+
+  /**
+   * Creates the runs folder when it does not exist yet, with a `.gitignore` of `*` in it: runs
+   * (weights, metrics) stay out of the user's repository unless they add them on purpose.
+   */
+  ensureRunsDir(dir = this.runsDir): void {
+    if (existsSync(dir)) return;
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, '.gitignore'), '*\n');
+    } catch (e) {
+      this.output.appendLine(`could not create the runs folder ${dir}: ${e instanceof Error ? e.message : e}`);
+    }
   }
 
   workerOptions() {

@@ -22,6 +22,7 @@ import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
 import { findRunningTraining, stopForeignTraining } from './trainingController';
 import { setTranslator, statusName } from './l10n';
+import { runArgsOfConfig, trainArgs } from './menuArgs';
 
 let ctx: LabContext | undefined;
 
@@ -123,6 +124,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
     return undefined;
   }
   const outDir = c.runsDir;
+  c.ensureRunsDir(outDir);
   // Beside the config, so the file stays in view while the curves grow.
   LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
   c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : ' with the seed\'s settings'} → ${outDir}`);
@@ -322,7 +324,7 @@ export function activate(context: vscode.ExtensionContext): void {
     c.push(side);
     c.push(registerLabPanelSerializer(c, (dir) => openRun(c, dir)));
     const command = (id: string, f: (...args: never[]) => unknown) => c.push(vscode.commands.registerCommand(id, f));
-    command('mnistLab.train', (args?: TrainArgs) => train(c, status, args ?? {}));
+    command('mnistLab.train', (args?: TrainArgs | vscode.Uri) => train(c, status, trainArgs(args) ?? {}));
     command('mnistLab.stop', async () => {
       const stopped = await c.training.stop();
       if (!stopped) void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no training is running.'));
@@ -353,7 +355,10 @@ export function activate(context: vscode.ExtensionContext): void {
       );
       if (pick && openRun(c, pick.dir)) LabPanel.createOrShow(c);
     });
-    command('mnistLab.evaluate', (args?: { run?: string }) => evaluateCommand(c, args));
+    command('mnistLab.evaluate', (args?: { run?: string } | vscode.Uri) => {
+      const a = runArgsOfConfig(args, c.runsDir);
+      return a === null ? undefined : evaluateCommand(c, a);
+    });
     command('mnistLab.robustness', (args?: { run?: string; index?: number; dx?: number; dy?: number }) => robustnessCommand(c, args));
     command('mnistLab.newConfig', () => newConfig(c));
     command('mnistLab.installBackend', (args?: { backend?: string }) => installBackendCommand(c, args));

@@ -323,7 +323,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.equal(await page.locator('iframe.webview').count(), 0, 'a webview is still open after closing all editors');
     await focusConfigEditor(CURVE_CONFIG_NAME);
     const before = new Set(runDirs());
-    await paletteCommand('MNIST: Train');
+    await paletteCommand('MNIST Lab: Train');
     const run = await waitFor('a new run directory after MNIST: Train', () => runDirs().find((d) => !before.has(d) && summaryOf(d)), 60_000);
     const tab = page.locator('.tabs-container .tab', { hasText: 'MNIST Lab' }).first();
     await tab.waitFor({ state: 'visible', timeout: 30_000 });
@@ -351,7 +351,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     // The panel is open and loaded: train again, and watch the plot while the run goes.
     await focusConfigEditor(CURVE_CONFIG_NAME);
     const before = new Set(runDirs());
-    await paletteCommand('MNIST: Train');
+    await paletteCommand('MNIST Lab: Train');
     const run = await waitFor('a new run directory', () => runDirs().find((d) => !before.has(d) && summaryOf(d)), 60_000);
     const lab = await frameWith('#error-plot');
     await lab.locator('#run-name', { hasText: basename(run) }).waitFor({ timeout: 30_000 });
@@ -672,7 +672,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
   });
   it('MNIST: Install Accelerated Backend: the quick pick lists the three; offline, webgpu fails with a notification', async function () {
     this.timeout(120_000);
-    await paletteCommand('MNIST: Install Accelerated Backend');
+    await paletteCommand('MNIST Lab: Install Accelerated Backend');
     const rows = page.locator('.quick-input-list .monaco-list-row');
     await waitFor('three backends in the quick pick', async () => ((await rows.count()) === 3 ? true : undefined), 15_000);
     const labels = await rows.allInnerTexts();
@@ -707,7 +707,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.equal(r.status, 0, r.stderr);
     const wide = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
     await paletteCommand('View: Hide Panel'); // the previous test's output channel
-    await paletteCommand('MNIST: Compare Runs');
+    await paletteCommand('MNIST Lab: Compare Runs');
     for (const run of [finishedRun, smallRun, wide]) {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run.runId }).first();
       await row.waitFor({ state: 'visible', timeout: 10_000 });
@@ -760,7 +760,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', example, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
     const fashion = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
-    await paletteCommand('MNIST: Open Run');
+    await paletteCommand('MNIST Lab: Open Run');
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: fashion.runId }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click();

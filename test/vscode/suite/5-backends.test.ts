@@ -33,8 +33,11 @@ function outputChannelLogs(userDataDir: string): string[] {
 }
 
 /** The output channel's text on disk once it contains `what`. */
+/** A log channel's text without the "<date> <time> [level] " VS Code puts before each line. */
+const withoutLogPrefix = (text: string) => text.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[\w+\] /gm, '');
+
 function outputChannelText(userDataDir: string, what: string): Promise<string> {
-  return waitFor(`"${what}" in the output channel "MNIST Lab" (${join(userDataDir, 'logs')})`, () => outputChannelLogs(userDataDir).map((f) => readFileSync(f, 'utf8')).find((t) => t.includes(what)), 15_000, 200);
+  return waitFor(`"${what}" in the output channel "MNIST Lab" (${join(userDataDir, 'logs')})`, () => outputChannelLogs(userDataDir).map((f) => withoutLogPrefix(readFileSync(f, 'utf8'))).find((t) => t.includes(what)), 15_000, 200);
 }
 
 /** <user data>/User/globalStorage/<extension>/backends → <user data>. */

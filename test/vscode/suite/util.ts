@@ -15,13 +15,13 @@ export const COMMAND_IDS = [
 ] as const;
 /** The command titles of issue 3, as shown in the palette (`category: title`). */
 export const COMMAND_TITLES: Record<(typeof COMMAND_IDS)[number], string> = {
-  'mnistLab.train': 'MNIST: Train',
-  'mnistLab.evaluate': 'MNIST: Evaluate',
-  'mnistLab.robustness': 'MNIST: Robustness Check',
-  'mnistLab.openLab': 'MNIST: Open Lab',
-  'mnistLab.stop': 'MNIST: Stop Training',
-  'mnistLab.newConfig': 'MNIST: New Config',
-  'mnistLab.installBackend': 'MNIST: Install Accelerated Backend',
+  'mnistLab.train': 'MNIST Lab: Train',
+  'mnistLab.evaluate': 'MNIST Lab: Evaluate',
+  'mnistLab.robustness': 'MNIST Lab: Robustness Check',
+  'mnistLab.openLab': 'MNIST Lab: Open Lab',
+  'mnistLab.stop': 'MNIST Lab: Stop Training',
+  'mnistLab.newConfig': 'MNIST Lab: New Config',
+  'mnistLab.installBackend': 'MNIST Lab: Install Accelerated Backend',
 };
 /** The small config the runners put in the test workspace (see test/vscode/workspace.ts). */
 export const SMALL_CONFIG = 'small.mnist.json';
