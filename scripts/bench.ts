@@ -21,7 +21,7 @@ import { selectBackend } from '../src/core/backends';
 import { installFastGradients, restoreStockGradients } from '../src/core/backends/gradients';
 import { SEED_CONFIG, type LabConfig } from '../src/core/config';
 import { type LabData, loadLabData } from '../src/core/data/mnist';
-import { evaluate } from '../src/core/evaluate';
+import { evaluate } from '../src/core/analysis/evaluate';
 import { ConvNet, specFromConfig } from '../src/core/model/convnet';
 import { Rng } from '../src/core/rng';
 import { type ReplicaGroup, defaultWorkers, startReplicas } from '../src/core/train/group';

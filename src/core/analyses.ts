@@ -162,10 +162,21 @@ export interface Rule<T> {
 }
 
 const rule = <T>(check: (v: unknown) => string | null): Rule<T> => ({ check });
-const shown = (v: unknown): string => {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}…` : s;
-};
+
+/** A bounded, never-throwing description of a value for an error message (BigInt, cycles, huge strings). */
+export function describeValue(v: unknown, max = 80): string {
+  let s: string;
+  try {
+    if (typeof v === 'bigint') s = `${v}n`;
+    else if (typeof v === 'symbol' || typeof v === 'function') s = typeof v;
+    else if (typeof v === 'number' && !Number.isFinite(v)) s = String(v);
+    else s = JSON.stringify(v) ?? typeof v;
+  } catch {
+    s = Array.isArray(v) ? 'an array' : typeof v;
+  }
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+const shown = (v: unknown): string => describeValue(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 export const wholeNumber = (min: number, max: number): Rule<number> =>
@@ -184,6 +195,7 @@ export const greyImage = (maxPixels: number): Rule<number[]> =>
   rule((v) => {
     if (!Array.isArray(v) || v.length === 0 || v.length > maxPixels) return `must be an array of 1..${maxPixels} grey levels`;
     for (let i = 0; i < v.length; i++) {
+      if (!Object.prototype.hasOwnProperty.call(v, i)) return `[${i}] is missing`;
       const x: unknown = v[i];
       if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `[${i}] must be a grey level in [0, 1], got ${shown(x)}`;
     }
@@ -205,12 +217,17 @@ export const MAX_PATCH = 28;
 export const MAX_EXAMPLES = 500;
 /** Largest sweep range a request may ask for (src/core/analysis/sweep.ts MAX_SWEEP_RANGE). */
 export const MAX_SWEEP_REQUEST_RANGE = 14;
+/** Longest path a message may carry (PATH_MAX on Linux). */
+export const MAX_PATH_LENGTH = 4096;
+/** Most classes and the longest class name (as the config schema: src/core/config.ts). */
+export const MAX_CLASSES = 256;
+export const MAX_CLASS_NAME_LENGTH = 100;
 
 const imageIndex = wholeNumber(0, MAX_IMAGE_INDEX);
 const shift = wholeNumber(-MAX_SHIFT, MAX_SHIFT);
 const split = oneOf(ANALYSIS_SPLITS);
 /** A class label, or null for any. */
-const classOrAny: Rule<number | null> = rule((v) => (v === null || (isInt(v) && v >= 0 && v <= 255) ? null : `must be a class 0..255 or null, got ${shown(v)}`));
+const classOrAny: Rule<number | null> = rule((v) => (v === null || (isInt(v) && v >= 0 && v < MAX_CLASSES) ? null : `must be a class 0..${MAX_CLASSES - 1} or null, got ${shown(v)}`));
 const patch = wholeNumber(1, MAX_PATCH);
 
 // ---------------------------------------------------------------------------------------------
@@ -222,8 +239,6 @@ export interface AnalysisSpec<F extends Fields, R> {
   readonly fields: F;
   /** It answers 'progress' messages while it runs (a long analysis). */
   readonly progress?: boolean;
-  /** Asked of a running worker only; with none running, this is the answer. */
-  readonly idleResult?: R;
   /** Type only: the result. */
   readonly _result?: R;
 }
@@ -244,7 +259,6 @@ export const ANALYSES = {
   confusion: analysis<ConfusionPayload>()({ split }),
   examples: analysis<ExamplesPayload>()({ split, trueLabel: classOrAny, predicted: classOrAny, onlyWrong: flag, limit: wholeNumber(1, MAX_EXAMPLES) }),
   sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
-  cancelSweep: analysis<{ cancelled: boolean }>()({}, { idleResult: { cancelled: false } }),
 } as const;
 
 export type AnalysisTable = typeof ANALYSES;

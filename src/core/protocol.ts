@@ -3,164 +3,63 @@
  *   extension host ⇄ training/analysis worker (a Node child process, IPC)
  *   extension host ⇄ webviews (the lab panel and the side view, postMessage)
  * Every message is an envelope with a `messageId`; a reply carries `inReplyTo` (as in
- * vscode-hexeditor's protocol). Types only, plus small validators for what crosses a trust
- * boundary: nothing here imports tfjs, node or vscode, so every bundle can use it.
+ * vscode-hexeditor's protocol). The analyses (the panel's questions about a model) come from
+ * one table, src/core/analyses.ts: their request and result types and their validation. This
+ * file adds training, the run's state and the envelopes. Types, plus the validators of what
+ * crosses a trust boundary: nothing here imports tfjs, node or vscode, so every bundle can use it.
  */
-import type { SweepResult } from './analysis/sweep';
+import {
+  type AnalysisRequest,
+  type AnalysisResults,
+  type AnalysisType,
+  type WorkerAnalysisRequest,
+  MAX_CLASSES,
+  MAX_CLASS_NAME_LENGTH,
+  MAX_IMAGE_INDEX,
+  MAX_PATH_LENGTH,
+  MAX_SHIFT,
+  ANALYSES,
+  analysisProblem,
+  describeValue,
+  isAnalysisType,
+} from './analyses';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
-import type { LayerSummary } from './model/convnet';
 import type { RunComparison } from './runs/compare';
 
-// ---------------------------------------------------------------------------------------------
-// Shared payloads
-
-/** A grey image, row-major size×size floats in [0, 1] (pictures travel rounded to 1e-4). */
-export interface ImagePayload {
-  size: number;
-  pixels: number[];
-}
-
-export interface PredictionPayload {
-  label: number;
-  probabilities: number[];
-}
-
-/** Feature maps of one layer: maps[c] is a size×size row-major map. */
-export interface LayerMapsPayload {
-  size: number;
-  maps: number[][];
-}
-
-export interface FeatureMapsPayload {
-  conv1: LayerMapsPayload;
-  conv2: LayerMapsPayload;
-}
-
-/** Which weights and which data an analysis uses. */
-export interface AnalysisTarget {
-  /** A run directory, a model.json or a .safetensors file. */
-  model: string | null;
-  /** A directory of MNIST-layout IDX files; null = the embedded MNIST. */
-  dataDir: string | null;
-  numClasses: number;
-  /** The config's class names (absent for MNIST's digits). */
-  classNames?: string[];
-}
-
-/** An image of the test file (indices as in the seed's notebook), with what the model makes of it. */
-export interface SampleResult {
-  index: number;
-  label: number;
-  testCount: number;
-  image: ImagePayload;
-  /** Null when there is no model yet (a run still training). */
-  prediction: PredictionPayload | null;
-  featureMaps: FeatureMapsPayload | null;
-}
-
-export interface TrainingImageResult {
-  index: number;
-  label: number;
-  image: ImagePayload;
-}
-
-export interface RobustnessPayload {
-  index: number;
-  label: number;
-  dx: number;
-  dy: number;
-  original: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
-  shifted: { image: ImagePayload; prediction: PredictionPayload; featureMaps: FeatureMapsPayload };
-  meanAbsDiff: { conv1: number; conv2: number };
-}
-
-/** What the model makes of an image drawn in the panel (already preprocessed to the model's size). */
-export interface DrawnPredictionPayload {
-  prediction: PredictionPayload;
-  featureMaps: FeatureMapsPayload;
-}
-
-/** Occlusion sensitivity of a test image (src/core/analysis/occlusion.ts). */
-export interface OcclusionPayload {
-  index: number;
-  label: number;
-  image: ImagePayload;
-  patch: number;
-  stride: number;
-  fill: number;
-  /** Probability of the true class without a patch. */
-  baseline: number;
-  rows: number;
-  cols: number;
-  /** rows×cols: the true class's probability with the patch's top-left corner at (col·stride, row·stride). */
-  probability: number[];
-  /** rows×cols: the predicted class with the patch there. */
-  predicted: number[];
-  /** rows×cols: the other class the patch raised most. */
-  risen: number[];
-  /** size×size: mean drop of the true class's probability over the patches covering each pixel. */
-  heatmap: ImagePayload;
-}
-
-export interface ModelInfo {
-  file: string;
-  layers: LayerSummary[];
-  parameters: number;
-}
-
-export interface EvaluationResult {
-  model: string;
-  valAccuracy: number;
-  testAccuracy: number;
-  valCorrect: number;
-  valTotal: number;
-  testCorrect: number;
-  testTotal: number;
-}
-
-/** Which half of the test file an analysis uses (the seed's splits, src/core/data/mnist.ts). */
-export const ANALYSIS_SPLITS = ['test', 'validation'] as const;
-export type AnalysisSplit = (typeof ANALYSIS_SPLITS)[number];
-
-export interface ConfusionPayload {
-  split: AnalysisSplit;
-  numClasses: number;
-  /** counts[true][predicted]. */
-  counts: number[][];
-  perClass: { correct: number; total: number; accuracy: number | null }[];
-  correct: number;
-  total: number;
-  accuracy: number;
-}
-
-/** One image of a split with what the model made of it (pixels as bytes 0–255: thumbnails). */
-export interface ExamplePayload {
-  /** Index into the test file (as the chosen test image). */
-  index: number;
-  label: number;
-  predicted: number;
-  probabilities: number[];
-  size: number;
-  pixels: number[];
-}
-
-export interface ExamplesQuery {
-  split: AnalysisSplit;
-  /** null: any. */
-  trueLabel: number | null;
-  predicted: number | null;
-  onlyWrong: boolean;
-  limit: number;
-}
-
-export interface ExamplesPayload extends ExamplesQuery {
-  /** How many images match (items holds the first `limit`, most confident first). */
-  total: number;
-  items: ExamplePayload[];
-}
-
-export type SweepPayload = SweepResult & { split: 'test' };
+export type {
+  AnalysisSplit,
+  AnalysisTarget,
+  ConfusionPayload,
+  DrawnPredictionPayload,
+  EvaluationResult,
+  ExamplePayload,
+  ExamplesPayload,
+  ExamplesQuery,
+  FeatureMapsPayload,
+  ImagePayload,
+  LayerMapsPayload,
+  ModelInfo,
+  OcclusionPayload,
+  PredictionPayload,
+  RobustnessPayload,
+  SampleResult,
+  SweepPayload,
+  TrainingImageResult,
+} from './analyses';
+export {
+  ANALYSIS_SPLITS,
+  MAX_CLASSES,
+  MAX_CLASS_NAME_LENGTH,
+  MAX_DRAWN_PIXELS,
+  MAX_EXAMPLES,
+  MAX_IMAGE_INDEX,
+  MAX_PATCH,
+  MAX_PATH_LENGTH,
+  MAX_SHIFT,
+  MAX_SWEEP_REQUEST_RANGE,
+  describeValue,
+} from './analyses';
 
 // ---------------------------------------------------------------------------------------------
 // Host ⇄ worker
@@ -179,45 +78,9 @@ export interface StopRequest {
   type: 'stop';
 }
 
-export interface ModelInfoRequest {
-  type: 'modelInfo';
-  target: AnalysisTarget;
-}
-
-export interface SampleRequest {
-  type: 'sample';
-  target: AnalysisTarget;
-  index: number;
-}
-
-export interface TrainingImageRequest {
-  type: 'trainingImage';
-  target: AnalysisTarget;
-  index: number;
-}
-
-export interface RobustnessRequest {
-  type: 'robustness';
-  target: AnalysisTarget;
-  index: number;
-  dx: number;
-  dy: number;
-}
-
-export interface PredictImageRequest {
-  type: 'predictImage';
-  target: AnalysisTarget;
-  /** size×size grey levels in [0, 1]. */
-  pixels: number[];
-}
-
-export interface OcclusionRequest {
-  type: 'occlusion';
-  target: AnalysisTarget;
-  index: number;
-  patch: number;
-  stride: number;
-  fill: number;
+/** Stops a running robustness sweep (it answers `{ cancelled: false }` when none runs). */
+export interface CancelSweepRequest {
+  type: 'cancelSweep';
 }
 
 export interface KernelsRequest {
@@ -225,66 +88,16 @@ export interface KernelsRequest {
   runDir: string;
 }
 
-export interface EvaluateRequest {
-  type: 'evaluate';
-  target: AnalysisTarget;
-}
-
-export interface ConfusionRequest {
-  type: 'confusion';
-  target: AnalysisTarget;
-  split: AnalysisSplit;
-}
-
-export interface ExamplesRequest extends ExamplesQuery {
-  type: 'examples';
-  target: AnalysisTarget;
-}
-
-/** The robustness sweep on the test split; answers 'progress' messages while it runs. */
-export interface SweepRequest {
-  type: 'sweep';
-  target: AnalysisTarget;
-  range: number;
-}
-
-export interface CancelSweepRequest {
-  type: 'cancelSweep';
-}
-
-export type WorkerRequest =
-  | ConfusionRequest
-  | ExamplesRequest
-  | SweepRequest
-  | CancelSweepRequest
-  | TrainRequest
-  | StopRequest
-  | ModelInfoRequest
-  | SampleRequest
-  | TrainingImageRequest
-  | RobustnessRequest
-  | KernelsRequest
-  | EvaluateRequest
-  | PredictImageRequest
-  | OcclusionRequest;
+/** Training, its stop, a run's kernels, the sweep's cancel, and every analysis of the table. */
+export type WorkerRequest = TrainRequest | StopRequest | CancelSweepRequest | KernelsRequest | WorkerAnalysisRequest;
 
 /** What each request answers with. */
-export interface WorkerResults {
+export type WorkerResults = {
   train: RunSummary;
   stop: { stopping: boolean };
-  modelInfo: ModelInfo;
-  sample: SampleResult;
-  trainingImage: TrainingImageResult;
-  robustness: RobustnessPayload;
-  kernels: KernelSnapshot[];
-  evaluate: EvaluationResult;
-  confusion: ConfusionPayload;
-  examples: ExamplesPayload;
-  sweep: SweepPayload;
   cancelSweep: { cancelled: boolean };
-  predictImage: DrawnPredictionPayload;
-  occlusion: OcclusionPayload;
-}
+  kernels: KernelSnapshot[];
+} & AnalysisResults;
 
 export interface WorkerErrorInfo {
   message: string;
@@ -366,29 +179,14 @@ export type ToWebviewMessage =
   | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
   | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
   | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion }
-  /** Scroll to a section (e.g. MNIST: Robustness Check shows the robustness part). */
-  | { type: 'reveal'; messageId: number; section: LabSection }
+  /** Scroll to the section that shows an analysis (e.g. MNIST: Robustness Check shows the robustness part). */
+  | { type: 'reveal'; messageId: number; analysis: AnalysisType }
   /** Progress of the request `inReplyTo` (the robustness sweep). */
   | { type: 'analysisProgress'; messageId: number; inReplyTo: number; done: number; total: number }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
-export const LAB_SECTIONS = ['accuracy', 'curves', 'log', 'train-image-card', 'test-image-card', 'feature-maps', 'kernels', 'robustness', 'model-summary', 'draw-digit', 'occlusion', 'comparison', 'pytorch'] as const;
-export type LabSection = (typeof LAB_SECTIONS)[number];
-
-export type FromWebviewRequest =
-  | { type: 'ready' }
-  | { type: 'sample'; index: number }
-  | { type: 'trainingImage'; index: number }
-  | { type: 'robustness'; index: number; dx: number; dy: number }
-  | { type: 'modelInfo' }
-  | { type: 'confusion'; split: AnalysisSplit }
-  | ({ type: 'examples' } & ExamplesQuery)
-  | { type: 'sweep'; range: number }
-  | { type: 'cancelSweep' }
-  | { type: 'predictImage'; pixels: number[] }
-  | { type: 'occlusion'; index: number; patch: number; stride: number; fill: number }
-  | { type: 'command'; command: WebviewCommand };
+export type FromWebviewRequest = { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -404,13 +202,14 @@ export interface PersistedPanelState {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation of what comes from a webview (an untrusted page) or a worker (another process)
+// Validation of what comes from a webview (an untrusted page) or a worker (another process).
+// Own keys only: `{type: "constructor"}` or `{"toString": 1}` never pass as known keys. The
+// validators never throw.
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
 type Obj = Record<string, unknown>;
 
-/** Own (not inherited) property: `{type: "constructor"}` or `{"toString": 1}` never pass as known keys. */
 const hasOwnKey = (o: object, k: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, k);
 /** A plain object (not null, not an array, not a Map, Date, …): what JSON or a structured clone makes. */
 const isObject = (v: unknown): v is Obj => {
@@ -419,22 +218,8 @@ const isObject = (v: unknown): v is Obj => {
   return proto === Object.prototype || proto === null;
 };
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-/** `o[k]` when `k` is an own property of `o`, else undefined (an inherited `toString` never counts). */
+/** `o[k]` when `k` is an own property of `o`, else undefined. */
 const own = (o: Obj, k: string): unknown => (hasOwnKey(o, k) ? o[k] : undefined);
-
-/** A bounded, never-throwing description of a value for an error message (BigInt, cycles, huge strings). */
-export function describeValue(v: unknown, max = 80): string {
-  let s: string;
-  try {
-    if (typeof v === 'bigint') s = `${v}n`;
-    else if (typeof v === 'symbol' || typeof v === 'function') s = typeof v;
-    else if (typeof v === 'number' && !Number.isFinite(v)) s = String(v);
-    else s = JSON.stringify(v) ?? typeof v;
-  } catch {
-    s = Array.isArray(v) ? 'an array' : typeof v;
-  }
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
 
 function intIn(m: Obj, key: string, min: number, max: number): string | null {
   const v = own(m, key);
@@ -443,79 +228,11 @@ function intIn(m: Obj, key: string, min: number, max: number): string | null {
   return null;
 }
 
-/** Largest image index / shift a webview may ask for; the worker checks against the real data. */
-export const MAX_IMAGE_INDEX = 1_000_000;
-export const MAX_SHIFT = 64;
-/** Largest drawn image a webview may send (pixels); the worker checks it against the model's size. */
-export const MAX_DRAWN_PIXELS = 128 * 128;
-/** Occlusion patch and stride, pixels. */
-export const MAX_PATCH = 28;
 /**
  * Most data-parallel replicas (worker threads) a training may ask for (`--workers`,
  * `mnistLab.workers`): the shared gradient buffers grow with it.
  */
 export const MAX_WORKERS = 64;
-/** Longest path a message may carry (PATH_MAX on Linux). */
-export const MAX_PATH_LENGTH = 4096;
-/** Most classes and the longest class name (as the config schema: src/core/config.ts). */
-export const MAX_CLASSES = 256;
-export const MAX_CLASS_NAME_LENGTH = 100;
-
-function pixelsProblem(v: unknown): string | null {
-  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_DRAWN_PIXELS) return `pixels must be an array of 1..${MAX_DRAWN_PIXELS} grey levels`;
-  for (let i = 0; i < v.length; i++) {
-    if (!hasOwnKey(v, i)) return `pixels[${i}] is missing`;
-    const x: unknown = v[i];
-    if (typeof x !== 'number' || !(x >= 0 && x <= 1)) return `pixels[${i}] must be a grey level in [0, 1], got ${describeValue(x)}`;
-  }
-  return null;
-}
-
-function occlusionProblem(m: Obj): string | null {
-  const fill = own(m, 'fill');
-  return (
-    intIn(m, 'index', 0, MAX_IMAGE_INDEX) ??
-    intIn(m, 'patch', 1, MAX_PATCH) ??
-    intIn(m, 'stride', 1, MAX_PATCH) ??
-    (typeof fill === 'number' && fill >= 0 && fill <= 1 ? null : `fill must be a grey level in [0, 1], got ${describeValue(fill)}`)
-  );
-}
-
-/** The fields of each webview request besides `messageId` and `type` (a Map: no inherited keys). */
-const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map<FromWebviewRequest['type'], readonly string[]>([
-  ['ready', []],
-  ['sample', ['index']],
-  ['trainingImage', ['index']],
-  ['robustness', ['index', 'dx', 'dy']],
-  ['modelInfo', []],
-  ['confusion', ['split']],
-  ['examples', ['split', 'trueLabel', 'predicted', 'onlyWrong', 'limit']],
-  ['sweep', ['range']],
-  ['cancelSweep', []],
-  ['predictImage', ['pixels']],
-  ['occlusion', ['index', 'patch', 'stride', 'fill']],
-  ['command', ['command']],
-]);
-
-/** Most examples one request returns (thumbnails of 784 bytes each). */
-export const MAX_EXAMPLES = 500;
-/** Largest sweep range a request may ask for (src/core/analysis/sweep.ts MAX_SWEEP_RANGE). */
-export const MAX_SWEEP_REQUEST_RANGE = 14;
-
-function splitIn(m: Obj): string | null {
-  const split = own(m, 'split');
-  return (ANALYSIS_SPLITS as readonly unknown[]).includes(split) ? null : `split must be one of ${ANALYSIS_SPLITS.join(', ')}, got ${describeValue(split)}`;
-}
-
-function examplesQueryProblem(m: Obj): string | null {
-  for (const k of ['trueLabel', 'predicted'] as const) {
-    const v = own(m, k);
-    if (v !== null && (!isInt(v) || v < 0 || v > MAX_CLASSES - 1)) return `${k} must be a class 0..${MAX_CLASSES - 1} or null, got ${describeValue(v)}`;
-  }
-  const onlyWrong = own(m, 'onlyWrong');
-  if (typeof onlyWrong !== 'boolean') return `onlyWrong must be true or false, got ${describeValue(onlyWrong)}`;
-  return splitIn(m) ?? intIn(m, 'limit', 1, MAX_EXAMPLES);
-}
 
 /** The first key of `m` outside `allowed` (own enumerable string keys; `__proto__` included). */
 function unexpectedKey(m: Obj, allowed: readonly string[]): string | null {
@@ -529,41 +246,23 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
   const messageId = own(raw, 'messageId');
   if (!isInt(messageId) || messageId < 0) return { ok: false, error: 'messageId must be a whole number ≥ 0' };
   const type = own(raw, 'type');
-  const allowed = typeof type === 'string' ? ALLOWED_KEYS.get(type) : undefined;
-  if (typeof type !== 'string' || !allowed) return { ok: false, error: `unknown message type ${describeValue(type)}` };
-  const extra = unexpectedKey(raw, ['messageId', 'type', ...allowed]);
-  if (extra !== null) return { ok: false, error: `${type}: unexpected field ${describeValue(extra)}` };
-  let problem: string | null = null;
-  switch (type) {
-    case 'sample':
-    case 'trainingImage':
-      problem = intIn(raw, 'index', 0, MAX_IMAGE_INDEX);
-      break;
-    case 'robustness':
-      problem = intIn(raw, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(raw, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(raw, 'dy', -MAX_SHIFT, MAX_SHIFT);
-      break;
-    case 'confusion':
-      problem = splitIn(raw);
-      break;
-    case 'examples':
-      problem = examplesQueryProblem(raw);
-      break;
-    case 'sweep':
-      problem = intIn(raw, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
-      break;
-    case 'predictImage':
-      problem = pixelsProblem(own(raw, 'pixels'));
-      break;
-    case 'occlusion':
-      problem = occlusionProblem(raw);
-      break;
-    case 'command': {
-      const command = own(raw, 'command');
-      if (typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)) {
-        problem = `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`;
-      }
-      break;
-    }
+  let problem: string | null;
+  if (type === 'ready' || type === 'cancelSweep') {
+    const extra = unexpectedKey(raw, ['messageId', 'type']);
+    problem = extra === null ? null : `unexpected field ${describeValue(extra)}`;
+  } else if (type === 'command') {
+    const extra = unexpectedKey(raw, ['messageId', 'type', 'command']);
+    const command = own(raw, 'command');
+    problem =
+      extra !== null
+        ? `unexpected field ${describeValue(extra)}`
+        : typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)
+          ? `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`
+          : null;
+  } else if (isAnalysisType(type)) {
+    problem = analysisProblem(type, raw, ['messageId', 'type']);
+  } else {
+    return { ok: false, error: `unknown message type ${describeValue(type)}` };
   }
   if (problem) return { ok: false, error: `${type}: ${problem}` };
   return { ok: true, value: raw as unknown as FromWebviewMessage };
@@ -619,24 +318,6 @@ export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> 
   }
 }
 
-/** The fields of each worker request besides `type` (a Map: no inherited keys). */
-const REQUEST_KEYS: ReadonlyMap<string, readonly string[]> = new Map<WorkerRequest['type'], readonly string[]>([
-  ['train', ['config', 'outDir', 'backend', 'maxSteps', 'workers']],
-  ['stop', []],
-  ['cancelSweep', []],
-  ['confusion', ['target', 'split']],
-  ['examples', ['target', 'split', 'trueLabel', 'predicted', 'onlyWrong', 'limit']],
-  ['sweep', ['target', 'range']],
-  ['modelInfo', ['target']],
-  ['evaluate', ['target']],
-  ['sample', ['target', 'index']],
-  ['trainingImage', ['target', 'index']],
-  ['robustness', ['target', 'index', 'dx', 'dy']],
-  ['predictImage', ['target', 'pixels']],
-  ['occlusion', ['target', 'index', 'patch', 'stride', 'fill']],
-  ['kernels', ['runDir']],
-]);
-
 function pathOrNull(v: unknown, name: string): string | null {
   if (v === null) return null;
   if (typeof v !== 'string' || v === '' || v.length > MAX_PATH_LENGTH || v.includes('\0')) return `${name} must be a path (1..${MAX_PATH_LENGTH} characters) or null`;
@@ -662,66 +343,44 @@ function targetProblem(t: unknown): string | null {
   return null;
 }
 
+function trainProblem(r: Obj): string | null {
+  const extra = unexpectedKey(r, ['type', 'config', 'outDir', 'backend', 'maxSteps', 'workers']);
+  if (extra !== null) return `unexpected field ${describeValue(extra)}`;
+  const maxSteps = own(r, 'maxSteps');
+  const workers = own(r, 'workers');
+  const outDir = own(r, 'outDir');
+  const backend = own(r, 'backend');
+  if (!isObject(own(r, 'config'))) return 'config missing';
+  if (typeof outDir !== 'string' || outDir === '' || outDir.length > MAX_PATH_LENGTH || outDir.includes('\0')) return 'outDir missing';
+  if (typeof backend !== 'string' || backend.length > 100) return 'backend missing';
+  if (maxSteps !== undefined && (!isInt(maxSteps) || maxSteps < 1)) return 'maxSteps must be ≥ 1';
+  if (workers !== undefined && (!isInt(workers) || workers < 0 || workers > MAX_WORKERS)) return `workers must be 0..${MAX_WORKERS}`;
+  return null;
+}
+
 /** Checks a request arriving in the worker from the host. Never throws. */
 export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null) return { ok: false, error: 'request envelope malformed' };
   const r = own(raw, 'request');
   if (!isObject(r)) return { ok: false, error: 'request envelope malformed' };
   const type = own(r, 'type');
-  const keys = typeof type === 'string' ? REQUEST_KEYS.get(type) : undefined;
-  if (typeof type !== 'string' || !keys) return { ok: false, error: `${describeValue(type)}: unknown request type ${describeValue(type)}` };
-  const extra = unexpectedKey(r, ['type', ...keys]);
-  let problem: string | null = extra === null ? null : `unexpected field ${describeValue(extra)}`;
-  if (!problem) {
-    switch (type) {
-      case 'train': {
-        const maxSteps = own(r, 'maxSteps');
-        const workers = own(r, 'workers');
-        const outDir = own(r, 'outDir');
-        const backend = own(r, 'backend');
-        if (!isObject(own(r, 'config'))) problem = 'config missing';
-        else if (typeof outDir !== 'string' || outDir === '' || outDir.length > MAX_PATH_LENGTH || outDir.includes('\0')) problem = 'outDir missing';
-        else if (typeof backend !== 'string' || backend.length > 100) problem = 'backend missing';
-        else if (maxSteps !== undefined && (!isInt(maxSteps) || maxSteps < 1)) problem = 'maxSteps must be ≥ 1';
-        else if (workers !== undefined && (!isInt(workers) || workers < 0 || workers > MAX_WORKERS)) problem = `workers must be 0..${MAX_WORKERS}`;
-        break;
-      }
-      case 'stop':
-      case 'cancelSweep':
-        break;
-      case 'confusion':
-        problem = targetProblem(own(r, 'target')) ?? splitIn(r);
-        break;
-      case 'examples':
-        problem = targetProblem(own(r, 'target')) ?? examplesQueryProblem(r);
-        break;
-      case 'sweep':
-        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'range', 0, MAX_SWEEP_REQUEST_RANGE);
-        break;
-      case 'modelInfo':
-      case 'evaluate':
-        problem = targetProblem(own(r, 'target'));
-        break;
-      case 'sample':
-      case 'trainingImage':
-        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX);
-        break;
-      case 'robustness':
-        problem = targetProblem(own(r, 'target')) ?? intIn(r, 'index', 0, MAX_IMAGE_INDEX) ?? intIn(r, 'dx', -MAX_SHIFT, MAX_SHIFT) ?? intIn(r, 'dy', -MAX_SHIFT, MAX_SHIFT);
-        break;
-      case 'predictImage':
-        problem = targetProblem(own(r, 'target')) ?? pixelsProblem(own(r, 'pixels'));
-        break;
-      case 'occlusion':
-        problem = targetProblem(own(r, 'target')) ?? occlusionProblem(r);
-        break;
-      default: {
-        const runDir = own(r, 'runDir');
-        if (typeof runDir !== 'string' || runDir === '' || runDir.length > MAX_PATH_LENGTH || runDir.includes('\0')) problem = 'runDir missing';
-      }
-    }
-  }
-  if (problem) return { ok: false, error: `${type}: ${problem}` };
+  let problem: string | null;
+  if (type === 'train') problem = trainProblem(r);
+  else if (type === 'stop' || type === 'cancelSweep') problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
+  else if (type === 'kernels') {
+    const extra = unexpectedKey(r, ['type', 'runDir']);
+    const runDir = own(r, 'runDir');
+    problem =
+      extra !== null
+        ? `unexpected field ${describeValue(extra)}`
+        : typeof runDir !== 'string' || runDir === '' || runDir.length > MAX_PATH_LENGTH || runDir.includes('\0')
+          ? 'runDir missing'
+          : null;
+  } else if (isAnalysisType(type)) {
+    const extra = unexpectedKey(r, ['type', 'target', ...Object.keys(ANALYSES[type].fields)]);
+    problem = extra !== null ? `unexpected field ${describeValue(extra)}` : (targetProblem(own(r, 'target')) ?? analysisProblem(type, r, ['type', 'target']));
+  } else return { ok: false, error: `${describeValue(type)}: unknown request type ${describeValue(type)}` };
+  if (problem) return { ok: false, error: `${String(type)}: ${problem}` };
   return { ok: true, value: raw as unknown as ToWorkerMessage };
 }
 

@@ -2,7 +2,7 @@ import { type BackendOptions, readsSynchronously, selectBackend } from './backen
 import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import { type LabData, loadLabData } from './data/mnist';
-import { evaluateAsync } from './evaluate';
+import { evaluateAsync } from './analysis/evaluate';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from './events';
 import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';

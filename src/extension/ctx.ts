@@ -8,11 +8,9 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { installedBackendDirs } from '../core/backends/install';
 import { BACKENDS_DIR_VARIABLE, modulePathsFromEnv } from '../core/backends/packages';
-import type { FromWebviewRequest, AnalysisTarget, WorkerResults } from '../core/protocol';
+import { ANALYSES, type AnalysisRequest, type AnalysisResult, type AnalysisTarget, type AnalysisType, type WorkerAnalysisRequest } from '../core/analyses';
+import { dataChoiceFor } from '../core/analysis/service';
 import type { LabConfig } from '../core/config';
-
-/** The webview requests the analysis worker answers. */
-export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep' | 'predictImage' | 'occlusion';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
 import { TrainingController } from './trainingController';
@@ -152,47 +150,27 @@ export class LabContext implements vscode.Disposable {
 
   /** What a model is analysed with: its run's data (its config's, else the setting's) and classes. */
   targetFor(model: string | null, config: LabConfig | null | undefined): AnalysisTarget {
-    const names = config?.data.classNames;
-    return { model, dataDir: config?.data.dir ?? this.dataDir, numClasses: names?.length ?? 10, ...(names && { classNames: names }) };
+    return { model, ...dataChoiceFor(config, null, this.dataDir) };
   }
 
-  async analyze(
-    m: Extract<FromWebviewRequest, { type: AnalysisRequestType }>,
-    onProgress?: (done: number, total: number) => void,
-  ): Promise<WorkerResults[typeof m.type]> {
-    const target = this.analysisTarget();
-    const w = this.analysis();
-    switch (m.type) {
-      case 'sample':
-        return w.request({ type: 'sample', target, index: m.index });
-      case 'trainingImage':
-        return w.request({ type: 'trainingImage', target, index: m.index });
-      case 'robustness':
-        return w.request({ type: 'robustness', target, index: m.index, dx: m.dx, dy: m.dy });
-      case 'modelInfo':
-        return w.request({ type: 'modelInfo', target });
-      case 'confusion':
-        return w.request({ type: 'confusion', target, split: m.split });
-      case 'examples':
-        return w.request({ type: 'examples', target, split: m.split, trueLabel: m.trueLabel, predicted: m.predicted, onlyWrong: m.onlyWrong, limit: m.limit });
-      case 'sweep':
-        return w.request({ type: 'sweep', target, range: m.range }, { onProgress });
-      case 'cancelSweep':
-        // Only a running analysis worker can have a sweep to cancel.
-        return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelSweep' }) : { cancelled: false };
-      case 'predictImage':
-        return w.request({ type: 'predictImage', target, pixels: m.pixels });
-      case 'occlusion':
-        return w.request({ type: 'occlusion', target, index: m.index, patch: m.patch, stride: m.stride, fill: m.fill });
-    }
+  /**
+   * Answers an analysis of the table for the run on show: the request is forwarded with the
+   * run's target added (the page never names files); a long one reports its progress.
+   */
+  analyze<K extends AnalysisType>(request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+    return this.analyzeTarget(this.analysisTarget(), request, onProgress);
   }
 
-  evaluate(target: AnalysisTarget): Promise<WorkerResults['evaluate']> {
-    return this.analysis().request({ type: 'evaluate', target });
+  /** The same for a given target (commands on a run that is not on show). */
+  analyzeTarget<K extends AnalysisType>(target: AnalysisTarget, request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+    const forwarded = { ...request, target } as WorkerAnalysisRequest<K>;
+    const progress = (ANALYSES[request.type] as { progress?: boolean }).progress ? onProgress : undefined;
+    return this.analysis().request(forwarded as WorkerAnalysisRequest, { onProgress: progress }) as Promise<AnalysisResult<K>>;
   }
 
-  robustness(target: AnalysisTarget, index: number, dx: number, dy: number): Promise<WorkerResults['robustness']> {
-    return this.analysis().request({ type: 'robustness', target, index, dx, dy });
+  /** Stops a running sweep; only a running analysis worker can have one. */
+  async cancelSweep(): Promise<{ cancelled: boolean }> {
+    return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelSweep' }) : { cancelled: false };
   }
 
   /**

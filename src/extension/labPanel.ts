@@ -3,7 +3,7 @@
  * a window reload by the serializer, media+dist as its only resource roots.
  */
 import * as vscode from 'vscode';
-import type { LabSection } from '../core/protocol';
+import type { AnalysisType } from '../core/analyses';
 import type { LabContext } from './ctx';
 import { OPENED_RUNS_KEY, checkPersistedRunDir, openedRunsFrom } from './panelState';
 import { WebviewBridge, webviewHtml } from './webviewBridge';
@@ -51,8 +51,8 @@ export class LabPanel {
   }
 
   /** Scrolls the page to one of its sections (delivered once the page is ready and visible). */
-  reveal(section: LabSection): void {
-    this.bridge.reveal(section);
+  reveal(analysis: AnalysisType): void {
+    this.bridge.reveal(analysis);
   }
 
   dispose(): void {

@@ -247,7 +247,7 @@ async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
     return undefined;
   }
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') }, () => c.evaluate(target));
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') }, () => c.analyzeTarget(target, { type: 'evaluate' }));
     const seed = seedAccuracyFor(target.classNames);
     c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
     void vscode.window.showInformationMessage(
@@ -272,7 +272,7 @@ async function robustnessCommand(c: LabContext, args: { run?: string; index?: nu
   const dx = args.dx ?? -3;
   const dy = args.dy ?? 0;
   try {
-    const r = await c.robustness(target, index, dx, dy);
+    const r = await c.analyzeTarget(target, { type: 'robustness', index, dx, dy });
     c.output.appendLine(
       `robustness ${target.model}: test image #${index} (label ${r.label}) predicted ${r.original.prediction.label}; shifted by (${dx}, ${dy}) predicted ${r.shifted.prediction.label}; mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`,
     );

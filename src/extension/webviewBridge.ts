@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { FromWebviewMessage, LabSection, ToWebviewMessage } from '../core/protocol';
+import { type AnalysisType, isAnalysisType } from '../core/analyses';
+import type { FromWebviewMessage, ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
 import { l10nDataBlock } from './l10n';
@@ -67,7 +68,7 @@ export class WebviewBridge implements vscode.Disposable {
   private nextId = 1;
   private stale = true;
   private ready = false;
-  private pendingReveal: LabSection | null = null;
+  private pendingReveal: AnalysisType | null = null;
 
   constructor(
     private readonly webview: vscode.Webview,
@@ -100,14 +101,15 @@ export class WebviewBridge implements vscode.Disposable {
     this.flushReveal();
   }
 
-  reveal(section: LabSection): void {
-    this.pendingReveal = section;
+  /** Scrolls the page to the section that shows `analysis`. */
+  reveal(analysis: AnalysisType): void {
+    this.pendingReveal = analysis;
     this.flushReveal();
   }
 
   private flushReveal(): void {
     if (!this.pendingReveal || !this.ready || !this.isVisible()) return;
-    this.post({ type: 'reveal', messageId: this.nextId++, section: this.pendingReveal });
+    this.post({ type: 'reveal', messageId: this.nextId++, analysis: this.pendingReveal });
     this.pendingReveal = null;
   }
 
@@ -142,33 +144,21 @@ export class WebviewBridge implements vscode.Disposable {
       return;
     }
     const m = v.value;
-    switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.replay();
-        return;
-      case 'command':
-        void vscode.commands.executeCommand(`mnistLab.${m.command}`);
-        return;
-      case 'sample':
-      case 'trainingImage':
-      case 'robustness':
-      case 'modelInfo':
-      case 'confusion':
-      case 'examples':
-      case 'cancelSweep':
-      case 'predictImage':
-      case 'occlusion':
-        this.answer(m.messageId, this.ctx.analyze(m));
-        return;
-      case 'sweep':
-        this.answer(
-          m.messageId,
-          this.ctx.analyze(m, (done, total) => this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: m.messageId, done, total })),
-        );
-        return;
-      default:
-        this.onUnhandled?.(m);
+    if (m.type === 'ready') {
+      this.ready = true;
+      this.replay();
+    } else if (m.type === 'command') {
+      void vscode.commands.executeCommand(`mnistLab.${m.command}`);
+    } else if (m.type === 'cancelSweep') {
+      this.answer(m.messageId, this.ctx.cancelSweep());
+    } else if (isAnalysisType(m.type)) {
+      const { messageId, ...request } = m;
+      this.answer(
+        messageId,
+        this.ctx.analyze(request, (done, total) => this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total })),
+      );
+    } else {
+      this.onUnhandled?.(m);
     }
   }
 

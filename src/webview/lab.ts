@@ -509,7 +509,7 @@ onHostMessage((m) => {
       renderHeader();
       break;
     case 'reveal':
-      document.getElementById(m.section)?.scrollIntoView({ block: 'start' });
+      document.getElementById(m.analysis)?.scrollIntoView({ block: 'start' });
       break;
     case 'snapshot':
       if (!state) return;

@@ -6,10 +6,10 @@ import { checkSweepRange, describeShiftSweep, robustnessSweep } from '../../src/
 import { addGaussianNoise, rotateImage } from '../../src/core/analysis/transforms';
 import { selectBackend } from '../../src/core/backends';
 import { type ImageSet, imageAt, loadLabData } from '../../src/core/data/mnist';
-import { evaluate, predict } from '../../src/core/evaluate';
+import { evaluate, predict } from '../../src/core/analysis/evaluate';
 import { loadModel } from '../../src/core/model/interchange';
 import { Rng } from '../../src/core/rng';
-import { shiftImage } from '../../src/core/robustness';
+import { shiftImage } from '../../src/core/analysis/robustness';
 import { head } from '../helpers/dataset';
 
 before(async () => {

@@ -21,7 +21,7 @@ import { CUDA_LIBRARIES, explainNativeLoadError } from '../../src/core/backends/
 import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { loadLabData } from '../../src/core/data/mnist';
 import { LabError } from '../../src/core/errors';
-import { evaluate, evaluateAsync } from '../../src/core/evaluate';
+import { evaluate, evaluateAsync } from '../../src/core/analysis/evaluate';
 import { runTraining } from '../../src/core/session';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
 import { fromTorchStateDict, torchStateDictOf } from '../../src/core/model/interchange';

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import { preprocessDrawing } from '../../src/core/analysis/preprocess';
 import { selectBackend } from '../../src/core/backends';
 import { imageAt, loadLabData } from '../../src/core/data/mnist';
-import { predict } from '../../src/core/evaluate';
+import { predict } from '../../src/core/analysis/evaluate';
 import { loadModel } from '../../src/core/model/interchange';
 
 const FIXTURE_RUN = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');

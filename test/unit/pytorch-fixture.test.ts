@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { restoreStockGradients } from '../../src/core/backends/gradients';
 import { gatherImages, loadLabData } from '../../src/core/data/mnist';
-import { featureMapsOf } from '../../src/core/evaluate';
+import { featureMapsOf } from '../../src/core/analysis/evaluate';
 import { PARAM_NAMES } from '../../src/core/model/convnet';
 import { fromTorchStateDict, toTorchStateDict } from '../../src/core/model/interchange';
 import type { NamedTensor } from '../../src/core/model/safetensors';

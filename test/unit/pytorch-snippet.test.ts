@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { gatherImages, loadLabData } from '../../src/core/data/mnist';
-import { predict } from '../../src/core/evaluate';
+import { predict } from '../../src/core/analysis/evaluate';
 import { ConvNet } from '../../src/core/model/convnet';
 import { loadModel, saveModel } from '../../src/core/model/interchange';
 import { SNIPPET_FILE, pytorchSnippet, writePytorchSnippet } from '../../src/core/model/pytorchSnippet';

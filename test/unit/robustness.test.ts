@@ -3,9 +3,9 @@ import { before, test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { SEED_CONFIG } from '../../src/core/config';
 import { imageAt, loadLabData } from '../../src/core/data/mnist';
-import { evaluate, featureMapsOf, predict } from '../../src/core/evaluate';
+import { evaluate, featureMapsOf, predict } from '../../src/core/analysis/evaluate';
 import { ConvNet, specFromConfig } from '../../src/core/model/convnet';
-import { robustnessCheck, shiftImage } from '../../src/core/robustness';
+import { robustnessCheck, shiftImage } from '../../src/core/analysis/robustness';
 
 before(async () => {
   await selectBackend('wasm');

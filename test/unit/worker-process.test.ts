@@ -14,7 +14,7 @@ import { listRuns, readRun } from '../../src/core/runs/store';
 import { EventLoopLag } from '../../src/extension/lag';
 import { type ForeignTraining, TrainingController, findRunningTraining, stopForeignTraining } from '../../src/extension/trainingController';
 import { WorkerProcess } from '../../src/extension/workerProcess';
-import { WORKER_PRIORITY } from '../../src/extension/worker/priority';
+import { WORKER_PRIORITY } from '../../src/worker/priority';
 import { head, writeIdxDir } from '../helpers/dataset';
 import { tempDir } from '../helpers/tmp';
 

@@ -8,7 +8,7 @@ import { LabError } from '../errors';
 import { type ImageSet, gatherImages } from '../data/mnist';
 import type { ConvNet } from '../model/convnet';
 import { Rng } from '../rng';
-import { shiftImage } from '../robustness';
+import { shiftImage } from './robustness';
 import { tf } from '../tf';
 import { addGaussianNoise, rotateImage } from './transforms';
 

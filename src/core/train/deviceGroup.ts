@@ -1,5 +1,5 @@
 import { gatherImages } from '../data/mnist';
-import { imagesTensor } from '../evaluate';
+import { imagesTensor } from '../analysis/evaluate';
 import { ConvNet, PARAM_NAMES, type ParamName } from '../model/convnet';
 import { webgpuDeviceLost } from '../backends/webgpu';
 import { tf } from '../tf';

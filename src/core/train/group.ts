@@ -6,7 +6,7 @@ import type { LabConfig } from '../config';
 import { LabError } from '../errors';
 import { MAX_WORKERS } from '../protocol';
 import type { ImageSet } from '../data/mnist';
-import { imagesTensor } from '../evaluate';
+import { imagesTensor } from '../analysis/evaluate';
 import type { ConvNetSpec } from '../model/convnet';
 import { tf } from '../tf';
 import { DeviceGroup } from './deviceGroup';

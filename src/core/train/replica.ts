@@ -2,7 +2,7 @@ import type { LabConfig } from '../config';
 import { type ImageSet, gatherImages } from '../data/mnist';
 import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } from '../model/convnet';
 import { storageView } from '../backends/memory';
-import { evaluateTensor } from '../evaluate';
+import { evaluateTensor } from '../analysis/evaluate';
 import { Rng } from '../rng';
 import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
 import { Arena, SgdKernel } from './sgdKernel';

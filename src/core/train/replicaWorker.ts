@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backends';
 import { errorMessage } from '../errors';
-import { imagesTensor } from '../evaluate';
+import { imagesTensor } from '../analysis/evaluate';
 import type { FromReplica, ReplicaInit, ToReplica } from './group';
 import { Replica, ReplicaMemory, paramLayout } from './replica';
 import { Arena } from './sgdKernel';

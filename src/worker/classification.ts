@@ -3,14 +3,13 @@
  * the misclassified gallery, and the robustness sweep (progress, cancellation). One
  * classification per model and split is kept: a click on a cell asks again without recomputing.
  */
-import { type Classification, classify, confusionMatrix, selectExamples } from '../../core/analysis/classify';
-import { robustnessSweep } from '../../core/analysis/sweep';
-import type { LabData } from '../../core/data/mnist';
-import { LabError } from '../../core/errors';
-import type { ConvNet } from '../../core/model/convnet';
-import type { AnalysisSplit, ConfusionPayload, ExamplesPayload, ExamplesQuery, SweepPayload } from '../../core/protocol';
-
-const display = (v: number) => Math.round(v * 1e4) / 1e4;
+import { type Classification, classify, confusionMatrix, selectExamples } from '../core/analysis/classify';
+import { robustnessSweep } from '../core/analysis/sweep';
+import type { LabData } from '../core/data/mnist';
+import { LabError } from '../core/errors';
+import type { ConvNet } from '../core/model/convnet';
+import type { AnalysisSplit, ConfusionPayload, ExamplesPayload, ExamplesQuery, SweepPayload } from '../core/protocol';
+import { display } from './display';
 let cached: { net: ConvNet; data: LabData; split: AnalysisSplit; cls: Classification } | null = null;
 
 function classified(net: ConvNet, data: LabData, split: AnalysisSplit): Classification {

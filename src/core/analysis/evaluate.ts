@@ -1,6 +1,6 @@
-import { type ImageSet, gatherImages } from './data/mnist';
-import type { ConvNet } from './model/convnet';
-import { tf } from './tf';
+import { type ImageSet, type LabData, gatherImages } from '../data/mnist';
+import type { ConvNet } from '../model/convnet';
+import { tf } from '../tf';
 
 export interface Evaluation {
   accuracy: number;
@@ -110,4 +110,20 @@ export function featureMapsOf(net: ConvNet, image: Float32Array): FeatureMaps {
   } finally {
     tf.dispose([x, f1, f2]);
   }
+}
+
+export interface SplitAccuracies {
+  valAccuracy: number;
+  testAccuracy: number;
+  valCorrect: number;
+  valTotal: number;
+  testCorrect: number;
+  testTotal: number;
+}
+
+/** Validation and test accuracy of a model (the original lab's two halves of the test file). */
+export function evaluateSplits(net: ConvNet, data: LabData): SplitAccuracies {
+  const val = evaluate(net, data.validation);
+  const test = evaluate(net, data.test);
+  return { valAccuracy: val.accuracy, testAccuracy: test.accuracy, valCorrect: val.correct, valTotal: val.total, testCorrect: test.correct, testTotal: test.total };
 }

@@ -2,14 +2,14 @@
  * The worker's side of the panel's "draw a digit" and occlusion views: the core's computations,
  * answered as protocol payloads (pictures at display precision, as elsewhere in the worker).
  */
-import { occlusionSensitivity } from '../../core/analysis/occlusion';
-import { type LabData, imageAt } from '../../core/data/mnist';
-import { LabError } from '../../core/errors';
-import { featureMapsOf, predict } from '../../core/evaluate';
-import type { ConvNet } from '../../core/model/convnet';
-import type { DrawnPredictionPayload, OcclusionPayload, OcclusionRequest } from '../../core/protocol';
+import { occlusionSensitivity } from '../core/analysis/occlusion';
+import { type LabData, imageAt } from '../core/data/mnist';
+import { LabError } from '../core/errors';
+import { featureMapsOf, predict } from '../core/analysis/evaluate';
+import type { ConvNet } from '../core/model/convnet';
+import type { DrawnPredictionPayload, OcclusionPayload, WorkerAnalysisRequest } from '../core/analyses';
+import { display } from './display';
 
-const display = (v: number) => Math.round(v * 1e4) / 1e4;
 const channels = (data: Float32Array[]) => data.map((m) => Array.from(m, display));
 
 /** Prediction and feature maps of a drawn digit, already preprocessed to the model's size. */
@@ -24,7 +24,7 @@ export function drawnPrediction(net: ConvNet, pixels: number[]): DrawnPrediction
   };
 }
 
-export function occlusionOfTestImage(net: ConvNet, data: LabData, r: OcclusionRequest): OcclusionPayload {
+export function occlusionOfTestImage(net: ConvNet, data: LabData, r: WorkerAnalysisRequest<'occlusion'>): OcclusionPayload {
   const size = net.spec.imageSize;
   for (const [name, v] of [['patch', r.patch], ['stride', r.stride]] as const) {
     if (v > size) throw new LabError(`${name}: at most ${size} pixels (the image's size), got ${v}`, { field: name });

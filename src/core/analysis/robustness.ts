@@ -1,5 +1,5 @@
 import { type FeatureMaps, type Prediction, featureMapsOf, predict } from './evaluate';
-import type { ConvNet } from './model/convnet';
+import type { ConvNet } from '../model/convnet';
 
 /**
  * Shifts a size×size image by (dx, dy) pixels, zeros filling what is uncovered:
