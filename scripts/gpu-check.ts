@@ -23,7 +23,7 @@ import { tf } from '../src/core/tf';
 import { DeviceGroup } from '../src/core/train/deviceGroup';
 import { startReplicas } from '../src/core/train/group';
 import { flattenValues, unflattenValues } from '../src/core/train/replica';
-import { maxAbs, maxAbsDiff, nhwcToNchw } from '../test/helpers/compare';
+import { maxAbs, maxAbsDiff, nhwcToNchw } from '../src/core/numeric';
 
 const { values: args } = parseArgs({
   options: {

@@ -18,7 +18,8 @@ import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
-import { ProgressBar, formatProgressLine, pct } from './output';
+import { formatProgressLine, pctTight as pct } from '../core/format';
+import { ProgressBar } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
 const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.

@@ -1,13 +1,3 @@
-import type { ProgressEvent } from '../core/events';
-
-/** A fraction as a percentage; anything but a finite number (a run file's null, a string) shows as —. */
-export const pct = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—');
-
-/** The seed's progress line, with the real percentage of the epoch (the seed's was a bug). */
-export function formatProgressLine(e: ProgressEvent, epoch: number): string {
-  return `Epoch: ${epoch} [${e.samples}/${e.trainSize} (${e.percent.toFixed(0)}%)]\tLoss: ${e.loss.toFixed(6)}\tTrain accuracy: ${pct(e.trainAccuracy)}\tValidation accuracy: ${pct(e.valAccuracy)}`;
-}
-
 /** A one-line bar on a TTY, redrawn at most 10 times a second. */
 export class ProgressBar {
   private last = 0;

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { type LabConfig, SEED_CONFIG, parseConfigText } from '../core/config';
 import { LabError, isLabError } from '../core/errors';
+import { pct } from '../core/format';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from '../core/events';
 import { type AnalysisTarget, MAX_WORKERS } from '../core/protocol';
 import { listRuns, readRun } from '../core/runs/store';
@@ -26,7 +27,6 @@ import { runArgsOfConfig, trainArgs } from './menuArgs';
 
 let ctx: LabContext | undefined;
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
 
 /** An error the user can act on: with "Open File" when it names a file. */
 async function showError(message: string, file?: string): Promise<void> {

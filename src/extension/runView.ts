@@ -2,7 +2,7 @@
  * What the host knows about the run on show: built from live training events or read back from a
  * run directory, and replayed whole to a webview that (re)appears. No vscode import.
  */
-import { formatProgressLine } from '../cli/output';
+import { formatProgressLine } from '../core/format';
 import { SEED_TEST_ACCURACY, seedAccuracyFor, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
 import type { RunView, ToWebviewMessage } from '../core/protocol';
 import type { StoredRun } from '../core/runs/store';

@@ -31,4 +31,4 @@ export const T = (name: string): NamedTensor => {
 /** The state_dict stored under `prefix` ('' = initial weights, 'step1.', 'step2.'). */
 export const stateDict = (prefix: string): Record<string, NamedTensor> => Object.fromEntries(PARAM_NAMES.map((n) => [n, T(prefix + n)]));
 
-export { maxAbs, maxAbsDiff, nhwcToNchw } from './compare';
+export { maxAbs, maxAbsDiff, nhwcToNchw } from '../../src/core/numeric';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-/** Error measures and the layout change the PyTorch comparisons share (no side effects). */
+/** Error measures and the layout change the PyTorch comparisons share: the numeric tests and scripts/gpu-check (no side effects). */
 
 /** Largest |a[i] − b[i]|; NaN anywhere makes it NaN (a failure for any ≤ check). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>, what = 'values'): number {

@@ -1,0 +1,16 @@
+/**
+ * How numbers read in this lab, in one place for the CLI, the extension and the webviews (no
+ * node, no DOM): percentages and the original lab's progress line.
+ */
+import type { ProgressEvent } from './events';
+
+/** A fraction as a percentage, "99.02 %" (panel, notifications); anything but a finite number shows as —. */
+export const pct = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : '—');
+
+/** The same without the space, "99.02%", as the original lab's printed lines and the CLI write it. */
+export const pctTight = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—');
+
+/** The original lab's progress line, with the real percentage of the epoch (the original's was a bug). */
+export function formatProgressLine(e: ProgressEvent, epoch: number): string {
+  return `Epoch: ${epoch} [${e.samples}/${e.trainSize} (${e.percent.toFixed(0)}%)]\tLoss: ${e.loss.toFixed(6)}\tTrain accuracy: ${pctTight(e.trainAccuracy)}\tValidation accuracy: ${pctTight(e.valAccuracy)}`;
+}
