@@ -149,7 +149,7 @@ async function loadConfusion(): Promise<void> {
   const my = ++seq;
   $('confusion-summary').textContent = t('classifying…');
   try {
-    const r = await request<ConfusionPayload>({ type: 'confusion', split });
+    const r = await request({ type: 'confusion', split });
     if (my !== seq) return;
     confusion = r;
     drawConfusion();
@@ -196,7 +196,7 @@ async function loadCell(trueLabel: number, predicted: number): Promise<void> {
   document.querySelectorAll('#confusion-table td.selected').forEach((td) => td.classList.remove('selected'));
   document.querySelector(`[data-testid="confusion-cell-${trueLabel}-${predicted}"]`)?.classList.add('selected');
   try {
-    cellExamples = await request<ExamplesPayload>({ type: 'examples', split, trueLabel, predicted, onlyWrong: false, limit: CELL_LIMIT });
+    cellExamples = await request({ type: 'examples', split, trueLabel, predicted, onlyWrong: false, limit: CELL_LIMIT });
     drawCell();
   } catch (e) {
     host2.textContent = (e as Error).message;
@@ -214,7 +214,7 @@ async function loadGallery(): Promise<void> {
   if (needsModel($('gallery-summary'), $('gallery'))) return;
   $('gallery-summary').textContent = t('classifying…');
   try {
-    gallery = await request<ExamplesPayload>({ type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: GALLERY_LIMIT });
+    gallery = await request({ type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: GALLERY_LIMIT });
     drawGallery();
   } catch (e) {
     $('gallery-summary').textContent = (e as Error).message;

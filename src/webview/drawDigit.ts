@@ -162,7 +162,7 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
     inFlight = true;
     requests++;
     const pixels = Array.from(pre.image, (v) => Math.round(v * 1e4) / 1e4);
-    request<DrawnPredictionPayload>({ type: 'predictImage', pixels }).then(
+    request({ type: 'predictImage', pixels }).then(
       (r) => {
         if (gen !== generation || !last) return;
         last = { image: pre.image, result: r };

@@ -293,7 +293,7 @@ function modelTarget(): boolean {
 
 async function loadTrainImage(): Promise<void> {
   try {
-    lastTrainImage = await request<TrainingImageResult>({ type: 'trainingImage', index: 100 });
+    lastTrainImage = await request({ type: 'trainingImage', index: 100 });
     drawTrainImage();
   } catch (e) {
     setText('train-label', (e as Error).message);
@@ -309,7 +309,7 @@ function drawTrainImage(): void {
 
 async function loadSample(): Promise<void> {
   try {
-    lastSample = await request<SampleResult>({ type: 'sample', index: ui.index });
+    lastSample = await request({ type: 'sample', index: ui.index });
     drawSample();
   } catch (e) {
     setText('prediction', (e as Error).message);
@@ -355,7 +355,7 @@ async function loadRobustness(): Promise<void> {
   }
   const seq = ++robustSeq;
   try {
-    const r = await request<RobustnessPayload>({ type: 'robustness', index: ui.index, dx: ui.dx, dy: ui.dy });
+    const r = await request({ type: 'robustness', index: ui.index, dx: ui.dx, dy: ui.dy });
     if (seq !== robustSeq) return;
     lastRobustness = r;
     drawRobustness();
@@ -411,7 +411,7 @@ async function renderSummary(): Promise<void> {
   if (s.start) info = { file: '', layers: s.start.layers, parameters: s.start.parameters };
   else if (modelTarget() && modelInfoFor !== s.runDir) {
     try {
-      info = await request<ModelInfo>({ type: 'modelInfo' });
+      info = await request({ type: 'modelInfo' });
       modelInfoFor = s.runDir;
     } catch (e) {
       setText('summary-total', (e as Error).message);

@@ -124,7 +124,7 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
     summary.textContent = t('Computing…');
     run.toggleAttribute('disabled', true);
     try {
-      const r = await request<OcclusionPayload>({ type: 'occlusion', index: deps.index(), patch: ui.patch, stride: ui.stride, fill: ui.fill });
+      const r = await request({ type: 'occlusion', index: deps.index(), patch: ui.patch, stride: ui.stride, fill: ui.fill });
       if (mine !== seq) return;
       last = r;
       draw();

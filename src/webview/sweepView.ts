@@ -65,7 +65,7 @@ async function runSweep(range: number): Promise<void> {
   $('btn-sweep-cancel').removeAttribute('disabled');
   $('sweep-status').textContent = t('starting…');
   try {
-    result = await request<SweepPayload>({ type: 'sweep', range }, (done, total) => {
+    result = await request({ type: 'sweep', range }, (done, total) => {
       bar.max = total;
       bar.value = done;
       $('sweep-status').textContent = t('{0} of {1} batches of forward passes', done, total);
