@@ -1,5 +1,5 @@
 // The English string bundle (l10n/bundle.l10n.json) from the sources: every t('…') of the webview
-// and of the host's vscode-free modules (src/extension/l10n.ts) and every vscode.l10n.t('…'),
+// and of the host's vscode-free modules (src/extension/l10n.ts, src/core/l10n.ts) and every vscode.l10n.t('…'),
 // the English text being the key as VS Code's l10n wants it. The build writes the bundle; the unit
 // test test/unit/l10n.test.ts uses extractMessages() to check the translations against it.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders whose strings a user reads: the extension host and the webviews (not the core, not the CLI). */
 export const L10N_SOURCES = ['src/extension', 'src/webview'];
+/** Single files of the core with messages both read: the run status names (src/core/l10n.ts). */
+export const L10N_SHARED_FILES = ['src/core/l10n.ts'];
 
 const CALL = /(?<![\w$.])(?:vscode\.)?(?:l10n\.)?t\(\s*/g;
 const LITERAL = /^(?:'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\$]|\\.|\$(?!\{))*)`)/;
@@ -97,26 +99,25 @@ function sourceFiles(dir) {
 export function extractMessages(base = root) {
   const messages = new Map();
   const problems = [];
-  for (const folder of L10N_SOURCES) {
-    for (const file of sourceFiles(join(base, folder))) {
-      const text = blankComments(readFileSync(file, 'utf8'));
-      const rel = relative(base, file).split('\\').join('/');
-      for (const m of text.matchAll(CALL)) {
-        const before = text.slice(Math.max(0, m.index - 9), m.index);
-        if (/function\s*$/.test(before)) continue;
-        const line = text.slice(0, m.index).split('\n').length;
-        const rest = text.slice(m.index + m[0].length);
-        const lit = LITERAL.exec(rest);
-        const after = lit ? rest.slice(lit[0].length).trimStart()[0] : undefined;
-        if (!lit || (after !== ',' && after !== ')')) {
-          problems.push(`${rel}:${line}: the message of ${m[0].trim()}…) must be one string literal, got: ${rest.split('\n')[0].slice(0, 60)}`);
-          continue;
-        }
-        const quote = lit[0][0];
-        const message = unescape(lit[1] ?? lit[2] ?? lit[3], quote);
-        if (!messages.has(message)) messages.set(message, []);
-        messages.get(message).push(`${rel}:${line}`);
+  const files = [...L10N_SOURCES.flatMap((folder) => sourceFiles(join(base, folder))), ...L10N_SHARED_FILES.map((f) => join(base, f))];
+  for (const file of files) {
+    const text = blankComments(readFileSync(file, 'utf8'));
+    const rel = relative(base, file).split('\\').join('/');
+    for (const m of text.matchAll(CALL)) {
+      const before = text.slice(Math.max(0, m.index - 9), m.index);
+      if (/function\s*$/.test(before)) continue;
+      const line = text.slice(0, m.index).split('\n').length;
+      const rest = text.slice(m.index + m[0].length);
+      const lit = LITERAL.exec(rest);
+      const after = lit ? rest.slice(lit[0].length).trimStart()[0] : undefined;
+      if (!lit || (after !== ',' && after !== ')')) {
+        problems.push(`${rel}:${line}: the message of ${m[0].trim()}…) must be one string literal, got: ${rest.split('\n')[0].slice(0, 60)}`);
+        continue;
       }
+      const quote = lit[0][0];
+      const message = unescape(lit[1] ?? lit[2] ?? lit[3], quote);
+      if (!messages.has(message)) messages.set(message, []);
+      messages.get(message).push(`${rel}:${line}`);
     }
   }
   return { messages, problems };

@@ -3,12 +3,10 @@
  * drive without VS Code): `t('English {0}', x)` as vscode.l10n.t, which activation installs.
  * Without it (unit tests, the CLI) the English text is shown.
  */
-type Translate = (message: string, ...args: Array<string | number | boolean>) => string;
+import { formatMessage, statusNameIn, type Translate } from '../core/l10n';
 
-/** `text` with {0}, {1}, … replaced by `args` (a placeholder without an argument stays). */
-export function formatMessage(text: string, args: ReadonlyArray<string | number | boolean>): string {
-  return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
-}
+// The message filler and the status-name table are shared with the webviews (src/core/l10n.ts).
+export { formatMessage, statusNameIn };
 
 const english: Translate = (message, ...args) => formatMessage(message, args);
 
@@ -21,27 +19,6 @@ export function setTranslator(f: Translate | undefined): void {
 
 export function t(message: string, ...args: Array<string | number | boolean>): string {
   return translate(message, ...args);
-}
-
-/**
- * A run's status (summary.json's English word) as the user reads it, through translator `t`
- * (this module's, or the webview's: src/webview/l10n.ts).
- */
-export function statusNameIn(t: Translate, status: string): string {
-  switch (status) {
-    case 'running':
-      return t('running');
-    case 'completed':
-      return t('completed');
-    case 'cancelled':
-      return t('cancelled');
-    case 'failed':
-      return t('failed');
-    case 'idle':
-      return t('idle');
-    default:
-      return status;
-  }
 }
 
 /** A run's status as the user reads it, through the host's translator. */

@@ -1,4 +1,14 @@
-/** A small element builder for the analysis views (testids for the UI tests). */
+/** Small DOM helpers of the webviews (one definition each): elements with test ids, buttons, percentages. */
+
+/** The element with id `id` (the page builds every id it asks for). */
+export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+/** Sets the text of element `id`. */
+export function setText(id: string, text: string): void {
+  $(id).textContent = text;
+}
+
+/** An element with properties and children; `testid` becomes its data-testid (for the UI tests). */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   const { testid, ...rest } = props;
@@ -8,11 +18,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<
   return e;
 }
 
+/** A vscode-elements button that calls `onClick` unless it is disabled. */
 export function vscodeButton(id: string, label: string, onClick: () => void, secondary = false): HTMLElement {
-  const b = document.createElement('vscode-button');
-  b.id = id;
-  b.dataset.testid = id;
-  b.textContent = label;
+  const b = vsButton(id, label);
   if (secondary) b.setAttribute('secondary', '');
   b.addEventListener('click', () => {
     if (!b.hasAttribute('disabled')) onClick();
@@ -20,7 +28,11 @@ export function vscodeButton(id: string, label: string, onClick: () => void, sec
   return b;
 }
 
+/** A fraction as a percentage, `d` decimals; — for none. */
 export const percent = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
+
+/** An accuracy as the panels show it: a percentage with two decimals. */
+export const pct = (v: number | null | undefined) => percent(v, 2);
 
 /** A vscode-elements button with an id that is also its test id. */
 export function vsButton(id: string, text: string): HTMLElement {

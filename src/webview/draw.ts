@@ -1,4 +1,6 @@
 /** Heatmaps on canvases: images, kernels and feature maps, in the theme's colours. */
+import type { LayerMapsPayload } from '../core/analyses';
+import { t } from './l10n';
 import { type Palette, type Rgb } from './theme';
 
 const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
@@ -56,4 +58,11 @@ export function maxAbs(maps: number[][]): number {
   let m = 0;
   for (const a of maps) for (const v of a) m = Math.max(m, Math.abs(v));
   return m || 1;
+}
+
+/** One layer's feature maps as a grid of labelled heatmaps (test ids `{prefix}-{channel}`), on one scale. */
+export function drawFeatureMaps(parent: HTMLElement, maps: LayerMapsPayload, prefix: string, pal: Palette, scale?: number): void {
+  parent.replaceChildren();
+  const s = scale ?? maxAbs(maps.maps);
+  maps.maps.forEach((m, c) => drawHeatmap(figure(parent, t('channel {0}', c), `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s));
 }

@@ -3,7 +3,7 @@
 // bundle for VS Code's display language into the page (see webviewBridge.ts); without one, the
 // English text is shown.
 
-import { formatMessage, statusNameIn } from '../extension/l10n';
+import { formatMessage, statusNameIn } from '../core/l10n';
 
 type Bundle = Record<string, string | { message: string; comment?: string[] }>;
 

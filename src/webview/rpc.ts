@@ -1,7 +1,9 @@
 /**
  * The webview's end of the protocol: typed requests to the host (a Promise per messageId,
  * settled by the reply's inReplyTo) and the host's events. The page never posts an untyped object.
+ * An analysis request's result type follows from its `type` (src/core/analyses.ts, the table).
  */
+import type { AnalysisRequest, AnalysisResult, AnalysisType } from '../core/analyses';
 import type { FromWebviewRequest, PersistedPanelState, ToWebviewMessage } from '../core/protocol';
 
 interface VsCodeApi {
@@ -43,10 +45,13 @@ export function send(request: FromWebviewRequest): void {
   vscode.postMessage({ messageId: nextId++, ...request });
 }
 
-/** A request answered by one reply; `onProgress` receives its 'analysisProgress' messages meanwhile. */
-export function request<T>(req: FromWebviewRequest, onProgress?: (done: number, total: number) => void): Promise<T> {
+/**
+ * Analysis `req.type`, answered by one reply of that analysis's result type; `onProgress` receives
+ * its 'analysisProgress' messages meanwhile.
+ */
+export function request<K extends AnalysisType>(req: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
   const messageId = nextId++;
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<AnalysisResult<K>>((resolve, reject) => {
     pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     vscode.postMessage({ messageId, ...req });
   });

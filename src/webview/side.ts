@@ -3,6 +3,7 @@
  * latest conv1/conv2 kernels — and a button to the full lab panel.
  */
 import type { RunView } from '../core/protocol';
+import { $, pct } from './dom';
 import { drawHeatmap, figure, maxAbs } from './draw';
 import { drawErrorPlot } from './plots';
 import { onHostMessage, send } from './rpc';
@@ -11,8 +12,6 @@ import { onThemeChange, palette } from './theme';
 
 setL10nBundle(pageBundle());
 
-const $ = (id: string) => document.getElementById(id)!;
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`);
 let state: RunView | null = null;
 let pal = palette();
 

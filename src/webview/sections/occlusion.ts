@@ -4,18 +4,12 @@
  * as a heatmap over the image (red: the probability fell with the patch there) and as the grid of
  * probabilities per patch position.
  */
-import type { OcclusionPayload } from '../core/protocol';
-import { drawHeatmap } from './draw';
-import { t } from './l10n';
-import { request } from './rpc';
-import type { Palette, Rgb } from './theme';
-import { make, vsButton } from './dom';
-
-export interface OcclusionDeps {
-  palette: () => Palette;
-  hasModel: () => boolean;
-  index: () => number;
-}
+import type { OcclusionPayload } from '../../core/analyses';
+import { make, vsButton } from '../dom';
+import { drawHeatmap } from '../draw';
+import { t } from '../l10n';
+import type { SectionFactory } from '../page';
+import type { Palette, Rgb } from '../theme';
 
 const mix = (a: Rgb, b: Rgb, k: number): Rgb => [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k];
 
@@ -39,7 +33,7 @@ function drawOverlay(canvas: HTMLCanvasElement, r: OcclusionPayload, pal: Palett
   canvas.dataset.drawn = 'true';
 }
 
-export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; redraw: () => void; imageChanged: () => void } {
+export const occlusion: SectionFactory = (page) => {
   const ui = { patch: 6, stride: 2, fill: 0 };
   let last: OcclusionPayload | null = null;
   let seq = 0;
@@ -116,7 +110,7 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
   }
 
   async function load(): Promise<void> {
-    if (!deps.hasModel()) {
+    if (!page.hasModel()) {
       summary.textContent = t('Occlusion needs the trained weights (saved when training ends).');
       return;
     }
@@ -124,7 +118,7 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
     summary.textContent = t('Computing…');
     run.toggleAttribute('disabled', true);
     try {
-      const r = await request<OcclusionPayload>({ type: 'occlusion', index: deps.index(), patch: ui.patch, stride: ui.stride, fill: ui.fill });
+      const r = await page.request({ type: 'occlusion', index: page.choice.index, patch: ui.patch, stride: ui.stride, fill: ui.fill });
       if (mine !== seq) return;
       last = r;
       draw();
@@ -138,7 +132,7 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
   function draw(): void {
     const r = last;
     if (!r) return;
-    const pal = deps.palette();
+    const pal = page.palette();
     drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
     drawOverlay(overlay, r, pal);
     // The same colours as the heatmap: red where the patch lowers the true class's probability.
@@ -165,11 +159,17 @@ export function buildOcclusion(deps: OcclusionDeps): { section: HTMLElement; red
     summary.dataset.index = String(r.index);
   }
 
-  return {
-    section,
-    redraw: draw,
-    imageChanged: () => {
-      if (shown) void load();
-    },
+  /** The chosen image or the model changed: occlude again (once the user has asked for it). */
+  const again = () => {
+    if (shown) void load();
   };
-}
+  return {
+    id: 'occlusion',
+    build: () => section,
+    onState: (_state, { runChanged, finished }) => {
+      if (runChanged || finished) again();
+    },
+    onImageChosen: again,
+    redraw: draw,
+  };
+};

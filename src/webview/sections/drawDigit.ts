@@ -4,21 +4,13 @@
  * through the host. Requests are throttled and latest-wins: at most one is in flight, and when it
  * returns only the newest drawing is sent, so a fast hand never queues up stale work.
  */
-import { preprocessDrawing } from '../core/analysis/preprocess';
-import type { DrawnPredictionPayload, FeatureMapsPayload } from '../core/protocol';
-import { drawHeatmap } from './draw';
-import { t } from './l10n';
-import { request } from './rpc';
-import type { Palette } from './theme';
-import { make, vsButton } from './dom';
-
-export interface DrawDigitDeps {
-  palette: () => Palette;
-  /** Whether the run on show has saved weights to predict with. */
-  hasModel: () => boolean;
-  renderProbabilities: (parent: HTMLElement, probs: number[], predicted: number) => void;
-  drawMaps: (parent: HTMLElement, maps: FeatureMapsPayload['conv1'], prefix: string) => void;
-}
+import { preprocessDrawing } from '../../core/analysis/preprocess';
+import type { DrawnPredictionPayload } from '../../core/analyses';
+import { make, vsButton } from '../dom';
+import { drawFeatureMaps, drawHeatmap } from '../draw';
+import { t } from '../l10n';
+import type { SectionFactory } from '../page';
+import { probabilityBars } from '../widgets';
 
 /** Pad resolution: 10 raster pixels per MNIST pixel; the pen is about two MNIST pixels wide. */
 const PAD = 280;
@@ -27,7 +19,7 @@ const THROTTLE_MS = 100;
 
 type Point = [number, number];
 
-export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; redraw: () => void; modelChanged: () => void } {
+export const drawDigit: SectionFactory = (page) => {
   const strokes: Point[][] = [];
   let generation = 0;
   let inFlight = false;
@@ -78,7 +70,7 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
   );
 
   function paintStrokes(): void {
-    const pal = deps.palette();
+    const pal = page.palette();
     ctx.clearRect(0, 0, PAD, PAD);
     ctx.strokeStyle = ctx.fillStyle = `rgb(${pal.foreground.join(',')})`;
     ctx.lineWidth = PEN;
@@ -115,7 +107,7 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
   }
 
   function drawResult(): void {
-    const pal = deps.palette();
+    const pal = page.palette();
     if (!last) {
       drawHeatmap(preview, new Float32Array(784), 28, 28, pal, 'intensity', 1);
       preview.dataset.drawn = 'false';
@@ -128,9 +120,9 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
     prediction.textContent = t('predicted {0} ({1} %)', p.label, (100 * p.probabilities[p.label]!).toFixed(1));
     prediction.dataset.predicted = String(p.label);
     prediction.dataset.requests = String(requests);
-    deps.renderProbabilities(probabilities, p.probabilities, p.label);
-    deps.drawMaps(conv1, r.featureMaps.conv1, 'draw-conv1-map');
-    deps.drawMaps(conv2, r.featureMaps.conv2, 'draw-conv2-map');
+    probabilityBars(probabilities, p.probabilities, p.label, (label) => page.cls(label));
+    drawFeatureMaps(conv1, r.featureMaps.conv1, 'draw-conv1-map', pal);
+    drawFeatureMaps(conv2, r.featureMaps.conv2, 'draw-conv2-map', pal);
   }
 
   function pump(): void {
@@ -155,14 +147,14 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
     const gen = generation;
     last = { image: pre.image, result: last?.result ?? null };
     drawResult();
-    if (!deps.hasModel()) {
+    if (!page.hasModel()) {
       showIdle(t('Predictions need the trained weights (saved when training ends).'));
       return;
     }
     inFlight = true;
     requests++;
     const pixels = Array.from(pre.image, (v) => Math.round(v * 1e4) / 1e4);
-    request<DrawnPredictionPayload>({ type: 'predictImage', pixels }).then(
+    page.request({ type: 'predictImage', pixels }).then(
       (r) => {
         if (gen !== generation || !last) return;
         last = { image: pre.image, result: r };
@@ -226,14 +218,15 @@ export function buildDrawDigit(deps: DrawDigitDeps): { section: HTMLElement; red
   drawResult();
   showIdle(t('Nothing drawn yet: draw a digit on the pad.'));
   return {
-    section,
+    id: 'draw-digit',
+    build: () => section,
+    // Another run (other weights), or its training finished: predict the drawing again.
+    onState: (_state, { runChanged, finished }) => {
+      if ((runChanged || finished) && strokes.length) changed();
+    },
     redraw: () => {
       paintStrokes();
       drawResult();
     },
-    // Another run (other weights): predict the drawing again.
-    modelChanged: () => {
-      if (strokes.length) changed();
-    },
   };
-}
+};

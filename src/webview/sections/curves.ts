@@ -1,0 +1,33 @@
+/** The seed's record (train and validation error rate per step, other runs' curves over it) and the loss. */
+import { $, h } from '../dom';
+import { t } from '../l10n';
+import type { SectionFactory } from '../page';
+import { drawErrorPlot, drawLossPlot } from '../plots';
+import { section, wide } from '../widgets';
+
+export const curves: SectionFactory = (page) => {
+  function render(): void {
+    const s = page.state!;
+    const pal = page.palette();
+    void drawErrorPlot($('error-plot'), s.progress, pal, false, s.overlay ?? []);
+    $('error-plot').dataset.overlays = String(s.overlay?.length ?? 0);
+    void drawLossPlot($('loss-plot'), s.progress, pal);
+    $('error-plot').dataset.points = String(s.progress.length);
+  }
+  return {
+    id: 'curves',
+    build: () =>
+      wide(
+        section(
+          'curves',
+          t('Error rate (the seed’s record)'),
+          h('div', { id: 'error-plot', className: 'plot', testid: 'error-plot' }),
+          h('h3', { textContent: t('Loss') }),
+          h('div', { id: 'loss-plot', className: 'plot small', testid: 'loss-plot' }),
+        ),
+      ),
+    onState: render,
+    onProgress: render,
+    redraw: render,
+  };
+};
