@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { LabError } from '../core/errors';
+import { LabError, errorMessage } from '../core/errors';
 
 /** What an fs error code means for a user path, in words. */
 const FS_REASONS: Record<string, string> = {
@@ -33,7 +33,7 @@ export function userFsErrorCode(e: unknown): string | undefined {
 /** A LabError naming `path` (given as `flag`) and what the fs error `e` means. */
 export function fsLabError(e: unknown, path: string, flag: string): LabError {
   const code = userFsErrorCode(e) ?? 'EIO';
-  const reason = FS_REASONS[code] ?? (e instanceof Error ? e.message : String(e));
+  const reason = FS_REASONS[code] ?? (errorMessage(e));
   const at = (e as NodeJS.ErrnoException).path;
   const where = typeof at === 'string' && at !== path ? ` (${at})` : '';
   return new LabError(`${flag} ${path}: ${reason}${where}`, { file: path, field: flag.replace(/^--/, ''), code: code === 'ENOENT' ? 'not-found' : 'invalid-input' });

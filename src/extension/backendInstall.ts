@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { type AcceleratedBackendName, BackendInstallError, findNpm, installBackend, installedPackages } from '../core/backends/install';
 import { ACCELERATED_BACKENDS } from '../core/backends/packages';
 import type { LabContext } from './ctx';
+import { errorMessage } from '../core/errors';
 
 /** What each backend needs, and roughly what the install downloads (npm packages + libtensorflow). */
 const ABOUT: Record<AcceleratedBackendName, { needs: string; download: string }> = {
@@ -118,7 +119,7 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
     );
     return { ok: true, backend, root, dir: r.dir };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     if (/was cancelled$/.test(message)) {
       c.output.appendLine(message);
       return { ok: false, backend, root, message };

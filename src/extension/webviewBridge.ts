@@ -12,6 +12,7 @@ import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
 import { l10nDataBlock } from './l10n';
 import type { RunViewDelta } from './runView';
+import { errorMessage } from '../core/errors';
 
 /** A CSP nonce: 128 bits from the system's CSPRNG (never Math.random), as 32 hex digits. */
 export function nonce(): string {
@@ -165,7 +166,7 @@ export class WebviewBridge implements vscode.Disposable {
   private answer(inReplyTo: number, p: Promise<unknown>): void {
     p.then(
       (result) => this.post({ type: 'reply', messageId: this.nextId++, inReplyTo, ok: true, result }),
-      (e: unknown) => this.post({ type: 'reply', messageId: this.nextId++, inReplyTo, ok: false, error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) => this.post({ type: 'reply', messageId: this.nextId++, inReplyTo, ok: false, error: errorMessage(e) }),
     );
   }
 

@@ -28,11 +28,8 @@ export function vscodeButton(id: string, label: string, onClick: () => void, sec
   return b;
 }
 
-/** A fraction as a percentage, `d` decimals; — for none. */
-export const percent = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(d)} %`);
-
-/** An accuracy as the panels show it: a percentage with two decimals. */
-export const pct = (v: number | null | undefined) => percent(v, 2);
+/** Percentages as everywhere in the lab (src/core/format.ts). */
+export { pct } from '../core/format';
 
 /** A vscode-elements button with an id that is also its test id. */
 export function vsButton(id: string, text: string): HTMLElement {

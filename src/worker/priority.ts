@@ -14,6 +14,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { constants, getPriority, setPriority } from 'node:os';
+import { errorMessage } from '../core/errors';
 
 export const WORKER_PRIORITY = constants.priority.PRIORITY_BELOW_NORMAL;
 
@@ -34,7 +35,7 @@ export function lowerProcessPriority(platform: NodeJS.Platform = process.platfor
       result.lowered++;
     } catch (e) {
       // A thread that ended meanwhile (ESRCH) is not a failure.
-      if (!/ESRCH|no such process/i.test(String(e))) result.failed.push(`thread ${id}: ${(e as Error).message}`);
+      if (!/ESRCH|no such process/i.test(String(e))) result.failed.push(`thread ${id}: ${errorMessage(e)}`);
     }
   };
   let tids: string[] = [];
@@ -42,7 +43,7 @@ export function lowerProcessPriority(platform: NodeJS.Platform = process.platfor
     try {
       tids = readdirSync('/proc/self/task').filter((t) => /^\d+$/.test(t));
     } catch (e) {
-      result.failed.push(`/proc/self/task: ${(e as Error).message}`);
+      result.failed.push(`/proc/self/task: ${errorMessage(e)}`);
     }
   }
   if (tids.length === 0) lower(0);

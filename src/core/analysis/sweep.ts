@@ -5,6 +5,7 @@
  * cancelled (AbortSignal).
  */
 import { LabError } from '../errors';
+import { pct } from '../format';
 import { type ImageSet, gatherImages } from '../data/mnist';
 import type { ConvNet } from '../model/convnet';
 import { Rng } from '../rng';
@@ -130,7 +131,6 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
  * of ≤ 1 px, ≥ 90.2 % for ≤ 2 px, ≥ 61.0 % for ≤ 3 px (unshifted: 99.0 %)" (English, for the CLI).
  */
 export function describeShiftSweep(r: SweepResult): string {
-  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-  const parts = r.shift.byRadius.filter((b) => b.radius > 0).map((b, i) => (i === 0 ? `≥ ${pct(b.minAccuracy)} for shifts of ≤ ${b.radius} px` : `≥ ${pct(b.minAccuracy)} for ≤ ${b.radius} px`));
-  return parts.length ? `test accuracy stays ${parts.join(', ')} in any direction (unshifted: ${pct(r.accuracy)})` : `test accuracy unshifted: ${pct(r.accuracy)}`;
+  const parts = r.shift.byRadius.filter((b) => b.radius > 0).map((b, i) => (i === 0 ? `≥ ${pct(b.minAccuracy, 1)} for shifts of ≤ ${b.radius} px` : `≥ ${pct(b.minAccuracy, 1)} for ≤ ${b.radius} px`));
+  return parts.length ? `test accuracy stays ${parts.join(', ')} in any direction (unshifted: ${pct(r.accuracy, 1)})` : `test accuracy unshifted: ${pct(r.accuracy, 1)}`;
 }

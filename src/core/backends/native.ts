@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { tf } from '../tf';
 import type { BackendOptions, BackendProvider } from './index';
 import { PackageNotInstalled, findPackage, requireFrom } from './packages';
+import { errorMessage } from '../errors';
 
 /**
  * The native TensorFlow backends: `@tensorflow/tfjs-node-gpu` (CUDA) and `@tensorflow/tfjs-node`
@@ -51,7 +52,7 @@ export function findSharedLibrary(soname: string, dirs: string[] = linkerDirs())
  * and a missing native addon (its install script could not download it).
  */
 export function explainNativeLoadError(pkg: string, e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errorMessage(e);
   const code = (e as { code?: string } | null)?.code;
   const lib = /([\w.+-]+\.so(?:\.[\d.]+)?): cannot open shared object file/.exec(msg)?.[1] ?? /([\w.+-]+\.dll)/i.exec(msg)?.[1];
   if (lib && /^libcudart|^cudart64/i.test(lib)) {

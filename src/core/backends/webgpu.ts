@@ -5,6 +5,7 @@ import { tf } from '../tf';
 import type { BackendOptions, BackendProvider } from './index';
 import { findPackage, requireFrom, resolvePackage } from './packages';
 import { findSharedLibrary } from './native';
+import { errorMessage } from '../errors';
 
 /**
  * WebGPU in Node: the `webgpu` npm package (Dawn's N-API bindings; Vulkan on Linux, Metal on
@@ -54,7 +55,7 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
     // The package is an ES module; import() works in every Node and Electron that can run it.
     mod = (await import(pathToFileURL(join(pkg.dir, 'index.js')).href)) as DawnModule;
   } catch (e) {
-    throw new Error(`Dawn (webgpu ${pkg.version}) failed to load: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw new Error(`Dawn (webgpu ${pkg.version}) failed to load: ${(errorMessage(e)).split('\n')[0]}`);
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;

@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { LabError, isLabError } from '../errors';
+import { LabError, isLabError, errorMessage } from '../errors';
 import { FILE_LIMITS, hasOwn, isPlainObject, parseJsonFile, readUntrustedSync, resolveInsideSync } from '../files/untrusted';
 import { writeFileAtomic } from '../runs/atomic';
 import { tf } from '../tf';
@@ -109,7 +109,7 @@ function fromTorchValues(s: ConvNetSpec, t: Record<ParamName, Float32Array>, fil
       'fc2.bias': t['fc2.bias'],
     });
   } catch (e) {
-    throw new LabError(`${file}: weights do not fit the lab's ConvNet: ${(e as Error).message}`, { file, code: 'invalid-data' });
+    throw new LabError(`${file}: weights do not fit the lab's ConvNet: ${errorMessage(e)}`, { file, code: 'invalid-data' });
   }
 }
 
@@ -331,7 +331,7 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
   try {
     return ConvNet.fromValues(spec, values);
   } catch (e) {
-    return fail(`weights do not fit the lab's ConvNet: ${(e as Error).message}`);
+    return fail(`weights do not fit the lab's ConvNet: ${errorMessage(e)}`);
   }
 }
 
@@ -393,7 +393,7 @@ export function prepareExportDir(dir: string): string {
       st = statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
       missing.unshift(at);
       if (missing.length > 64) throw new LabError(`${target}: more than 64 missing folders on the way`, { file: target, field: 'out', code: 'invalid-input' });
       const up = dirname(at);
@@ -413,13 +413,13 @@ export function prepareExportDir(dir: string): string {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && statSync(d, { throwIfNoEntry: false })?.isDirectory()) continue;
-      throw new LabError(`${target}: cannot create the export folder ${d} (${code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+      throw new LabError(`${target}: cannot create the export folder ${d} (${code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
     }
   }
   try {
     accessSync(target, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw new LabError(`${target}: the export folder is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: target, field: 'out', code: 'invalid-input' });
+    throw new LabError(`${target}: the export folder is not writable (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
   }
   return target;
 }

@@ -1,4 +1,4 @@
-import { LabError } from '../errors';
+import { LabError, errorMessage } from '../errors';
 import { hasOwn, isPlainObject } from '../files/untrusted';
 import { assertFinite } from './spec';
 
@@ -115,7 +115,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>')
   try {
     header = JSON.parse(text);
   } catch (e) {
-    fail(`header is not JSON (${(e as Error).message.slice(0, 200)})`);
+    fail(`header is not JSON (${errorMessage(e).slice(0, 200)})`);
   }
   if (!isPlainObject(header)) fail(`header is ${describe(header)}, not a JSON object`);
   const h = header as Record<string, unknown>;

@@ -6,11 +6,12 @@
  */
 import type { AnalysisSplit, ConfusionPayload, ExamplesPayload } from '../../core/analyses';
 import type { LiveConfusion } from '../../core/protocol';
-import { $, h, percent } from '../dom';
+import { $, h, pct } from '../dom';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, wide } from '../widgets';
 import { needsModel, thumbnail } from './thumbnails';
+import { errorMessage } from '../../core/errors';
 
 const CELL_LIMIT = 100;
 
@@ -58,7 +59,7 @@ export const confusion: SectionFactory = (page) => {
       matrix = r;
       draw();
     } catch (e) {
-      $('confusion-summary').textContent = (e as Error).message;
+      $('confusion-summary').textContent = errorMessage(e);
     }
   }
 
@@ -67,8 +68,8 @@ export const confusion: SectionFactory = (page) => {
     const c = liveNow ? live!.matrix : matrix;
     if (!c) return;
     $('confusion-summary').textContent = liveNow
-      ? t('live: {0} at the end of epoch {1}: {2} of {3} right ({4}); the chosen split’s matrix, with its images, comes when training ends', splitLabel('validation'), live!.epoch, c.correct, c.total, percent(c.accuracy, 2))
-      : t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, percent(c.accuracy, 2));
+      ? t('live: {0} at the end of epoch {1}: {2} of {3} right ({4}); the chosen split’s matrix, with its images, comes when training ends', splitLabel('validation'), live!.epoch, c.correct, c.total, pct(c.accuracy, 2))
+      : t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, pct(c.accuracy, 2));
     $('confusion-table').dataset.live = liveNow ? String(live!.epoch) : '';
     const max = Math.max(1, ...c.counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
     const rowMax = c.perClass.map((p) => Math.max(1, p.total));
@@ -86,7 +87,7 @@ export const confusion: SectionFactory = (page) => {
           if (n && !liveNow) td.addEventListener('click', () => void loadCell(i, j));
           return td;
         }),
-        h('td', { className: 'num', textContent: percent(c.perClass[i]!.accuracy), testid: `class-accuracy-${i}` }),
+        h('td', { className: 'num', textContent: pct(c.perClass[i]!.accuracy, 1), testid: `class-accuracy-${i}` }),
         h('td', { className: 'num muted', textContent: String(c.perClass[i]!.total) }),
       ),
     );
@@ -103,7 +104,7 @@ export const confusion: SectionFactory = (page) => {
       cellExamples = await page.request({ type: 'examples', split, trueLabel, predicted, onlyWrong: false, limit: CELL_LIMIT });
       drawCell();
     } catch (e) {
-      target.textContent = (e as Error).message;
+      target.textContent = errorMessage(e);
     }
   }
 

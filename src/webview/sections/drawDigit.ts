@@ -11,6 +11,7 @@ import { drawFeatureMaps, drawHeatmap } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { probabilityBars } from '../widgets';
+import { errorMessage } from '../../core/errors';
 
 /** Pad resolution: 10 raster pixels per MNIST pixel; the pen is about two MNIST pixels wide. */
 const PAD = 280;
@@ -161,7 +162,7 @@ export const drawDigit: SectionFactory = (page) => {
         drawResult();
       },
       (e: unknown) => {
-        if (gen === generation) showIdle((e as Error).message);
+        if (gen === generation) showIdle(errorMessage(e));
       },
     ).finally(() => {
       inFlight = false;

@@ -5,6 +5,7 @@ import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, wide } from '../widgets';
 import { needsModel, thumbnail } from './thumbnails';
+import { errorMessage } from '../../core/errors';
 
 const GALLERY_LIMIT = 200;
 
@@ -18,7 +19,7 @@ export const gallery: SectionFactory = (page) => {
       last = await page.request({ type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: GALLERY_LIMIT });
       draw();
     } catch (e) {
-      $('gallery-summary').textContent = (e as Error).message;
+      $('gallery-summary').textContent = errorMessage(e);
     }
   }
 

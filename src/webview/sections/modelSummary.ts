@@ -4,6 +4,7 @@ import { $, h, setText } from '../dom';
 import { locale, t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, wide } from '../widgets';
+import { errorMessage } from '../../core/errors';
 
 export const modelSummary: SectionFactory = (page) => {
   /** The run whose saved model's summary is shown (asked once per run). */
@@ -18,7 +19,7 @@ export const modelSummary: SectionFactory = (page) => {
         info = await page.request({ type: 'modelInfo' });
         shownFor = s.runDir;
       } catch (e) {
-        setText('summary-total', (e as Error).message);
+        setText('summary-total', errorMessage(e));
       }
     }
     if (!info) {

@@ -10,6 +10,7 @@ import { drawHeatmap } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import type { Palette, Rgb } from '../theme';
+import { errorMessage } from '../../core/errors';
 
 const mix = (a: Rgb, b: Rgb, k: number): Rgb => [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k];
 
@@ -123,7 +124,7 @@ export const occlusion: SectionFactory = (page) => {
       last = r;
       draw();
     } catch (e) {
-      if (mine === seq) summary.textContent = (e as Error).message;
+      if (mine === seq) summary.textContent = errorMessage(e);
     } finally {
       if (mine === seq) run.toggleAttribute('disabled', false);
     }

@@ -9,6 +9,7 @@ import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, slider, wide } from '../widgets';
 import { robustnessSweep } from './robustnessSweep';
+import { errorMessage } from '../../core/errors';
 
 function diff(a: number[][], b: number[][]): number[][] {
   return a.map((m, c) => m.map((v, p) => b[c]![p]! - v));
@@ -39,7 +40,7 @@ export const robustness: SectionFactory = (page) => {
       last = r;
       draw();
     } catch (e) {
-      setText('shifted-prediction', (e as Error).message);
+      setText('shifted-prediction', errorMessage(e));
     }
   }
 

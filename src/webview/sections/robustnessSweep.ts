@@ -5,9 +5,10 @@
  * cancellable.
  */
 import type { SweepPayload } from '../../core/analyses';
-import { $, h, percent, vscodeButton } from '../dom';
+import { $, h, pct, vscodeButton } from '../dom';
 import { t } from '../l10n';
 import type { LabPage } from '../page';
+import { errorMessage } from '../../core/errors';
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -19,9 +20,9 @@ const DEFAULT_RANGE = 3;
 /** "accuracy stays ≥ X % for shifts of ≤ 1 px, ≥ Y % for ≤ 2 px …": the seed's claim, measured. */
 export function sweepStatement(r: SweepPayload): string {
   const radii = r.shift.byRadius.filter((b) => b.radius > 0);
-  if (!radii.length) return t('Test accuracy unshifted: {0}.', percent(r.accuracy));
-  const parts = radii.map((b, i) => (i === 0 ? t('≥ {0} for shifts of ≤ {1} px', percent(b.minAccuracy), b.radius) : t('≥ {0} for ≤ {1} px', percent(b.minAccuracy), b.radius)));
-  return t('Test accuracy stays {0} in any direction (unshifted: {1}).', parts.join(', '), percent(r.accuracy));
+  if (!radii.length) return t('Test accuracy unshifted: {0}.', pct(r.accuracy, 1));
+  const parts = radii.map((b, i) => (i === 0 ? t('≥ {0} for shifts of ≤ {1} px', pct(b.minAccuracy, 1), b.radius) : t('≥ {0} for ≤ {1} px', pct(b.minAccuracy, 1), b.radius)));
+  return t('Test accuracy stays {0} in any direction (unshifted: {1}).', parts.join(', '), pct(r.accuracy, 1));
 }
 
 /** The sweep part of the robustness section: its element, and what the section tells it. */
@@ -85,7 +86,7 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
       $('sweep-status').textContent = t('{0} test images, {1} transformed copies each', result.count, result.shift.offsets.length ** 2 + result.rotation.angles.length + result.noise.sigmas.length);
       drawSweep();
     } catch (e) {
-      $('sweep-status').textContent = (e as Error).message;
+      $('sweep-status').textContent = errorMessage(e);
     } finally {
       bar.hidden = true;
       $('btn-sweep').removeAttribute('disabled');

@@ -8,6 +8,7 @@ import { drawFeatureMaps, drawHeatmap } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { probabilityBars, section } from '../widgets';
+import { errorMessage } from '../../core/errors';
 
 export const testImage: SectionFactory = (page) => {
   let last: SampleResult | null = null;
@@ -17,7 +18,7 @@ export const testImage: SectionFactory = (page) => {
       last = await page.request({ type: 'sample', index: page.choice.index });
       draw();
     } catch (e) {
-      setText('prediction', (e as Error).message);
+      setText('prediction', errorMessage(e));
       $('probabilities').replaceChildren();
     }
   }

@@ -5,6 +5,7 @@ import { drawHeatmap } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section } from '../widgets';
+import { errorMessage } from '../../core/errors';
 
 const INDEX = 100;
 
@@ -16,7 +17,7 @@ export const trainingImage: SectionFactory = (page) => {
       last = await page.request({ type: 'trainingImage', index: INDEX });
       draw();
     } catch (e) {
-      setText('train-label', (e as Error).message);
+      setText('train-label', errorMessage(e));
     }
   }
 
