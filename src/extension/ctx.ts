@@ -14,7 +14,7 @@ import type { LabConfig } from '../core/config';
 export type AnalysisRequestType = 'sample' | 'trainingImage' | 'robustness' | 'modelInfo' | 'confusion' | 'examples' | 'sweep' | 'cancelSweep' | 'predictImage' | 'occlusion';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
-import { TrainingController } from './trainingController';
+import { type Restriction, TrainingController, refuseOutsideWorkspace } from './trainingController';
 import { WorkerProcess } from './workerProcess';
 
 const ANALYSIS_IDLE_MS = 5 * 60_000;
@@ -31,7 +31,7 @@ export class LabContext implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('MNIST Lab');
     this.push(this.output);
-    this.training = new TrainingController(() => this.workerOptions());
+    this.training = new TrainingController(() => this.workerOptions(), () => this.restriction);
     // A new backend or Node executable applies to the next worker; the analysis worker restarts.
     this.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -79,6 +79,22 @@ export class LabContext implements vscode.Disposable {
   get dataDir(): string | null {
     const d = this.settings.get<string>('dataDir', '').trim();
     return d ? this.resolvePath(d) : null;
+  }
+
+  /**
+   * Restricted Mode (vscode.workspace.isTrusted false): the runs folder and data directories must
+   * resolve (real paths) inside the workspace folder: a committed `.mnist-lab` symlink out of it, or
+   * an mnistLab.runsDir / mnistLab.dataDir / data.dir pointing elsewhere, is refused by name.
+   */
+  get restriction(): Restriction {
+    if (vscode.workspace.isTrusted) return null;
+    const ws = this.workspaceFolder?.uri.fsPath;
+    return ws ? { workspace: ws } : null;
+  }
+
+  /** Refuses (LabError) a data directory outside the workspace in Restricted Mode. */
+  async checkDataDir(dir: string | null | undefined): Promise<void> {
+    if (dir) await refuseOutsideWorkspace(dir, this.restriction, 'the data directory (data.dir / mnistLab.dataDir)');
   }
 
   get runsDir(): string {
@@ -145,6 +161,7 @@ export class LabContext implements vscode.Disposable {
     onProgress?: (done: number, total: number) => void,
   ): Promise<WorkerResults[typeof m.type]> {
     const target = this.analysisTarget();
+    await this.checkDataDir(target.dataDir);
     const w = this.analysis();
     switch (m.type) {
       case 'sample':
@@ -171,11 +188,13 @@ export class LabContext implements vscode.Disposable {
     }
   }
 
-  evaluate(target: AnalysisTarget): Promise<WorkerResults['evaluate']> {
+  async evaluate(target: AnalysisTarget): Promise<WorkerResults['evaluate']> {
+    await this.checkDataDir(target.dataDir);
     return this.analysis().request({ type: 'evaluate', target });
   }
 
-  robustness(target: AnalysisTarget, index: number, dx: number, dy: number): Promise<WorkerResults['robustness']> {
+  async robustness(target: AnalysisTarget, index: number, dx: number, dy: number): Promise<WorkerResults['robustness']> {
+    await this.checkDataDir(target.dataDir);
     return this.analysis().request({ type: 'robustness', target, index, dx, dy });
   }
 

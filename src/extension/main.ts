@@ -9,7 +9,7 @@ import { type LabConfig, SEED_CONFIG, parseConfigText } from '../core/config';
 import { isLabError } from '../core/errors';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from '../core/events';
 import type { AnalysisTarget } from '../core/protocol';
-import { listRuns, readRun } from '../core/runs/store';
+import { listRuns, listRunsAsync, readRun } from '../core/runs/store';
 import { installBackendCommand } from './backendInstall';
 import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
@@ -19,7 +19,7 @@ import { SideViewProvider } from './sideView';
 import { registerEditorFeatures } from './editor/register';
 import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
-import { findRunningTraining, stopForeignTraining } from './trainingController';
+import { findRunningTrainingAsync, stopForeignTraining } from './trainingController';
 import { setTranslator, statusName } from './l10n';
 
 let ctx: LabContext | undefined;
@@ -93,7 +93,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
     if (choice !== stopAndTrain) return undefined;
     await c.training.stop();
   }
-  const foreign = findRunningTraining(listRuns(c.runsDir), c.training.workerPid);
+  const foreign = await findRunningTrainingAsync(await listRunsAsync(c.runsDir), c.training.workerPid);
   if (foreign) {
     const stopAndTrain = vscode.l10n.t('Stop and Train');
     const choice = await vscode.window.showWarningMessage(
