@@ -53,7 +53,7 @@ export function registerRunComparison(c: LabContext): void {
       if (arg && Array.isArray(arg.runs)) {
         dirs = arg.runs;
       } else {
-        const records = (await Promise.all((await listRunsAsync(c.runsDir)).slice(0, MAX_INDEXED_RUNS).map(readRunRecordAsync))).filter(
+        const records = (await Promise.all((await listRunsAsync(c.runsDir, MAX_INDEXED_RUNS)).map(readRunRecordAsync))).filter(
           (r): r is RunRecord => r !== null && r.status !== 'running',
         );
         if (records.length < 2) {

@@ -330,22 +330,32 @@ export function readRun(dir: string): StoredRun {
   return { dir, config, summary, progress, snapshots };
 }
 
-/** Run folder names newest first; only the first MAX_RUN_ENTRIES entries of the folder are looked at. */
-function newestFirst(names: string[]): string[] {
-  return names.filter((n) => !n.startsWith('.')).sort().reverse();
+/** How the lab names a run folder: `<yyyymmdd>-<hhmmss>-<name>` (UTC), so that names sort by time. */
+export const RUN_FOLDER_NAME = /^\d{8}-\d{6}-/;
+
+/** Run folder names newest first, among the first MAX_RUN_ENTRIES entries of the folder. */
+function newestFirst(names: string[], limit: number): string[] {
+  return names.filter((n) => RUN_FOLDER_NAME.test(n)).sort().reverse().slice(0, limit);
 }
 
-/** Run directories under `outDir` (those with a summary.json), newest first, at most MAX_RUN_ENTRIES. */
-export function listRuns(outDir: string): string[] {
-  return newestFirst(listFolderSync(outDir, MAX_RUN_ENTRIES))
+/**
+ * Run directories under `outDir` (lab-named folders with a summary.json), newest first: at most
+ * MAX_RUN_ENTRIES entries of the folder are read and at most `limit` of them looked into, so a
+ * folder of 100 000 entries costs no more than that.
+ */
+export function listRuns(outDir: string, limit = MAX_RUN_ENTRIES): string[] {
+  return newestFirst(listFolderSync(outDir, MAX_RUN_ENTRIES), limit)
     .map((d) => join(outDir, d))
-    .filter((d) => existsFileSync(join(d, 'summary.json')));
+    .filter((d) => statSync(join(d, 'summary.json'), { throwIfNoEntry: false }) !== undefined);
 }
 
 /** The same without blocking the calling thread (the extension host). */
-export async function listRunsAsync(outDir: string): Promise<string[]> {
-  const dirs = newestFirst(await listFolder(outDir, MAX_RUN_ENTRIES)).map((d) => join(outDir, d));
-  const has = await Promise.all(dirs.map((d) => stat(join(d, 'summary.json')).then(() => true, () => false)));
+export async function listRunsAsync(outDir: string, limit = MAX_RUN_ENTRIES): Promise<string[]> {
+  const dirs = newestFirst(await listFolder(outDir, MAX_RUN_ENTRIES), limit).map((d) => join(outDir, d));
+  const has: boolean[] = [];
+  // In batches: thousands of stats at once only queue up in the thread pool.
+  for (let i = 0; i < dirs.length; i += 64) {
+    has.push(...(await Promise.all(dirs.slice(i, i + 64).map((d) => stat(join(d, 'summary.json')).then(() => true, () => false)))));
+  }
   return dirs.filter((_, i) => has[i]);
 }
-

@@ -141,7 +141,7 @@ export class RunIndex {
   constructor(private readonly runsDir: () => string) {}
 
   async all(): Promise<RunRecord[]> {
-    const dirs = (await listRunsAsync(this.runsDir())).slice(0, MAX_INDEXED_RUNS);
+    const dirs = await listRunsAsync(this.runsDir(), MAX_INDEXED_RUNS);
     const next = new Map<string, { stamp: string; record: RunRecord | null }>();
     await Promise.all(
       dirs.map(async (dir) => {
