@@ -336,6 +336,9 @@ describe('races and rewrites', () => {
     const run = RunDirectory.create(out, 'seed', new Date('2030-01-01T00:00:00Z'));
     assert.equal(run.id, '20300101-000000-seed-3');
     assert.deepEqual(readdirSync(run.dir), [], 'a fresh, empty folder');
+    // A runs folder that is a file: a LabError naming it.
+    writeFileSync(join(root, 'runs-file'), '');
+    assert.throws(() => RunDirectory.create(join(root, 'runs-file'), 'seed'), labError(/runs-file: cannot make a run folder there \(EEXIST\)/));
   });
 
   test('metrics.jsonl is appended, never rewritten: N events give N lines, the same file, lines written by others kept', () => {

@@ -30,14 +30,20 @@ export class RunDirectory {
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'run';
     const root = resolve(outDir);
-    mkdirSync(root, { recursive: true });
+    const cannot = (e: unknown) =>
+      new LabError(`${root}: cannot make a run folder there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: root, code: 'invalid-input' });
+    try {
+      mkdirSync(root, { recursive: true });
+    } catch (e) {
+      throw cannot(e);
+    }
     for (let i = 1; i <= 10_000; i++) {
       const dir = join(root, i === 1 ? `${stamp}-${safe}` : `${stamp}-${safe}-${i}`);
       try {
         mkdirSync(dir);
         return new RunDirectory(dir);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(e);
       }
     }
     throw new LabError(`${root}: 10000 runs named ${stamp}-${safe} already exist`, { file: root, code: 'invalid-data' });
