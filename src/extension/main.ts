@@ -20,6 +20,7 @@ import { registerEditorFeatures } from './editor/register';
 import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
 import { findRunningTrainingAsync, stopForeignTraining } from './trainingController';
+import { MAX_INDEXED_RUNS, readRunRecordAsync } from './editor/runHistory';
 import { setTranslator, statusName } from './l10n';
 
 let ctx: LabContext | undefined;
@@ -326,19 +327,18 @@ export function activate(context: vscode.ExtensionContext): void {
       return c.runView.state.runDir;
     });
     command('mnistLab.openRun', async () => {
-      const runs = listRuns(c.runsDir);
+      // Read asynchronously (summaries only, at most MAX_INDEXED_RUNS): the host never waits on a run folder.
+      const runs = await listRunsAsync(c.runsDir, MAX_INDEXED_RUNS);
       if (!runs.length) {
         void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no runs in {0} yet.', c.runsDir));
         return;
       }
+      const records = await Promise.all(runs.map(readRunRecordAsync));
       const pick = await vscode.window.showQuickPick(
-        runs.map((dir) => {
-          try {
-            const s = readRun(dir).summary;
-            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
-          } catch (e) {
-            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', e instanceof Error ? e.message : String(e)), dir };
-          }
+        runs.map((dir, i) => {
+          const s = records[i];
+          if (s) return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
+          return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', join(dir, 'summary.json')), dir };
         }),
         { placeHolder: vscode.l10n.t('Open which run in the lab panel?') },
       );
