@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LabError } from './errors';
-import { hasOwn } from './files/untrusted';
+import { hasOwn, readUntrustedTextSync } from './files/untrusted';
 
 /** The lab's "model file": the network and the hyperparameters. Defaults are the seed's. */
 export interface LabConfig {
@@ -285,13 +284,11 @@ export function parseConfigText(text: string, file = '<config>'): LabConfig {
 export function loadConfigFile(file: string): LabConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file within FILE_LIMITS.config: a FIFO or /dev/zero named *.mnist.json is refused by name.
+    text = readUntrustedTextSync(file, { kind: 'config' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LabError(`${file}: cannot read config: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`, {
-      file,
-      code: code === 'ENOENT' ? 'not-found' : 'invalid-config',
-    });
+    if (e instanceof LabError && e.code === 'not-found') throw new LabError(`${file}: cannot read config: file not found`, { file, code: 'not-found' });
+    throw e;
   }
   const config = parseConfigText(text, file);
   if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);

@@ -70,7 +70,11 @@ export interface EpochEvent {
   valConfusion?: number[][];
 }
 
-export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+/**
+ * `interrupted`: never written; a summary that says `running` while the process it records
+ * (PID and start time) is gone or is another process now is read as interrupted.
+ */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted';
 
 export interface RunSummary {
   runId: string;
@@ -99,7 +103,9 @@ export interface RunSummary {
   model?: { safetensors: string; tfjs: string };
   /** The config's class names (absent for the digits 0–9). */
   classNames?: string[];
+  /** The training process while it runs (removed at the end), and its start time (Linux: /proc/PID/stat field 22). */
   pid?: number;
+  pidStart?: string;
 }
 
 export interface SummaryEvent extends RunSummary {

@@ -27,6 +27,8 @@ export function statusNameIn(t: Translate, status: string): string {
       return t('cancelled');
     case 'failed':
       return t('failed');
+    case 'interrupted':
+      return t('interrupted');
     case 'idle':
       return t('idle');
     default:

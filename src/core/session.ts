@@ -8,6 +8,7 @@ import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';
 import { writePytorchSnippet } from './model/pytorchSnippet';
 import { classNamesOf } from './data/classes';
+import { processStartTime } from './runs/process';
 import { RunDirectory } from './runs/store';
 import { train } from './train/trainer';
 
@@ -48,6 +49,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     req.onEvent?.(e);
   };
   const startedAt = new Date().toISOString();
+  const pidStart = processStartTime(process.pid);
   const batchesPerEpoch = Math.ceil(data.train.count / config.training.batchSize);
   const totalSteps = Math.min(config.training.epochs * batchesPerEpoch, req.maxSteps ?? Infinity);
   const summary: RunSummary = {
@@ -69,7 +71,9 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     msPerStep: null,
     startedAt,
     finishedAt: null,
+    // What identifies this process while it trains: a reader trusts (or signals) the PID only while its start time matches.
     pid: process.pid,
+    ...(pidStart !== null && { pidStart }),
     ...(config.data.classNames && { classNames: [...config.data.classNames] }),
   };
   run.writeConfig(config);
@@ -142,7 +146,8 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     summary.seconds = (performance.now() - t0) / 1000;
     summary.finishedAt = new Date().toISOString();
     delete summary.pid;
-    run.writeSummary(summary);
+    delete summary.pidStart;
+    run.writeSummary(summary, true);
   }
   req.onEvent?.({ type: 'summary', ...summary });
   return summary;

@@ -7,9 +7,9 @@
 import * as vscode from 'vscode';
 import type { OverlayCurve } from '../core/protocol';
 import { compareRuns } from '../core/runs/compare';
-import { listRuns, readRun } from '../core/runs/store';
+import { listRunsAsync, readRun } from '../core/runs/store';
 import type { LabContext } from './ctx';
-import { type RunRecord, historyItem, readRunRecord } from './editor/runHistory';
+import { MAX_INDEXED_RUNS, type RunRecord, historyItem, readRunRecordAsync } from './editor/runHistory';
 
 /** The most runs one comparison draws (two curves each); more would not be readable. */
 export const MAX_COMPARED_RUNS = 8;
@@ -53,9 +53,9 @@ export function registerRunComparison(c: LabContext): void {
       if (arg && Array.isArray(arg.runs)) {
         dirs = arg.runs;
       } else {
-        const records = listRuns(c.runsDir)
-          .map(readRunRecord)
-          .filter((r): r is RunRecord => r !== null && r.status !== 'running');
+        const records = (await Promise.all((await listRunsAsync(c.runsDir, MAX_INDEXED_RUNS)).map(readRunRecordAsync))).filter(
+          (r): r is RunRecord => r !== null && r.status !== 'running',
+        );
         if (records.length < 2) {
           void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: comparing needs two finished runs in {0}; it has {1}.', c.runsDir, records.length));
           return undefined;
@@ -70,7 +70,7 @@ export function registerRunComparison(c: LabContext): void {
         if (!picks) return undefined;
         dirs = picks.map((p) => p.run.dir);
       }
-      if (dirs.length < 2 || dirs.length > MAX_COMPARED_RUNS || dirs.some((d) => readRunRecord(d) === null)) {
+      if (dirs.length < 2 || dirs.length > MAX_COMPARED_RUNS || (await Promise.all(dirs.map((d) => (typeof d === 'string' ? readRunRecordAsync(d) : null)))).some((r) => r === null)) {
         void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: compare 2 to {0} readable runs (got {1}).', MAX_COMPARED_RUNS, dirs.length));
         return undefined;
       }

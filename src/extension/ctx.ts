@@ -13,7 +13,7 @@ import { dataChoiceFor } from '../core/analysis/service';
 import type { LabConfig } from '../core/config';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
-import { TrainingController } from './trainingController';
+import { type Restriction, TrainingController, refuseOutsideWorkspace } from './trainingController';
 import { WorkerProcess } from './workerProcess';
 
 const ANALYSIS_IDLE_MS = 5 * 60_000;
@@ -31,7 +31,7 @@ export class LabContext implements vscode.Disposable {
     // A log channel: timestamps and levels, and the user's log level (Developer: Set Log Level).
     this.output = vscode.window.createOutputChannel('MNIST Lab', { log: true });
     this.push(this.output);
-    this.training = new TrainingController(() => this.workerOptions());
+    this.training = new TrainingController(() => this.workerOptions(), () => this.restriction);
     // A new backend or Node executable applies to the next worker; the analysis worker restarts.
     this.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -79,6 +79,22 @@ export class LabContext implements vscode.Disposable {
   get dataDir(): string | null {
     const d = this.settings.get<string>('dataDir', '').trim();
     return d ? this.resolvePath(d) : null;
+  }
+
+  /**
+   * Restricted Mode (vscode.workspace.isTrusted false): the runs folder and data directories must
+   * resolve (real paths) inside the workspace folder: a committed `.mnist-lab` symlink out of it, or
+   * an mnistLab.runsDir / mnistLab.dataDir / data.dir pointing elsewhere, is refused by name.
+   */
+  get restriction(): Restriction {
+    if (vscode.workspace.isTrusted) return null;
+    const ws = this.workspaceFolder?.uri.fsPath;
+    return ws ? { workspace: ws } : null;
+  }
+
+  /** Refuses (LabError) a data directory outside the workspace in Restricted Mode. */
+  async checkDataDir(dir: string | null | undefined): Promise<void> {
+    if (dir) await refuseOutsideWorkspace(dir, this.restriction, 'the data directory (data.dir / mnistLab.dataDir)');
   }
 
   get runsDir(): string {
@@ -162,10 +178,11 @@ export class LabContext implements vscode.Disposable {
   }
 
   /** The same for a given target (commands on a run that is not on show). */
-  analyzeTarget<K extends AnalysisType>(target: AnalysisTarget, request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+  async analyzeTarget<K extends AnalysisType>(target: AnalysisTarget, request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+    await this.checkDataDir(target.dataDir);
     const forwarded = { ...request, target } as WorkerAnalysisRequest<K>;
     const progress = (ANALYSES[request.type] as { progress?: boolean }).progress ? onProgress : undefined;
-    return this.analysis().request(forwarded as WorkerAnalysisRequest, { onProgress: progress }) as Promise<AnalysisResult<K>>;
+    return (await this.analysis().request(forwarded as WorkerAnalysisRequest, { onProgress: progress })) as AnalysisResult<K>;
   }
 
   /** Stops a running sweep; only a running analysis worker can have one. */

@@ -10,7 +10,7 @@ import { LabError, isLabError } from '../core/errors';
 import { pct } from '../core/format';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from '../core/events';
 import { type AnalysisTarget, MAX_WORKERS } from '../core/protocol';
-import { listRuns, readRun } from '../core/runs/store';
+import { listRuns, listRunsAsync, readRun } from '../core/runs/store';
 import { installBackendCommand } from './backendInstall';
 import { LabContext } from './ctx';
 import { LabPanel, registerLabPanelSerializer } from './labPanel';
@@ -21,7 +21,8 @@ import { SideViewProvider } from './sideView';
 import { registerEditorFeatures } from './editor/register';
 import { registerRunComparison } from './compareRuns';
 import { isWeightsFile, runViewFromWeights } from './editor/weightsView';
-import { findRunningTraining, stopForeignTraining } from './trainingController';
+import { findRunningTrainingAsync, stopForeignTraining } from './trainingController';
+import { MAX_INDEXED_RUNS, readRunRecordAsync } from './editor/runHistory';
 import { setTranslator, statusName } from './l10n';
 import { runArgsOfConfig, trainArgs } from './menuArgs';
 
@@ -95,7 +96,7 @@ async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArg
     if (choice !== stopAndTrain) return undefined;
     await c.training.stop();
   }
-  const foreign = findRunningTraining(listRuns(c.runsDir), c.training.workerPid);
+  const foreign = await findRunningTrainingAsync(await listRunsAsync(c.runsDir), c.training.workerPid);
   if (foreign) {
     const stopAndTrain = vscode.l10n.t('Stop and Train');
     const choice = await vscode.window.showWarningMessage(
@@ -337,19 +338,18 @@ export function activate(context: vscode.ExtensionContext): void {
       return c.runView.state.runDir;
     });
     command('mnistLab.openRun', async () => {
-      const runs = listRuns(c.runsDir);
+      // Read asynchronously (summaries only, at most MAX_INDEXED_RUNS): the host never waits on a run folder.
+      const runs = await listRunsAsync(c.runsDir, MAX_INDEXED_RUNS);
       if (!runs.length) {
         void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no runs in {0} yet.', c.runsDir));
         return;
       }
+      const records = await Promise.all(runs.map(readRunRecordAsync));
       const pick = await vscode.window.showQuickPick(
-        runs.map((dir) => {
-          try {
-            const s = readRun(dir).summary;
-            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
-          } catch (e) {
-            return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', e instanceof Error ? e.message : String(e)), dir };
-          }
+        runs.map((dir, i) => {
+          const s = records[i];
+          if (s) return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
+          return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', join(dir, 'summary.json')), dir };
         }),
         { placeHolder: vscode.l10n.t('Open which run in the lab panel?') },
       );

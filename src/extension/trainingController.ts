@@ -3,12 +3,16 @@
  * (AbortSignal in the worker: the partial run is kept), killed by PID when it does not obey, and
  * a crash turned into a failed run with the worker's last error. No vscode import.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabConfig } from '../core/config';
 import type { RunSummary, TrainingEvent } from '../core/events';
+import { type Restriction, parseJsonFile, readUntrusted, readUntrustedTextSync, refuseOutsideWorkspace } from '../core/files/untrusted';
 import { writeJsonAtomic } from '../core/runs/atomic';
+import { processAlive, sameProcess } from '../core/runs/process';
+import { parseSummary } from '../core/runs/store';
 import { WorkerProcess, type WorkerOptions } from './workerProcess';
+
+export { type Restriction, refuseOutsideWorkspace };
 
 export interface TrainingStart {
   config: LabConfig;
@@ -39,7 +43,10 @@ export class TrainingController {
   private current: ActiveTraining | null = null;
   private stopRequested = false;
 
-  constructor(private readonly workerOptions: () => Omit<WorkerOptions, 'onStderr'>) {}
+  constructor(
+    private readonly workerOptions: () => Omit<WorkerOptions, 'onStderr'>,
+    private readonly restriction: () => Restriction = () => null,
+  ) {}
 
   get active(): ActiveTraining | null {
     return this.current;
@@ -56,6 +63,10 @@ export class TrainingController {
    */
   async train(start: TrainingStart, hooks: TrainingHooks = {}): Promise<RunSummary> {
     if (this.current) throw new Error(`a training is already running (${this.current.name})`);
+    const restriction = this.restriction();
+    await refuseOutsideWorkspace(start.outDir, restriction, 'the runs folder (mnistLab.runsDir)');
+    if (start.config.data.dir) await refuseOutsideWorkspace(start.config.data.dir, restriction, 'the data directory (data.dir / mnistLab.dataDir)');
+    if (this.current) throw new Error(`a training is already running (${(this.current as ActiveTraining).name})`);
     this.stopRequested = false;
     const worker = new WorkerProcess({ ...this.workerOptions(), onStderr: hooks.onStderr });
     this.worker = worker;
@@ -75,7 +86,7 @@ export class TrainingController {
         },
       );
     } catch (e) {
-      if (active.runDir) markFailed(active.runDir, e instanceof Error ? e.message : String(e));
+      if (active.runDir) await markFailed(active.runDir, e instanceof Error ? e.message : String(e));
       throw e;
     } finally {
       this.current = null;
@@ -113,63 +124,86 @@ export interface ForeignTraining {
   runDir: string;
   name: string;
   pid: number;
+  /** The process's start time as recorded (Linux); a PID whose start time differs is another process. */
+  pidStart?: string;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** How many of the newest runs are looked at for a training in progress. */
+const RECENT_RUNS = 10;
+
+function runningIn(dir: string, raw: unknown, ownPid?: number): ForeignTraining | null {
+  const file = join(dir, 'summary.json');
+  const s = parseSummary(raw, file, dir);
+  if (s.status !== 'running' || s.pid === undefined || s.pid === ownPid || s.pid === process.pid) return null;
+  // The PID and its start time: a killed training's PID given to another process is not a training.
+  if (!sameProcess(s.pid, s.pidStart)) return null;
+  return { runDir: dir, name: s.name, pid: s.pid, ...(s.pidStart !== undefined && { pidStart: s.pidStart }) };
 }
 
 /**
  * One training per workspace, across windows: the newest runs whose summary says "running" with
- * a live worker PID (summary.json records it until the run ends).
+ * a live worker (summary.json records its PID and start time until the run ends). Unreadable or
+ * invalid summaries are not trainings.
  */
 export function findRunningTraining(runDirs: string[], ownPid?: number): ForeignTraining | null {
-  for (const dir of runDirs.slice(0, 10)) {
+  for (const dir of runDirs.slice(0, RECENT_RUNS)) {
     try {
-      const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
-      if (s.status === 'running' && typeof s.pid === 'number' && s.pid !== ownPid && s.pid !== process.pid && processAlive(s.pid)) {
-        return { runDir: dir, name: s.name, pid: s.pid };
-      }
+      const file = join(dir, 'summary.json');
+      const found = runningIn(dir, parseJsonFile(readUntrustedTextSync(file, { kind: 'runJson' }), file), ownPid);
+      if (found) return found;
     } catch {
-      // unreadable summaries are not trainings
+      // not a training
     }
   }
   return null;
 }
 
-/** Asks another window's worker to stop (SIGTERM: it cancels its run properly); waits for it. */
+/** The same without blocking the calling thread (the extension host). */
+export async function findRunningTrainingAsync(runDirs: string[], ownPid?: number): Promise<ForeignTraining | null> {
+  for (const dir of runDirs.slice(0, RECENT_RUNS)) {
+    try {
+      const file = join(dir, 'summary.json');
+      const found = runningIn(dir, parseJsonFile((await readUntrusted(file, { kind: 'runJson' })).toString('utf8'), file), ownPid);
+      if (found) return found;
+    } catch {
+      // not a training
+    }
+  }
+  return null;
+}
+
+/**
+ * Asks another window's worker to stop (SIGTERM: it cancels its run properly); waits for it.
+ * The PID is signalled only while it is still the recorded process (same start time).
+ */
 export async function stopForeignTraining(t: ForeignTraining, timeoutMs = 6000): Promise<boolean> {
+  if (!sameProcess(t.pid, t.pidStart)) return true;
   try {
     process.kill(t.pid, 'SIGTERM');
   } catch {
     return true;
   }
+  const gone = () => !processAlive(t.pid) || !sameProcess(t.pid, t.pidStart);
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (!processAlive(t.pid)) return true;
+    if (gone()) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return !processAlive(t.pid);
+  return gone();
 }
 
 /** A run whose worker died keeps its files; its summary says it failed, and why. */
-export function markFailed(runDir: string, error: string): void {
+export async function markFailed(runDir: string, error: string): Promise<void> {
   const file = join(runDir, 'summary.json');
-  if (!existsSync(file)) return;
+  let raw: Record<string, unknown>;
   try {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
-    if (s.status !== 'running') return;
-    s.status = 'failed';
-    s.error = error;
-    s.finishedAt = new Date().toISOString();
-    delete s.pid;
-    writeJsonAtomic(file, s);
+    raw = parseJsonFile((await readUntrusted(file, { kind: 'runJson' })).toString('utf8'), file) as Record<string, unknown>;
+    // Only a valid summary is rewritten; what it holds besides is kept as it was.
+    if (parseSummary(raw, file, runDir).status !== 'running') return;
   } catch {
-    // A summary we cannot read is left as it is: readRun reports it by name.
+    // A summary that is missing or that we cannot read is left as it is: readRun reports it by name.
+    return;
   }
+  const { pid: _pid, pidStart: _start, ...rest } = raw;
+  writeJsonAtomic(file, { ...rest, status: 'failed', error, finishedAt: new Date().toISOString() }, { fsync: true });
 }

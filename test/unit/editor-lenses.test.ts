@@ -68,7 +68,7 @@ test('model files: a run’s model.json and any .safetensors get Evaluate, Robus
   assert.deepEqual(modelLenses(bare, null).map((l) => l.args[0]), [{ run: bare }, { run: bare }, { run: bare }]);
 });
 
-test('a config’s runs: linked by source.json, else by name; the latest finished one is the newest completed', () => {
+test('a config’s runs: linked by source.json, else by name; the latest finished one is the newest completed', async () => {
   const r1 = makeRun('20260102-000000-seed', { status: 'completed', testAccuracy: 0.97 });
   const r2 = makeRun('20260103-000000-seed', { status: 'cancelled', testAccuracy: 0.5 });
   const r3 = makeRun('20260104-000000-seed', { status: 'completed', testAccuracy: 0.98 });
@@ -78,11 +78,11 @@ test('a config’s runs: linked by source.json, else by name; the latest finishe
   recordRunSource(r3, configA); // the first record stays
   assert.equal(JSON.parse(readFileSync(join(r3, 'source.json'), 'utf8')).config, configB);
   const index = new RunIndex(() => runs);
-  const all = index.all();
+  const all = await index.all();
   assert.deepEqual(all.map((r) => r.runId), ['20260104-000000-seed', '20260103-000000-seed', '20260102-000000-seed', '20260101-000000-seed']);
-  assert.deepEqual(index.of(configA, 'seed').map((r) => r.dir), [r2, r1, join(runs, '20260101-000000-seed')], 'r3 belongs to b; the unlinked run matches the name');
-  assert.deepEqual(index.of(configA, 'other').map((r) => r.dir), [r2, r1]);
-  assert.equal(latestFinished(index.of(configA, 'seed'))!.dir, r1, 'the cancelled r2 is newer but not finished');
+  assert.deepEqual((await index.of(configA, 'seed')).map((r) => r.dir), [r2, r1, join(runs, '20260101-000000-seed')], 'r3 belongs to b; the unlinked run matches the name');
+  assert.deepEqual((await index.of(configA, 'other')).map((r) => r.dir), [r2, r1]);
+  assert.equal(latestFinished(await index.of(configA, 'seed'))!.dir, r1, 'the cancelled r2 is newer but not finished');
   assert.equal(latestFinished(runsOfConfig(all, configB, 'seed'))!.dir, r3);
   assert.equal(latestFinished([]), null);
 });
@@ -90,16 +90,16 @@ test('a config’s runs: linked by source.json, else by name; the latest finishe
 test('the run index re-reads a run whose summary changed, and skips corrupt ones', async () => {
   const index = new RunIndex(() => runs);
   const dir = makeRun('20260105-000000-seed', { status: 'running', testAccuracy: null, model: undefined });
-  assert.equal(index.all()[0]!.status, 'running');
-  assert.equal(latestFinished(index.all().slice(0, 1)), null);
+  assert.equal((await index.all())[0]!.status, 'running');
+  assert.equal(latestFinished((await index.all()).slice(0, 1)), null);
   await new Promise((r) => setTimeout(r, 20));
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, status: 'completed', testAccuracy: 0.99, model: { safetensors: 'm', tfjs: 'j' } }));
-  assert.equal(index.all()[0]!.status, 'completed');
+  assert.equal((await index.all())[0]!.status, 'completed');
   mkdirSync(join(runs, '20260106-000000-broken'));
   writeFileSync(join(runs, '20260106-000000-broken', 'summary.json'), '{ half');
-  assert.ok(!index.all().some((r) => r.runId.includes('broken')));
-  assert.deepEqual(new RunIndex(() => join(root, 'nowhere')).all(), []);
+  assert.ok(!(await index.all()).some((r) => r.runId.includes('broken')));
+  assert.deepEqual(await new RunIndex(() => join(root, 'nowhere')).all(), []);
 });
 
 test('history lines: accuracy, validation, date, steps, backend', () => {

@@ -39,11 +39,11 @@ describe('run directories of dead workers', () => {
   const dir = tempDir('mnist-lab-host-');
   const summary = (status: string, pid?: number) => ({ runId: 'r', runDir: dir, name: 'x', status, steps: 3, ...(pid !== undefined && { pid }) });
 
-  test('markFailed turns a running summary into failed with the reason, and leaves finished ones alone', () => {
+  test('markFailed turns a running summary into failed with the reason, and leaves finished ones alone', async () => {
     const run = join(dir, 'a');
     mkdirSync(run);
     writeFileSync(join(run, 'summary.json'), JSON.stringify(summary('running', 123)));
-    markFailed(run, 'the training worker was killed (SIGKILL)');
+    await markFailed(run, 'the training worker was killed (SIGKILL)');
     const s = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
     assert.equal(s.status, 'failed');
     assert.equal(s.error, 'the training worker was killed (SIGKILL)');
@@ -52,7 +52,7 @@ describe('run directories of dead workers', () => {
     const done = join(dir, 'b');
     mkdirSync(done);
     writeFileSync(join(done, 'summary.json'), JSON.stringify(summary('completed')));
-    markFailed(done, 'x');
+    await markFailed(done, 'x');
     assert.equal(JSON.parse(readFileSync(join(done, 'summary.json'), 'utf8')).status, 'completed');
   });
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import { LabError } from '../errors';
+import { FILE_LIMITS, readUntrustedSync } from '../files/untrusted';
 
 /** An IDX array of unsigned bytes (type 0x08), as used by MNIST and its relatives. */
 export interface IdxArray {
@@ -11,16 +11,25 @@ export interface IdxArray {
 
 const UBYTE = 0x08;
 
+/** The most data bytes one IDX array may hold, raw or decompressed (MNIST's training images: 47 MB). */
+export const MAX_IDX_BYTES = FILE_LIMITS.idx;
+
+const mib = (n: number) => `${Math.round(n / (1 << 20))} MiB`;
+
 /**
  * Parses an IDX file's bytes (raw or gzip-compressed). `expectedRank` is 3 for image files
  * (magic 0x00000803) and 1 for label files (magic 0x00000801). `file` is used in error messages.
  */
-export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number): IdxArray {
+export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number, maxBytes: number = MAX_IDX_BYTES): IdxArray {
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf);
+      // A gzip bomb stops at the limit instead of filling the memory.
+      buf = gunzipSync(buf, { maxOutputLength: maxBytes + 4 + 4 * 255 });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw new LabError(`${file}: gzip data decompresses to more than the ${mib(maxBytes)} an IDX file may hold`, { file, code: 'invalid-data' });
+      }
       throw new LabError(`${file}: gzip data is corrupt or truncated (${(e as Error).message})`, { file, code: 'invalid-data' });
     }
   }
@@ -58,6 +67,13 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number)
     dims.push(d);
     count *= d;
   }
+  // Checked before anything is sized from the header (a header may claim 4G images).
+  if (count > maxBytes) {
+    throw new LabError(`${file}: header says ${dims.join('×')} = ${count} bytes of data, more than the ${mib(maxBytes)} an IDX file may hold`, {
+      file,
+      code: 'invalid-data',
+    });
+  }
   const expected = headerBytes + count;
   if (buf.length !== expected) {
     const what = buf.length < expected ? 'truncated' : 'has trailing bytes';
@@ -69,14 +85,17 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number)
   return { dims, data: buf.subarray(headerBytes, expected) };
 }
 
+/**
+ * Reads and parses an IDX file: a regular file only (a FIFO, a device such as /dev/zero, a
+ * directory are refused by name, without blocking), at most FILE_LIMITS.idx bytes.
+ */
 export function readIdxFile(path: string, expectedRank?: number): IdxArray {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readUntrustedSync(path, { kind: 'idx' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new LabError(`${path}: cannot read IDX file: ${why}`, { file: path, code: code === 'ENOENT' ? 'not-found' : 'invalid-data' });
+    if (e instanceof LabError && e.code === 'not-found') throw new LabError(`${path}: cannot read IDX file: file not found`, { file: path, code: 'not-found' });
+    throw e;
   }
   return parseIdx(bytes, path, expectedRank);
 }

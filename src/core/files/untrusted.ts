@@ -6,9 +6,9 @@
  *
  * The extension host uses the async variants only: a read there must never block its thread.
  */
-import { constants, closeSync, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { constants, closeSync, fstatSync, opendirSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { open, opendir as opendirAsync, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LabError } from '../errors';
 
 /** Size limits per kind of file; each is far above what the lab itself writes. */
@@ -240,4 +240,132 @@ export function hasOwn(o: object, key: PropertyKey): boolean {
 /** A plain JSON object (not null, not an array). */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The first `n` bytes (fewer if the file is shorter) of a file the lab did not write, with the
+ * same checks as a whole read (regular file on the descriptor, the kind's size limit, inside its
+ * folder): an IDX header without reading its data.
+ */
+export function readUntrustedHeadSync(path: string, n: number, opts: ReadOptions): Buffer {
+  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
+  if (opts.inside) checkInsideSync(path, opts.inside);
+  let fd: number;
+  try {
+    fd = openSync(path, FLAGS);
+  } catch (e) {
+    throw openError(path, opts.kind, e);
+  }
+  try {
+    checkStats(path, opts.kind, fstatSync(fd), max);
+    const buf = Buffer.alloc(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, got, n - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function readUntrustedHead(path: string, n: number, opts: ReadOptions): Promise<Buffer> {
+  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
+  if (opts.inside) await checkInside(path, opts.inside);
+  let handle;
+  try {
+    handle = await open(path, FLAGS);
+  } catch (e) {
+    throw openError(path, opts.kind, e);
+  }
+  try {
+    checkStats(path, opts.kind, await handle.stat(), max);
+    const buf = Buffer.alloc(n);
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await handle.read(buf, got, n - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The most entries a listing of a folder the lab did not write reads (runs folders, kernels/). */
+export const MAX_DIR_ENTRIES = 10_000;
+
+/**
+ * The names in a folder, at most `max` of them (a folder with 100 000 entries costs no more than
+ * `max`); [] when the folder does not exist or is not a folder.
+ */
+export function listFolderSync(dir: string, max = MAX_DIR_ENTRIES): string[] {
+  let d;
+  try {
+    d = opendirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  try {
+    for (let e = d.readSync(); e !== null && out.length < max; e = d.readSync()) out.push(e.name);
+  } finally {
+    d.closeSync();
+  }
+  return out;
+}
+
+export async function listFolder(dir: string, max = MAX_DIR_ENTRIES): Promise<string[]> {
+  let d;
+  try {
+    d = await opendirAsync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  try {
+    for (let e = await d.read(); e !== null && out.length < max; e = await d.read()) out.push(e.name);
+  } finally {
+    await d.close();
+  }
+  return out;
+}
+
+/**
+ * Restricted Mode (an untrusted workspace): the folder every path must stay inside, real paths
+ * compared (a `.mnist-lab` that is a symlink out of the workspace is outside). null: trusted.
+ */
+export type Restriction = { workspace: string } | null;
+
+/** The real path of `p`, or of its nearest existing ancestor with the rest appended (a runs folder not made yet). */
+async function realPathOf(p: string): Promise<string> {
+  let cur = resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(await realpath(cur), ...rest.reverse());
+    } catch {
+      const up = dirname(cur);
+      if (up === cur) return resolve(p);
+      rest.push(cur.slice(up.length).replace(/^[\\/]/, ''));
+      cur = up;
+    }
+  }
+}
+
+/**
+ * In Restricted Mode a path the lab would read or write (the runs folder, a data directory) must
+ * resolve inside the workspace; otherwise a LabError says which setting or field points where.
+ */
+export async function refuseOutsideWorkspace(path: string, restriction: Restriction, what: string): Promise<void> {
+  if (!restriction) return;
+  const [real, root] = await Promise.all([realPathOf(path), realPathOf(restriction.workspace)]);
+  if (isInside(root, real)) return;
+  throw new LabError(
+    `${path}: ${what} resolves to ${real}, outside the workspace ${restriction.workspace}; in Restricted Mode MNIST Lab reads and writes only inside the workspace (trust the workspace, or choose a folder inside it)`,
+    { file: path, code: 'invalid-input' },
+  );
 }

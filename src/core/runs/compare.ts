@@ -4,6 +4,8 @@
  * lab panel's comparison.
  */
 import type { LabConfig } from '../config';
+import { LabError } from '../errors';
+import { isPlainObject } from '../files/untrusted';
 import type { ProgressEvent, RunSummary } from '../events';
 
 export interface ComparedRun {
@@ -54,7 +56,16 @@ export function differingFields(configs: LabConfig[]): string[] {
 /** Short distinct labels: the run folder's name (`<time>-<name>`). */
 const runLabel = (dir: string) => dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
 
+/** Runs handed over by a caller that did not read them through readRun: each part must be an object. */
+function checkRun(r: RunToCompare): void {
+  for (const [part, file] of [['summary', 'summary.json'], ['config', 'config.json']] as const) {
+    if (!isPlainObject(r[part])) throw new LabError(`${r.dir}/${file}: the ${part} must be a JSON object, got ${r[part] === null ? 'null' : typeof r[part]}`, { file: `${r.dir}/${file}`, field: part, code: 'invalid-data' });
+  }
+  if (!Array.isArray(r.progress)) throw new LabError(`${r.dir}/metrics.jsonl: no progress events`, { file: `${r.dir}/metrics.jsonl`, code: 'invalid-data' });
+}
+
 export function compareRuns(runs: RunToCompare[]): RunComparison {
+  runs.forEach(checkRun);
   const fields = differingFields(runs.map((r) => r.config));
   return {
     fields,

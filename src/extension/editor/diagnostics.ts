@@ -4,12 +4,16 @@
  * problem the core's checkConfig finds, each on the exact text of the value, with a fix that
  * restores the seed's value. Reads the file system (data directories); no vscode import.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import type { Node } from 'jsonc-parser';
 import { SEED_CONFIG, checkConfig } from '../../core/config';
 import { MNIST_FILES } from '../../core/data/mnist';
+import { errorMessage } from '../../core/errors';
+import { FILE_LIMITS, type Restriction, readUntrusted, readUntrustedHead, readUntrustedHeadSync, readUntrustedSync, refuseOutsideWorkspace } from '../../core/files/untrusted';
 import { t } from '../l10n';
 import { type ConfigDocument, type TextSpan, nodeAtPath, pathSegments, spanOfPath, valueAtPath } from './configDocument';
 
@@ -33,6 +37,19 @@ export interface DiagnosticContext {
   file: string;
   /** `mnistLab.dataDir` resolved, used when the file sets no data.dir; null = the MNIST shipped with the extension. */
   defaultDataDir: string | null;
+  /**
+   * The data directory as probed asynchronously beforehand (the extension host: no read there
+   * blocks its thread); without it the directory is checked synchronously here (CLI, tests).
+   */
+  probe?: DataDirProbe;
+}
+
+/** What the data directory holds, as far as the diagnostics need it. */
+export interface DataDirProbe {
+  /** Why it cannot be used (missing, not a directory, an IDX file that is not a regular file…); null: fine. */
+  problem: string | null;
+  /** Its validation split (half its test labels); null when unknown. */
+  validationSize: number | null;
 }
 
 /** The embedded MNIST's validation split: the first half of its 10,000 test images. */
@@ -86,12 +103,34 @@ export function effectiveDataDir(written: unknown, ctx: DiagnosticContext): stri
   return ctx.defaultDataDir;
 }
 
+function isThere(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function idxFile(dir: string, name: string): string | null {
-  for (const f of [join(dir, name), join(dir, `${name}.gz`)]) if (existsSync(f)) return f;
+  for (const f of [join(dir, name), join(dir, `${name}.gz`)]) if (isThere(f)) return f;
   return null;
 }
 
-/** Where a data directory falls short: not there, not a directory, or without one of the four IDX files. */
+async function idxFileAsync(dir: string, name: string): Promise<string | null> {
+  for (const f of [join(dir, name), join(dir, `${name}.gz`)]) {
+    if (await stat(f).then(() => true, () => false)) return f;
+  }
+  return null;
+}
+
+const missingText = (dir: string, missing: string[]) => `the data directory ${dir} has no ${missing.map((f) => `${f}[.gz]`).join(', ')}`;
+
+/**
+ * Where a data directory falls short: not there, not a directory, without one of the four IDX
+ * files, or with one that is not a regular file within the IDX size limit (a FIFO, a symlink to
+ * /dev/zero: named, and never read from).
+ */
 export function dataDirProblem(dir: string): string | null {
   let st;
   try {
@@ -100,8 +139,23 @@ export function dataDirProblem(dir: string): string | null {
     return `the data directory ${dir} does not exist`;
   }
   if (!st.isDirectory()) return `${dir} is not a directory`;
-  const missing = Object.values(MNIST_FILES).filter((f) => !idxFile(dir, f));
-  return missing.length ? `the data directory ${dir} has no ${missing.map((f) => `${f}[.gz]`).join(', ')}` : null;
+  const found = Object.values(MNIST_FILES).map((f) => [f, idxFile(dir, f)] as const);
+  const missing = found.filter(([, p]) => !p).map(([f]) => f);
+  if (missing.length) return missingText(dir, missing);
+  for (const [, p] of found) {
+    try {
+      readUntrustedHeadSync(p!, 16, { kind: 'idx' });
+    } catch (e) {
+      return errorMessage(e);
+    }
+  }
+  return null;
+}
+
+/** The test labels' count from their header (raw: 8 bytes; gzip: decompressed within the IDX limit). */
+function labelCount(bytes: Uint8Array): number | null {
+  if (bytes.length < 8) return null;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, false);
 }
 
 /** The validation split of a data directory (the first half of its test file), from the IDX header; null when unreadable. */
@@ -110,14 +164,62 @@ export function validationSize(dir: string | null): number | null {
   const f = idxFile(dir, MNIST_FILES.testLabels);
   if (!f) return null;
   try {
-    let bytes: Uint8Array = readFileSync(f);
-    if (f.endsWith('.gz')) bytes = gunzipSync(bytes);
-    if (bytes.length < 8) return null;
-    const count = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, false);
-    return Math.floor(count / 2);
+    const bytes = f.endsWith('.gz') ? gunzipSync(readUntrustedSync(f, { kind: 'idx' }), { maxOutputLength: FILE_LIMITS.idx }) : readUntrustedHeadSync(f, 8, { kind: 'idx' });
+    const count = labelCount(bytes);
+    return count === null ? null : Math.floor(count / 2);
   } catch {
     return null;
   }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The same checks without blocking the calling thread (the extension host): every file opened
+ * asynchronously, a FIFO or a device refused by name on its descriptor. In Restricted Mode a data
+ * directory outside the workspace is refused before anything in it is touched.
+ */
+export async function probeDataDir(dir: string | null, restriction: Restriction = null): Promise<DataDirProbe> {
+  if (dir === null) return { problem: null, validationSize: MNIST_VALIDATION_SIZE };
+  try {
+    await refuseOutsideWorkspace(dir, restriction, 'the data directory');
+  } catch (e) {
+    return { problem: errorMessage(e), validationSize: null };
+  }
+  let st;
+  try {
+    st = await stat(dir);
+  } catch {
+    return { problem: `the data directory ${dir} does not exist`, validationSize: null };
+  }
+  if (!st.isDirectory()) return { problem: `${dir} is not a directory`, validationSize: null };
+  const names = Object.values(MNIST_FILES);
+  const found = await Promise.all(names.map((f) => idxFileAsync(dir, f)));
+  const missing = names.filter((_, i) => !found[i]);
+  if (missing.length) return { problem: missingText(dir, missing), validationSize: null };
+  for (const p of found) {
+    try {
+      await readUntrustedHead(p!, 16, { kind: 'idx' });
+    } catch (e) {
+      return { problem: errorMessage(e), validationSize: null };
+    }
+  }
+  const labels = found[names.indexOf(MNIST_FILES.testLabels)]!;
+  try {
+    const bytes = labels.endsWith('.gz')
+      ? await gunzipAsync(await readUntrusted(labels, { kind: 'idx' }), { maxOutputLength: FILE_LIMITS.idx })
+      : await readUntrustedHead(labels, 8, { kind: 'idx' });
+    const count = labelCount(bytes);
+    return { problem: null, validationSize: count === null ? null : Math.floor(count / 2) };
+  } catch {
+    return { problem: null, validationSize: null };
+  }
+}
+
+/** The data directory a document's diagnostics are about (its data.dir, else the setting's); null = embedded. */
+export function documentDataDir(doc: ConfigDocument, ctx: Pick<DiagnosticContext, 'file' | 'defaultDataDir'>): string | null {
+  const written = doc.valid && nodeAtPath(doc, 'data.dir') ? valueAtPath(doc.value, 'data.dir') : undefined;
+  return effectiveDataDir(written, { file: ctx.file, defaultDataDir: ctx.defaultDataDir });
 }
 
 /** A path's span; the top level is marked at its first character, not over the whole file. */
@@ -148,7 +250,7 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
   }
   const dataDirWritten = written('data.dir');
   const dataDir = effectiveDataDir(dataDirWritten, ctx);
-  const dirProblem = dataDir === null ? null : dataDirProblem(dataDir);
+  const dirProblem = ctx.probe ? ctx.probe.problem : dataDir === null ? null : dataDirProblem(dataDir);
   if (dirProblem) {
     if (typeof dataDirWritten === 'string') at('data.dir', 'data-dir', dirProblem);
     // From the setting: said at the top, where nothing in the file is to blame.
@@ -156,7 +258,7 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
   }
   const batch = written('training.batchSize');
   if (typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 && !dirProblem) {
-    const split = validationSize(dataDir);
+    const split = ctx.probe ? ctx.probe.validationSize : validationSize(dataDir);
     if (split !== null && batch > split) {
       at('training.batchSize', 'batch-validation', `batchSize ${batch} is larger than the validation split (${thousands(split)} images${dataDir ? ` in ${dataDir}` : ' of MNIST'}): a batch must fit in it`);
     }

@@ -10,10 +10,10 @@ import { checkConfig } from '../../core/config';
 import { type HistoryShown, MAX_COMPARED_RUNS, showRunsInPanel } from '../compareRuns';
 import type { LabContext } from '../ctx';
 import { type ConfigDocument, isConfigFile, parseConfigDocument } from './configDocument';
-import { type ConfigDiagnostic, configDiagnostics } from './diagnostics';
+import { type ConfigDiagnostic, configDiagnostics, documentDataDir, probeDataDir } from './diagnostics';
 import { type LiveTraining, configHints } from './hints';
 import { DISSECT_COMMAND, EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, type LensSpec, configLenses, isModelFile, modelLenses, runDirOfModel } from './lenses';
-import { RunIndex, type RunRecord, historyItem, latestFinished, readRunRecord, recordRunSource } from './runHistory';
+import { RunIndex, type RunRecord, historyItem, latestFinished, readRunRecordAsync, recordRunSource } from './runHistory';
 
 const SOURCE = 'MNIST Lab';
 const CONFIG_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.mnist.json' }];
@@ -74,9 +74,10 @@ export function registerEditorFeatures(c: LabContext): void {
     const a = c.training.active;
     return !!a?.source && a.source === file;
   };
-  const runsOf = (d: vscode.TextDocument): RunRecord[] => {
+  // Every read of the runs folder is asynchronous: the host's thread never waits on a workspace file.
+  const runsOf = async (d: vscode.TextDocument): Promise<RunRecord[]> => {
     const { name } = docs.get(d);
-    return name === null ? runs.all().filter((r) => r.source === d.uri.fsPath) : runs.of(d.uri.fsPath, name);
+    return name === null ? (await runs.all()).filter((r) => r.source === d.uri.fsPath) : runs.of(d.uri.fsPath, name);
   };
   const live = (file: string): LiveTraining | null => {
     const s = c.runView.state;
@@ -135,10 +136,13 @@ export function registerEditorFeatures(c: LabContext): void {
   c.push(
     vscode.languages.registerCodeLensProvider([...(CONFIG_SELECTOR as vscode.DocumentFilter[]), ...(MODEL_SELECTOR as vscode.DocumentFilter[])], {
       onDidChangeCodeLenses: lensesChanged.event,
-      provideCodeLenses(d) {
+      async provideCodeLenses(d) {
         try {
           const file = d.uri.fsPath;
-          if (isConfigFile(file)) return configLenses({ file, latest: latestFinished(runsOf(d)), training: isTrainingFile(file) }).map(toLens);
+          if (isConfigFile(file)) {
+            const latest = latestFinished(await runsOf(d));
+            return configLenses({ file, latest, training: isTrainingFile(file) }).map(toLens);
+          }
           if (isModelFile(file)) return modelLenses(file, runDirOfModel(file, (dir) => existsSync(join(dir, 'summary.json')))).map(toLens);
         } catch (e) {
           c.output.appendLine(`CodeLens on ${d.uri.fsPath}: ${e instanceof Error ? e.message : e}`);
@@ -167,13 +171,14 @@ export function registerEditorFeatures(c: LabContext): void {
   c.push(
     vscode.languages.registerInlayHintsProvider(CONFIG_SELECTOR, {
       onDidChangeInlayHints: hintsChanged.event,
-      provideInlayHints(d, range) {
+      async provideInlayHints(d, range) {
         if (!hintsEnabled()) return [];
         try {
           const { doc } = docs.get(d);
           if (!doc.valid) return [];
           const file = d.uri.fsPath;
-          return configHints(doc, { file, defaultDataDir: c.dataDir, latest: latestFinished(runsOf(d)), live: live(file) })
+          const latest = latestFinished(await runsOf(d));
+          return configHints(doc, { file, defaultDataDir: c.dataDir, latest, live: live(file) })
             .map((h) => {
               const hint = new vscode.InlayHint(d.positionAt(h.offset), h.label);
               hint.paddingLeft = true;
@@ -193,12 +198,15 @@ export function registerEditorFeatures(c: LabContext): void {
   // Diagnostics and their quick fixes
   const collection = vscode.languages.createDiagnosticCollection('mnist-lab');
   c.push(collection);
-  const problemsOf = (d: vscode.TextDocument): ConfigDiagnostic[] => {
+  // The data directory is probed asynchronously first: no read of a workspace file blocks the host's thread.
+  const problemsOf = async (d: vscode.TextDocument): Promise<ConfigDiagnostic[]> => {
     const { doc } = docs.get(d);
-    return configDiagnostics(doc, { file: d.uri.fsPath, defaultDataDir: c.dataDir });
+    const ctx = { file: d.uri.fsPath, defaultDataDir: c.dataDir };
+    const probe = await probeDataDir(documentDataDir(doc, ctx), c.restriction);
+    return configDiagnostics(doc, { ...ctx, probe });
   };
   const toRange = (d: vscode.TextDocument, p: ConfigDiagnostic) => new vscode.Range(d.positionAt(p.span.offset), d.positionAt(p.span.offset + p.span.length));
-  const diagnose = (d: vscode.TextDocument) => {
+  const diagnose = async (d: vscode.TextDocument) => {
     if (d.uri.scheme !== 'file' || !isConfigFile(d.uri.fsPath)) return;
     try {
       const { doc } = docs.get(d);
@@ -207,9 +215,13 @@ export function registerEditorFeatures(c: LabContext): void {
         collection.delete(d.uri);
         return;
       }
+      const version = d.version;
+      const problems = await problemsOf(d);
+      // Edited (or closed) while the data directory was probed: the newer diagnose speaks.
+      if (d.version !== version || d.isClosed) return;
       collection.set(
         d.uri,
-        problemsOf(d).map((p) => {
+        problems.map((p) => {
           const diag = new vscode.Diagnostic(toRange(d, p), p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
           diag.source = SOURCE;
           diag.code = p.code;
@@ -228,14 +240,14 @@ export function registerEditorFeatures(c: LabContext): void {
       key,
       setTimeout(() => {
         pending.delete(key);
-        diagnose(d);
+        void diagnose(d);
       }, 200),
     );
   };
-  const diagnoseAll = () => vscode.workspace.textDocuments.forEach(diagnose);
-  c.push(vscode.workspace.onDidOpenTextDocument(diagnose));
+  const diagnoseAll = () => vscode.workspace.textDocuments.forEach((d) => void diagnose(d));
+  c.push(vscode.workspace.onDidOpenTextDocument((d) => void diagnose(d)));
   c.push(vscode.workspace.onDidChangeTextDocument((e) => diagnoseSoon(e.document)));
-  c.push(vscode.workspace.onDidSaveTextDocument(diagnose));
+  c.push(vscode.workspace.onDidSaveTextDocument((d) => void diagnose(d)));
   c.push(
     vscode.workspace.onDidCloseTextDocument((d) => {
       collection.delete(d.uri);
@@ -244,6 +256,8 @@ export function registerEditorFeatures(c: LabContext): void {
   );
   // A data directory can appear or go at any time: check again when the window gets focus.
   c.push(vscode.window.onDidChangeWindowState((s) => s.focused && diagnoseAll()));
+  // Restricted Mode lifted: data directories outside the workspace may be read now.
+  c.push(vscode.workspace.onDidGrantWorkspaceTrust(diagnoseAll));
   c.push({ dispose: () => pending.forEach((t) => clearTimeout(t)) });
   diagnoseAll();
 
@@ -251,11 +265,11 @@ export function registerEditorFeatures(c: LabContext): void {
     vscode.languages.registerCodeActionsProvider(
       CONFIG_SELECTOR,
       {
-        provideCodeActions(d, _range, context) {
+        async provideCodeActions(d, _range, context) {
           const ours = context.diagnostics.filter((x) => x.source === SOURCE);
           if (!ours.length) return [];
           try {
-            const problems = problemsOf(d);
+            const problems = await problemsOf(d);
             const actions: vscode.CodeAction[] = [];
             for (const diag of ours) {
               const p = problems.find((q) => q.message === diag.message && toRange(d, q).isEqual(diag.range));
@@ -297,7 +311,7 @@ export function registerEditorFeatures(c: LabContext): void {
     vscode.commands.registerCommand(RUN_HISTORY_COMMAND, async (arg?: string | vscode.Uri | { runs: string[] }) => {
       // Programmatic (tests, other commands): the runs chosen already, one to open or two to compare.
       if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && Array.isArray(arg.runs)) {
-        const chosen = arg.runs.map((dir) => readRunRecord(dir));
+        const chosen = await Promise.all(arg.runs.slice(0, MAX_COMPARED_RUNS + 1).map((dir) => (typeof dir === 'string' ? readRunRecordAsync(dir) : null)));
         if (chosen.length < 1 || chosen.length > MAX_COMPARED_RUNS || chosen.some((r) => r === null)) {
           void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.', MAX_COMPARED_RUNS, arg.runs.join(', ') || vscode.l10n.t('none')));
           return undefined;
@@ -310,7 +324,7 @@ export function registerEditorFeatures(c: LabContext): void {
         return undefined;
       }
       const d = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-      const list = runsOf(d);
+      const list = await runsOf(d);
       const fileName = file.split(/[\\/]/).pop();
       if (!list.length) {
         void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: {0} has no runs in {1} yet.', fileName ?? file, c.runsDir));

@@ -2,15 +2,18 @@
  * The runs of one config file. A run made from a file in the editor gets a `source.json` beside
  * its summary (written by the host when the run starts: the worker and the CLI know no file);
  * runs without one (the CLI's, older ones) belong to the config files whose `name` they carry.
- * Reads only summary.json, config.json and source.json, cached by their modification times.
+ * Reads only summary.json, config.json and source.json (each a regular file within its size
+ * limit, validated), cached by their modification times; the host reads them asynchronously.
  * No vscode import.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LabConfig } from '../../core/config';
 import type { RunStatus, RunSummary } from '../../core/events';
+import { hasOwn, isPlainObject, readUntrusted, readUntrustedSync } from '../../core/files/untrusted';
 import { writeJsonAtomic } from '../../core/runs/atomic';
-import { listRuns } from '../../core/runs/store';
+import { listRunsAsync, parseRunConfig, summaryWithLiveStatus } from '../../core/runs/store';
 import { statusName, t } from '../l10n';
 
 export const SOURCE_FILE = 'source.json';
@@ -19,6 +22,7 @@ export interface RunRecord {
   dir: string;
   runId: string;
   name: string;
+  /** `interrupted` where the summary says running but the process it records is gone. */
   status: RunStatus;
   testAccuracy: number | null;
   valAccuracy: number | null;
@@ -48,71 +52,112 @@ export function recordRunSource(runDir: string, configFile: string): void {
   }
 }
 
-function readJson(file: string): unknown {
+const RECORD_FILES = ['summary.json', 'config.json', SOURCE_FILE] as const;
+
+function json(bytes: Buffer): unknown {
+  return JSON.parse(bytes.toString('utf8'));
+}
+
+function jsonSync(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return json(readUntrustedSync(file, { kind: 'runJson' }));
   } catch {
     return undefined;
   }
 }
 
-function mtime(file: string): number {
+async function jsonAsync(file: string): Promise<unknown> {
   try {
-    return statSync(file).mtimeMs;
+    return json(await readUntrusted(file, { kind: 'runJson' }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's record from the contents of its three files; null when its summary is not a valid one. */
+export function recordFrom(dir: string, summary: unknown, configRaw: unknown, sourceRaw: unknown): RunRecord | null {
+  let s: RunSummary;
+  try {
+    s = summaryWithLiveStatus(summary, join(dir, 'summary.json'), dir);
+  } catch {
+    return null;
+  }
+  let config: LabConfig | null = null;
+  try {
+    config = configRaw === undefined ? null : parseRunConfig(configRaw, join(dir, 'config.json'));
+  } catch {
+    config = null;
+  }
+  const source = isPlainObject(sourceRaw) && hasOwn(sourceRaw, 'config') && typeof sourceRaw.config === 'string' ? sourceRaw.config : null;
+  const raw = summary as Record<string, unknown>;
+  return {
+    dir,
+    runId: s.runId,
+    name: hasOwn(raw, 'name') ? s.name : (config?.name ?? ''),
+    status: s.status,
+    testAccuracy: s.testAccuracy,
+    valAccuracy: s.valAccuracy,
+    seconds: s.seconds,
+    backend: s.backend,
+    steps: s.steps,
+    totalSteps: s.totalSteps,
+    epochsCompleted: s.epochsCompleted,
+    epochs: s.epochs,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    model: s.model ?? null,
+    source,
+    config,
+  };
+}
+
+/** One run's record, or null when its summary cannot be read (a corrupt or half-made run). CLI and tests. */
+export function readRunRecord(dir: string): RunRecord | null {
+  const [summary, config, source] = RECORD_FILES.map((f) => jsonSync(join(dir, f)));
+  return recordFrom(dir, summary, config, source);
+}
+
+/** The same without blocking the calling thread (the extension host). */
+export async function readRunRecordAsync(dir: string): Promise<RunRecord | null> {
+  const [summary, config, source] = await Promise.all(RECORD_FILES.map((f) => jsonAsync(join(dir, f))));
+  return recordFrom(dir, summary, config, source);
+}
+
+async function mtime(file: string): Promise<number> {
+  try {
+    return (await stat(file)).mtimeMs;
   } catch {
     return -1;
   }
 }
 
-/** One run's record, or null when its summary cannot be read (a corrupt or half-made run). */
-export function readRunRecord(dir: string): RunRecord | null {
-  const s = readJson(join(dir, 'summary.json')) as Partial<RunSummary> | undefined;
-  if (!s || typeof s !== 'object' || typeof s.status !== 'string') return null;
-  const config = readJson(join(dir, 'config.json')) as LabConfig | undefined;
-  const source = readJson(join(dir, SOURCE_FILE)) as { config?: unknown } | undefined;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return {
-    dir,
-    runId: typeof s.runId === 'string' ? s.runId : dir.split(/[\\/]/).pop()!,
-    name: typeof s.name === 'string' ? s.name : (config?.name ?? ''),
-    status: s.status,
-    testAccuracy: num(s.testAccuracy),
-    valAccuracy: num(s.valAccuracy),
-    seconds: num(s.seconds) ?? 0,
-    backend: typeof s.backend === 'string' ? s.backend : '',
-    steps: num(s.steps) ?? 0,
-    totalSteps: num(s.totalSteps) ?? 0,
-    epochsCompleted: num(s.epochsCompleted) ?? 0,
-    epochs: num(s.epochs) ?? 0,
-    startedAt: typeof s.startedAt === 'string' ? s.startedAt : '',
-    finishedAt: typeof s.finishedAt === 'string' ? s.finishedAt : null,
-    model: s.model ?? null,
-    source: typeof source?.config === 'string' ? source.config : null,
-    config: config && typeof config === 'object' && config.model && config.training ? config : null,
-  };
-}
+/** The most runs the index reads (newest first): a runs folder of 100 000 runs costs no more. */
+export const MAX_INDEXED_RUNS = 500;
 
-/** The runs folder's records, newest first, re-read only where a file changed. */
+/** The runs folder's records, newest first, re-read only where a file changed; every read asynchronous. */
 export class RunIndex {
   private cache = new Map<string, { stamp: string; record: RunRecord | null }>();
 
   constructor(private readonly runsDir: () => string) {}
 
-  all(): RunRecord[] {
-    const dirs = listRuns(this.runsDir());
+  async all(): Promise<RunRecord[]> {
+    const dirs = await listRunsAsync(this.runsDir(), MAX_INDEXED_RUNS);
     const next = new Map<string, { stamp: string; record: RunRecord | null }>();
-    for (const dir of dirs) {
-      const stamp = ['summary.json', 'config.json', SOURCE_FILE].map((f) => mtime(join(dir, f))).join('|');
-      const hit = this.cache.get(dir);
-      next.set(dir, hit && hit.stamp === stamp ? hit : { stamp, record: readRunRecord(dir) });
-    }
+    await Promise.all(
+      dirs.map(async (dir) => {
+        const stamp = (await Promise.all(RECORD_FILES.map((f) => mtime(join(dir, f))))).join('|');
+        const hit = this.cache.get(dir);
+        // A running record is re-read: its process may have died since (then it reads as interrupted).
+        next.set(dir, hit && hit.stamp === stamp && hit.record?.status !== 'running' ? hit : { stamp, record: await readRunRecordAsync(dir) });
+      }),
+    );
     this.cache = next;
     return dirs.map((d) => next.get(d)!.record).filter((r): r is RunRecord => r !== null);
   }
 
   /** The runs of a config file (see the module comment), newest first. */
-  of(configFile: string, configName: string): RunRecord[] {
-    return runsOfConfig(this.all(), configFile, configName);
+  async of(configFile: string, configName: string): Promise<RunRecord[]> {
+    return runsOfConfig(await this.all(), configFile, configName);
   }
 }
 
