@@ -13,7 +13,7 @@ import { loadModel, prepareExportDir, saveModel } from '../core/model/interchang
 import { isInside } from '../core/files/untrusted';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
-import { type RunToCompare, compareRuns } from '../core/runs/compare';
+import { compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
@@ -320,45 +320,10 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
   }
 }
 
-/** A number a run file holds, or null when it holds something else (compare shows '—'). */
-const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/**
- * A run as compare reads it, every value checked: a run folder is a file the lab did not write
- * (a `null` summary, a string where a number goes), so nothing in it may reach compareRuns unchecked.
- */
-function runToCompare(dir: string): RunToCompare {
-  const stored = readRun(dir);
-  const summaryFile = join(dir, 'summary.json');
-  const s: unknown = stored.summary;
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-    throw new LabError(`${summaryFile}: a run summary must be a JSON object, got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`, { file: summaryFile, code: 'invalid-data' });
-  }
-  const field = (k: string): unknown => (Object.prototype.hasOwnProperty.call(s, k) ? (s as Record<string, unknown>)[k] : undefined);
-  const status = field('status');
-  if (typeof status !== 'string' || !['running', 'completed', 'cancelled', 'failed'].includes(status)) {
-    throw new LabError(`${summaryFile}: status must be running, completed, cancelled or failed`, { file: summaryFile, field: 'status', code: 'invalid-data' });
-  }
-  const config = parseConfig(stored.config, join(dir, 'config.json'));
-  const name = field('name');
-  const summary = {
-    ...(s as RunSummary),
-    name: typeof name === 'string' ? name.slice(0, 100) : config.name,
-    status: status as RunSummary['status'],
-    valAccuracy: finiteOrNull(field('valAccuracy')),
-    testAccuracy: finiteOrNull(field('testAccuracy')),
-    seconds: finiteOrNull(field('seconds')) ?? Number.NaN,
-    steps: finiteOrNull(field('steps')) ?? 0,
-  };
-  const progress = (Array.isArray(stored.progress) ? (stored.progress as unknown[]) : []).filter(
-    (p): p is ProgressEvent => typeof p === 'object' && p !== null && typeof (p as ProgressEvent).step === 'number' && Array.isArray((p as ProgressEvent).record),
-  );
-  return { dir, config, summary, progress };
-}
-
 function cmdCompare(positionals: string[], out: Output): number {
   if (positionals.length < 2) throw new LabError(`compare takes two or more run directories, got ${positionals.length}`);
-  const c = compareRuns(positionals.map((p) => runToCompare(resolve(p))));
+  // readRun checks every file of each run (summary, config, metrics): nothing unchecked reaches compareRuns.
+  const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
   out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
   const head = ['run', ...c.fields, 'validation', 'test', 'time'];
   const rows = c.runs.map((r) => [r.label, ...r.values, pct(r.valAccuracy), pct(r.testAccuracy), Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—']);
