@@ -33,7 +33,7 @@ test('every t()/vscode.l10n.t() message is one string literal', async () => {
   assert.ok(messages.size > 100, `only ${messages.size} messages found: is the extractor still finding the calls?`);
   // Spot checks that the extractor sees all three kinds of call.
   assert.ok(messages.get('Test accuracy')?.some((w) => w.startsWith('src/webview/')), 'webview t() not found');
-  assert.ok(messages.get('Stop and Train')?.some((w) => w.startsWith('src/extension/main.ts')), 'vscode.l10n.t() not found');
+  assert.ok(messages.get('Stop and Train')?.some((w) => w.startsWith('src/extension/commands/training.ts')), 'vscode.l10n.t() not found');
   assert.ok(messages.get('Train the network of {0}')?.some((w) => w.startsWith('src/extension/editor/')), "the host modules' t() not found");
 });
 
