@@ -37,7 +37,7 @@ let cachedModel: { key: string; net: ConvNet; file: string } | null = null;
 export async function modelFor(target: AnalysisTarget): Promise<{ net: ConvNet; file: string }> {
   await ensureBackend();
   if (!target.model) throw new LabError('no model: this run has not saved its weights yet (they are saved when training ends)', { code: 'not-found' });
-  let stamp = '';
+  let stamp: string;
   try {
     stamp = String(statSync(target.model).mtimeMs);
   } catch {

@@ -40,7 +40,7 @@ async function labErrorOrResult<T>(what: string, f: () => T | Promise<T>): Promi
   try {
     out = await f();
   } catch (e) {
-    if (!(e instanceof LabError)) throw new Error(`${what}: threw ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)} instead of a LabError`);
+    if (!(e instanceof LabError)) throw new Error(`${what}: threw ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)} instead of a LabError`, { cause: e });
     assert.ok(e.message.length > 0, `${what}: a LabError without a message`);
     out = e;
   }

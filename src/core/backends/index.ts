@@ -73,7 +73,6 @@ const wasmProvider = (opts: BackendOptions): BackendProvider => ({
   name: 'wasm',
   tfName: 'wasm',
   async prepare() {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     if (opts.wasmDir) wasm.setWasmPaths(opts.wasmDir.endsWith('/') ? opts.wasmDir : `${opts.wasmDir}/`);
     // wasm has no Conv2DBackpropFilter: without these the conv net cannot train at all.

@@ -49,7 +49,7 @@ export function findNpm(nodePath?: string, env: NodeJS.ProcessEnv = process.env)
   for (const dir of path.split(delimiter).filter(Boolean)) {
     const bin = join(dir, IS_WINDOWS ? 'npm.cmd' : 'npm');
     if (!existsSync(bin)) continue;
-    let cli: string | null = null;
+    let cli: string | null;
     try {
       const real = realpathSync(bin);
       cli = real.endsWith('npm-cli.js') ? real : npmCliBeside(dir);

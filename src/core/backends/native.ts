@@ -101,7 +101,7 @@ function nativeProvider(name: 'tensorflow-gpu' | 'tensorflow', pkgName: string, 
         try {
           requireFrom(pkg);
         } catch (e) {
-          throw new Error(explainNativeLoadError(pkgName, e));
+          throw new Error(explainNativeLoadError(pkgName, e), { cause: e });
         }
       }
       if (!tf.findBackendFactory('tensorflow')) throw new Error(`${pkgName} ${pkg.version} loaded but registered no 'tensorflow' backend`);

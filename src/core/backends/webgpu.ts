@@ -55,7 +55,7 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
     // The package is an ES module; import() works in every Node and Electron that can run it.
     mod = (await import(pathToFileURL(join(pkg.dir, 'index.js')).href)) as DawnModule;
   } catch (e) {
-    throw new Error(`Dawn (webgpu ${pkg.version}) failed to load: ${(errorMessage(e)).split('\n')[0]}`);
+    throw new Error(`Dawn (webgpu ${pkg.version}) failed to load: ${errorMessage(e).split('\n')[0]}`, { cause: e });
   }
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -107,7 +107,6 @@ export function explainNoAdapter(flags: string[] = []): string {
 function requireTfjsWebgpu(opts: BackendOptions): void {
   try {
     // A literal require: bundlers carry the (pure JS) package; loaded only here, at run time.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-backend-webgpu');
     return;
   } catch (e) {
@@ -148,7 +147,7 @@ export function webgpuProvider(opts: BackendOptions): BackendProvider {
       try {
         requireTfjsWebgpu(opts);
       } catch (e) {
-        throw new Error(`@tensorflow/tfjs-backend-webgpu failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+        throw new Error(`@tensorflow/tfjs-backend-webgpu failed to load: ${errorMessage(e).split('\n')[0]}`, { cause: e });
       }
       const factory = tf.findBackendFactory('webgpu');
       if (!factory) {

@@ -82,7 +82,7 @@ export function recordFrom(dir: string, summary: unknown, configRaw: unknown, so
   } catch {
     return null;
   }
-  let config: LabConfig | null = null;
+  let config: LabConfig | null;
   try {
     config = configRaw === undefined ? null : parseRunConfig(configRaw, join(dir, 'config.json'));
   } catch {

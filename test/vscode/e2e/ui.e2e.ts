@@ -23,7 +23,7 @@ import { frameIn, waitFor } from './waits';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');

@@ -15,7 +15,7 @@ import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
 import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
 import { frameIn, waitFor } from './waits';
 
-declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
@@ -120,7 +120,7 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
           30_000,
         );
       } catch (e) {
-        throw new Error(`${(e as Error).message}; the palette's last rows: ${seen.join(' | ') || '(none)'}`);
+        throw new Error(`${(e as Error).message}; the palette's last rows: ${seen.join(' | ') || '(none)'}`, { cause: e });
       }
     }
     await input.fill('>MNIST');
