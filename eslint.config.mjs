@@ -39,5 +39,5 @@ export default tseslint.config(
   layer(['src/extension/**/*.ts'], ['**/cli/**', '**/webview/**', '**/worker/**', '@tensorflow/*'], 'src/extension is the VS Code glue: no CLI, no webview code, no TensorFlow.js (see docs/architecture.md).'),
   layer(['src/cli/**/*.ts'], ['vscode', '**/extension/**', '**/webview/**', '**/worker/**'], 'src/cli drives src/core only (see docs/architecture.md).'),
   layer(['src/worker/**/*.ts'], ['vscode', '**/extension/**', '**/webview/**', '**/cli/**'], 'src/worker drives src/core only (see docs/architecture.md).'),
-  layer(['scripts/**/*.ts', 'scripts/**/*.mjs'], ['**/test/**', '../test/*'], 'scripts must not import the tests (see docs/architecture.md).'),
+  layer(['scripts/**/*.ts', 'scripts/**/*.mjs'], ['**/test/**'], 'scripts must not import the tests (see docs/architecture.md).'),
 );
