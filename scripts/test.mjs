@@ -27,6 +27,21 @@ must('node', ['scripts/build-tests.mjs']);
   layers.push({ name: 'types', passed: projects.length - failed.length, failed: failed.length, seconds: (Date.now() - start) / 1000 });
 }
 
+// Lint: ESLint (with the layers' import boundaries, eslint.config.mjs) and Prettier's check.
+{
+  const start = Date.now();
+  const checks = [
+    ['eslint', ['node_modules/eslint/bin/eslint.js', '.']],
+    ['prettier', ['node_modules/prettier/bin/prettier.cjs', '--check', '.']],
+  ];
+  const failed = checks.filter(([name, args]) => {
+    const bad = run('node', args).status !== 0;
+    if (bad) console.error(`npm test: ${name} found problems (npm run lint; npm run format fixes the formatting)`);
+    return bad;
+  });
+  layers.push({ name: 'lint', passed: checks.length - failed.length, failed: failed.length, seconds: (Date.now() - start) / 1000 });
+}
+
 // Unit tests and numeric checks: node's test runner, one file at a time (2 cores).
 {
   const start = Date.now();
