@@ -136,9 +136,13 @@ class TorchServer {
   private exited: string | null = null;
 
   constructor(python: string, batchesFile: string) {
-    this.child = spawn(python, [BENCH_PY, '--serve', '--batches', batchesFile, '--threads', '1', '--seed', String(SEED_CONFIG.training.seed)], {
-      env: torchEnv(),
-    });
+    this.child = spawn(
+      python,
+      [BENCH_PY, '--serve', '--batches', batchesFile, '--threads', '1', '--seed', String(SEED_CONFIG.training.seed)],
+      {
+        env: torchEnv(),
+      },
+    );
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.on('exit', (code) => {
       this.exited = `PyTorch benchmark exited (${code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`;
@@ -199,7 +203,14 @@ class LabEngine {
     this.name = `MNIST Lab ${backend} ×${workers}`;
   }
 
-  static async start(backend: string, workers: number, data: LabData, order: Uint32Array, tfName = backend, slow = backend === 'cpu'): Promise<LabEngine> {
+  static async start(
+    backend: string,
+    workers: number,
+    data: LabData,
+    order: Uint32Array,
+    tfName = backend,
+    slow = backend === 'cpu',
+  ): Promise<LabEngine> {
     const e = new LabEngine(backend, workers, order, tfName, slow);
     const config = SEED_CONFIG;
     const spec = specFromConfig(config, data.train.height, data.numClasses);
@@ -207,7 +218,16 @@ class LabEngine {
     const initial = flattenValues(spec, net.values());
     net.dispose();
     await e.activate();
-    e.group = await startReplicas({ spec, initial, config, train: data.train, validation: data.validation, backend, workers, replicaScript: join(__dirname, 'replica-worker.js') });
+    e.group = await startReplicas({
+      spec,
+      initial,
+      config,
+      train: data.train,
+      validation: data.validation,
+      backend,
+      workers,
+      replicaScript: join(__dirname, 'replica-worker.js'),
+    });
     return e;
   }
 
@@ -244,7 +264,9 @@ class LabEngine {
 function machine(): string {
   const c = cpus();
   const model = c[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown CPU';
-  return `${model}, ${c.length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`;
+  return `${model}, ${c.length} cores, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}, Node ${process.version}, TensorFlow.js ${tf.version.tfjs}`;
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -277,7 +299,10 @@ async function benchSteps(): Promise<void> {
   const warmup = int('warmup', 0);
   const cpuSteps = int('cpu-steps', 0);
   const valPasses = int('val-passes', 1);
-  const wanted = (opts.backends ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (opts.backends ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const workers = opts.workers !== undefined ? int('workers', 1) : defaultWorkers();
   const t0 = performance.now();
 
@@ -300,7 +325,8 @@ async function benchSteps(): Promise<void> {
       const active = await selectBackend(name);
       console.log(`MNIST Lab ${active.name}: ${active.device}`);
       const slow = active.name === 'cpu' || /software|llvmpipe|lavapipe|swiftshader/i.test(active.device);
-      for (const w of active.name === 'wasm' ? [...new Set([1, workers])] : [1]) engines.push(await LabEngine.start(active.name, w, data, order, tf.getBackend(), slow));
+      for (const w of active.name === 'wasm' ? [...new Set([1, workers])] : [1])
+        engines.push(await LabEngine.start(active.name, w, data, order, tf.getBackend(), slow));
     } catch (e) {
       console.log(`MNIST Lab ${name}: not available (${(e as Error).message})`);
     }
@@ -313,7 +339,9 @@ async function benchSteps(): Promise<void> {
     const { info, why } = probeTorch(opts.python!);
     if (!info) console.log(`PyTorch: not available: ${why}; MNIST Lab numbers only`);
     else {
-      console.log(`PyTorch ${info.torch} (${opts.python}): ${info.threads} thread, BLAS: ${info.blas} (${info.blasLibraries.join(', ') || 'no BLAS library mapped'})`);
+      console.log(
+        `PyTorch ${info.torch} (${opts.python}): ${info.threads} thread, BLAS: ${info.blas} (${info.blasLibraries.join(', ') || 'no BLAS library mapped'})`,
+      );
       torch = new TorchServer(opts.python!, batchesFile);
       await torch.read<{ ready: boolean }>();
     }
@@ -394,7 +422,9 @@ async function benchSteps(): Promise<void> {
 async function benchFull(): Promise<void> {
   const epochs = int('epochs', 1);
   const maxSteps = opts['max-steps'] !== undefined ? int('max-steps', 1) : undefined;
-  console.log(`MNIST Lab vs PyTorch, the seed's whole job: ${epochs} epochs${maxSteps ? ` (at most ${maxSteps} steps)` : ''}, seed settings`);
+  console.log(
+    `MNIST Lab vs PyTorch, the seed's whole job: ${epochs} epochs${maxSteps ? ` (at most ${maxSteps} steps)` : ''}, seed settings`,
+  );
   console.log(`machine: ${machine()}`);
   const config: LabConfig = { ...SEED_CONFIG, training: { ...SEED_CONFIG.training, epochs } };
   const data = loadLabData();
@@ -411,9 +441,18 @@ async function benchFull(): Promise<void> {
       workers: opts.workers !== undefined ? int('workers', 1) : defaultWorkers(),
       backend: active.name,
       replicaScript: join(__dirname, 'replica-worker.js'),
-      onProgress: (e) => process.stderr.write(`  MNIST Lab epoch ${e.epoch} batch ${e.batch}: validation ${(100 * e.valAccuracy).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`),
+      onProgress: (e) =>
+        process.stderr.write(
+          `  MNIST Lab epoch ${e.epoch} batch ${e.batch}: validation ${(100 * e.valAccuracy).toFixed(2)}% (${e.seconds.toFixed(0)} s)\n`,
+        ),
     });
-    lab = { seconds: result.seconds, steps: result.steps, val: result.valAccuracy, test: evaluate(net, data.test).accuracy, workers: result.workers };
+    lab = {
+      seconds: result.seconds,
+      steps: result.steps,
+      val: result.valAccuracy,
+      test: evaluate(net, data.test).accuracy,
+      workers: result.workers,
+    };
   } finally {
     net.dispose();
   }
@@ -425,12 +464,34 @@ async function benchFull(): Promise<void> {
     console.log(`PyTorch ${info.torch}: ${info.threads} thread, BLAS: ${info.blas}`);
     const args = [NOTEBOOK_PY, '--threads', '1', '--epochs', String(epochs), '--seed', String(config.training.seed)];
     if (maxSteps) args.push('--max-steps', String(maxSteps));
-    const r = spawnSync(opts.python!, args, { env: torchEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const r = spawnSync(opts.python!, args, {
+      env: torchEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) console.log(`PyTorch run failed (exit ${r.status})`);
     else py = JSON.parse(r.stdout.trim().split('\n').pop()!);
   }
-  const rows = [[`MNIST Lab ${active.name} ×${lab.workers}`, String(lab.steps), f(lab.seconds), f((100 * lab.val), 2), f(100 * lab.test, 2), f(py ? lab.seconds / py.seconds : NaN, 2)]];
-  if (py) rows.push(['PyTorch (the seed notebook)', String(py.steps), f(py.seconds), f(100 * py.valAccuracy, 2), f(100 * py.testAccuracy, 2), '1.00']);
+  const rows = [
+    [
+      `MNIST Lab ${active.name} ×${lab.workers}`,
+      String(lab.steps),
+      f(lab.seconds),
+      f(100 * lab.val, 2),
+      f(100 * lab.test, 2),
+      f(py ? lab.seconds / py.seconds : NaN, 2),
+    ],
+  ];
+  if (py)
+    rows.push([
+      'PyTorch (the seed notebook)',
+      String(py.steps),
+      f(py.seconds),
+      f(100 * py.valAccuracy, 2),
+      f(100 * py.testAccuracy, 2),
+      '1.00',
+    ]);
   console.log(`\n${table(['engine', 'steps', 'train s (with validation)', 'val %', 'test %', '× PyTorch time'], rows)}`);
 }
 
@@ -444,6 +505,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -12,14 +12,37 @@ const require = createRequire(join(root, 'package.json'));
 const dist = join(root, 'dist');
 mkdirSync(join(dist, 'vendor'), { recursive: true });
 
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
-const browser = { bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
 
 await Promise.all([
   // The extension host bundle: anything that imports src/core/tf.ts here would be a bug
   // (activation must not load TensorFlow.js); the metafile check below enforces it.
   // jsonc-parser's UMD entry requires its parts at run time (not bundled): take its ES module build.
-  build({ ...node, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], mainFields: ['module', 'main'], metafile: true }).then((r) => {
+  build({
+    ...node,
+    entryPoints: ['src/extension/main.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    mainFields: ['module', 'main'],
+    metafile: true,
+  }).then((r) => {
     const bad = Object.keys(r.metafile.inputs).filter((f) => f.includes('@tensorflow') || f.endsWith('src/core/tf.ts'));
     if (bad.length) throw new Error(`dist/extension.js must not contain TensorFlow.js, but bundles: ${bad.join(', ')}`);
   }),
@@ -33,9 +56,13 @@ await Promise.all([
 ]);
 
 const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join(wasmDir, f), join(dist, f));
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'])
+  copyFileSync(join(wasmDir, f), join(dist, f));
 copyFileSync(require.resolve('plotly.js-cartesian-dist-min/plotly-cartesian.min.js'), join(dist, 'vendor', 'plotly.min.js'));
-copyFileSync(join(dirname(require.resolve('@vscode-elements/elements/package.json')), 'dist', 'bundled.js'), join(dist, 'vendor', 'vscode-elements.js'));
+copyFileSync(
+  join(dirname(require.resolve('@vscode-elements/elements/package.json')), 'dist', 'bundled.js'),
+  join(dist, 'vendor', 'vscode-elements.js'),
+);
 
 // The English string bundle VS Code's l10n (and the webviews) key translations by.
 const { writeEnglishBundle } = await import('./l10n-bundle.mjs');

@@ -50,7 +50,11 @@ const rel = (ours: ArrayLike<number>, ref: ArrayLike<number>) => maxAbsDiff(ours
 /** The PyTorch fixture on the active backend, with asynchronous reads (they work everywhere). */
 async function fixtureErrors(file: string): Promise<Record<string, number>> {
   const fx = decodeSafetensors(readFileSync(file), file);
-  const T = (n: string): NamedTensor => fx.tensors[n] ?? (() => { throw new Error(`fixture has no ${n}`); })();
+  const T = (n: string): NamedTensor =>
+    fx.tensors[n] ??
+    (() => {
+      throw new Error(`fixture has no ${n}`);
+    })();
   const sd = (prefix: string) => Object.fromEntries(PARAM_NAMES.map((n) => [n, T(prefix + n)]));
   const N = T('images').shape[0]!;
   const x = tf.tensor4d(T('images').data, [N, 28, 28, 1]);
@@ -104,7 +108,13 @@ async function timedTraining(backend: string, steps: number, warmup: number) {
       losses.push((await group.step(order.subarray(s * 64, (s + 1) * 64), s)).loss);
     }
     const end = performance.now();
-    return { msPerStep: (end - tWarm) / steps, firstStepsMs: tWarm - t0, lossFirst: losses[0]!, lossLast: losses.at(-1)!, group: group.constructor.name };
+    return {
+      msPerStep: (end - tWarm) / steps,
+      firstStepsMs: tWarm - t0,
+      lossFirst: losses[0]!,
+      lossLast: losses.at(-1)!,
+      group: group.constructor.name,
+    };
   } finally {
     await group.dispose();
   }
@@ -128,7 +138,10 @@ async function main(): Promise<number> {
   const fixture = fixturePath();
   const rows: Row[] = [];
   process.stdout.write(`MNIST Lab accelerated-backend check: node ${process.version}, ${process.platform}-${process.arch}\n`);
-  for (const backend of args.backends!.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const backend of args
+    .backends!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const row: Row = { backend, ok: false };
     rows.push(row);
     try {
@@ -143,9 +156,15 @@ async function main(): Promise<number> {
     try {
       row.fixture = await fixtureErrors(fixture);
       row.maxFixtureError = Math.max(...Object.values(row.fixture));
-      process.stdout.write(`  PyTorch fixture, max relative error: ${Object.entries(row.fixture).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}\n`);
+      process.stdout.write(
+        `  PyTorch fixture, max relative error: ${Object.entries(row.fixture)
+          .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+          .join(', ')}\n`,
+      );
       row.training = await timedTraining(backend, steps, warmup);
-      process.stdout.write(`  training: ${row.training.msPerStep.toFixed(1)} ms/step over ${steps} steps after ${warmup} warm-up steps (${(row.training.firstStepsMs / 1000).toFixed(1)} s); loss ${row.training.lossFirst.toFixed(3)} → ${row.training.lossLast.toFixed(3)}\n`);
+      process.stdout.write(
+        `  training: ${row.training.msPerStep.toFixed(1)} ms/step over ${steps} steps after ${warmup} warm-up steps (${(row.training.firstStepsMs / 1000).toFixed(1)} s); loss ${row.training.lossFirst.toFixed(3)} → ${row.training.lossLast.toFixed(3)}\n`,
+      );
       row.ok = row.maxFixtureError <= 1e-4 && row.training.lossLast < row.training.lossFirst;
     } catch (e) {
       row.error = errorMessage(e);
@@ -158,7 +177,9 @@ async function main(): Promise<number> {
     const ms = r.training ? r.training.msPerStep.toFixed(1) : '—';
     const ratio = r.training && wasm?.training ? `${(wasm.training.msPerStep / r.training.msPerStep).toFixed(2)}×` : '—';
     const fx = r.maxFixtureError !== undefined ? r.maxFixtureError.toExponential(1) : '—';
-    process.stdout.write(`${r.backend.padEnd(16)} ${ms.padStart(7)}   ${ratio.padStart(7)}   ${fx.padStart(22)}   ${r.device ?? `not available: ${r.reason ?? r.error}`}\n`);
+    process.stdout.write(
+      `${r.backend.padEnd(16)} ${ms.padStart(7)}   ${ratio.padStart(7)}   ${fx.padStart(22)}   ${r.device ?? `not available: ${r.reason ?? r.error}`}\n`,
+    );
   }
   if (args['json-out']) writeFileSync(args['json-out'], `${JSON.stringify({ node: process.version, steps, warmup, rows }, null, 2)}\n`);
   // Fails when a backend that loaded gave wrong numbers; a backend that is absent is reported only.
@@ -172,4 +193,3 @@ main().then(
     process.exit(1);
   },
 );
-

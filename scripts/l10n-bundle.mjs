@@ -111,7 +111,9 @@ export function extractMessages(base = root) {
       const lit = LITERAL.exec(rest);
       const after = lit ? rest.slice(lit[0].length).trimStart()[0] : undefined;
       if (!lit || (after !== ',' && after !== ')')) {
-        problems.push(`${rel}:${line}: the message of ${m[0].trim()}…) must be one string literal, got: ${rest.split('\n')[0].slice(0, 60)}`);
+        problems.push(
+          `${rel}:${line}: the message of ${m[0].trim()}…) must be one string literal, got: ${rest.split('\n')[0].slice(0, 60)}`,
+        );
         continue;
       }
       const quote = lit[0][0];

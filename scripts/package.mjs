@@ -39,5 +39,13 @@ for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-
 // to a repository's URL, and refuses to without one; there is none to point at.
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = process.argv[2] ?? `${name}-${version}.vsix`;
-run(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix]);
+run(process.execPath, [
+  require.resolve('@vscode/vsce/vsce'),
+  'package',
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--no-rewrite-relative-links',
+  '--out',
+  vsix,
+]);
 console.log(`package: ${resolve(root, vsix)}`);

@@ -12,8 +12,12 @@ const suite = readdirSync(join(src, 'suite'))
   .filter((f) => f === 'index.ts' || f.endsWith('.test.ts'))
   .map((f) => join('test/vscode/suite', f));
 const node = [
-  ...readdirSync(src).filter((f) => /^run-.*\.ts$/.test(f)).map((f) => join('test/vscode', f)),
-  ...readdirSync(join(src, 'e2e')).filter((f) => f.endsWith('.e2e.ts')).map((f) => join('test/vscode/e2e', f)),
+  ...readdirSync(src)
+    .filter((f) => /^run-.*\.ts$/.test(f))
+    .map((f) => join('test/vscode', f)),
+  ...readdirSync(join(src, 'e2e'))
+    .filter((f) => f.endsWith('.e2e.ts'))
+    .map((f) => join('test/vscode/e2e', f)),
 ];
 const common = {
   bundle: true,

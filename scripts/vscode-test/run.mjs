@@ -126,7 +126,9 @@ async function layer(name, fn) {
   }
   const left = await sweep();
   if (left.length) {
-    console.error(`vscode-test: ${name}: ${left.length} processes were left running (killed): ${left.map((p) => `${p.pid} ${p.cmd}`).join('; ')}`);
+    console.error(
+      `vscode-test: ${name}: ${left.length} processes were left running (killed): ${left.map((p) => `${p.pid} ${p.cmd}`).join('; ')}`,
+    );
     r.failed++;
   }
   const l = { name, passed: r.passed, failed: r.failed, seconds: (Date.now() - t0) / 1000 };
@@ -182,6 +184,7 @@ rmSync(tmp, { recursive: true, force: true });
 const passed = layers.reduce((a, l) => a + l.passed, 0);
 const failed = layers.reduce((a, l) => a + l.failed, 0);
 console.log('\nvscode layer   passed  failed  seconds');
-for (const l of layers) console.log(`${l.name.padEnd(13)} ${String(l.passed).padStart(7)} ${String(l.failed).padStart(7)} ${l.seconds.toFixed(1).padStart(8)}`);
+for (const l of layers)
+  console.log(`${l.name.padEnd(13)} ${String(l.passed).padStart(7)} ${String(l.failed).padStart(7)} ${l.seconds.toFixed(1).padStart(8)}`);
 console.log(`vscode: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -60,7 +60,9 @@ function ensureDebianPackages() {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
-    throw new Error(`missing Debian packages: ${missing.join(' ')}. Install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `missing Debian packages: ${missing.join(' ')}. Install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -110,7 +112,10 @@ function installCodeServer() {
     log(`installing code-server@${CODE_SERVER_VERSION} from npm into ${p.dir} (a few minutes, once)`);
     const t0 = Date.now();
     sh('npm', ['install', '--no-save', '--no-package-lock', `code-server@${CODE_SERVER_VERSION}`], { cwd: stage, env });
-    const staged = { bin: join(stage, 'node_modules', 'code-server', 'out', 'node', 'entry.js'), pkg: join(stage, 'node_modules', 'code-server', 'package.json') };
+    const staged = {
+      bin: join(stage, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
+      pkg: join(stage, 'node_modules', 'code-server', 'package.json'),
+    };
     if (!existsSync(staged.bin)) throw new Error(`npm install finished but ${staged.bin} is missing`);
     const version = JSON.parse(readFileSync(staged.pkg, 'utf8')).version;
     if (version !== CODE_SERVER_VERSION) throw new Error(`installed code-server ${version}, wanted ${CODE_SERVER_VERSION}`);
@@ -124,7 +129,10 @@ function installCodeServer() {
     rmSync(tmp, { recursive: true, force: true });
     rmSync(p.dir, { recursive: true, force: true });
     renameSync(stage, p.dir);
-    writeFileSync(p.marker, JSON.stringify({ version: CODE_SERVER_VERSION, node: process.version, installedAt: new Date().toISOString() }) + '\n');
+    writeFileSync(
+      p.marker,
+      JSON.stringify({ version: CODE_SERVER_VERSION, node: process.version, installedAt: new Date().toISOString() }) + '\n',
+    );
     log(`code-server installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });

@@ -128,10 +128,19 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
         if (out.json) return;
         bar?.clear();
         if (e.type === 'start') {
-          out.line(`MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}${(e.workers ?? 1) > 1 ? `, ${e.workers} data-parallel replicas` : ''}`);
-          out.line(`data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`);
+          out.line(
+            `MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}${(e.workers ?? 1) > 1 ? `, ${e.workers} data-parallel replicas` : ''}`,
+          );
+          out.line(
+            `data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`,
+          );
           out.line(`run: ${e.runDir}`);
-          if (e.attempts && e.attempts.length > 1) out.line(`backends tried:\n${describeAttempts(e.attempts).map((l) => `  ${l}`).join('\n')}`);
+          if (e.attempts && e.attempts.length > 1)
+            out.line(
+              `backends tried:\n${describeAttempts(e.attempts)
+                .map((l) => `  ${l}`)
+                .join('\n')}`,
+            );
         } else if (e.type === 'progress') {
           out.line(formatProgressLine(e as ProgressEvent, e.epoch));
         } else if (e.type === 'epoch') {
@@ -158,8 +167,12 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
 function printSummary(s: RunSummary, out: Output): void {
   if (out.json) return;
   out.line(`status: ${s.status}${s.error ? ` (${s.error})` : ''}`);
-  out.line(`steps: ${s.steps}/${s.totalSteps}, epochs completed: ${s.epochsCompleted}/${s.epochs}, ${s.seconds.toFixed(1)} s${s.msPerStep ? ` (${s.msPerStep.toFixed(1)} ms/step)` : ''} on ${s.backend}`);
-  out.line(`validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)}${s.seedTestAccuracy === null ? '' : ` (the seed: ${pct(s.seedTestAccuracy)})`}`);
+  out.line(
+    `steps: ${s.steps}/${s.totalSteps}, epochs completed: ${s.epochsCompleted}/${s.epochs}, ${s.seconds.toFixed(1)} s${s.msPerStep ? ` (${s.msPerStep.toFixed(1)} ms/step)` : ''} on ${s.backend}`,
+  );
+  out.line(
+    `validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)}${s.seedTestAccuracy === null ? '' : ` (the seed: ${pct(s.seedTestAccuracy)})`}`,
+  );
   if (s.model) out.line(`model: ${s.model.safetensors}\n       ${s.model.tfjs}`);
   if (s.classNames) out.line(`classes: ${s.classNames.map((n, i) => `${i} ${n}`).join(', ')}`);
 }
@@ -195,7 +208,9 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
     out.event({ type: 'summary', command: 'evaluate', model: file, backend: backend.name, ...r, seedTestAccuracy: seed });
     out.line(`model: ${file} (backend ${backend.name})`);
     out.line(`validation accuracy: ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal})`);
-    out.line(`test accuracy:       ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
+    out.line(
+      `test accuracy:       ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`,
+    );
     return 0;
   } finally {
     net.dispose();
@@ -211,10 +226,18 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     const dx = Number(strFlag(flags, 'dx') ?? -3);
     const dy = Number(strFlag(flags, 'dy') ?? 0);
     const size = net.spec.imageSize;
-    for (const [name, v] of [['dx', dx], ['dy', dy]] as const) {
-      if (!shiftInRange(size, v)) throw new LabError(`--${name}: expected a whole number of pixels between ${-maxShift(size)} and ${maxShift(size)}, got '${strFlag(flags, name)}'`, { field: name });
+    for (const [name, v] of [
+      ['dx', dx],
+      ['dy', dy],
+    ] as const) {
+      if (!shiftInRange(size, v))
+        throw new LabError(
+          `--${name}: expected a whole number of pixels between ${-maxShift(size)} and ${maxShift(size)}, got '${strFlag(flags, name)}'`,
+          { field: name },
+        );
     }
-    if (index >= data.testFile.count) throw new LabError(`--index: ${index} is out of range 0..${data.testFile.count - 1} (test images)`, { field: 'index' });
+    if (index >= data.testFile.count)
+      throw new LabError(`--index: ${index} is out of range 0..${data.testFile.count - 1} (test images)`, { field: 'index' });
     const image = imageAt(data.testFile, index);
     const label = data.testFile.labels[index]!;
     const r = robustnessCheck(net, image, dx, dy);
@@ -253,7 +276,9 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
     out.line(`original:            predicted ${name(r.original.prediction.label)}  p = [${p(r.original.prediction.probabilities)}]`);
     out.line(`shifted (dx ${dx}, dy ${dy}): predicted ${name(r.shifted.prediction.label)}  p = [${p(r.shifted.prediction.probabilities)}]`);
     out.line(`feature maps, mean |original − shifted|: conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`);
-    out.line(`test accuracy: ${pct(testAccuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(valAccuracy)}`);
+    out.line(
+      `test accuracy: ${pct(testAccuracy)} as is, ${pct(shifted.accuracy)} with every test image shifted by (${dx}, ${dy}); validation ${pct(valAccuracy)}`,
+    );
     return 0;
   } finally {
     net.dispose();
@@ -264,16 +289,27 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
 async function cmdSweep(positionals: string[], flags: Flags): Promise<number> {
   const raw = flags.range;
   const range = raw === undefined ? DEFAULT_SWEEP_RANGE : Number(raw);
-  if (typeof raw === 'boolean' || (typeof raw === 'string' && raw.trim() === '') || !Number.isInteger(range) || range < 0 || range > MAX_SWEEP_RANGE) {
-    throw new LabError(`--range: expected a whole number of pixels between 0 and ${MAX_SWEEP_RANGE}, got '${String(raw)}'`, { field: 'range' });
+  if (
+    typeof raw === 'boolean' ||
+    (typeof raw === 'string' && raw.trim() === '') ||
+    !Number.isInteger(range) ||
+    range < 0 ||
+    range > MAX_SWEEP_RANGE
+  ) {
+    throw new LabError(`--range: expected a whole number of pixels between 0 and ${MAX_SWEEP_RANGE}, got '${String(raw)}'`, {
+      field: 'range',
+    });
   }
-  for (const f of ['index', 'dx', 'dy'] as const) if (flags[f] !== undefined) throw new LabError(`--${f}: not used with --sweep (it measures the whole test split)`, { field: f });
+  for (const f of ['index', 'dx', 'dy'] as const)
+    if (flags[f] !== undefined) throw new LabError(`--${f}: not used with --sweep (it measures the whole test split)`, { field: f });
   const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
   try {
     const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
     const r = await robustnessSweep(net, data.test, { range, onProgress: (done, total) => bar?.update(done, total, 'batches') });
     bar?.clear();
-    process.stdout.write(`${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement: describeShiftSweep(r) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement: describeShiftSweep(r) })}\n`,
+    );
     return 0;
   } finally {
     net.dispose();
@@ -292,7 +328,11 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
     // The folder exists, is a folder and is writable, or the export stops here, naming it.
     prepareExportDir(dest);
     if (fromRunDir && !outFlag && !isInside(realpathSync(run), realpathSync(dest))) {
-      throw new LabError(`${dest}: the run's model folder resolves outside the run ${run}; give --out`, { file: dest, field: 'out', code: 'invalid-data' });
+      throw new LabError(`${dest}: the run's model folder resolves outside the run ${run}; give --out`, {
+        file: dest,
+        field: 'out',
+        code: 'invalid-data',
+      });
     }
     const config = fromRunDir ? readRun(run).config : null;
     let paths: { safetensors: string; tfjs: string };
@@ -300,14 +340,19 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
     try {
       // Every file is written to a temporary name and renamed (core/runs/atomic.ts): a failure
       // leaves no half-written file.
-      paths = fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
-        ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
-        : await saveModel(net, dest);
+      paths =
+        fromRunDir && dest === join(run, 'model') && existsSync(join(dest, 'model.safetensors')) && existsSync(join(dest, 'model.json'))
+          ? { safetensors: join(dest, 'model.safetensors'), tfjs: join(dest, 'model.json') }
+          : await saveModel(net, dest);
       snippet = writePytorchSnippet(paths.safetensors, net.spec, classNamesOf(config, net.spec.numClasses));
     } catch (e) {
       if (isLabError(e)) throw e;
       const code = (e as NodeJS.ErrnoException).code;
-      throw new LabError(`${dest}: cannot write the export (${code ?? errorMessage(e)})`, { file: dest, field: 'out', code: 'invalid-input' });
+      throw new LabError(`${dest}: cannot write the export (${code ?? errorMessage(e)})`, {
+        file: dest,
+        field: 'out',
+        code: 'invalid-input',
+      });
     }
     out.event({ type: 'summary', command: 'export', model: file, ...paths, pytorch: snippet });
     out.line(`safetensors (PyTorch state_dict): ${paths.safetensors}`);
@@ -326,9 +371,19 @@ function cmdCompare(positionals: string[], out: Output): number {
   const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
   out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
   const head = ['run', ...c.fields, 'validation', 'test', 'time'];
-  const rows = c.runs.map((r) => [r.label, ...r.values, pct(r.valAccuracy), pct(r.testAccuracy), Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—']);
+  const rows = c.runs.map((r) => [
+    r.label,
+    ...r.values,
+    pct(r.valAccuracy),
+    pct(r.testAccuracy),
+    Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (row: string[]) =>
+    row
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   out.line(c.fields.length ? `configs differ in: ${c.fields.join(', ')}` : 'the configs are identical');
   out.line(fmt(head));
   for (const row of rows) out.line(fmt(row));
@@ -385,7 +440,7 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
     } catch (e) {
-      throw new LabError(`${errorMessage(e).split(". To specify")[0]} (see mnist-lab --help)`);
+      throw new LabError(`${errorMessage(e).split('. To specify')[0]} (see mnist-lab --help)`);
     }
     const [command, ...rest] = parsed.positionals;
     const flags = parsed.values as Flags;
@@ -414,8 +469,18 @@ export async function main(argv: string[]): Promise<number> {
     // One line: a config with several problems lists them separated by semicolons.
     const message = bad ? e.message.split('\n').join('; ') : oneLine(errorMessage(e));
     try {
-      if (json) out.event({ type: 'error', message, ...(bad && e.file && { file: e.file }), ...(bad && e.field && { field: e.field }), ...(!bad && { internal: true }) });
-      else process.stderr.write(`mnist-lab: ${bad ? '' : 'internal error: '}${message}${bad || verbose ? '' : ' (run again with --verbose for details)'}\n`);
+      if (json)
+        out.event({
+          type: 'error',
+          message,
+          ...(bad && e.file && { file: e.file }),
+          ...(bad && e.field && { field: e.field }),
+          ...(!bad && { internal: true }),
+        });
+      else
+        process.stderr.write(
+          `mnist-lab: ${bad ? '' : 'internal error: '}${message}${bad || verbose ? '' : ' (run again with --verbose for details)'}\n`,
+        );
       if (!bad && verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     } catch {
       // stdout/stderr gone (a closed pipe): the exit code still tells

@@ -12,7 +12,9 @@ export class ProgressBar {
     const done = Math.round((width * step) / total);
     const elapsed = (now - this.t0) / 1000;
     const eta = step ? (elapsed / step) * (total - step) : 0;
-    this.stream.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${step}/${total} ${label}  ${elapsed.toFixed(0)} s, ~${eta.toFixed(0)} s left\x1b[K`);
+    this.stream.write(
+      `\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${step}/${total} ${label}  ${elapsed.toFixed(0)} s, ~${eta.toFixed(0)} s left\x1b[K`,
+    );
     this.shown = true;
   }
   clear(): void {

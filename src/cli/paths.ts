@@ -33,10 +33,14 @@ export function userFsErrorCode(e: unknown): string | undefined {
 /** A LabError naming `path` (given as `flag`) and what the fs error `e` means. */
 export function fsLabError(e: unknown, path: string, flag: string): LabError {
   const code = userFsErrorCode(e) ?? 'EIO';
-  const reason = FS_REASONS[code] ?? (errorMessage(e));
+  const reason = FS_REASONS[code] ?? errorMessage(e);
   const at = (e as NodeJS.ErrnoException).path;
   const where = typeof at === 'string' && at !== path ? ` (${at})` : '';
-  return new LabError(`${flag} ${path}: ${reason}${where}`, { file: path, field: flag.replace(/^--/, ''), code: code === 'ENOENT' ? 'not-found' : 'invalid-input' });
+  return new LabError(`${flag} ${path}: ${reason}${where}`, {
+    file: path,
+    field: flag.replace(/^--/, ''),
+    code: code === 'ENOENT' ? 'not-found' : 'invalid-input',
+  });
 }
 
 /** Linux's virtual file systems: nothing the lab writes belongs there. */
@@ -61,7 +65,8 @@ function kindOf(st: Stats): string {
  * unwritable or read-only folder, or a place in /proc, /sys or /dev is refused by name.
  */
 export function ensureWritableDir(path: string, flag: string): string {
-  if (path === '' || path.includes('\0')) throw new LabError(`${flag}: expected a folder path, got '${path.replace(/\0/g, '\\0')}'`, { field: flag.replace(/^--/, '') });
+  if (path === '' || path.includes('\0'))
+    throw new LabError(`${flag}: expected a folder path, got '${path.replace(/\0/g, '\\0')}'`, { field: flag.replace(/^--/, '') });
   const abs = resolve(path);
   // The nearest part of the path that exists decides: the rest is created by the run.
   let existing = abs;
@@ -76,7 +81,12 @@ export function ensureWritableDir(path: string, flag: string): string {
         existing = dirname(existing);
         continue;
       }
-      if (code === 'ENOTDIR') throw new LabError(`${flag} ${abs}: a part of the path is a file, not a folder`, { file: abs, field: flag.replace(/^--/, ''), code: 'invalid-input' });
+      if (code === 'ENOTDIR')
+        throw new LabError(`${flag} ${abs}: a part of the path is a file, not a folder`, {
+          file: abs,
+          field: flag.replace(/^--/, ''),
+          code: 'invalid-input',
+        });
       throw fsLabError(e, abs, flag);
     }
   }
@@ -87,7 +97,12 @@ export function ensureWritableDir(path: string, flag: string): string {
     // stat succeeded; keep the path as given
   }
   const virtual = virtualRoot(abs) ?? virtualRoot(real);
-  if (virtual) throw new LabError(`${flag} ${abs}: is inside ${virtual}, a virtual file system; choose a folder on disk`, { file: abs, field: flag.replace(/^--/, ''), code: 'invalid-input' });
+  if (virtual)
+    throw new LabError(`${flag} ${abs}: is inside ${virtual}, a virtual file system; choose a folder on disk`, {
+      file: abs,
+      field: flag.replace(/^--/, ''),
+      code: 'invalid-input',
+    });
   if (!st.isDirectory()) {
     const what = existing === abs ? `is ${kindOf(st)}, not a folder` : `${existing} is ${kindOf(st)}, not a folder`;
     throw new LabError(`${flag} ${abs}: ${what}`, { file: abs, field: flag.replace(/^--/, ''), code: 'invalid-input' });
@@ -97,7 +112,11 @@ export function ensureWritableDir(path: string, flag: string): string {
   } catch (e) {
     const code = userFsErrorCode(e);
     const reason = code === 'EROFS' ? 'is on a read-only file system' : 'is not writable (permission denied)';
-    throw new LabError(`${flag} ${abs}: ${existing === abs ? '' : `the folder ${existing} `}${reason}`, { file: abs, field: flag.replace(/^--/, ''), code: 'invalid-input' });
+    throw new LabError(`${flag} ${abs}: ${existing === abs ? '' : `the folder ${existing} `}${reason}`, {
+      file: abs,
+      field: flag.replace(/^--/, ''),
+      code: 'invalid-input',
+    });
   }
   return abs;
 }
@@ -115,7 +134,8 @@ export function fsErrorInside(e: unknown, root: string): boolean {
  * is refused by name. A path that does not exist is returned as is: the reader says what it missed.
  */
 export function checkReadableDir(path: string, flag: string): string {
-  if (path === '' || path.includes('\0')) throw new LabError(`${flag}: expected a folder path, got '${path.replace(/\0/g, '\\0')}'`, { field: flag.replace(/^--/, '') });
+  if (path === '' || path.includes('\0'))
+    throw new LabError(`${flag}: expected a folder path, got '${path.replace(/\0/g, '\\0')}'`, { field: flag.replace(/^--/, '') });
   const abs = resolve(path);
   let st: Stats;
   try {
@@ -124,6 +144,11 @@ export function checkReadableDir(path: string, flag: string): string {
     if (userFsErrorCode(e) === 'ENOENT') return abs;
     throw fsLabError(e, abs, flag);
   }
-  if (!st.isDirectory()) throw new LabError(`${flag} ${abs}: is ${kindOf(st)}, not a folder`, { file: abs, field: flag.replace(/^--/, ''), code: 'invalid-input' });
+  if (!st.isDirectory())
+    throw new LabError(`${flag} ${abs}: is ${kindOf(st)}, not a folder`, {
+      file: abs,
+      field: flag.replace(/^--/, ''),
+      code: 'invalid-input',
+    });
   return abs;
 }

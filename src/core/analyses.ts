@@ -180,9 +180,13 @@ const shown = (v: unknown): string => describeValue(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 export const wholeNumber = (min: number, max: number): Rule<number> =>
-  rule((v) => (!isInt(v) ? `must be a whole number, got ${shown(v)}` : v < min || v > max ? `must be between ${min} and ${max}, got ${v}` : null));
+  rule((v) =>
+    !isInt(v) ? `must be a whole number, got ${shown(v)}` : v < min || v > max ? `must be between ${min} and ${max}, got ${v}` : null,
+  );
 
-export const greyLevel: Rule<number> = rule((v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must be a grey level in [0, 1], got ${shown(v)}`));
+export const greyLevel: Rule<number> = rule((v) =>
+  typeof v === 'number' && v >= 0 && v <= 1 ? null : `must be a grey level in [0, 1], got ${shown(v)}`,
+);
 
 export const flag: Rule<boolean> = rule((v) => (typeof v === 'boolean' ? null : `must be true or false, got ${shown(v)}`));
 
@@ -227,7 +231,9 @@ const imageIndex = wholeNumber(0, MAX_IMAGE_INDEX);
 const shift = wholeNumber(-MAX_SHIFT, MAX_SHIFT);
 const split = oneOf(ANALYSIS_SPLITS);
 /** A class label, or null for any. */
-const classOrAny: Rule<number | null> = rule((v) => (v === null || (isInt(v) && v >= 0 && v < MAX_CLASSES) ? null : `must be a class 0..${MAX_CLASSES - 1} or null, got ${shown(v)}`));
+const classOrAny: Rule<number | null> = rule((v) =>
+  v === null || (isInt(v) && v >= 0 && v < MAX_CLASSES) ? null : `must be a class 0..${MAX_CLASSES - 1} or null, got ${shown(v)}`,
+);
 const patch = wholeNumber(1, MAX_PATCH);
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +252,10 @@ export interface AnalysisSpec<F extends Fields, R> {
 /** `analysis<Result>()(fields, options)`: binds a result type to the request's fields. */
 const analysis =
   <R>() =>
-  <F extends Fields>(fields: F, options: Omit<AnalysisSpec<F, R>, 'fields' | '_result'> = {}): AnalysisSpec<F, R> => ({ fields, ...options });
+  <F extends Fields>(fields: F, options: Omit<AnalysisSpec<F, R>, 'fields' | '_result'> = {}): AnalysisSpec<F, R> => ({
+    fields,
+    ...options,
+  });
 
 export const ANALYSES = {
   modelInfo: analysis<ModelInfo>()({}),
@@ -257,7 +266,13 @@ export const ANALYSES = {
   predictImage: analysis<DrawnPredictionPayload>()({ pixels: greyImage(MAX_DRAWN_PIXELS) }),
   occlusion: analysis<OcclusionPayload>()({ index: imageIndex, patch, stride: patch, fill: greyLevel }),
   confusion: analysis<ConfusionPayload>()({ split }),
-  examples: analysis<ExamplesPayload>()({ split, trueLabel: classOrAny, predicted: classOrAny, onlyWrong: flag, limit: wholeNumber(1, MAX_EXAMPLES) }),
+  examples: analysis<ExamplesPayload>()({
+    split,
+    trueLabel: classOrAny,
+    predicted: classOrAny,
+    onlyWrong: flag,
+    limit: wholeNumber(1, MAX_EXAMPLES),
+  }),
   sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
 } as const;
 
@@ -266,7 +281,9 @@ export type AnalysisType = keyof AnalysisTable;
 
 type ValueOf<R> = R extends Rule<infer T> ? T : never;
 /** The request fields of analysis K, typed by their rules. */
-export type AnalysisParams<K extends AnalysisType> = { -readonly [F in keyof AnalysisTable[K]['fields']]: ValueOf<AnalysisTable[K]['fields'][F]> };
+export type AnalysisParams<K extends AnalysisType> = {
+  -readonly [F in keyof AnalysisTable[K]['fields']]: ValueOf<AnalysisTable[K]['fields'][F]>;
+};
 /** What analysis K answers. */
 export type AnalysisResult<K extends AnalysisType> = AnalysisTable[K] extends AnalysisSpec<Fields, infer R> ? R : never;
 
@@ -284,7 +301,9 @@ export interface AnalysisTarget {
 /** An analysis as the webview asks it. */
 export type AnalysisRequest<K extends AnalysisType = AnalysisType> = { [P in K]: { type: P } & AnalysisParams<P> }[K];
 /** The same as the worker receives it: with the host's target. */
-export type WorkerAnalysisRequest<K extends AnalysisType = AnalysisType> = { [P in K]: { type: P; target: AnalysisTarget } & AnalysisParams<P> }[K];
+export type WorkerAnalysisRequest<K extends AnalysisType = AnalysisType> = {
+  [P in K]: { type: P; target: AnalysisTarget } & AnalysisParams<P>;
+}[K];
 /** Every result by type (the worker's replies). */
 export type AnalysisResults = { [K in AnalysisType]: AnalysisResult<K> };
 

@@ -55,7 +55,11 @@ export const CONFIG_LIMITS = {
 } as const;
 
 const int = (description: string, def: number, min: number, max: number): JsonSchema => ({
-  type: 'integer', description, default: def, minimum: min, maximum: max,
+  type: 'integer',
+  description,
+  default: def,
+  minimum: min,
+  maximum: max,
 });
 
 /** JSON Schema (draft-07) of a config file; `schema/mnist-lab.schema.json` is generated from it. */
@@ -63,15 +67,22 @@ export const CONFIG_SCHEMA: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://mnist-lab.invalid/schema/mnist-lab.schema.json',
   title: 'MNIST Lab config',
-  description: 'The network and hyperparameters of an MNIST Lab training run. Every field is optional; defaults are the seed lab\'s.',
+  description: "The network and hyperparameters of an MNIST Lab training run. Every field is optional; defaults are the seed lab's.",
   type: 'object',
   additionalProperties: false,
   properties: {
     $schema: { type: 'string', description: 'The schema of this file.', maxLength: CONFIG_LIMITS.pathLength },
-    name: { type: 'string', description: 'A name for runs of this config.', default: SEED_CONFIG.name, minLength: 1, maxLength: CONFIG_LIMITS.nameLength },
+    name: {
+      type: 'string',
+      description: 'A name for runs of this config.',
+      default: SEED_CONFIG.name,
+      minLength: 1,
+      maxLength: CONFIG_LIMITS.nameLength,
+    },
     model: {
       type: 'object',
-      description: 'The ConvNet: conv(1→depth[0]) ReLU pool, conv(depth[0]→depth[1]) ReLU pool, fc hidden ReLU dropout, fc classes, log-softmax.',
+      description:
+        'The ConvNet: conv(1→depth[0]) ReLU pool, conv(depth[0]→depth[1]) ReLU pool, fc hidden ReLU dropout, fc classes, log-softmax.',
       additionalProperties: false,
       properties: {
         depth: {
@@ -84,7 +95,13 @@ export const CONFIG_SCHEMA: JsonSchema = {
         },
         kernelSize: { ...int('Kernel size of both convolutions; odd, "same" padding (the seed: 5).', 5, 1, 13) },
         hidden: int('Width of the hidden fully connected layer fc1 (the seed: 512).', 512, 1, 8192),
-        dropout: { type: 'number', description: 'Dropout probability after fc1, training only (the seed: 0.5).', default: 0.5, minimum: 0, exclusiveMaximum: 1 },
+        dropout: {
+          type: 'number',
+          description: 'Dropout probability after fc1, training only (the seed: 0.5).',
+          default: 0.5,
+          minimum: 0,
+          exclusiveMaximum: 1,
+        },
       },
     },
     training: {
@@ -94,7 +111,13 @@ export const CONFIG_SCHEMA: JsonSchema = {
       properties: {
         epochs: int('Passes over the 60,000 training images (the seed: 20).', 20, 1, 1000),
         batchSize: int('Images per SGD step (the seed: 64).', 64, 1, 4096),
-        learningRate: { type: 'number', description: 'SGD learning rate (the seed: 0.001).', default: 0.001, exclusiveMinimum: 0, maximum: 10 },
+        learningRate: {
+          type: 'number',
+          description: 'SGD learning rate (the seed: 0.001).',
+          default: 0.001,
+          exclusiveMinimum: 0,
+          maximum: 10,
+        },
         momentum: { type: 'number', description: 'SGD momentum (the seed: 0.9).', default: 0.9, minimum: 0, exclusiveMaximum: 1 },
         seed: int('Seed of the weight initialisation, the shuffles and the dropout masks.', 1, 0, 2147483647),
         evalEvery: int('Evaluate the validation split and record the error rates every this many batches (the seed: 100).', 100, 1, 100000),
@@ -107,13 +130,14 @@ export const CONFIG_SCHEMA: JsonSchema = {
       properties: {
         dir: {
           type: ['string', 'null'],
-          description: 'A directory of MNIST-layout IDX files (train-images-idx3-ubyte[.gz], …), relative to this file; null = the embedded MNIST.',
+          description:
+            'A directory of MNIST-layout IDX files (train-images-idx3-ubyte[.gz], …), relative to this file; null = the embedded MNIST.',
           maxLength: CONFIG_LIMITS.pathLength,
           default: null,
         },
         classNames: {
           type: ['array', 'null'],
-          description: 'Class names, index = label (e.g. Fashion-MNIST\'s); null = the digits 0–9.',
+          description: "Class names, index = label (e.g. Fashion-MNIST's); null = the digits 0–9.",
           items: { type: 'string', maxLength: CONFIG_LIMITS.nameLength },
           minItems: 2,
           maxItems: CONFIG_LIMITS.classes,
@@ -160,22 +184,31 @@ function fieldName(k: string): string {
 function checkSchema(value: unknown, schema: JsonSchema, path: string, out: ConfigProblem[]): void {
   const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
   if (types && !types.some((t) => typeMatches(value, t))) {
-    out.push({ path, message: `must be ${types.join(' or ')}, got ${typeOf(value)}${typeof value === 'number' && Number.isFinite(value) ? ` ${value}` : ''}` });
+    out.push({
+      path,
+      message: `must be ${types.join(' or ')}, got ${typeOf(value)}${typeof value === 'number' && Number.isFinite(value) ? ` ${value}` : ''}`,
+    });
     return;
   }
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) out.push({ path, message: `must be ≥ ${schema.minimum}, got ${value}` });
-    if (typeof schema.maximum === 'number' && value > schema.maximum) out.push({ path, message: `must be ≤ ${schema.maximum}, got ${value}` });
-    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum) out.push({ path, message: `must be > ${schema.exclusiveMinimum}, got ${value}` });
-    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum) out.push({ path, message: `must be < ${schema.exclusiveMaximum}, got ${value}` });
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      out.push({ path, message: `must be ≥ ${schema.minimum}, got ${value}` });
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      out.push({ path, message: `must be ≤ ${schema.maximum}, got ${value}` });
+    if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
+      out.push({ path, message: `must be > ${schema.exclusiveMinimum}, got ${value}` });
+    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum)
+      out.push({ path, message: `must be < ${schema.exclusiveMaximum}, got ${value}` });
   }
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) out.push({ path, message: `must not be empty` });
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) out.push({ path, message: `must be at most ${schema.maxLength} characters, got ${value.length}` });
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
+      out.push({ path, message: `must be at most ${schema.maxLength} characters, got ${value.length}` });
     if (value.includes('\0')) out.push({ path, message: 'must not contain a NUL character' });
   }
   if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) out.push({ path, message: `must have at least ${schema.minItems} items, got ${value.length}` });
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+      out.push({ path, message: `must have at least ${schema.minItems} items, got ${value.length}` });
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) {
       // 10,000 class names: one problem, not 10,000 checks of each.
       out.push({ path, message: `must have at most ${schema.maxItems} items, got ${value.length}` });
@@ -195,7 +228,12 @@ function checkSchema(value: unknown, schema: JsonSchema, path: string, out: Conf
       const sub = path ? `${path}.${k}` : k;
       if (!hasOwn(props, k)) {
         if (schema.additionalProperties === false) {
-          out.push({ path: path ? `${path}.${fieldName(k)}` : fieldName(k), message: `unknown field (allowed: ${Object.keys(props).filter((p) => p !== '$schema').join(', ')})` });
+          out.push({
+            path: path ? `${path}.${fieldName(k)}` : fieldName(k),
+            message: `unknown field (allowed: ${Object.keys(props)
+              .filter((p) => p !== '$schema')
+              .join(', ')})`,
+          });
         }
         continue;
       }
@@ -223,7 +261,8 @@ export function checkConfig(raw: unknown): { config: LabConfig; problems: Config
   }
   checkSchema(raw, CONFIG_SCHEMA, '', problems);
   const r = raw as Record<string, unknown>;
-  const field = (o: unknown, k: string): unknown => (typeOf(o) === 'object' && hasOwn(o as object, k) ? (o as Record<string, unknown>)[k] : undefined);
+  const field = (o: unknown, k: string): unknown =>
+    typeOf(o) === 'object' && hasOwn(o as object, k) ? (o as Record<string, unknown>)[k] : undefined;
   // A fresh object holding only the schema's own keys, each value copied (arrays too): nothing of
   // the file's objects (a `__proto__` key, an inherited field, a shared array) reaches the config.
   const pick = <T extends object>(defaults: T, section: unknown): T => {
@@ -287,7 +326,8 @@ export function loadConfigFile(file: string): LabConfig {
     // A regular file within FILE_LIMITS.config: a FIFO or /dev/zero named *.mnist.json is refused by name.
     text = readUntrustedTextSync(file, { kind: 'config' });
   } catch (e) {
-    if (e instanceof LabError && e.code === 'not-found') throw new LabError(`${file}: cannot read config: file not found`, { file, code: 'not-found' });
+    if (e instanceof LabError && e.code === 'not-found')
+      throw new LabError(`${file}: cannot read config: file not found`, { file, code: 'not-found' });
     throw e;
   }
   const config = parseConfigText(text, file);

@@ -129,5 +129,7 @@ export const SEED_TEST_ACCURACY = 0.9906;
  * where the seed's 99.06 % says nothing: null.
  */
 export function seedAccuracyFor(classNames: readonly string[] | null | undefined): number | null {
-  return !classNames || (classNames.length === 10 && classNames.every((_, i) => ownClassName(classNames, i) === null)) ? SEED_TEST_ACCURACY : null;
+  return !classNames || (classNames.length === 10 && classNames.every((_, i) => ownClassName(classNames, i) === null))
+    ? SEED_TEST_ACCURACY
+    : null;
 }

@@ -5,10 +5,12 @@
 import type { ProgressEvent } from './events';
 
 /** A fraction as a percentage, "99.02 %" (panel, notifications); anything but a finite number shows as —. */
-export const pct = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : '—');
+export const pct = (v: unknown, digits = 2): string =>
+  typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : '—';
 
 /** The same without the space, "99.02%", as the original lab's printed lines and the CLI write it. */
-export const pctTight = (v: unknown, digits = 2): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—');
+export const pctTight = (v: unknown, digits = 2): string =>
+  typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(digits)}%` : '—';
 
 /** The original lab's progress line, with the real percentage of the epoch (the original's was a bug). */
 export function formatProgressLine(e: ProgressEvent, epoch: number): string {

@@ -10,7 +10,9 @@ export type Translate = (message: string, ...args: Array<string | number | boole
 
 /** `text` with {0}, {1}, … replaced by `args` (a placeholder without an argument stays). */
 export function formatMessage(text: string, args: ReadonlyArray<string | number | boolean>): string {
-  return args.length === 0 ? text : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
+  return args.length === 0
+    ? text
+    : text.replace(/\{(\d+)\}/g, (whole, i: string) => (Number(i) < args.length ? String(args[Number(i)]) : whole));
 }
 
 /**

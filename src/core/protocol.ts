@@ -186,7 +186,8 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
-export type FromWebviewRequest = { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
+export type FromWebviewRequest =
+  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -306,7 +307,12 @@ export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> 
       return ints('inReplyTo') ? ok : { ok: false, error: 'result: inReplyTo missing' };
     default: {
       const error = own(raw, 'error');
-      if (!ints('inReplyTo') || !isObject(error) || typeof own(error, 'message') !== 'string' || unexpectedKey(error, ['message', 'file', 'field']) !== null) {
+      if (
+        !ints('inReplyTo') ||
+        !isObject(error) ||
+        typeof own(error, 'message') !== 'string' ||
+        unexpectedKey(error, ['message', 'file', 'field']) !== null
+      ) {
         return { ok: false, error: 'error: malformed' };
       }
       for (const k of ['file', 'field']) {
@@ -320,7 +326,8 @@ export function validateFromWorker(raw: unknown): Validation<FromWorkerMessage> 
 
 function pathOrNull(v: unknown, name: string): string | null {
   if (v === null) return null;
-  if (typeof v !== 'string' || v === '' || v.length > MAX_PATH_LENGTH || v.includes('\0')) return `${name} must be a path (1..${MAX_PATH_LENGTH} characters) or null`;
+  if (typeof v !== 'string' || v === '' || v.length > MAX_PATH_LENGTH || v.includes('\0'))
+    return `${name} must be a path (1..${MAX_PATH_LENGTH} characters) or null`;
   return null;
 }
 
@@ -337,7 +344,8 @@ function targetProblem(t: unknown): string | null {
     if (!Array.isArray(names) || names.length !== numClasses) return 'target.classNames must be an array of numClasses names';
     for (let i = 0; i < names.length; i++) {
       const n: unknown = hasOwnKey(names, i) ? names[i] : undefined;
-      if (typeof n !== 'string' || n.length > MAX_CLASS_NAME_LENGTH) return `target.classNames[${i}] must be a name of at most ${MAX_CLASS_NAME_LENGTH} characters`;
+      if (typeof n !== 'string' || n.length > MAX_CLASS_NAME_LENGTH)
+        return `target.classNames[${i}] must be a name of at most ${MAX_CLASS_NAME_LENGTH} characters`;
     }
   }
   return null;
@@ -360,13 +368,15 @@ function trainProblem(r: Obj): string | null {
 
 /** Checks a request arriving in the worker from the host. Never throws. */
 export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
-  if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null) return { ok: false, error: 'request envelope malformed' };
+  if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null)
+    return { ok: false, error: 'request envelope malformed' };
   const r = own(raw, 'request');
   if (!isObject(r)) return { ok: false, error: 'request envelope malformed' };
   const type = own(r, 'type');
   let problem: string | null;
   if (type === 'train') problem = trainProblem(r);
-  else if (type === 'stop' || type === 'cancelSweep') problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
+  else if (type === 'stop' || type === 'cancelSweep')
+    problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
   else if (type === 'kernels') {
     const extra = unexpectedKey(r, ['type', 'runDir']);
     const runDir = own(r, 'runDir');
@@ -378,7 +388,10 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
           : null;
   } else if (isAnalysisType(type)) {
     const extra = unexpectedKey(r, ['type', 'target', ...Object.keys(ANALYSES[type].fields)]);
-    problem = extra !== null ? `unexpected field ${describeValue(extra)}` : (targetProblem(own(r, 'target')) ?? analysisProblem(type, r, ['type', 'target']));
+    problem =
+      extra !== null
+        ? `unexpected field ${describeValue(extra)}`
+        : (targetProblem(own(r, 'target')) ?? analysisProblem(type, r, ['type', 'target']));
   } else return { ok: false, error: `${describeValue(type)}: unknown request type ${describeValue(type)}` };
   if (problem) return { ok: false, error: `${String(type)}: ${problem}` };
   return { ok: true, value: raw as unknown as ToWorkerMessage };
@@ -401,5 +414,8 @@ export function validatePersistedPanelState(raw: unknown): Validation<PersistedP
     (hasOwnKey(raw, 'dy') ? intIn(raw, 'dy', -MAX_SHIFT, MAX_SHIFT) : null);
   if (problem) return { ok: false, error: `panel state: ${problem}` };
   const num = (k: string, d: number) => (isInt(own(raw, k)) ? (own(raw, k) as number) : d);
-  return { ok: true, value: { runDir: typeof runDir === 'string' ? runDir : null, index: num('index', 4), dx: num('dx', -3), dy: num('dy', 0) } };
+  return {
+    ok: true,
+    value: { runDir: typeof runDir === 'string' ? runDir : null, index: num('index', 4), dx: num('dx', -3), dy: num('dy', 0) },
+  };
 }

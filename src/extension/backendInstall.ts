@@ -75,15 +75,26 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
     return { ok: false, backend, root: backendsRoot(c), message, downloads };
   };
   if (!ACCELERATED_BACKENDS.some((b) => b.backend === backend)) {
-    return fail(vscode.l10n.t("unknown accelerated backend '{0}' (choose one of: {1})", String(backend), ACCELERATED_BACKENDS.map((b) => b.backend).join(', ')));
+    return fail(
+      vscode.l10n.t(
+        "unknown accelerated backend '{0}' (choose one of: {1})",
+        String(backend),
+        ACCELERATED_BACKENDS.map((b) => b.backend).join(', '),
+      ),
+    );
   }
   const nodePath = vscode.workspace.getConfiguration('mnistLab').get<string>('nodePath', '').trim();
   const npm = findNpm(nodePath || undefined);
   if (!npm) {
     return fail(
       nodePath
-        ? vscode.l10n.t('npm was found neither beside mnistLab.nodePath ({0}) nor on PATH: install Node.js with npm, or set mnistLab.nodePath to a Node.js that has npm beside it.', nodePath)
-        : vscode.l10n.t('npm was not found on PATH: install Node.js with npm, or set mnistLab.nodePath to a Node.js that has npm beside it.'),
+        ? vscode.l10n.t(
+            'npm was found neither beside mnistLab.nodePath ({0}) nor on PATH: install Node.js with npm, or set mnistLab.nodePath to a Node.js that has npm beside it.',
+            nodePath,
+          )
+        : vscode.l10n.t(
+            'npm was not found on PATH: install Node.js with npm, or set mnistLab.nodePath to a Node.js that has npm beside it.',
+          ),
     );
   }
   const root = backendsRoot(c);
@@ -115,7 +126,11 @@ export async function installBackendCommand(c: LabContext, args: { backend?: str
     c.restartAnalysisWorker();
     c.output.appendLine(vscode.l10n.t('{0} installed in {1} ({2} s); the next training tries it', backend, r.dir, r.seconds.toFixed(1)));
     void vscode.window.showInformationMessage(
-      vscode.l10n.t('MNIST Lab: {0} installed ({1}). The next training tries it (mnistLab.backend "auto" or "{0}").', backend, r.packages.map((p) => `${p.name} ${p.version}`).join(', ')),
+      vscode.l10n.t(
+        'MNIST Lab: {0} installed ({1}). The next training tries it (mnistLab.backend "auto" or "{0}").',
+        backend,
+        r.packages.map((p) => `${p.name} ${p.version}`).join(', '),
+      ),
     );
     return { ok: true, backend, root, dir: r.dir };
   } catch (e) {

@@ -25,7 +25,9 @@ export interface HistoryShown {
 /** The first run in the lab panel; the others' curves over it and the comparison table. */
 export async function showRunsInPanel(c: LabContext, dirs: string[]): Promise<HistoryShown | undefined> {
   if (c.training.active) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: the lab panel shows the training in progress; open the run history again when it has ended.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('MNIST Lab: the lab panel shows the training in progress; open the run history again when it has ended.'),
+    );
     return undefined;
   }
   const [first, ...others] = dirs;

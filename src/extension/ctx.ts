@@ -8,7 +8,14 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { installedBackendDirs } from '../core/backends/install';
 import { BACKENDS_DIR_VARIABLE, modulePathsFromEnv } from '../core/backends/packages';
-import { ANALYSES, type AnalysisRequest, type AnalysisResult, type AnalysisTarget, type AnalysisType, type WorkerAnalysisRequest } from '../core/analyses';
+import {
+  ANALYSES,
+  type AnalysisRequest,
+  type AnalysisResult,
+  type AnalysisTarget,
+  type AnalysisType,
+  type WorkerAnalysisRequest,
+} from '../core/analyses';
 import { dataChoiceFor } from '../core/analysis/service';
 import type { LabConfig } from '../core/config';
 import { EventLoopLag } from './lag';
@@ -31,7 +38,10 @@ export class LabContext implements vscode.Disposable {
     // A log channel: timestamps and levels, and the user's log level (Developer: Set Log Level).
     this.output = vscode.window.createOutputChannel('MNIST Lab', { log: true });
     this.push(this.output);
-    this.training = new TrainingController(() => this.workerOptions(), () => this.restriction);
+    this.training = new TrainingController(
+      () => this.workerOptions(),
+      () => this.restriction,
+    );
     // A new backend or Node executable applies to the next worker; the analysis worker restarts.
     this.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -173,12 +183,19 @@ export class LabContext implements vscode.Disposable {
    * Answers an analysis of the table for the run on show: the request is forwarded with the
    * run's target added (the page never names files); a long one reports its progress.
    */
-  analyze<K extends AnalysisType>(request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+  analyze<K extends AnalysisType>(
+    request: AnalysisRequest<K>,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<AnalysisResult<K>> {
     return this.analyzeTarget(this.analysisTarget(), request, onProgress);
   }
 
   /** The same for a given target (commands on a run that is not on show). */
-  async analyzeTarget<K extends AnalysisType>(target: AnalysisTarget, request: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+  async analyzeTarget<K extends AnalysisType>(
+    target: AnalysisTarget,
+    request: AnalysisRequest<K>,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<AnalysisResult<K>> {
     await this.checkDataDir(target.dataDir);
     const forwarded = { ...request, target } as WorkerAnalysisRequest<K>;
     const progress = (ANALYSES[request.type] as { progress?: boolean }).progress ? onProgress : undefined;

@@ -19,7 +19,12 @@ export class LabPanel {
       LabPanel.current.panel.reveal(undefined, preserveFocus);
       return LabPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(LabPanel.viewType, 'MNIST Lab', { viewColumn: column ?? vscode.ViewColumn.Active, preserveFocus }, LabPanel.options(ctx));
+    const panel = vscode.window.createWebviewPanel(
+      LabPanel.viewType,
+      'MNIST Lab',
+      { viewColumn: column ?? vscode.ViewColumn.Active, preserveFocus },
+      LabPanel.options(ctx),
+    );
     LabPanel.current = new LabPanel(panel, ctx);
     return LabPanel.current;
   }
@@ -41,7 +46,13 @@ export class LabPanel {
     ctx: LabContext,
   ) {
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'mnist-lab.svg');
-    panel.webview.html = webviewHtml(panel.webview, ctx.extensionUri, 'webview.js', 'MNIST Lab', '<main id="app" data-testid="lab"></main>');
+    panel.webview.html = webviewHtml(
+      panel.webview,
+      ctx.extensionUri,
+      'webview.js',
+      'MNIST Lab',
+      '<main id="app" data-testid="lab"></main>',
+    );
     this.bridge = new WebviewBridge(panel.webview, () => panel.visible, ctx);
     this.disposables.push(
       this.bridge,

@@ -22,7 +22,10 @@ export function trainArgs<T extends object>(arg: T | vscode.Uri | undefined): T 
  * Evaluate's arguments: a `*.mnist.json` Uri from a menu becomes `{ run }`, the config's latest
  * finished run (as its CodeLens does); null when it has none (the user has been told).
  */
-export function runArgsOfConfig<T extends object>(arg: T | vscode.Uri | undefined, runsDir: string): T | { run: string } | undefined | null {
+export function runArgsOfConfig<T extends object>(
+  arg: T | vscode.Uri | undefined,
+  runsDir: string,
+): T | { run: string } | undefined | null {
   if (!isConfigUri(arg)) return arg instanceof vscode.Uri ? undefined : arg;
   const file = arg.fsPath;
   let name = '';

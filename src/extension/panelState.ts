@@ -24,7 +24,9 @@ export interface PersistedRunCheck {
 /** The remembered opened runs from a workspace-state value (itself checked: strings only, bounded). */
 export function openedRunsFrom(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
-  return value.filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 4096 && isAbsolute(v)).slice(0, MAX_OPENED_RUNS);
+  return value
+    .filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 4096 && isAbsolute(v))
+    .slice(0, MAX_OPENED_RUNS);
 }
 
 /** `opened` with `runDir` first (a new list, bounded). */
@@ -59,14 +61,18 @@ async function isRunDirectory(dir: string): Promise<boolean> {
 }
 
 /** Decides whether the panel may open the run its persisted state names. Never throws. */
-export async function checkPersistedRunDir(state: unknown, opts: { runsDirs: readonly string[]; opened: readonly string[] }): Promise<PersistedRunCheck> {
+export async function checkPersistedRunDir(
+  state: unknown,
+  opts: { runsDirs: readonly string[]; opened: readonly string[] },
+): Promise<PersistedRunCheck> {
   if (state === undefined || state === null) return { runDir: null, problem: null };
   const v = validatePersistedPanelState(state);
   if (!v.ok) return { runDir: null, problem: `the lab panel's saved state is invalid (${v.error}); the panel opens empty` };
   const { runDir } = v.value;
   if (runDir === null) return { runDir: null, problem: null };
   const shown = runDir.length > 200 ? `${runDir.slice(0, 200)}…` : runDir;
-  if (!isAbsolute(runDir)) return { runDir: null, problem: `the lab panel's saved run ${JSON.stringify(shown)} is not an absolute path; the panel opens empty` };
+  if (!isAbsolute(runDir))
+    return { runDir: null, problem: `the lab panel's saved run ${JSON.stringify(shown)} is not an absolute path; the panel opens empty` };
   const target = await real(runDir);
   if (target !== null) {
     for (const root of opts.runsDirs) {

@@ -51,7 +51,11 @@ export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig 
   const file = join(dirname(weights), SNIPPET_FILE);
   try {
     // A regular file beside the weights (not a link out of the folder, not a FIFO), bounded.
-    return { file, code: readUntrustedSync(file, { kind: 'runJson', maxBytes: MAX_SNIPPET_BYTES, inside: dirname(weights) }).toString('utf8'), written: true };
+    return {
+      file,
+      code: readUntrustedSync(file, { kind: 'runJson', maxBytes: MAX_SNIPPET_BYTES, inside: dirname(weights) }).toString('utf8'),
+      written: true,
+    };
   } catch {
     // No snippet on disk: made from what is known.
   }

@@ -56,11 +56,12 @@ export function runViewFromStored(run: StoredRun): RunView {
   return v;
 }
 
-type Delta = Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'state' } | { type: 'reveal' }> extends infer D
-  ? D extends { messageId: number }
-    ? Omit<D, 'messageId'>
-    : never
-  : never;
+type Delta =
+  Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'state' } | { type: 'reveal' }> extends infer D
+    ? D extends { messageId: number }
+      ? Omit<D, 'messageId'>
+      : never
+    : never;
 
 /** Holds one RunView and tells listeners what changed (a delta, or "replace everything"). */
 export class RunViewModel {
@@ -92,7 +93,17 @@ export class RunViewModel {
     switch (e.type) {
       case 'start': {
         const { type: _type, ...start } = e;
-        this.view = { ...emptyRunView(), runDir: e.runDir, name: e.config.name, status: 'running', config: e.config, start, totalSteps: e.totalSteps, epoch: 1, seedTestAccuracy: seedAccuracyFor(e.config.data.classNames) };
+        this.view = {
+          ...emptyRunView(),
+          runDir: e.runDir,
+          name: e.config.name,
+          status: 'running',
+          config: e.config,
+          start,
+          totalSteps: e.totalSteps,
+          epoch: 1,
+          seedTestAccuracy: seedAccuracyFor(e.config.data.classNames),
+        };
         this.fire(null);
         return null;
       }

@@ -65,7 +65,8 @@ export class TrainingController {
     if (this.current) throw new Error(`a training is already running (${this.current.name})`);
     const restriction = this.restriction();
     await refuseOutsideWorkspace(start.outDir, restriction, 'the runs folder (mnistLab.runsDir)');
-    if (start.config.data.dir) await refuseOutsideWorkspace(start.config.data.dir, restriction, 'the data directory (data.dir / mnistLab.dataDir)');
+    if (start.config.data.dir)
+      await refuseOutsideWorkspace(start.config.data.dir, restriction, 'the data directory (data.dir / mnistLab.dataDir)');
     if (this.current) throw new Error(`a training is already running (${(this.current as ActiveTraining).name})`);
     this.stopRequested = false;
     const worker = new WorkerProcess({ ...this.workerOptions(), onStderr: hooks.onStderr });
@@ -76,7 +77,14 @@ export class TrainingController {
       await worker.ready;
       if (this.stopRequested) throw new Error('stopped before the run started');
       return await worker.request(
-        { type: 'train', config: start.config, outDir: start.outDir, backend: start.backend, maxSteps: start.maxSteps, workers: start.workers },
+        {
+          type: 'train',
+          config: start.config,
+          outDir: start.outDir,
+          backend: start.backend,
+          maxSteps: start.maxSteps,
+          workers: start.workers,
+        },
         {
           onEvent: (e) => {
             if (e.type === 'start') active.runDir = e.runDir;

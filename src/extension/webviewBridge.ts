@@ -156,7 +156,9 @@ export class WebviewBridge implements vscode.Disposable {
       const { messageId, ...request } = m;
       this.answer(
         messageId,
-        this.ctx.analyze(request, (done, total) => this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total })),
+        this.ctx.analyze(request, (done, total) =>
+          this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total }),
+        ),
       );
     } else {
       this.onUnhandled?.(m);

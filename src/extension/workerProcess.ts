@@ -112,7 +112,10 @@ export class WorkerProcess {
         const lastError =
           spawnError?.message ??
           this.lastError ??
-          this.stderrTail.filter((l) => /error|Error|at /.test(l)).slice(-3).join('\n') ??
+          this.stderrTail
+            .filter((l) => /error|Error|at /.test(l))
+            .slice(-3)
+            .join('\n') ??
           null;
         this.exitInfo = { code, signal, expected: this.disposed, lastError: lastError || (this.stderrTail.at(-1) ?? null) };
         const why = this.describeExit();
@@ -125,7 +128,8 @@ export class WorkerProcess {
       this.child.on('exit', (code, signal) => finish(code, signal));
       this.child.on('error', (e) => {
         // A spawn failure (bad nodePath) ends here without an exit event.
-        if (this.child.pid === undefined) finish(null, null, new Error(`cannot start the worker with ${options.nodePath || process.execPath}: ${e.message}`));
+        if (this.child.pid === undefined)
+          finish(null, null, new Error(`cannot start the worker with ${options.nodePath || process.execPath}: ${e.message}`));
         else this.lastError = e.message;
       });
     });

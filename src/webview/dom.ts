@@ -9,7 +9,11 @@ export function setText(id: string, text: string): void {
 }
 
 /** An element with properties and children; `testid` becomes its data-testid (for the UI tests). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & { testid?: string } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   const { testid, ...rest } = props;
   Object.assign(e, rest);
@@ -41,7 +45,12 @@ export function vsButton(id: string, text: string): HTMLElement {
 }
 
 /** An element with an optional id (also its test id), class and text. */
-export function make<K extends keyof HTMLElementTagNameMap>(tag: K, id?: string, className?: string, text?: string): HTMLElementTagNameMap[K] {
+export function make<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  id?: string,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (id) {
     e.id = id;

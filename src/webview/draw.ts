@@ -3,7 +3,11 @@ import type { LayerMapsPayload } from '../core/analyses';
 import { t } from './l10n';
 import { type Palette, type Rgb } from './theme';
 
-const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t,
+];
 
 /**
  * Draws a rows×cols grid of values. `mode` 'intensity': 0 → background, max → foreground (images,
@@ -28,7 +32,12 @@ export function drawHeatmap(
   if (s === 0) s = 1;
   for (let i = 0; i < rows * cols; i++) {
     const v = values[i]! / s;
-    const c = mode === 'intensity' ? mix(pal.background, pal.foreground, Math.min(1, Math.max(0, v))) : v >= 0 ? mix(pal.background, pal.positive, Math.min(1, v)) : mix(pal.background, pal.negative, Math.min(1, -v));
+    const c =
+      mode === 'intensity'
+        ? mix(pal.background, pal.foreground, Math.min(1, Math.max(0, v)))
+        : v >= 0
+          ? mix(pal.background, pal.positive, Math.min(1, v))
+          : mix(pal.background, pal.negative, Math.min(1, -v));
     img.data[4 * i] = c[0];
     img.data[4 * i + 1] = c[1];
     img.data[4 * i + 2] = c[2];
@@ -64,5 +73,7 @@ export function maxAbs(maps: number[][]): number {
 export function drawFeatureMaps(parent: HTMLElement, maps: LayerMapsPayload, prefix: string, pal: Palette, scale?: number): void {
   parent.replaceChildren();
   const s = scale ?? maxAbs(maps.maps);
-  maps.maps.forEach((m, c) => drawHeatmap(figure(parent, t('channel {0}', c), `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s));
+  maps.maps.forEach((m, c) =>
+    drawHeatmap(figure(parent, t('channel {0}', c), `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s),
+  );
 }

@@ -91,7 +91,10 @@ export class LabPage {
 
   /** A new state from the host: kept, persisted, and handed to every section. */
   setState(next: RunView): void {
-    const change: StateChange = { runChanged: next.runDir !== this.lastRunDir, finished: this.lastStatus === 'running' && next.status !== 'running' };
+    const change: StateChange = {
+      runChanged: next.runDir !== this.lastRunDir,
+      finished: this.lastStatus === 'running' && next.status !== 'running',
+    };
     this.state = next;
     this.lastStatus = next.status;
     this.lastRunDir = next.runDir;

@@ -40,19 +40,51 @@ function layout(pal: Palette, yTitle: string, compact: boolean): unknown {
 
 const config = { displayModeBar: false, responsive: true, staticPlot: false };
 
-export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette, compact = false, overlay: OverlayCurve[] = []): Promise<unknown> {
+export function drawErrorPlot(
+  el: HTMLElement,
+  progress: ProgressEvent[],
+  pal: Palette,
+  compact = false,
+  overlay: OverlayCurve[] = [],
+): Promise<unknown> {
   const steps = progress.map((p) => p.step);
   // With runs to compare, this run's traces say they are "this run"; the others are dashed.
   const own = overlay.length ? t(' (this run)') : '';
   return Plotly.react(
     el,
     [
-      { x: steps, y: progress.map((p) => p.record[0]), name: `${t('train error %')}${own}`, mode: 'lines+markers', line: { color: pal.train }, marker: { size: 4 } },
-      { x: steps, y: progress.map((p) => p.record[1]), name: `${t('validation error %')}${own}`, mode: 'lines+markers', line: { color: pal.validation }, marker: { size: 4 } },
+      {
+        x: steps,
+        y: progress.map((p) => p.record[0]),
+        name: `${t('train error %')}${own}`,
+        mode: 'lines+markers',
+        line: { color: pal.train },
+        marker: { size: 4 },
+      },
+      {
+        x: steps,
+        y: progress.map((p) => p.record[1]),
+        name: `${t('validation error %')}${own}`,
+        mode: 'lines+markers',
+        line: { color: pal.validation },
+        marker: { size: 4 },
+      },
       // Each other run in its own colour: validation dashed, train dotted.
       ...overlay.flatMap((o, i) => [
-        { x: o.steps, y: o.trainError, name: t('train error % ({0})', o.label), mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dot', width: 1.5 } },
-        { x: o.steps, y: o.valError, name: t('validation error % ({0})', o.label), mode: 'lines', line: { color: runColour(pal, i + 1), dash: 'dash' } },
+        {
+          x: o.steps,
+          y: o.trainError,
+          name: t('train error % ({0})', o.label),
+          mode: 'lines',
+          line: { color: runColour(pal, i + 1), dash: 'dot', width: 1.5 },
+        },
+        {
+          x: o.steps,
+          y: o.valError,
+          name: t('validation error % ({0})', o.label),
+          mode: 'lines',
+          line: { color: runColour(pal, i + 1), dash: 'dash' },
+        },
       ]),
     ],
     layout(pal, t('error rate (%)'), compact),
@@ -63,14 +95,27 @@ export function drawErrorPlot(el: HTMLElement, progress: ProgressEvent[], pal: P
 export function drawLossPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette): Promise<unknown> {
   return Plotly.react(
     el,
-    [{ x: progress.map((p) => p.step), y: progress.map((p) => p.loss), name: t('loss (latest batch)'), mode: 'lines+markers', line: { color: pal.loss }, marker: { size: 4 } }],
+    [
+      {
+        x: progress.map((p) => p.step),
+        y: progress.map((p) => p.loss),
+        name: t('loss (latest batch)'),
+        mode: 'lines+markers',
+        line: { color: pal.loss },
+        marker: { size: 4 },
+      },
+    ],
     layout(pal, t('cross-entropy loss'), false),
     config,
   );
 }
 
 /** Final validation and test accuracy of compared runs, grouped by run, each run in its colour. */
-export function drawFinalAccuracyPlot(el: HTMLElement, runs: { label: string; valAccuracy: number | null; testAccuracy: number | null }[], pal: Palette): Promise<unknown> {
+export function drawFinalAccuracyPlot(
+  el: HTMLElement,
+  runs: { label: string; valAccuracy: number | null; testAccuracy: number | null }[],
+  pal: Palette,
+): Promise<unknown> {
   const labels = runs.map((r) => r.label);
   const pctOf = (v: number | null) => (v === null ? null : 100 * v);
   const colours = runs.map((_, i) => runColour(pal, i));
@@ -82,9 +127,24 @@ export function drawFinalAccuracyPlot(el: HTMLElement, runs: { label: string; va
     el,
     [
       { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.valAccuracy)), name: 'validation', marker: { color: colours, opacity: 0.55 } },
-      { type: 'bar', x: labels, y: runs.map((r) => pctOf(r.testAccuracy)), name: 'test', marker: { color: colours }, text: runs.map((r) => (r.testAccuracy === null ? '' : `${(100 * r.testAccuracy).toFixed(2)}`)), textposition: 'outside' },
+      {
+        type: 'bar',
+        x: labels,
+        y: runs.map((r) => pctOf(r.testAccuracy)),
+        name: 'test',
+        marker: { color: colours },
+        text: runs.map((r) => (r.testAccuracy === null ? '' : `${(100 * r.testAccuracy).toFixed(2)}`)),
+        textposition: 'outside',
+      },
     ],
-    { ...base, showlegend: false, title: { text: 'final accuracy: validation (pale), test (solid)', font: { size: 12, color: pal.fg } }, barmode: 'group', xaxis: { ...base.xaxis, title: undefined, type: 'category' }, yaxis: { ...base.yaxis, range: [low, 100], rangemode: undefined } },
+    {
+      ...base,
+      showlegend: false,
+      title: { text: 'final accuracy: validation (pale), test (solid)', font: { size: 12, color: pal.fg } },
+      barmode: 'group',
+      xaxis: { ...base.xaxis, title: undefined, type: 'category' },
+      yaxis: { ...base.yaxis, range: [low, 100], rangemode: undefined },
+    },
     config,
   );
 }

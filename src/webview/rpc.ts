@@ -15,7 +15,10 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 let nextId = 1;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void }>();
+const pending = new Map<
+  number,
+  { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void }
+>();
 type EventMessage = Exclude<ToWebviewMessage, { type: 'reply' }>;
 const listeners: ((m: EventMessage) => void)[] = [];
 
@@ -49,7 +52,10 @@ export function send(request: FromWebviewRequest): void {
  * Analysis `req.type`, answered by one reply of that analysis's result type; `onProgress` receives
  * its 'analysisProgress' messages meanwhile.
  */
-export function request<K extends AnalysisType>(req: AnalysisRequest<K>, onProgress?: (done: number, total: number) => void): Promise<AnalysisResult<K>> {
+export function request<K extends AnalysisType>(
+  req: AnalysisRequest<K>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<AnalysisResult<K>> {
   const messageId = nextId++;
   return new Promise<AnalysisResult<K>>((resolve, reject) => {
     pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject, onProgress });

@@ -21,7 +21,9 @@ function render(): void {
   $('side-name').textContent = s.runDir ? `${s.name} · ${statusName(s.status)}` : t('No run yet');
   $('side-name').dataset.status = s.status;
   const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
-  $('side-progress').textContent = s.totalSteps ? t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps) : '';
+  $('side-progress').textContent = s.totalSteps
+    ? t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps)
+    : '';
   const last = s.progress.at(-1);
   $('side-accuracy').textContent =
     s.summary?.testAccuracy !== undefined && s.summary?.testAccuracy !== null
@@ -42,7 +44,16 @@ function render(): void {
   if (!snap) return;
   const [o1, , k1] = snap.conv1.shape as number[];
   const sc1 = maxAbs([snap.conv1.weight]);
-  for (let o = 0; o < o1!; o++) drawHeatmap(figure(k, `c1·${o}`, `side-conv1-kernel-${o}`, 'kernel'), snap.conv1.weight.slice(o * k1! * k1!, (o + 1) * k1! * k1!), k1!, k1!, pal, 'signed', sc1);
+  for (let o = 0; o < o1!; o++)
+    drawHeatmap(
+      figure(k, `c1·${o}`, `side-conv1-kernel-${o}`, 'kernel'),
+      snap.conv1.weight.slice(o * k1! * k1!, (o + 1) * k1! * k1!),
+      k1!,
+      k1!,
+      pal,
+      'signed',
+      sc1,
+    );
   $('side-kernels-caption').textContent = t('conv1 kernels after epoch {0}', snap.epoch);
 }
 

@@ -42,7 +42,13 @@ export function probabilityBars(parent: HTMLElement, probs: number[], predicted:
     ...probs.map((p, c) => {
       const bar = h('span', { className: 'bar' });
       bar.style.width = `${Math.max(0.5, 100 * p)}%`;
-      return h('div', { className: c === predicted ? 'prob top' : 'prob' }, h('span', { className: 'cls', textContent: cls(c) }), h('span', { className: 'track' }, bar), h('span', { className: 'val', textContent: `${(100 * p).toFixed(1)} %` }));
+      return h(
+        'div',
+        { className: c === predicted ? 'prob top' : 'prob' },
+        h('span', { className: 'cls', textContent: cls(c) }),
+        h('span', { className: 'track' }, bar),
+        h('span', { className: 'val', textContent: `${(100 * p).toFixed(1)} %` }),
+      );
     }),
   );
 }

@@ -38,14 +38,20 @@ export const ANALYSIS_HANDLERS: AnalysisHandlers<AnalysisContext> = {
     const data = dataFor(r.target);
     checkTestIndex(data, r.index);
     const pixels = imageAt(data.testFile, r.index);
-    const base = { index: r.index, label: data.testFile.labels[r.index]!, testCount: data.testFile.count, image: image(pixels, data.testFile.height) };
+    const base = {
+      index: r.index,
+      label: data.testFile.labels[r.index]!,
+      testCount: data.testFile.count,
+      image: image(pixels, data.testFile.height),
+    };
     if (!r.target.model) return { ...base, prediction: null, featureMaps: null };
     const { net } = await modelAndData(r.target, data);
     return { ...base, prediction: predict(net, pixels), featureMaps: maps(featureMapsOf(net, pixels)) };
   },
   trainingImage(r) {
     const data = dataFor(r.target);
-    if (r.index >= data.train.count) throw new LabError(`training image #${r.index} does not exist: 0..${data.train.count - 1}`, { field: 'index' });
+    if (r.index >= data.train.count)
+      throw new LabError(`training image #${r.index} does not exist: 0..${data.train.count - 1}`, { field: 'index' });
     return { index: r.index, label: data.train.labels[r.index]!, image: image(imageAt(data.train, r.index), data.train.height) };
   },
   async robustness(r) {
@@ -53,12 +59,24 @@ export const ANALYSIS_HANDLERS: AnalysisHandlers<AnalysisContext> = {
     checkTestIndex(data, r.index);
     const { net } = await modelAndData(r.target, data);
     const size = net.spec.imageSize;
-    for (const [name, v] of [['dx', r.dx], ['dy', r.dy]] as const) {
-      if (!shiftInRange(size, v)) throw new LabError(`${name}: a shift must stay within ${-maxShift(size)}..${maxShift(size)} pixels, got ${v}`, { field: name });
+    for (const [name, v] of [
+      ['dx', r.dx],
+      ['dy', r.dy],
+    ] as const) {
+      if (!shiftInRange(size, v))
+        throw new LabError(`${name}: a shift must stay within ${-maxShift(size)}..${maxShift(size)} pixels, got ${v}`, { field: name });
     }
     const res = robustnessCheck(net, imageAt(data.testFile, r.index), r.dx, r.dy);
     const view = (v: typeof res.original) => ({ image: image(v.image, size), prediction: v.prediction, featureMaps: maps(v.featureMaps) });
-    return { index: r.index, label: data.testFile.labels[r.index]!, dx: r.dx, dy: r.dy, original: view(res.original), shifted: view(res.shifted), meanAbsDiff: res.meanAbsDiff };
+    return {
+      index: r.index,
+      label: data.testFile.labels[r.index]!,
+      dx: r.dx,
+      dy: r.dy,
+      original: view(res.original),
+      shifted: view(res.shifted),
+      meanAbsDiff: res.meanAbsDiff,
+    };
   },
   async predictImage(r) {
     const { net } = await modelFor(r.target);

@@ -50,7 +50,12 @@ export function examplesOf(net: ConvNet, data: LabData, q: ExamplesQuery): Examp
 
 let sweeping: AbortController | null = null;
 
-export async function sweepOf(net: ConvNet, data: LabData, range: number, onProgress: (done: number, total: number) => void): Promise<SweepPayload> {
+export async function sweepOf(
+  net: ConvNet,
+  data: LabData,
+  range: number,
+  onProgress: (done: number, total: number) => void,
+): Promise<SweepPayload> {
   if (sweeping) throw new LabError('a robustness sweep is already running: cancel it first');
   sweeping = new AbortController();
   let last = 0;

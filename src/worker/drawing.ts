@@ -15,18 +15,25 @@ const channels = (data: Float32Array[]) => data.map((m) => Array.from(m, display
 /** Prediction and feature maps of a drawn digit, already preprocessed to the model's size. */
 export function drawnPrediction(net: ConvNet, pixels: number[]): DrawnPredictionPayload {
   const size = net.spec.imageSize;
-  if (pixels.length !== size * size) throw new LabError(`pixels: the model takes ${size}×${size} = ${size * size} grey levels, got ${pixels.length}`, { field: 'pixels' });
+  if (pixels.length !== size * size)
+    throw new LabError(`pixels: the model takes ${size}×${size} = ${size * size} grey levels, got ${pixels.length}`, { field: 'pixels' });
   const image = Float32Array.from(pixels);
   const f = featureMapsOf(net, image);
   return {
     prediction: predict(net, image),
-    featureMaps: { conv1: { size: f.conv1.size, maps: channels(f.conv1.data) }, conv2: { size: f.conv2.size, maps: channels(f.conv2.data) } },
+    featureMaps: {
+      conv1: { size: f.conv1.size, maps: channels(f.conv1.data) },
+      conv2: { size: f.conv2.size, maps: channels(f.conv2.data) },
+    },
   };
 }
 
 export function occlusionOfTestImage(net: ConvNet, data: LabData, r: WorkerAnalysisRequest<'occlusion'>): OcclusionPayload {
   const size = net.spec.imageSize;
-  for (const [name, v] of [['patch', r.patch], ['stride', r.stride]] as const) {
+  for (const [name, v] of [
+    ['patch', r.patch],
+    ['stride', r.stride],
+  ] as const) {
     if (v > size) throw new LabError(`${name}: at most ${size} pixels (the image's size), got ${v}`, { field: name });
   }
   const image = imageAt(data.testFile, r.index);

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { type AnalysisType, isAnalysisType } from '../core/analyses';
 import { LabError, errorMessage, isLabError } from '../core/errors';
 import type { TrainingEvent } from '../core/events';
-import { type FromWorkerMessage, type ToWorkerMessage, type TrainRequest, type WorkerRequest, type WorkerResults, validateToWorker } from '../core/protocol';
+import {
+  type FromWorkerMessage,
+  type ToWorkerMessage,
+  type TrainRequest,
+  type WorkerRequest,
+  type WorkerResults,
+  validateToWorker,
+} from '../core/protocol';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { defaultWorkers } from '../core/train/group';
@@ -59,7 +66,9 @@ async function train(messageId: number, r: TrainRequest): Promise<WorkerResults[
 /** Training and its controls here; every analysis through the table's handlers. */
 async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResults[WorkerRequest['type']]> {
   if (isAnalysisType(r.type)) {
-    const ctx: AnalysisContext = { progress: (done, total) => send({ kind: 'progress', messageId: nextId++, inReplyTo: messageId, done, total }) };
+    const ctx: AnalysisContext = {
+      progress: (done, total) => send({ kind: 'progress', messageId: nextId++, inReplyTo: messageId, done, total }),
+    };
     const handler = ANALYSIS_HANDLERS[r.type] as (request: WorkerRequest, ctx: AnalysisContext) => unknown;
     return (await handler(r, ctx)) as WorkerResults[AnalysisType];
   }

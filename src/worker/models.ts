@@ -36,7 +36,8 @@ let cachedModel: { key: string; net: ConvNet; file: string } | null = null;
 /** The target's model, on a started backend (reloaded when its file changed). */
 export async function modelFor(target: AnalysisTarget): Promise<{ net: ConvNet; file: string }> {
   await ensureBackend();
-  if (!target.model) throw new LabError('no model: this run has not saved its weights yet (they are saved when training ends)', { code: 'not-found' });
+  if (!target.model)
+    throw new LabError('no model: this run has not saved its weights yet (they are saved when training ends)', { code: 'not-found' });
   let stamp: string;
   try {
     stamp = String(statSync(target.model).mtimeMs);

@@ -23,7 +23,8 @@ const run = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-e
 function remap(set: ImageSet, map: (i: number, j: number) => number): ImageSet {
   const n = set.width;
   const images = new Uint8Array(set.images.length);
-  for (let k = 0; k < set.count; k++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) images[k * n * n + i * n + j] = set.images[k * n * n + map(i, j)]!;
+  for (let k = 0; k < set.count; k++)
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) images[k * n * n + i * n + j] = set.images[k * n * n + map(i, j)]!;
   return { ...set, images };
 }
 
@@ -37,7 +38,10 @@ test('confusion matrix: sums to the split size, rows to the class counts, and ag
   assert.equal(sum, 600);
   const perLabel = new Array<number>(10).fill(0);
   for (const l of set.labels) perLabel[l]!++;
-  assert.deepEqual(cm.counts.map((r) => r.reduce((s, v) => s + v, 0)), perLabel);
+  assert.deepEqual(
+    cm.counts.map((r) => r.reduce((s, v) => s + v, 0)),
+    perLabel,
+  );
   // An independent loop: one predict() per image, counted by hand.
   const counts = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   for (let i = 0; i < set.count; i++) {
@@ -105,7 +109,12 @@ test('robustness sweep: (0, 0), 0° and σ 0 give exactly the plain accuracy; 90
   const set = head(data.test, 400);
   const plain = evaluate(net, set);
   const seen: number[] = [];
-  const r = await robustnessSweep(net, set, { range: 1, angles: [-90, 0, 90], sigmas: [0, 0.3], onProgress: (done, total) => seen.push(done / total) });
+  const r = await robustnessSweep(net, set, {
+    range: 1,
+    angles: [-90, 0, 90],
+    sigmas: [0, 0.3],
+    onProgress: (done, total) => seen.push(done / total),
+  });
   assert.deepEqual(r.shift.offsets, [-1, 0, 1]);
   assert.equal(r.shift.accuracy.length, 3);
   assert.equal(r.shift.accuracy[1]![1], plain.accuracy);
@@ -115,12 +124,25 @@ test('robustness sweep: (0, 0), 0° and σ 0 give exactly the plain accuracy; 90
   assert.equal(seen.at(-1), 1);
   assert.equal(seen.length, 9 + 3 + 2);
   // 90° counter-clockwise = numpy's rot90: out[i][j] = in[j][27 − i], on the bytes.
-  assert.equal(r.rotation.accuracy[2], evaluate(net, remap(set, (i, j) => j * 28 + (27 - i))).accuracy);
-  assert.equal(r.rotation.accuracy[0], evaluate(net, remap(set, (i, j) => (27 - j) * 28 + i)).accuracy);
+  assert.equal(
+    r.rotation.accuracy[2],
+    evaluate(
+      net,
+      remap(set, (i, j) => j * 28 + (27 - i)),
+    ).accuracy,
+  );
+  assert.equal(
+    r.rotation.accuracy[0],
+    evaluate(
+      net,
+      remap(set, (i, j) => (27 - j) * 28 + i),
+    ).accuracy,
+  );
   // dx = 1, dy = −1 (row 0, column 2): b[i, j] = a[i + 1, j − 1], zeros fill.
   const shifted = { ...set, images: new Uint8Array(set.images.length) };
   for (let k = 0; k < set.count; k++) {
-    for (let i = 0; i < 27; i++) for (let j = 1; j < 28; j++) shifted.images[k * 784 + i * 28 + j] = set.images[k * 784 + (i + 1) * 28 + j - 1]!;
+    for (let i = 0; i < 27; i++)
+      for (let j = 1; j < 28; j++) shifted.images[k * 784 + i * 28 + j] = set.images[k * 784 + (i + 1) * 28 + j - 1]!;
   }
   assert.equal(r.shift.accuracy[0]![2], evaluate(net, shifted).accuracy);
   assert.deepEqual(Array.from(shiftImage(imageAt(set, 0), 28, 1, -1)), Array.from(imageAt(shifted, 0)));

@@ -26,7 +26,11 @@ const IN_CI = process.env.CI === 'true';
 /** A port nothing listens on: connections are refused at once. */
 const REFUSING = 'http://127.0.0.1:9/';
 const npm = findNpm(process.execPath);
-const lockedWebgpuVersion = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> }).packages['node_modules/webgpu']?.version;
+const lockedWebgpuVersion = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  }
+).packages['node_modules/webgpu']?.version;
 
 /**
  * The webgpu tests install offline, from npm's cache. `npm install` from the lock file caches
@@ -86,10 +90,31 @@ describe('installing a backend with npm', () => {
     const r = await installBackend({ backend: 'webgpu', root, npm, offline: true, onLog: (l) => lines.push(l) });
     assert.equal(r.dir, join(root, 'webgpu'));
     assert.deepEqual(readdirSync(root), ['webgpu'], 'only the installed folder: the temporary one was renamed into place');
-    assert.deepEqual(r.packages.map((p) => `${p.name}@${p.version}`), [`webgpu@${lockedWebgpuVersion}`, '@tensorflow/tfjs-backend-webgpu@4.22.0']);
-    assert.ok(existsSync(join(r.dir, 'node_modules', 'webgpu', 'dist', `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`, 'dawn.node')), 'Dawn for this platform');
-    assert.match(lines[0]!, /install --no-audit --no-fund --foreground-scripts --loglevel=http --offline --prefix .* webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0$/);
-    assert.ok(lines.some((l) => /npm http cache webgpu@/.test(l)), 'npm\'s log came through, line by line');
+    assert.deepEqual(
+      r.packages.map((p) => `${p.name}@${p.version}`),
+      [`webgpu@${lockedWebgpuVersion}`, '@tensorflow/tfjs-backend-webgpu@4.22.0'],
+    );
+    assert.ok(
+      existsSync(
+        join(
+          r.dir,
+          'node_modules',
+          'webgpu',
+          'dist',
+          `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`,
+          'dawn.node',
+        ),
+      ),
+      'Dawn for this platform',
+    );
+    assert.match(
+      lines[0]!,
+      /install --no-audit --no-fund --foreground-scripts --loglevel=http --offline --prefix .* webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0$/,
+    );
+    assert.ok(
+      lines.some((l) => /npm http cache webgpu@/.test(l)),
+      "npm's log came through, line by line",
+    );
     assert.deepEqual(installedBackendDirs(root), [r.dir]);
     assert.equal(installedPackages(root, 'webgpu')?.[0]?.dir, join(r.dir, 'node_modules', 'webgpu'));
     assert.equal(installedPackages(root, 'tensorflow'), null);
@@ -122,13 +147,19 @@ describe('installing a backend with npm', () => {
     assert.ok(npm);
     const root = tempDir('mnist-lab-storage-');
     const t0 = Date.now();
-    await assert.rejects(installBackend({ backend: 'webgpu', root, npm, env: { ...process.env, npm_config_registry: REFUSING } }), (e: unknown) => {
-      assert.ok(e instanceof BackendInstallError);
-      assert.match(e.message, /^could not download http:\/\/127\.0\.0\.1:9\/\S*webgpu \(connect ECONNREFUSED 127\.0\.0\.1:9\): the npm registry cannot be reached \(offline\?\); set npm_config_registry to a mirror/);
-      assert.ok(e.downloads[0]!.startsWith(REFUSING), e.downloads.join());
-      assert.notEqual(e.exitCode, 0);
-      return true;
-    });
+    await assert.rejects(
+      installBackend({ backend: 'webgpu', root, npm, env: { ...process.env, npm_config_registry: REFUSING } }),
+      (e: unknown) => {
+        assert.ok(e instanceof BackendInstallError);
+        assert.match(
+          e.message,
+          /^could not download http:\/\/127\.0\.0\.1:9\/\S*webgpu \(connect ECONNREFUSED 127\.0\.0\.1:9\): the npm registry cannot be reached \(offline\?\); set npm_config_registry to a mirror/,
+        );
+        assert.ok(e.downloads[0]!.startsWith(REFUSING), e.downloads.join());
+        assert.notEqual(e.exitCode, 0);
+        return true;
+      },
+    );
     const seconds = (Date.now() - t0) / 1000;
     process.stdout.write(`# refused registry: failed after ${seconds.toFixed(1)} s\n`);
     assert.ok(seconds < 30, `took ${seconds} s (npm's default retries take over a minute)`);
@@ -136,14 +167,15 @@ describe('installing a backend with npm', () => {
     assert.deepEqual(installedBackendDirs(root), []);
   });
 
-  test('offline, a package that is not in npm\'s cache: the message names it', async (t) => {
+  test("offline, a package that is not in npm's cache: the message names it", async (t) => {
     assert.ok(npm);
     const root = tempDir('mnist-lab-storage-');
     try {
       await installBackend({ backend: 'tensorflow-gpu', root, npm, offline: true });
     } catch (e) {
       assert.ok(e instanceof BackendInstallError, String(e));
-      if (/libtensorflow/.test(e.message)) return t.skip('@tensorflow/tfjs-node-gpu is in npm\'s cache here (its install script then fails instead)');
+      if (/libtensorflow/.test(e.message))
+        return t.skip("@tensorflow/tfjs-node-gpu is in npm's cache here (its install script then fails instead)");
       assert.match(e.message, /^could not install @tensorflow\/tfjs-node-gpu@4\.22\.0: npm is offline and \S+ is not in its cache$/);
       assert.deepEqual(readdirSync(root), []);
       return;
@@ -178,7 +210,7 @@ describe('installing a backend with npm', () => {
       `could not download libtensorflow from ${url} (connect ECONNREFUSED 127.0.0.1:9): the install script of @tensorflow/tfjs-node@4.22.0 needs it; offline, point TFJS_NODE_CDN_STORAGE (or TFJS_NODE_BASE_URI) at a mirror that has it`,
     );
     assert.deepEqual(error.downloads, [url]);
-    assert.ok(lines.includes('* Downloading libtensorflow'), 'the install script\'s own output is in the log');
+    assert.ok(lines.includes('* Downloading libtensorflow'), "the install script's own output is in the log");
     assert.deepEqual(readdirSync(root), [], 'no half-installed tfjs-node');
     // The parser on that real log, once more, with the mirror variable honoured in the address.
     assert.equal(explainInstallFailure(lines.join('\n'), 'tensorflow').downloads[0], url);
@@ -210,7 +242,11 @@ describe('installing a backend with npm', () => {
     for (const child of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
       try {
         const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && /npm/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8'))) pid = Number(child);
+        if (
+          Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid &&
+          /npm/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8'))
+        )
+          pid = Number(child);
       } catch {
         // gone meanwhile
       }
@@ -221,7 +257,10 @@ describe('installing a backend with npm', () => {
   test('an unknown backend name is refused before npm runs', async () => {
     assert.ok(npm);
     const root = tempDir('mnist-lab-storage-');
-    await assert.rejects(installBackend({ backend: 'nope' as 'webgpu', root, npm }), /unknown accelerated backend 'nope' \(choose one of: tensorflow-gpu, tensorflow, webgpu\)/);
+    await assert.rejects(
+      installBackend({ backend: 'nope' as 'webgpu', root, npm }),
+      /unknown accelerated backend 'nope' \(choose one of: tensorflow-gpu, tensorflow, webgpu\)/,
+    );
     assert.deepEqual(readdirSync(root), []);
   });
 });

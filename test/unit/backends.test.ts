@@ -39,9 +39,6 @@ const IN_CI = process.env.CI === 'true';
 /** Relative tolerance on GPU backends (issue 6): max |Δ| ≤ 1e-4 · max |PyTorch value|. */
 const GPU_REL_TOL = 1e-4;
 
-
-
-
 const measured: string[] = [];
 /** Relative error of `ours` against PyTorch's `ref`, recorded and checked. */
 function checkRel(what: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tol = GPU_REL_TOL): number {
@@ -57,7 +54,10 @@ describe('the backend ladder', () => {
   });
 
   test('forcing tensorflow-gpu or tensorflow that is not installed is a LabError naming the reason', async (t) => {
-    for (const [name, pkg] of [['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'], ['tensorflow', '@tensorflow/tfjs-node']] as const) {
+    for (const [name, pkg] of [
+      ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'],
+      ['tensorflow', '@tensorflow/tfjs-node'],
+    ] as const) {
       if (resolvePackage(pkg)) {
         t.diagnostic(`${pkg} is installed here: its not-installed path is not checked`);
         continue;
@@ -67,7 +67,12 @@ describe('the backend ladder', () => {
         assert.ok(e instanceof LabError);
         assert.equal(e.code, 'backend-unavailable');
         assert.equal(e.field, 'backend');
-        assert.match(e.message, new RegExp(`^backend '${name}' cannot be used: ${name}: package ${pkg.replace('/', '\\/')} is not installed \\(looked in .*node_modules\\)$`));
+        assert.match(
+          e.message,
+          new RegExp(
+            `^backend '${name}' cannot be used: ${name}: package ${pkg.replace('/', '\\/')} is not installed \\(looked in .*node_modules\\)$`,
+          ),
+        );
         return true;
       });
       assert.equal(tf.getBackend(), before, 'a failed probe leaves the active backend alone');
@@ -77,7 +82,11 @@ describe('the backend ladder', () => {
   test('auto records every attempt, falls through the native backends and keeps the first that works', async () => {
     const active = await selectBackend('auto');
     const order = BACKEND_NAMES.slice(1);
-    assert.deepEqual(active.attempts.map((a) => a.name), order.slice(0, active.attempts.length), 'attempts follow the ladder');
+    assert.deepEqual(
+      active.attempts.map((a) => a.name),
+      order.slice(0, active.attempts.length),
+      'attempts follow the ladder',
+    );
     assert.equal(active.attempts.at(-1)!.name, active.name);
     assert.ok(active.attempts.at(-1)!.ok);
     for (const a of active.attempts.slice(0, -1)) {
@@ -85,10 +94,16 @@ describe('the backend ladder', () => {
       assert.ok(a.reason && a.reason.length > 10, `${a.name}: a reason`);
     }
     if (!resolvePackage('@tensorflow/tfjs-node-gpu')) {
-      assert.deepEqual(active.attempts[0], { name: 'tensorflow-gpu', ok: false, kind: 'not-installed', reason: active.attempts[0]!.reason });
+      assert.deepEqual(active.attempts[0], {
+        name: 'tensorflow-gpu',
+        ok: false,
+        kind: 'not-installed',
+        reason: active.attempts[0]!.reason,
+      });
       assert.match(active.attempts[0]!.reason!, /package @tensorflow\/tfjs-node-gpu is not installed/);
     }
-    if (!resolvePackage('@tensorflow/tfjs-node')) assert.match(active.attempts[1]!.reason!, /package @tensorflow\/tfjs-node is not installed/);
+    if (!resolvePackage('@tensorflow/tfjs-node'))
+      assert.match(active.attempts[1]!.reason!, /package @tensorflow\/tfjs-node is not installed/);
     const lines = describeAttempts(active.attempts);
     assert.match(lines[0]!, /^tensorflow-gpu ✗ /);
     assert.equal(lines.at(-1), `${active.name} ✓`);
@@ -97,7 +112,10 @@ describe('the backend ladder', () => {
   test('commands that read synchronously skip webgpu under auto and refuse it when forced', async () => {
     await assert.rejects(selectBackend('webgpu', { requireSyncReads: true }), (e: unknown) => {
       assert.ok(e instanceof LabError);
-      assert.match(e.message, /^backend 'webgpu' cannot be used: webgpu: this command reads tensors synchronously, which a GPU backend cannot do in Node/);
+      assert.match(
+        e.message,
+        /^backend 'webgpu' cannot be used: webgpu: this command reads tensors synchronously, which a GPU backend cannot do in Node/,
+      );
       return true;
     });
     const active = await selectBackend('auto', { requireSyncReads: true });
@@ -134,9 +152,18 @@ describe('the backend ladder', () => {
       }
       throw new Error(`${lib} loaded: this check needs a machine without it`);
     };
-    assert.match(explainNativeLoadError('@tensorflow/tfjs-node-gpu', dlopenError(CUDA_LIBRARIES.cudart)), /needs the CUDA 11\.2 runtime \(libcudart\.so\.11\.0 not found/);
-    assert.match(explainNativeLoadError('@tensorflow/tfjs-node-gpu', dlopenError(CUDA_LIBRARIES.cudnn)), /needs cuDNN 8\.1 \(libcudnn\.so\.8 not found\)/);
-    assert.match(explainNativeLoadError('@tensorflow/tfjs-node', dlopenError('libtensorflow.so.2')), /installed but libtensorflow is missing \(libtensorflow\.so\.2 not found\)/);
+    assert.match(
+      explainNativeLoadError('@tensorflow/tfjs-node-gpu', dlopenError(CUDA_LIBRARIES.cudart)),
+      /needs the CUDA 11\.2 runtime \(libcudart\.so\.11\.0 not found/,
+    );
+    assert.match(
+      explainNativeLoadError('@tensorflow/tfjs-node-gpu', dlopenError(CUDA_LIBRARIES.cudnn)),
+      /needs cuDNN 8\.1 \(libcudnn\.so\.8 not found\)/,
+    );
+    assert.match(
+      explainNativeLoadError('@tensorflow/tfjs-node', dlopenError('libtensorflow.so.2')),
+      /installed but libtensorflow is missing \(libtensorflow\.so\.2 not found\)/,
+    );
     // A missing addon file, as require reports it when the install script could not download it.
     let missing: unknown;
     try {
@@ -152,7 +179,10 @@ describe('the backend ladder', () => {
     const out = join(tempDir(), 'runs');
     const forced = cli(['train', '--backend', 'tensorflow-gpu', '--max-steps', '1', '--out', out]);
     assert.equal(forced.status, 2, forced.stderr);
-    assert.match(forced.stderr, /^mnist-lab: backend 'tensorflow-gpu' cannot be used: tensorflow-gpu: package @tensorflow\/tfjs-node-gpu is not installed/);
+    assert.match(
+      forced.stderr,
+      /^mnist-lab: backend 'tensorflow-gpu' cannot be used: tensorflow-gpu: package @tensorflow\/tfjs-node-gpu is not installed/,
+    );
     assert.equal(existsSync(out), false, 'nothing is written');
     const json = cli(['train', '--backend', 'tensorflow', '--max-steps', '1', '--out', out, '--json']);
     assert.equal(json.status, 2);
@@ -262,7 +292,9 @@ describe('webgpu (Dawn over Vulkan)', () => {
           worstUpdate = Math.max(worstUpdate, Math.max(0, maxAbsDiff(ourUpdate, refUpdate) - 2 * ulp) / maxAbs(refUpdate));
         }
         measured.push(`webgpu ${`weights after step ${step}`.padEnd(26)} max |Δ| / max |ref| = ${worstWeight.toExponential(2)}`);
-        measured.push(`webgpu ${`update of step ${step}`.padEnd(26)} max |Δ| / max |update| = ${worstUpdate.toExponential(2)} (beyond 2 ulp)`);
+        measured.push(
+          `webgpu ${`update of step ${step}`.padEnd(26)} max |Δ| / max |update| = ${worstUpdate.toExponential(2)} (beyond 2 ulp)`,
+        );
         assert.ok(worstWeight <= GPU_REL_TOL, `weights after step ${step}: ${worstWeight}`);
         assert.ok(worstUpdate <= 1e-3, `update of step ${step}: ${worstUpdate} of the largest update`);
         before = stateDict(`step${step}.`);
@@ -302,14 +334,25 @@ describe('webgpu (Dawn over Vulkan)', () => {
     };
     const wasm = await run('wasm');
     const gpu = await run('webgpu');
-    process.stdout.write(`# 30 steps, batch 64: wasm ${wasm.ms.toFixed(0)} ms/step (${wasm.kind}), webgpu ${gpu.ms.toFixed(0)} ms/step incl. shader compilation (${gpu.kind})\n`);
+    process.stdout.write(
+      `# 30 steps, batch 64: wasm ${wasm.ms.toFixed(0)} ms/step (${wasm.kind}), webgpu ${gpu.ms.toFixed(0)} ms/step incl. shader compilation (${gpu.kind})\n`,
+    );
     assert.equal(gpu.kind, 'DeviceGroup');
     const mean = (a: number[]) => a.reduce((p, v) => p + v, 0) / a.length;
     // From ln 10 ≈ 2.30 the seed's network falls slowly at first (≈0.04 in 30 steps here).
-    assert.ok(mean(gpu.losses.slice(-5)) < mean(gpu.losses.slice(0, 5)) - 0.02, `webgpu loss did not fall: ${gpu.losses.map((l) => l.toFixed(3)).join(' ')}`);
-    for (let s = 0; s < STEPS; s++) assert.ok(Math.abs(gpu.losses[s]! - wasm.losses[s]!) <= 1e-3 * Math.abs(wasm.losses[s]!), `step ${s}: loss ${gpu.losses[s]} on webgpu, ${wasm.losses[s]} on wasm`);
+    assert.ok(
+      mean(gpu.losses.slice(-5)) < mean(gpu.losses.slice(0, 5)) - 0.02,
+      `webgpu loss did not fall: ${gpu.losses.map((l) => l.toFixed(3)).join(' ')}`,
+    );
+    for (let s = 0; s < STEPS; s++)
+      assert.ok(
+        Math.abs(gpu.losses[s]! - wasm.losses[s]!) <= 1e-3 * Math.abs(wasm.losses[s]!),
+        `step ${s}: loss ${gpu.losses[s]} on webgpu, ${wasm.losses[s]} on wasm`,
+      );
     const rel = maxAbsDiff(gpu.weights, wasm.weights) / maxAbs(wasm.weights);
-    process.stdout.write(`# weights after 30 steps, webgpu vs wasm: max |Δ| / max |w| = ${rel.toExponential(2)}; validation right ${gpu.right} vs ${wasm.right} of 500\n`);
+    process.stdout.write(
+      `# weights after 30 steps, webgpu vs wasm: max |Δ| / max |w| = ${rel.toExponential(2)}; validation right ${gpu.right} vs ${wasm.right} of 500\n`,
+    );
     assert.ok(rel <= 1e-4, `weights after ${STEPS} steps differ by ${rel} (relative)`);
     assert.ok(Math.abs(gpu.right - wasm.right) <= 2, `validation: ${gpu.right} vs ${wasm.right} right`);
     // The session's test accuracy uses asynchronous reads, so it runs on webgpu too, and agrees

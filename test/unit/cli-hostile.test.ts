@@ -32,15 +32,40 @@ function handRun(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-const goodSummary = { runId: 'x', runDir: '/x', name: 'seed', status: 'completed', backend: 'cpu', device: 'cpu', workers: 1, epochs: 1, epochsCompleted: 1, steps: 8, totalSteps: 8, valAccuracy: 0.5, testAccuracy: 0.5, seedTestAccuracy: 0.9906, seconds: 1.5, msPerStep: 10, startedAt: '', finishedAt: '' };
+const goodSummary = {
+  runId: 'x',
+  runDir: '/x',
+  name: 'seed',
+  status: 'completed',
+  backend: 'cpu',
+  device: 'cpu',
+  workers: 1,
+  epochs: 1,
+  epochsCompleted: 1,
+  steps: 8,
+  totalSteps: 8,
+  valAccuracy: 0.5,
+  testAccuracy: 0.5,
+  seedTestAccuracy: 0.9906,
+  seconds: 1.5,
+  msPerStep: 10,
+  startedAt: '',
+  finishedAt: '',
+};
 
 test('train --out: a regular file, /proc, a folder under a file, an unwritable folder → one line, exit 2, nothing written', () => {
   const file = join(root, 'a-file');
   writeFileSync(file, 'not a folder');
   expectUserError(['train', '--out', file, '--max-steps', '1'], /--out .*a-file: is a regular file, not a folder/);
-  expectUserError(['train', '--out', join(file, 'runs'), '--max-steps', '1'], /--out .*a-file[\\/]runs: .*a-file is a regular file, not a folder|a part of the path is a file/);
+  expectUserError(
+    ['train', '--out', join(file, 'runs'), '--max-steps', '1'],
+    /--out .*a-file[\\/]runs: .*a-file is a regular file, not a folder|a part of the path is a file/,
+  );
   if (process.platform === 'linux') {
-    expectUserError(['train', '--out', '/proc/self/foo', '--max-steps', '1'], /--out \/proc\/self\/foo: is inside \/proc, a virtual file system/);
+    expectUserError(
+      ['train', '--out', '/proc/self/foo', '--max-steps', '1'],
+      /--out \/proc\/self\/foo: is inside \/proc, a virtual file system/,
+    );
     expectUserError(['train', '--out', '/sys/kernel/runs', '--max-steps', '1'], /--out \/sys\/kernel\/runs: is inside \/sys/);
     expectUserError(['train', '--out', '/dev/null', '--max-steps', '1'], /--out \/dev\/null: is inside \/dev/);
   }
@@ -49,7 +74,11 @@ test('train --out: a regular file, /proc, a folder under a file, an unwritable f
   mkdirSync(locked);
   chmodSync(locked, 0o555);
   const isRoot = process.getuid?.() === 0;
-  if (!isRoot) expectUserError(['train', '--out', join(locked, 'runs'), '--max-steps', '1'], /--out .*locked[\\/]runs: the folder .*locked is not writable \(permission denied\)/);
+  if (!isRoot)
+    expectUserError(
+      ['train', '--out', join(locked, 'runs'), '--max-steps', '1'],
+      /--out .*locked[\\/]runs: the folder .*locked is not writable \(permission denied\)/,
+    );
   chmodSync(locked, 0o755);
   assert.deepEqual(readdirSync(locked), [], 'nothing written');
 });
@@ -66,10 +95,16 @@ test('train: --workers bounded, --data not a folder, config files with null fiel
   expectUserError(['train', '--data', '', '--out', out], /--data: expected a folder path/);
   const nulls = join(root, 'nulls.mnist.json');
   writeFileSync(nulls, JSON.stringify({ name: null, model: null, training: { epochs: null }, data: { classNames: [null, null] } }));
-  expectUserError(['train', nulls, '--out', out], /nulls\.mnist\.json: name: must be string, got null; .*nulls\.mnist\.json: model: must be object, got null; .*training\.epochs: must be integer, got null/);
+  expectUserError(
+    ['train', nulls, '--out', out],
+    /nulls\.mnist\.json: name: must be string, got null; .*nulls\.mnist\.json: model: must be object, got null; .*training\.epochs: must be integer, got null/,
+  );
   const inherited = join(root, 'inherited.mnist.json');
   writeFileSync(inherited, '{"toString": 1, "__proto__": {"polluted": 1}, "training": {"constructor": 1}}');
-  expectUserError(['train', inherited, '--out', out], /toString: unknown field.*__proto__: unknown field.*training\.constructor: unknown field/);
+  expectUserError(
+    ['train', inherited, '--out', out],
+    /toString: unknown field.*__proto__: unknown field.*training\.constructor: unknown field/,
+  );
   const names = join(root, 'names.mnist.json');
   writeFileSync(names, JSON.stringify({ data: { classNames: Array.from({ length: 10_000 }, (_, i) => `class ${i}`) } }));
   expectUserError(['train', names, '--out', out], /data\.classNames: must have at most 256 items, got 10000/);
@@ -92,11 +127,20 @@ test('compare: a run whose summary.json is null, or holds odd values → one lin
   expectUserError(['compare', good, nullSummary], /null-summary[\\/]summary\.json: summary must be a JSON object, got null/);
   const arraySummary = handRun('array-summary', { 'config.json': config, 'summary.json': '[1, 2]' });
   expectUserError(['compare', good, arraySummary], /array-summary[\\/]summary\.json: summary must be a JSON object, got an array/);
-  const badStatus = handRun('bad-status', { 'config.json': config, 'summary.json': JSON.stringify({ ...goodSummary, status: { toString: 1 } }) });
-  expectUserError(['compare', good, badStatus], /bad-status[\\/]summary\.json: status must be one of running, completed, cancelled, failed, interrupted/);
+  const badStatus = handRun('bad-status', {
+    'config.json': config,
+    'summary.json': JSON.stringify({ ...goodSummary, status: { toString: 1 } }),
+  });
+  expectUserError(
+    ['compare', good, badStatus],
+    /bad-status[\\/]summary\.json: status must be one of running, completed, cancelled, failed, interrupted/,
+  );
   const nullConfig = handRun('null-config', { 'config.json': '{"model": null}', 'summary.json': JSON.stringify(goodSummary) });
   expectUserError(['compare', good, nullConfig], /null-config[\\/]config\.json: model: must be object, got null/);
-  const protoConfig = handRun('proto-config', { 'config.json': '{"__proto__": {"name": "x"}}', 'summary.json': JSON.stringify(goodSummary) });
+  const protoConfig = handRun('proto-config', {
+    'config.json': '{"__proto__": {"name": "x"}}',
+    'summary.json': JSON.stringify(goodSummary),
+  });
   expectUserError(['compare', good, protoConfig], /proto-config[\\/]config\.json: __proto__: unknown field/);
   // Odd values where numbers go: the run store names the file and the first odd field.
   const odd = handRun('odd-values', {
@@ -111,7 +155,8 @@ test('an internal error (a bug, not the user) exits 1 as "internal error", with 
   // A preloaded module breaks stdout: writing the usage fails with a TypeError, a bug of no user's making.
   const breaker = join(root, 'break-stdout.cjs');
   writeFileSync(breaker, "process.stdout.write = () => { throw new TypeError('stdout is broken'); };\n");
-  const run = (args: string[]) => spawnSync(process.execPath, ['--require', breaker, CLI, ...args], { encoding: 'utf8', cwd: root, timeout: 120_000 });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['--require', breaker, CLI, ...args], { encoding: 'utf8', cwd: root, timeout: 120_000 });
   const quiet = run(['--help']);
   assert.equal(quiet.status, 1, quiet.stderr);
   const lines = quiet.stderr.split('\n').filter(Boolean);

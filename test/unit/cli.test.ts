@@ -39,10 +39,16 @@ test('bad input: one clear line naming the file or field, exit code 2, nothing w
   expectBadInput(['frobnicate'], /unknown command 'frobnicate'/);
   const corrupt = writeIdxDir(join(root, 'corrupt'), head(full.train, 10), head(full.testFile, 10));
   writeFileSync(join(corrupt, 't10k-images-idx3-ubyte'), readFileSync(join(corrupt, 't10k-images-idx3-ubyte')).subarray(0, 500));
-  expectBadInput(['train', '--data', corrupt, '--out', out], /t10k-images-idx3-ubyte: truncated: header says 10×28×28 = 7840 bytes of data, file holds 484/);
+  expectBadInput(
+    ['train', '--data', corrupt, '--out', out],
+    /t10k-images-idx3-ubyte: truncated: header says 10×28×28 = 7840 bytes of data, file holds 484/,
+  );
   const wrongMagic = writeIdxDir(join(root, 'magic'), head(full.train, 10), head(full.testFile, 10));
   writeFileSync(join(wrongMagic, 'train-labels-idx1-ubyte'), readFileSync(join(wrongMagic, 'train-images-idx3-ubyte')));
-  expectBadInput(['train', '--data', wrongMagic, '--out', out], /train-labels-idx1-ubyte: wrong magic number 0x00000803; expected 0x00000801/);
+  expectBadInput(
+    ['train', '--data', wrongMagic, '--out', out],
+    /train-labels-idx1-ubyte: wrong magic number 0x00000803; expected 0x00000801/,
+  );
   expectBadInput(['evaluate', join(root, 'no-run')], /no-run: no such run directory or weights file/);
   assert.equal(existsSync(out), false, 'no run directory was created');
   // --json: the error is a JSON line with its type, file and field.
@@ -71,7 +77,7 @@ test('train --json, then evaluate, robustness and export on the run', () => {
 
   const ev = jsonLines(cli(['evaluate', runDir, '--json']).stdout).at(-1)!;
   assert.equal(ev.type, 'summary');
-  assert.equal(ev.testAccuracy, s.testAccuracy, 'evaluate reproduces the run\'s test accuracy');
+  assert.equal(ev.testAccuracy, s.testAccuracy, "evaluate reproduces the run's test accuracy");
   assert.equal(ev.valTotal, 200);
 
   const rb = cli(['robustness', runDir, '--index', '4', '--dx', '-3', '--json']);
@@ -98,7 +104,9 @@ test('train --json, then evaluate, robustness and export on the run', () => {
 
 test('Ctrl-C stops cleanly and keeps the partial run', async () => {
   const dir = join(root, 'runs-int');
-  const child = spawn(process.execPath, [CLI, 'train', '--data', dataDir, '--epochs', '50', '--json', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'train', '--data', dataDir, '--epochs', '50', '--json', '--out', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   await new Promise<void>((resolve) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -118,11 +126,11 @@ test('Ctrl-C stops cleanly and keeps the partial run', async () => {
   assert.ok(existsSync(join(summary.runDir as string, 'model', 'model.safetensors')));
 });
 
-test("the committed 20-epoch run of the seed: ≥ 99 % test accuracy, and test image #4 shifted 3 px left is still a 4", () => {
+test('the committed 20-epoch run of the seed: ≥ 99 % test accuracy, and test image #4 shifted 3 px left is still a 4', () => {
   const run = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');
   const stored = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
   const ev = jsonLines(cli(['evaluate', run, '--json']).stdout).at(-1)!;
-  assert.equal(ev.testAccuracy, stored.testAccuracy, 'the saved weights reproduce the run\'s test accuracy');
+  assert.equal(ev.testAccuracy, stored.testAccuracy, "the saved weights reproduce the run's test accuracy");
   assert.ok((ev.testAccuracy as number) >= 0.99);
   const rb = jsonLines(cli(['robustness', run, '--json']).stdout).at(-1)!;
   assert.equal(rb.label, 4);

@@ -43,7 +43,7 @@ test('differingFields: only the fields in which some run differs, whatever the n
   assert.deepEqual(differingFields([a, a, variant((c) => (c.model.depth = [4, 9]))]), ['model.depth']);
 });
 
-test('mnist-lab compare: three real runs of different configs, the differing fields and each run\'s own results', () => {
+test("mnist-lab compare: three real runs of different configs, the differing fields and each run's own results", () => {
   const root = tempDir();
   const data = loadLabData();
   const dataDir = writeIdxDir(join(root, 'data'), head(data.train, 320), head(data.testFile, 200));
@@ -61,10 +61,20 @@ test('mnist-lab compare: three real runs of different configs, the differing fie
   });
   const r = cli(['compare', ...runs, '--json']);
   assert.equal(r.status, 0, r.stderr);
-  const s = jsonLines(r.stdout).at(-1)! as { fields: string[]; runs: Array<{ runDir: string; values: string[]; valAccuracy: number; testAccuracy: number; seconds: number }> };
+  const s = jsonLines(r.stdout).at(-1)! as {
+    fields: string[];
+    runs: Array<{ runDir: string; values: string[]; valAccuracy: number; testAccuracy: number; seconds: number }>;
+  };
   // data.dir is the same resolved path in all three; only depth and learning rate differ.
   assert.deepEqual(s.fields, ['model.depth', 'training.learningRate']);
-  assert.deepEqual(s.runs.map((x) => x.values), [['[4,8]', '0.001'], ['[16,32]', '0.001'], ['[4,8]', '0.01']]);
+  assert.deepEqual(
+    s.runs.map((x) => x.values),
+    [
+      ['[4,8]', '0.001'],
+      ['[16,32]', '0.001'],
+      ['[4,8]', '0.01'],
+    ],
+  );
   runs.forEach((dir, i) => {
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     assert.equal(s.runs[i]!.runDir, dir);
@@ -76,9 +86,15 @@ test('mnist-lab compare: three real runs of different configs, the differing fie
   const c = compareRuns(runs.map((d) => readRun(d)));
   c.runs.forEach((x, i) => {
     assert.equal(x.curve.steps.length, 3);
-    assert.deepEqual(x.curve.steps, readRun(runs[i]!).progress.map((p) => p.step));
+    assert.deepEqual(
+      x.curve.steps,
+      readRun(runs[i]!).progress.map((p) => p.step),
+    );
   });
-  assert.deepEqual(c.runs[1]!.curve.valError, readRun(runs[1]!).progress.map((p) => p.record[1]));
+  assert.deepEqual(
+    c.runs[1]!.curve.valError,
+    readRun(runs[1]!).progress.map((p) => p.record[1]),
+  );
   const human = cli(['compare', ...runs]).stdout;
   assert.match(human, /configs differ in: model\.depth, training\.learningRate/);
   assert.match(human, /\[16,32\]\s+0\.001\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d s/);

@@ -9,7 +9,13 @@ test('an empty config is the seed', () => {
   assert.deepEqual(parseConfig({}), SEED_CONFIG);
   assert.deepEqual(SEED_CONFIG.model, { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 });
   assert.deepEqual(
-    { epochs: SEED_CONFIG.training.epochs, batchSize: SEED_CONFIG.training.batchSize, lr: SEED_CONFIG.training.learningRate, m: SEED_CONFIG.training.momentum, every: SEED_CONFIG.training.evalEvery },
+    {
+      epochs: SEED_CONFIG.training.epochs,
+      batchSize: SEED_CONFIG.training.batchSize,
+      lr: SEED_CONFIG.training.learningRate,
+      m: SEED_CONFIG.training.momentum,
+      every: SEED_CONFIG.training.evalEvery,
+    },
     { epochs: 20, batchSize: 64, lr: 0.001, m: 0.9, every: 100 },
   );
 });
@@ -38,14 +44,24 @@ test('errors name the JSON path and the rule', () => {
     [[1, 2], /\(top level\): a config must be a JSON object, got array/],
   ];
   for (const [raw, re] of cases) {
-    assert.throws(() => parseConfig(raw, 'lab.mnist.json'), (e: Error) => re.test(e.message) && e.message.startsWith('lab.mnist.json: '), `${JSON.stringify(raw)} → ${re}`);
+    assert.throws(
+      () => parseConfig(raw, 'lab.mnist.json'),
+      (e: Error) => re.test(e.message) && e.message.startsWith('lab.mnist.json: '),
+      `${JSON.stringify(raw)} → ${re}`,
+    );
   }
   const { problems } = checkConfig({ model: { depth: [0, 0] }, training: { batchSize: 0 } });
-  assert.deepEqual(problems.map((p) => p.path), ['model.depth[0]', 'model.depth[1]', 'training.batchSize']);
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    ['model.depth[0]', 'model.depth[1]', 'training.batchSize'],
+  );
 });
 
 test('invalid JSON is reported with line and column', () => {
-  assert.throws(() => parseConfigText('{\n  "name": "x",\n  oops\n}', 'bad.mnist.json'), /bad\.mnist\.json: not valid JSON at line 3, column 3/);
+  assert.throws(
+    () => parseConfigText('{\n  "name": "x",\n  oops\n}', 'bad.mnist.json'),
+    /bad\.mnist\.json: not valid JSON at line 3, column 3/,
+  );
 });
 
 test('a relative data.dir is resolved against the config file; missing file is named', () => {

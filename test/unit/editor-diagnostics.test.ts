@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import { encodeIdx } from '../../src/core/data/idx';
 import { MNIST_FILES } from '../../src/core/data/mnist';
 import { parseConfigDocument } from '../../src/extension/editor/configDocument';
-import { type ConfigDiagnostic, type DiagnosticContext, compactJson, configDiagnostics, thousands, validationSize } from '../../src/extension/editor/diagnostics';
+import {
+  type ConfigDiagnostic,
+  type DiagnosticContext,
+  compactJson,
+  configDiagnostics,
+  thousands,
+  validationSize,
+} from '../../src/extension/editor/diagnostics';
 import { tempDir } from '../helpers/tmp';
 
 const root = tempDir('mnist-lab-editor-diag-');
@@ -19,7 +26,8 @@ const spanText = (text: string, d: ConfigDiagnostic) => text.slice(d.span.offset
 function applyFix(text: string, d: ConfigDiagnostic): string {
   assert.ok(d.fix, `no fix for ${d.path}`);
   let out = text;
-  for (const e of [...d.fix.edits].sort((a, b) => b.offset - a.offset)) out = out.slice(0, e.offset) + e.content + out.slice(e.offset + e.length);
+  for (const e of [...d.fix.edits].sort((a, b) => b.offset - a.offset))
+    out = out.slice(0, e.offset) + e.content + out.slice(e.offset + e.length);
   return out;
 }
 
@@ -81,7 +89,10 @@ test('batch size larger than the validation split: 5,000 for the MNIST shipped, 
   assert.equal(validationSize(small), 500);
   const t2 = '{ "training": { "batchSize": 501 }, "data": { "dir": "small" } }';
   const d2 = diagnose(t2);
-  assert.deepEqual(d2.map((d) => [d.code, spanText(t2, d)]), [['batch-validation', '501']]);
+  assert.deepEqual(
+    d2.map((d) => [d.code, spanText(t2, d)]),
+    [['batch-validation', '501']],
+  );
   assert.deepEqual(diagnose('{ "training": { "batchSize": 500 }, "data": { "dir": "small" } }'), []);
   // The setting's data directory counts when the file names none.
   assert.equal(diagnose('{ "training": { "batchSize": 501 } }', { file, defaultDataDir: small }).length, 1);
@@ -105,7 +116,10 @@ test('a data directory that does not exist (or lacks the IDX files): on the stri
   assert.deepEqual(diagnose(`{ "data": { "dir": ${JSON.stringify(join(root, 'ok'))} } }`), [], 'an absolute path');
   // From the setting: a warning at the top, no fix (nothing in the file is wrong).
   const d3 = diagnose('{ "name": "x" }', { file, defaultDataDir: join(root, 'gone') });
-  assert.deepEqual(d3.map((d) => [d.severity, d.span.offset, d.span.length, d.fix]), [['warning', 0, 1, undefined]]);
+  assert.deepEqual(
+    d3.map((d) => [d.severity, d.span.offset, d.span.length, d.fix]),
+    [['warning', 0, 1, undefined]],
+  );
   assert.match(d3[0]!.message, /mnistLab\.dataDir/);
 });
 
@@ -142,7 +156,16 @@ test('no diagnostics while the JSON is half-typed, and none on the seed', () => 
   assert.deepEqual(diagnose('{ "model": { "kernelSize": '), []);
   assert.deepEqual(diagnose(''), []);
   assert.deepEqual(diagnose('{}'), []);
-  const seed = JSON.stringify({ name: 'seed', model: { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 }, training: { epochs: 20, batchSize: 64, learningRate: 0.001, momentum: 0.9, seed: 1, evalEvery: 100 }, data: { dir: null, classNames: null } }, null, 2);
+  const seed = JSON.stringify(
+    {
+      name: 'seed',
+      model: { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 },
+      training: { epochs: 20, batchSize: 64, learningRate: 0.001, momentum: 0.9, seed: 1, evalEvery: 100 },
+      data: { dir: null, classNames: null },
+    },
+    null,
+    2,
+  );
   assert.deepEqual(diagnose(seed), []);
 });
 

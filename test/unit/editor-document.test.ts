@@ -13,7 +13,8 @@ import {
   writtenLeaves,
 } from '../../src/extension/editor/configDocument';
 
-const TEXT = '{\n  "name": "wide",\n  "model": { "depth": [16, 32], "kernelSize": 3 },\n  "training": {\n    "learningRate": 0.01\n  }\n}\n';
+const TEXT =
+  '{\n  "name": "wide",\n  "model": { "depth": [16, 32], "kernelSize": 3 },\n  "training": {\n    "learningRate": 0.01\n  }\n}\n';
 const slice = (text: string, s: { offset: number; length: number } | null) => (s ? text.slice(s.offset, s.offset + s.length) : null);
 
 test('JSON paths of the core (model.depth[1]) become segments and back', () => {
@@ -61,7 +62,17 @@ test('written leaves list every scalar and array with its path and span', () => 
 });
 
 test('half-typed JSON never throws: the document is simply not valid', () => {
-  const cuts = [TEXT.slice(0, 1), TEXT.slice(0, 20), TEXT.slice(0, TEXT.indexOf('[16') + 3), '{ "model": { "kernelSize": }', '', '   ', '{ "a": 1, }', '{ // comment\n}', 'nul'];
+  const cuts = [
+    TEXT.slice(0, 1),
+    TEXT.slice(0, 20),
+    TEXT.slice(0, TEXT.indexOf('[16') + 3),
+    '{ "model": { "kernelSize": }',
+    '',
+    '   ',
+    '{ "a": 1, }',
+    '{ // comment\n}',
+    'nul',
+  ];
   for (const t of cuts) {
     const doc = parseConfigDocument(t);
     assert.equal(doc.valid, false, JSON.stringify(t));

@@ -26,10 +26,13 @@ test('the run record of the committed seed run', () => {
 test('the latest run’s accuracies after the top-level {, its duration and backend after the closing }', () => {
   const text = '{\n  "name": "seed"\n}\n';
   const hints = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: run, live: null });
-  assert.deepEqual(hints.map((h) => [h.kind, h.offset, h.label]), [
-    ['latest', 1, 'last run: test 99.12 % · val 98.00 %'],
-    ['latest', text.indexOf('}') + 1, 'last run: 8 min 18 s on wasm'],
-  ]);
+  assert.deepEqual(
+    hints.map((h) => [h.kind, h.offset, h.label]),
+    [
+      ['latest', 1, 'last run: test 99.12 % · val 98.00 %'],
+      ['latest', text.indexOf('}') + 1, 'last run: 8 min 18 s on wasm'],
+    ],
+  );
   assert.deepEqual(latestRunLabels({ ...run, seconds: 12.34 }), ['last run: test 99.12 % · val 98.00 %', 'last run: 12.3 s on wasm']);
   // VS Code cuts a line's hints after 43 characters: each line's hint fits, even with long numbers.
   const long = [
@@ -42,7 +45,8 @@ test('the latest run’s accuracies after the top-level {, its duration and back
 });
 
 test('"(last run: X)" after each written value that differs from that run’s', () => {
-  const text = '{\n  "name": "renamed",\n  "model": { "depth": [8, 16], "kernelSize": 5 },\n  "training": { "learningRate": 0.01, "epochs": 20 }\n}';
+  const text =
+    '{\n  "name": "renamed",\n  "model": { "depth": [8, 16], "kernelSize": 5 },\n  "training": { "learningRate": 0.01, "epochs": 20 }\n}';
   const hints = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: run, live: null });
   const changed = hints.filter((h) => h.kind === 'changed');
   assert.deepEqual(
@@ -66,27 +70,52 @@ test('a field removed from the file is named in the tooltip as back at its defau
 test('data.dir is compared as Train resolves it (relative to the file)', () => {
   const r: RunRecord = { ...run, config: { ...run.config!, data: { dir: join(root, 'data'), classNames: null } } };
   const same = configHints(parseConfigDocument('{ "data": { "dir": "data" } }'), { file, defaultDataDir: null, latest: r, live: null });
-  assert.deepEqual(same.filter((h) => h.kind === 'changed'), []);
+  assert.deepEqual(
+    same.filter((h) => h.kind === 'changed'),
+    [],
+  );
   const other = configHints(parseConfigDocument('{ "data": { "dir": "other" } }'), { file, defaultDataDir: null, latest: r, live: null });
   // Inside the config's folder it reads relative, as written.
-  assert.deepEqual(other.filter((h) => h.kind === 'changed').map((h) => h.label), ['(last run: "data")']);
+  assert.deepEqual(
+    other.filter((h) => h.kind === 'changed').map((h) => h.label),
+    ['(last run: "data")'],
+  );
   const outside: RunRecord = { ...run, config: { ...run.config!, data: { dir: '/elsewhere/mnist', classNames: null } } };
-  const far = configHints(parseConfigDocument('{ "data": { "dir": "data" } }'), { file, defaultDataDir: null, latest: outside, live: null });
-  assert.deepEqual(far.filter((h) => h.kind === 'changed').map((h) => h.label), ['(last run: "/elsewhere/mnist")']);
+  const far = configHints(parseConfigDocument('{ "data": { "dir": "data" } }'), {
+    file,
+    defaultDataDir: null,
+    latest: outside,
+    live: null,
+  });
+  assert.deepEqual(
+    far.filter((h) => h.kind === 'changed').map((h) => h.label),
+    ['(last run: "/elsewhere/mnist")'],
+  );
 });
 
 test('while the file trains: epoch and validation after {, the step (and the last run’s accuracy) after }', () => {
   const text = '{\n  "name": "seed"\n}';
   const live = { epoch: 2, epochs: 3, step: 1000, totalSteps: 2814, valAccuracy: 0.9731 };
   const hints = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: run, live });
-  assert.deepEqual(hints.map((h) => [h.kind, h.offset, h.label]), [
-    ['live', 1, 'training: epoch 2/3 · val 97.31 %'],
-    ['live', text.length, 'step 1000/2814 · last run: 99.12 %'],
-  ]);
+  assert.deepEqual(
+    hints.map((h) => [h.kind, h.offset, h.label]),
+    [
+      ['live', 1, 'training: epoch 2/3 · val 97.31 %'],
+      ['live', text.length, 'step 1000/2814 · last run: 99.12 %'],
+    ],
+  );
   assert.match(hints[0]!.tooltip, /training now[\s\S]*20261128-001011-seed/);
   // A first run, before its first evaluation.
-  const first = configHints(parseConfigDocument(text), { file, defaultDataDir: null, latest: null, live: { epoch: 0, epochs: 1, step: 0, totalSteps: 188, valAccuracy: null } });
-  assert.deepEqual(first.map((h) => h.label), ['training: epoch 1/1 · val —', 'step 0/188']);
+  const first = configHints(parseConfigDocument(text), {
+    file,
+    defaultDataDir: null,
+    latest: null,
+    live: { epoch: 0, epochs: 1, step: 0, totalSteps: 188, valAccuracy: null },
+  });
+  assert.deepEqual(
+    first.map((h) => h.label),
+    ['training: epoch 1/1 · val —', 'step 0/188'],
+  );
 });
 
 test('no hints on half-typed JSON, on a non-object, or without any run', () => {
@@ -101,5 +130,8 @@ test('a run whose config.json is unreadable still shows its accuracy', () => {
   const r = readRunRecord(runDir)!;
   assert.equal(r.config, null);
   const hints = configHints(parseConfigDocument('{ "model": { "hidden": 64 } }'), { file, defaultDataDir: null, latest: r, live: null });
-  assert.deepEqual(hints.map((h) => h.kind), ['latest', 'latest']);
+  assert.deepEqual(
+    hints.map((h) => h.kind),
+    ['latest', 'latest'],
+  );
 });

@@ -2,8 +2,23 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { EXPLAIN_COMMAND, RUN_HISTORY_COMMAND, configLenses, isModelFile, modelLenses, runDirOfModel } from '../../src/extension/editor/lenses';
-import { RunIndex, historyItem, latestFinished, readRunRecord, recordRunSource, runsOfConfig, shortDate } from '../../src/extension/editor/runHistory';
+import {
+  EXPLAIN_COMMAND,
+  RUN_HISTORY_COMMAND,
+  configLenses,
+  isModelFile,
+  modelLenses,
+  runDirOfModel,
+} from '../../src/extension/editor/lenses';
+import {
+  RunIndex,
+  historyItem,
+  latestFinished,
+  readRunRecord,
+  recordRunSource,
+  runsOfConfig,
+  shortDate,
+} from '../../src/extension/editor/runHistory';
 import { isWeightsFile, kernelsOfSafetensors, runViewFromWeights } from '../../src/extension/editor/weightsView';
 import { tempDir } from '../helpers/tmp';
 
@@ -28,13 +43,16 @@ test('config lenses: ▶ Train, Evaluate, Robustness, Open Lab, Run History; ■
   const latest = readRunRecord(makeRun('20260101-000000-seed', {}))!;
   const idle = configLenses({ file: configA, latest, training: false });
   assert.deepEqual(titles(idle), ['▶ Train', 'Evaluate', 'Robustness', 'Open Lab', 'Run History']);
-  assert.deepEqual(idle.map((l) => [l.command, l.args]), [
-    ['mnistLab.train', [{ config: configA }]],
-    ['mnistLab.evaluate', [{ run: latest.dir }]],
-    ['mnistLab.robustness', [{ run: latest.dir }]],
-    ['mnistLab.openLab', [{ run: latest.dir }]],
-    [RUN_HISTORY_COMMAND, [configA]],
-  ]);
+  assert.deepEqual(
+    idle.map((l) => [l.command, l.args]),
+    [
+      ['mnistLab.train', [{ config: configA }]],
+      ['mnistLab.evaluate', [{ run: latest.dir }]],
+      ['mnistLab.robustness', [{ run: latest.dir }]],
+      ['mnistLab.openLab', [{ run: latest.dir }]],
+      [RUN_HISTORY_COMMAND, [configA]],
+    ],
+  );
   const busy = configLenses({ file: configA, latest, training: true });
   assert.deepEqual(titles(busy), ['■ Stop', '▶ Train', 'Evaluate', 'Robustness', 'Open Lab', 'Run History']);
   assert.equal(busy[0]!.command, 'mnistLab.stop');
@@ -59,13 +77,19 @@ test('model files: a run’s model.json and any .safetensors get Evaluate, Robus
   assert.equal(runDirOfModel(modelJson, isRun), dir);
   assert.equal(runDirOfModel(join(FIXTURES, 'pytorch-seed.safetensors'), isRun), null);
   // Inside a run: the whole run; bare weights: the file.
-  assert.deepEqual(modelLenses(modelJson, dir).map((l) => [l.title, l.command, l.args]), [
-    ['Evaluate', 'mnistLab.evaluate', [{ run: dir }]],
-    ['Robustness', 'mnistLab.robustness', [{ run: dir }]],
-    ['Dissect', 'mnistLab.openLab', [{ run: dir }]],
-  ]);
+  assert.deepEqual(
+    modelLenses(modelJson, dir).map((l) => [l.title, l.command, l.args]),
+    [
+      ['Evaluate', 'mnistLab.evaluate', [{ run: dir }]],
+      ['Robustness', 'mnistLab.robustness', [{ run: dir }]],
+      ['Dissect', 'mnistLab.openLab', [{ run: dir }]],
+    ],
+  );
   const bare = join(FIXTURES, 'pytorch-seed.safetensors');
-  assert.deepEqual(modelLenses(bare, null).map((l) => l.args[0]), [{ run: bare }, { run: bare }, { run: bare }]);
+  assert.deepEqual(
+    modelLenses(bare, null).map((l) => l.args[0]),
+    [{ run: bare }, { run: bare }, { run: bare }],
+  );
 });
 
 test('a config’s runs: linked by source.json, else by name; the latest finished one is the newest completed', async () => {
@@ -79,9 +103,19 @@ test('a config’s runs: linked by source.json, else by name; the latest finishe
   assert.equal(JSON.parse(readFileSync(join(r3, 'source.json'), 'utf8')).config, configB);
   const index = new RunIndex(() => runs);
   const all = await index.all();
-  assert.deepEqual(all.map((r) => r.runId), ['20260104-000000-seed', '20260103-000000-seed', '20260102-000000-seed', '20260101-000000-seed']);
-  assert.deepEqual((await index.of(configA, 'seed')).map((r) => r.dir), [r2, r1, join(runs, '20260101-000000-seed')], 'r3 belongs to b; the unlinked run matches the name');
-  assert.deepEqual((await index.of(configA, 'other')).map((r) => r.dir), [r2, r1]);
+  assert.deepEqual(
+    all.map((r) => r.runId),
+    ['20260104-000000-seed', '20260103-000000-seed', '20260102-000000-seed', '20260101-000000-seed'],
+  );
+  assert.deepEqual(
+    (await index.of(configA, 'seed')).map((r) => r.dir),
+    [r2, r1, join(runs, '20260101-000000-seed')],
+    'r3 belongs to b; the unlinked run matches the name',
+  );
+  assert.deepEqual(
+    (await index.of(configA, 'other')).map((r) => r.dir),
+    [r2, r1],
+  );
   assert.equal(latestFinished(await index.of(configA, 'seed'))!.dir, r1, 'the cancelled r2 is newer but not finished');
   assert.equal(latestFinished(runsOfConfig(all, configB, 'seed'))!.dir, r3);
   assert.equal(latestFinished([]), null);
@@ -94,7 +128,10 @@ test('the run index re-reads a run whose summary changed, and skips corrupt ones
   assert.equal(latestFinished((await index.all()).slice(0, 1)), null);
   await new Promise((r) => setTimeout(r, 20));
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, status: 'completed', testAccuracy: 0.99, model: { safetensors: 'm', tfjs: 'j' } }));
+  writeFileSync(
+    join(dir, 'summary.json'),
+    JSON.stringify({ ...s, status: 'completed', testAccuracy: 0.99, model: { safetensors: 'm', tfjs: 'j' } }),
+  );
   assert.equal((await index.all())[0]!.status, 'completed');
   mkdirSync(join(runs, '20260106-000000-broken'));
   writeFileSync(join(runs, '20260106-000000-broken', 'summary.json'), '{ half');

@@ -37,7 +37,14 @@ describe('EventLoopLag', () => {
 
 describe('run directories of dead workers', () => {
   const dir = tempDir('mnist-lab-host-');
-  const summary = (status: string, pid?: number) => ({ runId: 'r', runDir: dir, name: 'x', status, steps: 3, ...(pid !== undefined && { pid }) });
+  const summary = (status: string, pid?: number) => ({
+    runId: 'r',
+    runDir: dir,
+    name: 'x',
+    status,
+    steps: 3,
+    ...(pid !== undefined && { pid }),
+  });
 
   test('markFailed turns a running summary into failed with the reason, and leaves finished ones alone', async () => {
     const run = join(dir, 'a');

@@ -22,7 +22,7 @@ const present = existsSync(join(config.data.dir!, 'train-images-idx3-ubyte.gz'))
 const skip = !present && !process.env.CI ? `${config.data.dir} is missing (Debian: apt-get install dataset-fashion-mnist)` : false;
 const NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
-test('the example config names Fashion-MNIST\'s ten classes and Debian\'s path', () => {
+test("the example config names Fashion-MNIST's ten classes and Debian's path", () => {
   assert.equal(config.data.dir, '/usr/share/datasets/fashion-mnist');
   assert.deepEqual(config.data.classNames, NAMES);
 });
@@ -41,10 +41,10 @@ test("the seed's 99.06 % is compared with MNIST's runs only: a config naming cla
   assert.equal(seedAccuracyFor(undefined), SEED_TEST_ACCURACY);
   assert.equal(seedAccuracyFor(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']), SEED_TEST_ACCURACY);
   assert.equal(seedAccuracyFor(config.data.classNames), null);
-  assert.equal(seedAccuracyFor(['0', '1', '2', '3', '4']), null, 'five of the digits are not the seed\'s task');
+  assert.equal(seedAccuracyFor(['0', '1', '2', '3', '4']), null, "five of the digits are not the seed's task");
 });
 
-test('Fashion-MNIST from Debian\'s package: the seed\'s splits of 60,000 + 10,000 gzipped images', { skip }, () => {
+test("Fashion-MNIST from Debian's package: the seed's splits of 60,000 + 10,000 gzipped images", { skip }, () => {
   const d = loadLabData(config.data.dir!);
   assert.deepEqual([d.train.count, d.validation.count, d.test.count, d.train.height], [60000, 5000, 5000, 28]);
   // Fashion-MNIST is balanced: 6,000 training images per class.
@@ -61,7 +61,7 @@ test('300 steps on Fashion-MNIST: well above chance, and the class names in the 
   assert.equal(s.status, 'completed');
   assert.ok((s.testAccuracy as number) > 0.6, `test accuracy ${s.testAccuracy} after 300 steps (chance: 0.10)`);
   assert.deepEqual(s.classNames, NAMES);
-  assert.equal(s.seedTestAccuracy, null, 'a Fashion-MNIST run is not measured against the seed\'s MNIST result');
+  assert.equal(s.seedTestAccuracy, null, "a Fashion-MNIST run is not measured against the seed's MNIST result");
   const runDir = s.runDir as string;
   assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).classNames, NAMES);
   // Test image #4 of Fashion-MNIST is a shirt (label 6): the output names it.

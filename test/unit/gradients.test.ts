@@ -11,7 +11,10 @@ import { tf } from '../../src/core/tf';
 
 const data = loadLabData();
 const N = 16;
-const images = gatherImages(data.train, Array.from({ length: N }, (_, i) => i * 7));
+const images = gatherImages(
+  data.train,
+  Array.from({ length: N }, (_, i) => i * 7),
+);
 const labels = Int32Array.from({ length: N }, (_, i) => data.train.labels[i * 7]!);
 
 /**
@@ -19,7 +22,8 @@ const labels = Int32Array.from({ length: N }, (_, i) => data.train.labels[i * 7]
  * matMul): its gradients come from TensorFlow.js's own gradient functions.
  */
 function referenceLogProbs(p: Record<string, tf.Tensor>, x: tf.Tensor4D): tf.Tensor2D {
-  const conv = (t: tf.Tensor4D, l: string) => tf.relu(tf.add(tf.conv2d(t, p[`${l}.weight`] as tf.Tensor4D, 1, 2), p[`${l}.bias`]!)) as tf.Tensor4D;
+  const conv = (t: tf.Tensor4D, l: string) =>
+    tf.relu(tf.add(tf.conv2d(t, p[`${l}.weight`] as tf.Tensor4D, 1, 2), p[`${l}.bias`]!)) as tf.Tensor4D;
   const h = tf.maxPool(conv(tf.maxPool(conv(x, 'conv1'), 2, 2, 'valid'), 'conv2'), 2, 2, 'valid');
   const f1 = tf.relu(tf.add(tf.matMul(tf.reshape(h, [x.shape[0], 392]) as tf.Tensor2D, p['fc1.weight'] as tf.Tensor2D), p['fc1.bias']!));
   return tf.logSoftmax(tf.add(tf.matMul(f1 as tf.Tensor2D, p['fc2.weight'] as tf.Tensor2D), p['fc2.bias']!)) as tf.Tensor2D;
@@ -50,7 +54,7 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
-test('the model\'s gradients (fused blocks, wasm kernels) on wasm and cpu match TensorFlow.js\'s stock gradients of the plain network', async () => {
+test("the model's gradients (fused blocks, wasm kernels) on wasm and cpu match TensorFlow.js's stock gradients of the plain network", async () => {
   await selectBackend('cpu');
   restoreStockGradients();
   const reference = seedGradients('reference');
@@ -65,8 +69,15 @@ test('the model\'s gradients (fused blocks, wasm kernels) on wasm and cpu match 
   await selectBackend('cpu');
   const modelOnCpu = seedGradients('model');
   for (const n of PARAM_NAMES) {
-    assert.ok(reference[n]!.some((v) => v !== 0), `${n} has a non-zero gradient`);
-    for (const [what, g] of [['plain network, fast gradients, wasm', plainOnWasm], ['model, wasm', modelOnWasm], ['model, cpu', modelOnCpu]] as const) {
+    assert.ok(
+      reference[n]!.some((v) => v !== 0),
+      `${n} has a non-zero gradient`,
+    );
+    for (const [what, g] of [
+      ['plain network, fast gradients, wasm', plainOnWasm],
+      ['model, wasm', modelOnWasm],
+      ['model, cpu', modelOnCpu],
+    ] as const) {
       const e = maxRelErr(g[n]!, reference[n]!);
       assert.ok(e < 1e-5, `${n}: ${what} vs stock cpu gradients: relative error ${e}`);
     }
@@ -76,22 +87,50 @@ test('the model\'s gradients (fused blocks, wasm kernels) on wasm and cpu match 
 test('the overrides agree with stock gradients for every padding form and matMul transpose', async () => {
   await selectBackend('cpu');
   const rng = new Rng(5);
-  const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() - 0.5), shape);
+  const rand = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.next() - 0.5),
+      shape,
+    );
   const x = rand([2, 9, 8, 3]) as tf.Tensor4D;
   const w = rand([3, 5, 3, 4]) as tf.Tensor4D;
   const a = rand([6, 5]) as tf.Tensor2D;
   const b = rand([5, 7]) as tf.Tensor2D;
   const cases: [string, () => tf.Tensor[]][] = [];
-  for (const pad of [1, 'same', 'valid', [[0, 0], [2, 0], [1, 3], [0, 0]]] as const) {
-    cases.push([`conv pad ${JSON.stringify(pad)}`, () => tf.grads((xx, ww) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, pad as never))))([x, w])]);
+  for (const pad of [
+    1,
+    'same',
+    'valid',
+    [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ],
+  ] as const) {
+    cases.push([
+      `conv pad ${JSON.stringify(pad)}`,
+      () => tf.grads((xx, ww) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, pad as never))))([x, w]),
+    ]);
   }
-  cases.push(['conv stride 2 (falls back to stock)', () => tf.grads((xx, ww) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([x, w])]);
+  cases.push([
+    'conv stride 2 (falls back to stock)',
+    () => tf.grads((xx, ww) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'))))([x, w]),
+  ]);
   const at = tf.transpose(a);
   const bt = tf.transpose(b);
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const A = ta ? at : a;
     const B = tb ? bt : b;
-    cases.push([`matMul tA=${ta} tB=${tb}`, () => tf.grads((p, q) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb))))([A, B])]);
+    cases.push([
+      `matMul tA=${ta} tB=${tb}`,
+      () => tf.grads((p, q) => tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb))))([A, B]),
+    ]);
   }
   const batched = [rand([3, 4, 5]), rand([3, 5, 2])];
   cases.push(['batched matMul', () => tf.grads((p, q) => tf.sum(tf.square(tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D))))(batched)]);
@@ -107,9 +146,18 @@ test('the overrides agree with stock gradients for every padding form and matMul
 test('the wasm MaxPoolGrad kernel routes gradients like PyTorch and the cpu backend (first maximum), ties, zeros, odd sizes', async () => {
   const rng = new Rng(9);
   // Quantised values make ties common; ReLU-like zeros make whole windows tie.
-  const tied = tf.tensor4d(Float32Array.from({ length: 3 * 9 * 8 * 5 }, () => Math.max(0, Math.round(rng.next() * 6 - 2) / 2)), [3, 9, 8, 5]);
-  const distinct = tf.tensor4d(Float32Array.from({ length: 3 * 9 * 8 * 5 }, () => rng.next()), [3, 9, 8, 5]);
-  const dy = tf.tensor4d(Float32Array.from({ length: 3 * 4 * 4 * 5 }, () => rng.next() - 0.5), [3, 4, 4, 5]);
+  const tied = tf.tensor4d(
+    Float32Array.from({ length: 3 * 9 * 8 * 5 }, () => Math.max(0, Math.round(rng.next() * 6 - 2) / 2)),
+    [3, 9, 8, 5],
+  );
+  const distinct = tf.tensor4d(
+    Float32Array.from({ length: 3 * 9 * 8 * 5 }, () => rng.next()),
+    [3, 9, 8, 5],
+  );
+  const dy = tf.tensor4d(
+    Float32Array.from({ length: 3 * 4 * 4 * 5 }, () => rng.next() - 0.5),
+    [3, 4, 4, 5],
+  );
   const grad = (x: tf.Tensor4D) => {
     const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), dy)))(x);
     const v = g.dataSync().slice();

@@ -36,7 +36,11 @@ const HOSTILE_CONFIGS: [string, string, RegExp][] = [
   ['valueOf at the top', '{"valueOf": null}', /valueOf: unknown field/],
   ['__proto__ at the top', '{"__proto__": {"polluted": true}}', /__proto__: unknown field/],
   ['__proto__ null at the top', '{"__proto__": null}', /__proto__: unknown field/],
-  ['__proto__ in model', '{"model": {"__proto__": {"polluted": true}}}', /model\.__proto__: unknown field \(allowed: depth, kernelSize, hidden, dropout\)/],
+  [
+    '__proto__ in model',
+    '{"model": {"__proto__": {"polluted": true}}}',
+    /model\.__proto__: unknown field \(allowed: depth, kernelSize, hidden, dropout\)/,
+  ],
   ['constructor in training', '{"training": {"constructor": {"prototype": {"polluted": true}}}}', /training\.constructor: unknown field/],
   ['toString in data', '{"data": {"toString": "x"}}', /data\.toString: unknown field \(allowed: dir, classNames\)/],
   ['hasOwnProperty in model', '{"model": {"hasOwnProperty": 1}}', /model\.hasOwnProperty: unknown field/],
@@ -77,17 +81,33 @@ const HOSTILE_CONFIGS: [string, string, RegExp][] = [
   ['learningRate "1e-3"', '{"training": {"learningRate": "1e-3"}}', /training\.learningRate: must be number, got string/],
   ['seed "-0"', '{"training": {"seed": "-0"}}', /training\.seed: must be integer, got string/],
   ['hidden 1e309 (Infinity once parsed)', '{"model": {"hidden": 1e309}}', /model\.hidden: must be integer, got non-finite number Infinity/],
-  ['learningRate -1e309', '{"training": {"learningRate": -1e309}}', /training\.learningRate: must be number, got non-finite number -Infinity/],
+  [
+    'learningRate -1e309',
+    '{"training": {"learningRate": -1e309}}',
+    /training\.learningRate: must be number, got non-finite number -Infinity/,
+  ],
   ['epochs 1e21', '{"training": {"epochs": 1e21}}', /training\.epochs: must be ≤ 1000/],
   ['depth 2^53', '{"model": {"depth": [9007199254740993, 8]}}', /model\.depth\[0\]: must be ≤ 256/],
   ['dropout 1', '{"model": {"dropout": 1}}', /model\.dropout: must be < 1, got 1/],
   ['seed -1', '{"training": {"seed": -1}}', /training\.seed: must be ≥ 0, got -1/],
   // huge and numerous strings
-  ['a class name of 101 characters', `{"data": {"classNames": ["${'x'.repeat(101)}", "b"]}}`, /data\.classNames\[0\]: must be at most 100 characters, got 101/],
-  ['a class name of 1 MB', `{"data": {"classNames": ["${'x'.repeat(1 << 20)}", "b"]}}`, /data\.classNames\[0\]: must be at most 100 characters, got 1048576/],
+  [
+    'a class name of 101 characters',
+    `{"data": {"classNames": ["${'x'.repeat(101)}", "b"]}}`,
+    /data\.classNames\[0\]: must be at most 100 characters, got 101/,
+  ],
+  [
+    'a class name of 1 MB',
+    `{"data": {"classNames": ["${'x'.repeat(1 << 20)}", "b"]}}`,
+    /data\.classNames\[0\]: must be at most 100 characters, got 1048576/,
+  ],
   ['10,000 class names', `{"data": {"classNames": ${names(10_000)}}}`, /data\.classNames: must have at most 256 items, got 10000/],
   ['257 class names', `{"data": {"classNames": ${names(257)}}}`, /data\.classNames: must have at most 256 items, got 257/],
-  ['256 class names of 101 characters', `{"data": {"classNames": ${names(256, 101)}}}`, /data\.classNames\[0\]: must be at most 100 characters[\s\S]*… and 236 more problems/],
+  [
+    '256 class names of 101 characters',
+    `{"data": {"classNames": ${names(256, 101)}}}`,
+    /data\.classNames\[0\]: must be at most 100 characters[\s\S]*… and 236 more problems/,
+  ],
   ['one class name', '{"data": {"classNames": ["only"]}}', /data\.classNames: must have at least 2 items, got 1/],
   ['repeated class names', '{"data": {"classNames": ["a", "a"]}}', /data\.classNames: must not repeat a name/],
   ['a name of 101 characters', `{"name": "${'n'.repeat(101)}"}`, /name: must be at most 100 characters, got 101/],
@@ -104,7 +124,11 @@ const HOSTILE_CONFIGS: [string, string, RegExp][] = [
   ['model nested 1,000 deep', `{"model": ${deepObj(1000)}}`, /model\.a: unknown field/],
   ['a class name nested', `{"data": {"classNames": [${deep(100, '"a"')}, "b"]}}`, /data\.classNames\[0\]: must be string, got array/],
   // many problems: bounded message
-  ['every field wrong', '{"name": 1, "model": {"depth": 1, "kernelSize": "5", "hidden": [], "dropout": {}}, "training": {"epochs": "x", "batchSize": null, "learningRate": false, "momentum": "0.9", "seed": 1.5, "evalEvery": -1}, "data": {"dir": 1, "classNames": 2}, "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9}', /… and \d+ more problems/],
+  [
+    'every field wrong',
+    '{"name": 1, "model": {"depth": 1, "kernelSize": "5", "hidden": [], "dropout": {}}, "training": {"epochs": "x", "batchSize": null, "learningRate": false, "momentum": "0.9", "seed": 1.5, "evalEvery": -1}, "data": {"dir": 1, "classNames": 2}, "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9}',
+    /… and \d+ more problems/,
+  ],
 ];
 
 test(`${HOSTILE_CONFIGS.length} hostile configs: each refused by a LabError naming the file, the field and the rule`, () => {
@@ -120,7 +144,13 @@ test(`${HOSTILE_CONFIGS.length} hostile configs: each refused by a LabError nami
 test('inherited keys: a config check reads own keys only (the objects, not only JSON text)', () => {
   // Fields inherited from a polluted Object.prototype are not the config's.
   const polluted = ['name', 'model', 'depth', 'epochs', 'classNames'] as const;
-  const values: Record<(typeof polluted)[number], unknown> = { name: 'from the prototype', model: { depth: [9, 9] }, depth: [7, 7], epochs: 999, classNames: ['x', 'y'] };
+  const values: Record<(typeof polluted)[number], unknown> = {
+    name: 'from the prototype',
+    model: { depth: [9, 9] },
+    depth: [7, 7],
+    epochs: 999,
+    classNames: ['x', 'y'],
+  };
   try {
     for (const k of polluted) Object.defineProperty(Object.prototype, k, { value: values[k], configurable: true, writable: true });
     const c = parseConfig({ model: {}, training: {}, data: {} });
@@ -138,7 +168,10 @@ test('inherited keys: a config check reads own keys only (the objects, not only 
   assert.equal(parseConfig(bare).name, 'bare');
   // A Map, a Date, a class instance are not JSON objects.
   for (const v of [new Map([['name', 'x']]), new Date(0), new (class Cfg {})()]) {
-    assert.throws(() => parseConfig(v, FILE), (e: unknown) => e instanceof LabError && /got non-JSON object/.test(e.message));
+    assert.throws(
+      () => parseConfig(v, FILE),
+      (e: unknown) => e instanceof LabError && /got non-JSON object/.test(e.message),
+    );
   }
   assert.throws(() => parseConfig({ model: { dropout: Number.NaN } }, FILE), /model\.dropout: must be number, got non-finite number NaN/);
   assert.throws(() => parseConfig({ training: { seed: 10n } }, FILE), /training\.seed: must be integer, got bigint/);
@@ -148,7 +181,10 @@ test('inherited keys: a config check reads own keys only (the objects, not only 
 });
 
 test('a parsed config is a fresh object: no __proto__, no shared arrays, no pollution', () => {
-  const raw = JSON.parse('{"name": "fresh", "model": {"depth": [6, 12]}, "data": {"classNames": ["a", "b"]}}') as Record<string, Record<string, unknown>>;
+  const raw = JSON.parse('{"name": "fresh", "model": {"depth": [6, 12]}, "data": {"classNames": ["a", "b"]}}') as Record<
+    string,
+    Record<string, unknown>
+  >;
   const c = parseConfig(raw);
   assert.notEqual(c.model.depth, raw.model!.depth, 'depth copied');
   assert.notEqual(c.data.classNames, raw.data!.classNames, 'classNames copied');
@@ -166,7 +202,8 @@ test('a parsed config is a fresh object: no __proto__, no shared arrays, no poll
 
 /** An independent statement of what a valid config is (not the schema code under test). */
 function isValidConfig(c: unknown): c is LabConfig {
-  const plain = (o: unknown): o is Record<string, unknown> => typeof o === 'object' && o !== null && Object.getPrototypeOf(o) === Object.prototype;
+  const plain = (o: unknown): o is Record<string, unknown> =>
+    typeof o === 'object' && o !== null && Object.getPrototypeOf(o) === Object.prototype;
   const keys = (o: Record<string, unknown>, ks: string[]) => Object.keys(o).sort().join() === [...ks].sort().join();
   const int = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
   const num = (v: unknown, ok: (x: number) => boolean) => typeof v === 'number' && Number.isFinite(v) && ok(v);
@@ -175,16 +212,24 @@ function isValidConfig(c: unknown): c is LabConfig {
   if (typeof name !== 'string' || name.length < 1 || name.length > 100 || name.includes('\0')) return false;
   if (!plain(m) || !keys(m, ['depth', 'kernelSize', 'hidden', 'dropout'])) return false;
   if (!Array.isArray(m.depth) || m.depth.length !== 2 || !m.depth.every((x) => int(x, 1, 256))) return false;
-  if (!int(m.kernelSize, 1, 13) || (m.kernelSize as number) % 2 === 0 || !int(m.hidden, 1, 8192) || !num(m.dropout, (x) => x >= 0 && x < 1)) return false;
+  if (!int(m.kernelSize, 1, 13) || (m.kernelSize as number) % 2 === 0 || !int(m.hidden, 1, 8192) || !num(m.dropout, (x) => x >= 0 && x < 1))
+    return false;
   if (!plain(t) || !keys(t, ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'evalEvery'])) return false;
-  if (!int(t.epochs, 1, 1000) || !int(t.batchSize, 1, 4096) || !num(t.learningRate, (x) => x > 0 && x <= 10) || !num(t.momentum, (x) => x >= 0 && x < 1)) return false;
+  if (
+    !int(t.epochs, 1, 1000) ||
+    !int(t.batchSize, 1, 4096) ||
+    !num(t.learningRate, (x) => x > 0 && x <= 10) ||
+    !num(t.momentum, (x) => x >= 0 && x < 1)
+  )
+    return false;
   if (!int(t.seed, 0, 2147483647) || !int(t.evalEvery, 1, 100000)) return false;
   if (!plain(d) || !keys(d, ['dir', 'classNames'])) return false;
   if (d.dir !== null && (typeof d.dir !== 'string' || d.dir.length > 4096 || d.dir.includes('\0'))) return false;
   if (d.classNames !== null) {
     const n = d.classNames;
     if (!Array.isArray(n) || n.length < 2 || n.length > CONFIG_LIMITS.classes) return false;
-    if (!n.every((x) => typeof x === 'string' && x.length <= CONFIG_LIMITS.nameLength && !x.includes('\0')) || new Set(n).size !== n.length) return false;
+    if (!n.every((x) => typeof x === 'string' && x.length <= CONFIG_LIMITS.nameLength && !x.includes('\0')) || new Set(n).size !== n.length)
+      return false;
   }
   return true;
 }
@@ -203,33 +248,64 @@ function validOrLabError(raw: unknown): boolean {
   return true;
 }
 
-const validConfig: fc.Arbitrary<LabConfig> = fc.record({
-  name: fc.string({ minLength: 1, maxLength: 100 }).filter((s) => !s.includes('\0')),
-  model: fc.record({
-    depth: fc.tuple(fc.integer({ min: 1, max: 256 }), fc.integer({ min: 1, max: 256 })),
-    kernelSize: fc.constantFrom(1, 3, 5, 7, 9, 11, 13),
-    hidden: fc.integer({ min: 1, max: 8192 }),
-    dropout: fc.double({ min: 0, max: 0.999, noNaN: true }),
-  }, { noNullPrototype: true }),
-  training: fc.record({
-    epochs: fc.integer({ min: 1, max: 1000 }),
-    batchSize: fc.integer({ min: 1, max: 4096 }),
-    learningRate: fc.double({ min: 1e-9, max: 10, noNaN: true }),
-    momentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
-    seed: fc.integer({ min: 0, max: 2147483647 }),
-    evalEvery: fc.integer({ min: 1, max: 100000 }),
-  }, { noNullPrototype: true }),
-  data: fc.record({
-    dir: fc.option(fc.string({ maxLength: 50 }).filter((s) => !s.includes('\0')), { nil: null }),
-    classNames: fc.option(fc.uniqueArray(fc.string({ maxLength: 100 }).filter((s) => !s.includes('\0')), { minLength: 2, maxLength: 20 }), { nil: null }),
-  }, { noNullPrototype: true }),
-}, { noNullPrototype: true });
+const validConfig: fc.Arbitrary<LabConfig> = fc.record(
+  {
+    name: fc.string({ minLength: 1, maxLength: 100 }).filter((s) => !s.includes('\0')),
+    model: fc.record(
+      {
+        depth: fc.tuple(fc.integer({ min: 1, max: 256 }), fc.integer({ min: 1, max: 256 })),
+        kernelSize: fc.constantFrom(1, 3, 5, 7, 9, 11, 13),
+        hidden: fc.integer({ min: 1, max: 8192 }),
+        dropout: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      },
+      { noNullPrototype: true },
+    ),
+    training: fc.record(
+      {
+        epochs: fc.integer({ min: 1, max: 1000 }),
+        batchSize: fc.integer({ min: 1, max: 4096 }),
+        learningRate: fc.double({ min: 1e-9, max: 10, noNaN: true }),
+        momentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
+        seed: fc.integer({ min: 0, max: 2147483647 }),
+        evalEvery: fc.integer({ min: 1, max: 100000 }),
+      },
+      { noNullPrototype: true },
+    ),
+    data: fc.record(
+      {
+        dir: fc.option(
+          fc.string({ maxLength: 50 }).filter((s) => !s.includes('\0')),
+          { nil: null },
+        ),
+        classNames: fc.option(
+          fc.uniqueArray(
+            fc.string({ maxLength: 100 }).filter((s) => !s.includes('\0')),
+            { minLength: 2, maxLength: 20 },
+          ),
+          { nil: null },
+        ),
+      },
+      { noNullPrototype: true },
+    ),
+  },
+  { noNullPrototype: true },
+);
 
 const SECTIONS = ['model', 'training', 'data'] as const;
 
 /** A valid config with one change: a field replaced, removed or added (hostile keys included), at the top or in a section. */
 const mutatedConfig = fc
-  .tuple(validConfig, fc.constantFrom<'top' | (typeof SECTIONS)[number]>('top', ...SECTIONS), fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 }), fc.constantFrom('name', 'depth', 'kernelSize', 'dropout', 'epochs', 'learningRate', 'seed', 'dir', 'classNames')), fc.constantFrom('set', 'delete'), anyValue)
+  .tuple(
+    validConfig,
+    fc.constantFrom<'top' | (typeof SECTIONS)[number]>('top', ...SECTIONS),
+    fc.oneof(
+      fc.constantFrom(...HOSTILE_KEYS),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('name', 'depth', 'kernelSize', 'dropout', 'epochs', 'learningRate', 'seed', 'dir', 'classNames'),
+    ),
+    fc.constantFrom('set', 'delete'),
+    anyValue,
+  )
   .map(([cfg, where, key, op, value]) => {
     const change = <T extends object>(o: T): T => (op === 'set' ? withOwn(o, key, value) : without(o, key));
     if (where === 'top') return change(cfg);
@@ -248,17 +324,48 @@ test('property: valid configs are accepted as they are', () => {
 
 test('property: random JSON values → a valid config or a LabError, never another exception', () => {
   checkProperty('random JSON', fc.property(fc.jsonValue({ maxDepth: 4 }), validOrLabError), 2000);
-  checkProperty('random JSON text', fc.property(fc.json({ maxDepth: 4 }), (text) => {
-    try {
-      parseConfigText(text, FILE);
-    } catch (e) {
-      if (!(e instanceof LabError)) throw e;
-    }
-  }), 1000);
-  checkProperty('random JSON objects with config-like keys', fc.property(
-    fc.dictionary(fc.constantFrom('name', 'model', 'training', 'data', '$schema', ...HOSTILE_KEYS), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.constantFrom('depth', 'kernelSize', 'hidden', 'dropout', 'epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'evalEvery', 'dir', 'classNames', ...HOSTILE_KEYS), fc.jsonValue({ maxDepth: 2 })))),
-    validOrLabError,
-  ), 2000);
+  checkProperty(
+    'random JSON text',
+    fc.property(fc.json({ maxDepth: 4 }), (text) => {
+      try {
+        parseConfigText(text, FILE);
+      } catch (e) {
+        if (!(e instanceof LabError)) throw e;
+      }
+    }),
+    1000,
+  );
+  checkProperty(
+    'random JSON objects with config-like keys',
+    fc.property(
+      fc.dictionary(
+        fc.constantFrom('name', 'model', 'training', 'data', '$schema', ...HOSTILE_KEYS),
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }),
+          fc.dictionary(
+            fc.constantFrom(
+              'depth',
+              'kernelSize',
+              'hidden',
+              'dropout',
+              'epochs',
+              'batchSize',
+              'learningRate',
+              'momentum',
+              'seed',
+              'evalEvery',
+              'dir',
+              'classNames',
+              ...HOSTILE_KEYS,
+            ),
+            fc.jsonValue({ maxDepth: 2 }),
+          ),
+        ),
+      ),
+      validOrLabError,
+    ),
+    2000,
+  );
 });
 
 test('property: any JavaScript value (BigInt, NaN, Maps, null prototypes, sparse arrays) → a valid config or a LabError', () => {
@@ -267,9 +374,23 @@ test('property: any JavaScript value (BigInt, NaN, Maps, null prototypes, sparse
 
 test('property: mutations of valid configs → a valid config or a LabError; hostile keys always refused', () => {
   checkProperty('mutations', fc.property(mutatedConfig, validOrLabError), 2000);
-  checkProperty('hostile keys', fc.property(validConfig, fc.constantFrom<'top' | (typeof SECTIONS)[number]>('top', ...SECTIONS), fc.constantFrom(...HOSTILE_KEYS.filter((k) => k !== '')), fc.jsonValue({ maxDepth: 2 }), (cfg, where, key, value) => {
-    const text = where === 'top' ? JSON.stringify(withOwn(cfg, key, value)) : JSON.stringify({ ...cfg, [where]: withOwn(cfg[where], key, value) });
-    assert.throws(() => parseConfigText(text, FILE), (e: unknown) => e instanceof LabError && e.message.includes(`${where === 'top' ? '' : `${where}.`}${key}: unknown field`));
-    assert.equal(({} as Record<string, unknown>).polluted, undefined);
-  }), 1000);
+  checkProperty(
+    'hostile keys',
+    fc.property(
+      validConfig,
+      fc.constantFrom<'top' | (typeof SECTIONS)[number]>('top', ...SECTIONS),
+      fc.constantFrom(...HOSTILE_KEYS.filter((k) => k !== '')),
+      fc.jsonValue({ maxDepth: 2 }),
+      (cfg, where, key, value) => {
+        const text =
+          where === 'top' ? JSON.stringify(withOwn(cfg, key, value)) : JSON.stringify({ ...cfg, [where]: withOwn(cfg[where], key, value) });
+        assert.throws(
+          () => parseConfigText(text, FILE),
+          (e: unknown) => e instanceof LabError && e.message.includes(`${where === 'top' ? '' : `${where}.`}${key}: unknown field`),
+        );
+        assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      },
+    ),
+    1000,
+  );
 });

@@ -25,11 +25,21 @@ import { HOSTILE_KEYS, anyValue, checkProperty, withOwn, without } from './props
 // The protocol, stated independently of src/core/protocol.ts
 
 type Rule = (v: unknown) => boolean;
-const int = (lo: number, hi: number): Rule => (v) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+const int =
+  (lo: number, hi: number): Rule =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
 const grey: Rule = (v) => typeof v === 'number' && v >= 0 && v <= 1;
-const oneOf = (...xs: unknown[]): Rule => (v) => xs.includes(v);
+const oneOf =
+  (...xs: unknown[]): Rule =>
+  (v) =>
+    xs.includes(v);
 const classOrNull: Rule = (v) => v === null || int(0, 255)(v);
-const pixels: Rule = (v) => Array.isArray(v) && v.length >= 1 && v.length <= 16384 && Array.from({ length: v.length }, (_, i) => i).every((i) => Object.hasOwn(v, i) && grey(v[i]));
+const pixels: Rule = (v) =>
+  Array.isArray(v) &&
+  v.length >= 1 &&
+  v.length <= 16384 &&
+  Array.from({ length: v.length }, (_, i) => i).every((i) => Object.hasOwn(v, i) && grey(v[i]));
 
 const WEBVIEW_FIELDS: Record<string, Record<string, Rule>> = {
   ready: {},
@@ -38,7 +48,13 @@ const WEBVIEW_FIELDS: Record<string, Record<string, Rule>> = {
   robustness: { index: int(0, 1_000_000), dx: int(-64, 64), dy: int(-64, 64) },
   modelInfo: {},
   confusion: { split: oneOf('test', 'validation') },
-  examples: { split: oneOf('test', 'validation'), trueLabel: classOrNull, predicted: classOrNull, onlyWrong: (v) => typeof v === 'boolean', limit: int(1, 500) },
+  examples: {
+    split: oneOf('test', 'validation'),
+    trueLabel: classOrNull,
+    predicted: classOrNull,
+    onlyWrong: (v) => typeof v === 'boolean',
+    limit: int(1, 500),
+  },
   sweep: { range: int(0, 14) },
   cancelSweep: {},
   predictImage: { pixels },
@@ -70,7 +86,18 @@ const WORKER_FIELDS: Record<string, Record<string, Rule>> = {
   result: { inReplyTo: anyInt, result: () => true },
   error: {
     inReplyTo: anyInt,
-    error: (v) => isPlain(v) && exactly(v, {}, { message: (x) => typeof x === 'string', file: (x) => x === undefined || typeof x === 'string', field: (x) => x === undefined || typeof x === 'string' }, ['file', 'field']),
+    error: (v) =>
+      isPlain(v) &&
+      exactly(
+        v,
+        {},
+        {
+          message: (x) => typeof x === 'string',
+          file: (x) => x === undefined || typeof x === 'string',
+          field: (x) => x === undefined || typeof x === 'string',
+        },
+        ['file', 'field'],
+      ),
   },
 };
 
@@ -97,7 +124,14 @@ const webviewRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   rec({ type: fc.constant('robustness'), index: indexArb, dx: shiftArb, dy: shiftArb }),
   rec({ type: fc.constant('modelInfo') }),
   rec({ type: fc.constant('confusion'), split: splitArb }),
-  rec({ type: fc.constant('examples'), split: splitArb, trueLabel: classArb, predicted: classArb, onlyWrong: fc.boolean(), limit: fc.integer({ min: 1, max: 500 }) }),
+  rec({
+    type: fc.constant('examples'),
+    split: splitArb,
+    trueLabel: classArb,
+    predicted: classArb,
+    onlyWrong: fc.boolean(),
+    limit: fc.integer({ min: 1, max: 500 }),
+  }),
   rec({ type: fc.constant('sweep'), range: fc.integer({ min: 0, max: 14 }) }),
   rec({ type: fc.constant('cancelSweep') }),
   rec({ type: fc.constant('predictImage'), pixels: fc.array(greyArb, { minLength: 1, maxLength: 64 }) }),
@@ -108,11 +142,21 @@ const validWebview = fc.tuple(fc.nat(), webviewRequests).map(([messageId, r]) =>
 
 const validFromWorker: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   rec({ kind: fc.constant('ready'), messageId: fc.nat(), pid: fc.nat() }),
-  rec({ kind: fc.constant('event'), messageId: fc.nat(), inReplyTo: fc.nat(), event: rec({ type: fc.constantFrom('start', 'progress', 'epoch', 'summary') }) }),
+  rec({
+    kind: fc.constant('event'),
+    messageId: fc.nat(),
+    inReplyTo: fc.nat(),
+    event: rec({ type: fc.constantFrom('start', 'progress', 'epoch', 'summary') }),
+  }),
   rec({ kind: fc.constant('step'), messageId: fc.nat(), inReplyTo: fc.nat(), step: fc.nat(), totalSteps: fc.nat(), epoch: fc.nat() }),
   rec({ kind: fc.constant('progress'), messageId: fc.nat(), inReplyTo: fc.nat(), done: fc.nat(), total: fc.nat() }),
   rec({ kind: fc.constant('result'), messageId: fc.nat(), inReplyTo: fc.nat(), result: fc.jsonValue({ maxDepth: 2 }) }),
-  rec({ kind: fc.constant('error'), messageId: fc.nat(), inReplyTo: fc.integer({ min: -1, max: 1000 }), error: rec({ message: fc.string({ maxLength: 20 }) }) }),
+  rec({
+    kind: fc.constant('error'),
+    messageId: fc.nat(),
+    inReplyTo: fc.integer({ min: -1, max: 1000 }),
+    error: rec({ message: fc.string({ maxLength: 20 }) }),
+  }),
 );
 
 const targetArb = rec({
@@ -121,11 +165,26 @@ const targetArb = rec({
   numClasses: fc.constant(10),
 });
 const validRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
-  rec({ type: fc.constant('train'), config: fc.constant(SEED_CONFIG), outDir: fc.constant('/tmp/runs'), backend: fc.constantFrom('auto', 'cpu', 'wasm'), maxSteps: fc.integer({ min: 1, max: 1000 }), workers: fc.integer({ min: 0, max: MAX_WORKERS }) }),
+  rec({
+    type: fc.constant('train'),
+    config: fc.constant(SEED_CONFIG),
+    outDir: fc.constant('/tmp/runs'),
+    backend: fc.constantFrom('auto', 'cpu', 'wasm'),
+    maxSteps: fc.integer({ min: 1, max: 1000 }),
+    workers: fc.integer({ min: 0, max: MAX_WORKERS }),
+  }),
   rec({ type: fc.constant('stop') }),
   rec({ type: fc.constant('cancelSweep') }),
   rec({ type: fc.constant('confusion'), target: targetArb, split: splitArb }),
-  rec({ type: fc.constant('examples'), target: targetArb, split: splitArb, trueLabel: classArb, predicted: classArb, onlyWrong: fc.boolean(), limit: fc.integer({ min: 1, max: 500 }) }),
+  rec({
+    type: fc.constant('examples'),
+    target: targetArb,
+    split: splitArb,
+    trueLabel: classArb,
+    predicted: classArb,
+    onlyWrong: fc.boolean(),
+    limit: fc.integer({ min: 1, max: 500 }),
+  }),
   rec({ type: fc.constant('sweep'), target: targetArb, range: fc.integer({ min: 0, max: 14 }) }),
   rec({ type: fc.constant('modelInfo'), target: targetArb }),
   rec({ type: fc.constant('evaluate'), target: targetArb }),
@@ -141,7 +200,18 @@ const validToWorker = fc.tuple(fc.nat(), validRequests).map(([messageId, request
 // ---------------------------------------------------------------------------------------------
 // Mutations
 
-const INHERITED_TYPES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__'];
+const INHERITED_TYPES = [
+  'constructor',
+  'toString',
+  '__proto__',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+];
 const keyArb = fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 10 }));
 
 /** One change to a message: a field set (own, `__proto__` included) to any value, or removed. */
@@ -182,7 +252,14 @@ function neverThrows(validate: (m: unknown) => { ok: boolean; error?: string }) 
   };
 }
 
-const hostileObject = fc.dictionary(fc.oneof(fc.constantFrom('type', 'kind', 'messageId', 'inReplyTo', 'request', 'index', 'command', 'target', 'error', 'event'), fc.constantFrom(...HOSTILE_KEYS)), fc.oneof(anyValue, fc.constantFrom(...INHERITED_TYPES), fc.nat()), { maxKeys: 6 });
+const hostileObject = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom('type', 'kind', 'messageId', 'inReplyTo', 'request', 'index', 'command', 'target', 'error', 'event'),
+    fc.constantFrom(...HOSTILE_KEYS),
+  ),
+  fc.oneof(anyValue, fc.constantFrom(...INHERITED_TYPES), fc.nat()),
+  { maxKeys: 6 },
+);
 
 describe('messages from a webview: own keys only, never a throw', () => {
   test('known attacks are refused with a message', () => {
@@ -200,7 +277,13 @@ describe('messages from a webview: own keys only, never a throw', () => {
       [{ messageId: 1n, type: 'ready' }, /messageId/],
       // eslint-disable-next-line no-sparse-arrays -- a hole is the hostile input
       [{ messageId: 1, type: 'predictImage', pixels: [0.5, , 0.5] }, /pixels\[1\] is missing/],
-      [new Map<string, unknown>([['messageId', 1], ['type', 'ready']]), /message must be an object/],
+      [
+        new Map<string, unknown>([
+          ['messageId', 1],
+          ['type', 'ready'],
+        ]),
+        /message must be an object/,
+      ],
     ];
     for (const [m, re] of cases) {
       const v = validateFromWebview(m);
@@ -214,18 +297,33 @@ describe('messages from a webview: own keys only, never a throw', () => {
   });
 
   test('property: every valid message of every type is accepted as it is', () => {
-    checkProperty('valid webview messages', fc.property(validWebview, (m) => {
-      const v = validateFromWebview(m);
-      assert.ok(v.ok, v.ok ? '' : v.error);
-      assert.equal(v.value, m);
-    }), 2000);
+    checkProperty(
+      'valid webview messages',
+      fc.property(validWebview, (m) => {
+        const v = validateFromWebview(m);
+        assert.ok(v.ok, v.ok ? '' : v.error);
+        assert.equal(v.value, m);
+      }),
+      2000,
+    );
   });
 
   test('property: the validator agrees with the protocol on random values, hostile objects and mutations of valid messages', () => {
     checkProperty('webview: anything', fc.property(anyValue, agrees(validateFromWebview, webviewOracle)), 2000);
     checkProperty('webview: hostile keys', fc.property(hostileObject, agrees(validateFromWebview, webviewOracle)), 2000);
-    checkProperty('webview: mutations', fc.property(mutate(validWebview, (m) => Object.keys(m)), agrees(validateFromWebview, webviewOracle)), 5000);
-    checkProperty('webview: inherited type names', fc.property(validWebview, fc.constantFrom(...INHERITED_TYPES), (m, type) => refuses(validateFromWebview)({ ...m, type })), 500);
+    checkProperty(
+      'webview: mutations',
+      fc.property(
+        mutate(validWebview, (m) => Object.keys(m)),
+        agrees(validateFromWebview, webviewOracle),
+      ),
+      5000,
+    );
+    checkProperty(
+      'webview: inherited type names',
+      fc.property(validWebview, fc.constantFrom(...INHERITED_TYPES), (m, type) => refuses(validateFromWebview)({ ...m, type })),
+      500,
+    );
   });
 });
 
@@ -249,7 +347,11 @@ describe('messages between host and worker: own keys only, never a throw', () =>
       { messageId: 1, request: { type: 'kernels', runDir: 'a\0b' } },
     ]) {
       const v = validateToWorker(m);
-      assert.equal(v.ok, false, JSON.stringify(m, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)));
+      assert.equal(
+        v.ok,
+        false,
+        JSON.stringify(m, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)),
+      );
     }
     for (const m of [
       { kind: 'constructor', messageId: 1 },
@@ -264,48 +366,113 @@ describe('messages between host and worker: own keys only, never a throw', () =>
   });
 
   test('property: every valid request and worker message is accepted', () => {
-    checkProperty('valid requests', fc.property(validToWorker, (m) => assert.ok(validateToWorker(m).ok, JSON.stringify(m).slice(0, 300))), 2000);
-    checkProperty('valid worker messages', fc.property(validFromWorker, (m) => {
-      const v = validateFromWorker(m);
-      assert.ok(v.ok, v.ok ? '' : v.error);
-    }), 2000);
+    checkProperty(
+      'valid requests',
+      fc.property(validToWorker, (m) => assert.ok(validateToWorker(m).ok, JSON.stringify(m).slice(0, 300))),
+      2000,
+    );
+    checkProperty(
+      'valid worker messages',
+      fc.property(validFromWorker, (m) => {
+        const v = validateFromWorker(m);
+        assert.ok(v.ok, v.ok ? '' : v.error);
+      }),
+      2000,
+    );
   });
 
   test('property: the worker-message validator agrees with the protocol on random values, hostile objects and mutations', () => {
     checkProperty('from worker: anything', fc.property(anyValue, agrees(validateFromWorker, workerOracle)), 2000);
     checkProperty('from worker: hostile keys', fc.property(hostileObject, agrees(validateFromWorker, workerOracle)), 2000);
-    checkProperty('from worker: mutations', fc.property(mutate(validFromWorker, (m) => Object.keys(m)), agrees(validateFromWorker, workerOracle)), 5000);
-    checkProperty('from worker: inherited kinds', fc.property(validFromWorker, fc.constantFrom(...INHERITED_TYPES), (m, kind) => refuses(validateFromWorker)({ ...m, kind })), 500);
+    checkProperty(
+      'from worker: mutations',
+      fc.property(
+        mutate(validFromWorker, (m) => Object.keys(m)),
+        agrees(validateFromWorker, workerOracle),
+      ),
+      5000,
+    );
+    checkProperty(
+      'from worker: inherited kinds',
+      fc.property(validFromWorker, fc.constantFrom(...INHERITED_TYPES), (m, kind) => refuses(validateFromWorker)({ ...m, kind })),
+      500,
+    );
   });
 
   test('property: requests to the worker never throw; inherited types, unknown fields and broken targets are refused', () => {
     checkProperty('to worker: anything', fc.property(anyValue, neverThrows(validateToWorker)), 2000);
     checkProperty('to worker: hostile envelopes', fc.property(hostileObject, neverThrows(validateToWorker)), 2000);
-    checkProperty('to worker: hostile requests', fc.property(fc.nat(), hostileObject, (messageId, request) => neverThrows(validateToWorker)({ messageId, request })), 2000);
-    checkProperty('to worker: mutated requests', fc.property(fc.nat(), mutate(validRequests, (r) => Object.keys(r)), (messageId, request) => neverThrows(validateToWorker)({ messageId, request })), 5000);
-    checkProperty('to worker: inherited types', fc.property(validToWorker, fc.constantFrom(...INHERITED_TYPES), (m, type) => refuses(validateToWorker)({ ...m, request: { ...m.request, type } })), 500);
-    checkProperty('to worker: an unknown field', fc.property(validToWorker, fc.constantFrom(...HOSTILE_KEYS, 'extra', 'messageId'), anyValue, (m, key, value) => refuses(validateToWorker)({ ...m, request: withOwn(m.request, key, value) })), 1000);
-    checkProperty('to worker: a target field removed or broken', fc.property(
-      validToWorker.filter((m) => Object.hasOwn(m.request, 'target')),
-      fc.constantFrom('model', 'dataDir', 'numClasses'),
-      fc.constantFrom(undefined, 1, true, {}, [], 'x'.repeat(5000), 'a\0b', 10n, Number.NaN),
-      (m, key, value) => {
-        const target = (m.request as { target: Record<string, unknown> }).target;
-        const broken = value === undefined ? without(target, key) : withOwn(target, key, value);
-        refuses(validateToWorker)({ ...m, request: { ...m.request, target: broken } });
-      },
-    ), 1000);
+    checkProperty(
+      'to worker: hostile requests',
+      fc.property(fc.nat(), hostileObject, (messageId, request) => neverThrows(validateToWorker)({ messageId, request })),
+      2000,
+    );
+    checkProperty(
+      'to worker: mutated requests',
+      fc.property(
+        fc.nat(),
+        mutate(validRequests, (r) => Object.keys(r)),
+        (messageId, request) => neverThrows(validateToWorker)({ messageId, request }),
+      ),
+      5000,
+    );
+    checkProperty(
+      'to worker: inherited types',
+      fc.property(validToWorker, fc.constantFrom(...INHERITED_TYPES), (m, type) =>
+        refuses(validateToWorker)({ ...m, request: { ...m.request, type } }),
+      ),
+      500,
+    );
+    checkProperty(
+      'to worker: an unknown field',
+      fc.property(validToWorker, fc.constantFrom(...HOSTILE_KEYS, 'extra', 'messageId'), anyValue, (m, key, value) =>
+        refuses(validateToWorker)({ ...m, request: withOwn(m.request, key, value) }),
+      ),
+      1000,
+    );
+    checkProperty(
+      'to worker: a target field removed or broken',
+      fc.property(
+        validToWorker.filter((m) => Object.hasOwn(m.request, 'target')),
+        fc.constantFrom('model', 'dataDir', 'numClasses'),
+        fc.constantFrom(undefined, 1, true, {}, [], 'x'.repeat(5000), 'a\0b', 10n, Number.NaN),
+        (m, key, value) => {
+          const target = (m.request as { target: Record<string, unknown> }).target;
+          const broken = value === undefined ? without(target, key) : withOwn(target, key, value);
+          refuses(validateToWorker)({ ...m, request: { ...m.request, target: broken } });
+        },
+      ),
+      1000,
+    );
   });
 });
 
 describe("the lab panel's persisted state (handed back by the serializer)", () => {
   test('the shape: own keys, bounded, never a throw', () => {
-    assert.deepEqual(validatePersistedPanelState({ runDir: '/r', index: 4, dx: -3, dy: 0 }), { ok: true, value: { runDir: '/r', index: 4, dx: -3, dy: 0 } });
+    assert.deepEqual(validatePersistedPanelState({ runDir: '/r', index: 4, dx: -3, dy: 0 }), {
+      ok: true,
+      value: { runDir: '/r', index: 4, dx: -3, dy: 0 },
+    });
     assert.ok(validatePersistedPanelState({}).ok);
-    for (const s of [null, 'x', [], { runDir: 5 }, { runDir: 'x'.repeat(5000) }, { runDir: 'a\0b' }, { runDir: '/r', index: -1 }, { runDir: '/r', extra: 1 }, JSON.parse('{"__proto__": {"runDir": "/etc"}}') as unknown, Object.create({ runDir: '/etc' }) as object]) {
+    for (const s of [
+      null,
+      'x',
+      [],
+      { runDir: 5 },
+      { runDir: 'x'.repeat(5000) },
+      { runDir: 'a\0b' },
+      { runDir: '/r', index: -1 },
+      { runDir: '/r', extra: 1 },
+      JSON.parse('{"__proto__": {"runDir": "/etc"}}') as unknown,
+      Object.create({ runDir: '/etc' }) as object,
+    ]) {
       assert.equal(validatePersistedPanelState(s).ok, false, JSON.stringify(s));
     }
-    checkProperty('persisted state: anything', fc.property(fc.oneof(anyValue, hostileObject), neverThrows(validatePersistedPanelState)), 2000);
+    checkProperty(
+      'persisted state: anything',
+      fc.property(fc.oneof(anyValue, hostileObject), neverThrows(validatePersistedPanelState)),
+      2000,
+    );
   });
 
   test('a saved runDir is opened only inside the runs folder or when opened before; anything else opens the panel empty', async () => {

@@ -40,7 +40,10 @@ async function labErrorOrResult<T>(what: string, f: () => T | Promise<T>): Promi
   try {
     out = await f();
   } catch (e) {
-    if (!(e instanceof LabError)) throw new Error(`${what}: threw ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)} instead of a LabError`, { cause: e });
+    if (!(e instanceof LabError))
+      throw new Error(`${what}: threw ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)} instead of a LabError`, {
+        cause: e,
+      });
     assert.ok(e.message.length > 0, `${what}: a LabError without a message`);
     out = e;
   }
@@ -50,14 +53,21 @@ async function labErrorOrResult<T>(what: string, f: () => T | Promise<T>): Promi
 }
 
 // A valid IDX image file (5 images of 4×3) and label file, raw and gzip.
-const images = encodeIdx([5, 4, 3], Uint8Array.from({ length: 60 }, (_, i) => (i * 37) % 256));
+const images = encodeIdx(
+  [5, 4, 3],
+  Uint8Array.from({ length: 60 }, (_, i) => (i * 37) % 256),
+);
 const labels = encodeIdx([5], Uint8Array.from([0, 1, 2, 3, 9]));
 
 /** A mutation of an IDX file's bytes. */
 const idxMutation = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('dim' as const), index: fc.nat({ max: 8 }), value: fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.constant(2 ** 31), fc.nat()) }),
+  fc.record({
+    kind: fc.constant('dim' as const),
+    index: fc.nat({ max: 8 }),
+    value: fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.constant(2 ** 31), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('rank' as const), value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ maxLength: 64 }) }),
 );
@@ -100,7 +110,10 @@ test('random mutations of valid IDX files (raw and gzip, bytes flipped, truncate
         const parsed = await labErrorOrResult('parseIdx', () => parseIdx(bytes, 'mutated.idx', rank));
         if (!(parsed instanceof LabError)) {
           // A valid result is consistent with its header.
-          assert.equal(parsed.data.length, parsed.dims.reduce((a, d) => a * d, 1));
+          assert.equal(
+            parsed.data.length,
+            parsed.dims.reduce((a, d) => a * d, 1),
+          );
           if (rank !== undefined) assert.equal(parsed.dims.length, rank);
         } else {
           assert.match(parsed.message, /^mutated\.idx: /, 'the message names the file');
@@ -121,11 +134,45 @@ const runEdit = fc.record({
   file: fc.constantFrom(...RUN_FILES),
   how: fc.constantFrom('replace', 'field', 'nested', 'line', 'text'),
   key: fc.oneof(
-    fc.constantFrom('status', 'pid', 'pidStart', 'testAccuracy', 'valAccuracy', 'steps', 'model', 'classNames', 'name', 'runId', 'finishedAt', 'workers', 'seconds', 'epoch', 'conv1', 'conv2', '__proto__', 'constructor'),
+    fc.constantFrom(
+      'status',
+      'pid',
+      'pidStart',
+      'testAccuracy',
+      'valAccuracy',
+      'steps',
+      'model',
+      'classNames',
+      'name',
+      'runId',
+      'finishedAt',
+      'workers',
+      'seconds',
+      'epoch',
+      'conv1',
+      'conv2',
+      '__proto__',
+      'constructor',
+    ),
     fc.constantFrom('model', 'training', 'data'),
     fc.string({ maxLength: 8 }),
   ),
-  inner: fc.constantFrom('depth', 'kernelSize', 'hidden', 'dropout', 'epochs', 'batchSize', 'learningRate', 'dir', 'classNames', 'shape', 'weight', 'bias', 'record', 'step'),
+  inner: fc.constantFrom(
+    'depth',
+    'kernelSize',
+    'hidden',
+    'dropout',
+    'epochs',
+    'batchSize',
+    'learningRate',
+    'dir',
+    'classNames',
+    'shape',
+    'weight',
+    'bias',
+    'record',
+    'step',
+  ),
   value: fc.jsonValue({ maxDepth: 3 }),
   text: fc.string({ maxLength: 40 }),
   line: fc.nat({ max: 50 }),
@@ -163,17 +210,28 @@ function applyEdit(dir: string, e: RunEdit): void {
   if (e.how === 'field') obj[e.key] = e.value;
   else {
     const section = obj[e.key];
-    obj[e.key] = section !== null && typeof section === 'object' && !Array.isArray(section) ? { ...section, [e.inner]: e.value } : { [e.inner]: e.value };
+    obj[e.key] =
+      section !== null && typeof section === 'object' && !Array.isArray(section)
+        ? { ...section, [e.inner]: e.value }
+        : { [e.inner]: e.value };
   }
   // JSON.stringify of an own "__proto__" key written through [] assignment sets the prototype instead: write the text directly.
   const rest = JSON.stringify(obj).slice(1);
-  writeFileSync(file, e.key === '__proto__' && e.how === 'field' ? `{"__proto__": ${JSON.stringify(e.value)}${rest === '}' ? '' : ','} ${rest}` : JSON.stringify(obj));
+  writeFileSync(
+    file,
+    e.key === '__proto__' && e.how === 'field'
+      ? `{"__proto__": ${JSON.stringify(e.value)}${rest === '}' ? '' : ','} ${rest}`
+      : JSON.stringify(obj),
+  );
 }
 
 test('random edits of a valid run folder (summary, config, metrics, source, kernel snapshot): readRun gives a valid run or a LabError; the history never throws', async () => {
   // The seed run's files (two kernel snapshots, no model), kept in memory: each case writes a fresh folder.
   const files: Record<string, string> = Object.fromEntries(
-    ['summary.json', 'config.json', 'metrics.jsonl', 'kernels/epoch-001.json', 'kernels/epoch-002.json'].map((f) => [f, readFileSync(join(SEED_RUN, f), 'utf8')]),
+    ['summary.json', 'config.json', 'metrics.jsonl', 'kernels/epoch-001.json', 'kernels/epoch-002.json'].map((f) => [
+      f,
+      readFileSync(join(SEED_RUN, f), 'utf8'),
+    ]),
   );
   files['source.json'] = JSON.stringify({ config: '/ws/seed.mnist.json' });
   const writeRun = (dir: string) => {

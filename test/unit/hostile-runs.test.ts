@@ -21,7 +21,13 @@ import { processStartTime } from '../../src/core/runs/process';
 import { MAX_RUN_ENTRIES, RunDirectory, listRuns, listRunsAsync, readRun } from '../../src/core/runs/store';
 import { dataDirProblem, probeDataDir, validationSize } from '../../src/extension/editor/diagnostics';
 import { RunIndex, historyItem, readRunRecord, readRunRecordAsync } from '../../src/extension/editor/runHistory';
-import { TrainingController, findRunningTraining, findRunningTrainingAsync, markFailed, stopForeignTraining } from '../../src/extension/trainingController';
+import {
+  TrainingController,
+  findRunningTraining,
+  findRunningTrainingAsync,
+  markFailed,
+  stopForeignTraining,
+} from '../../src/extension/trainingController';
 import { CLI, cli } from '../helpers/cli';
 import { head, writeIdxDir } from '../helpers/dataset';
 import { tempDir } from '../helpers/tmp';
@@ -69,7 +75,10 @@ describe('hostile run folders (committed corpus: test/fixtures/hostile/runs)', (
     test(`${c}: readRun refuses it by name; the run history skips it or reads what is valid; nothing else is thrown`, async () => {
       tried++;
       const dir = seedRun(`corpus-${c}`, (d) => cpSync(join(HOSTILE_RUNS, c), d, { recursive: true }));
-      assert.throws(() => readRun(dir), labError(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](kernels[\\\\/])?${expected[c]}`)));
+      assert.throws(
+        () => readRun(dir),
+        labError(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](kernels[\\\\/])?${expected[c]}`)),
+      );
       const sync = readRunRecord(dir);
       const async = await readRunRecordAsync(dir);
       assert.deepEqual(sync, async);
@@ -82,10 +91,16 @@ describe('hostile run folders (committed corpus: test/fixtures/hostile/runs)', (
     tried++;
     const good = seedRun('compare-good');
     const bad = seedRun('compare-null', (d) => writeFileSync(join(d, 'summary.json'), 'null'));
-    assert.throws(() => compareRuns([good, bad].map((d) => readRun(d))), labError(/compare-null[\\/]summary\.json: summary must be a JSON object, got null/));
+    assert.throws(
+      () => compareRuns([good, bad].map((d) => readRun(d))),
+      labError(/compare-null[\\/]summary\.json: summary must be a JSON object, got null/),
+    );
     // Callers that built the run themselves: compareRuns checks too.
     const stored = readRun(good);
-    assert.throws(() => compareRuns([stored, { ...stored, summary: null as unknown as RunSummary }]), labError(/summary\.json: the summary must be a JSON object, got null/));
+    assert.throws(
+      () => compareRuns([stored, { ...stored, summary: null as unknown as RunSummary }]),
+      labError(/summary\.json: the summary must be a JSON object, got null/),
+    );
     const r = cli(['compare', good, bad]);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -104,21 +119,44 @@ describe('run files that are not regular files, or too large (made here: they ca
   const specials: [string, string, (p: string) => void, RegExp][] = [
     ['summary.json', '/dev/zero', (p) => symlinkSync('/dev/zero', p), /summary\.json: run file is a character device, not a regular file/],
     ['config.json', '/dev/zero', (p) => symlinkSync('/dev/zero', p), /config\.json: run file is a character device, not a regular file/],
-    ['metrics.jsonl', '/dev/zero', (p) => symlinkSync('/dev/zero', p), /metrics\.jsonl: metrics file is a character device, not a regular file/],
-    ['kernels/epoch-001.json', '/dev/zero', (p) => symlinkSync('/dev/zero', p), /epoch-001\.json: kernel snapshot is a character device, not a regular file/],
+    [
+      'metrics.jsonl',
+      '/dev/zero',
+      (p) => symlinkSync('/dev/zero', p),
+      /metrics\.jsonl: metrics file is a character device, not a regular file/,
+    ],
+    [
+      'kernels/epoch-001.json',
+      '/dev/zero',
+      (p) => symlinkSync('/dev/zero', p),
+      /epoch-001\.json: kernel snapshot is a character device, not a regular file/,
+    ],
     ['summary.json', 'a FIFO', mkfifo, /summary\.json: run file is a FIFO \(named pipe\), not a regular file/],
     ['config.json', 'a FIFO', mkfifo, /config\.json: run file is a FIFO \(named pipe\), not a regular file/],
     ['metrics.jsonl', 'a FIFO', mkfifo, /metrics\.jsonl: metrics file is a FIFO \(named pipe\), not a regular file/],
     ['kernels/epoch-002.json', 'a FIFO', mkfifo, /epoch-002\.json: kernel snapshot is a FIFO/],
     ['summary.json', 'a directory', (p) => mkdirSync(p), /summary\.json: run file is a directory/],
-    ['summary.json', 'a 2 MiB file', (p) => writeFileSync(p, Buffer.alloc(2 << 20, 0x20)), /summary\.json: run file is 2 MiB, more than the 1 MiB allowed/],
-    ['config.json', 'a dangling symlink', (p) => symlinkSync('/nonexistent/config.json', p), /config\.json: missing \(not a complete run directory\)/],
+    [
+      'summary.json',
+      'a 2 MiB file',
+      (p) => writeFileSync(p, Buffer.alloc(2 << 20, 0x20)),
+      /summary\.json: run file is 2 MiB, more than the 1 MiB allowed/,
+    ],
+    [
+      'config.json',
+      'a dangling symlink',
+      (p) => symlinkSync('/nonexistent/config.json', p),
+      /config\.json: missing \(not a complete run directory\)/,
+    ],
   ];
   specials.forEach(([file, what, make, re], i) => {
     test(`${file} as ${what}: refused by name within 2 s, sync and async; the history and the running-training lookup do not block`, async () => {
       tried++;
       const dir = seedRun(`special-${i}`, (d) => {
-        writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')), status: 'running', pid: process.pid }));
+        writeFileSync(
+          join(d, 'summary.json'),
+          JSON.stringify({ ...JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')), status: 'running', pid: process.pid }),
+        );
         const p = join(d, file);
         if (existsSync(p)) execFileSync('rm', ['-rf', p]);
         make(p);
@@ -141,10 +179,22 @@ describe('hostile data folders', () => {
   const good = (name: string, gzip = false) => writeIdxDir(join(root, 'data', name), head(full.train, 64), head(full.testFile, 20), gzip);
 
   const dataCases: [string, (dir: string) => void, RegExp][] = [
-    ['train-images as a FIFO', (d) => mkfifo(join(d, MNIST_FILES.trainImages)), /train-images-idx3-ubyte: IDX file is a FIFO \(named pipe\), not a regular file/],
-    ['test labels as a /dev/zero symlink', (d) => symlinkSync('/dev/zero', join(d, MNIST_FILES.testLabels)), /t10k-labels-idx1-ubyte: IDX file is a character device, not a regular file/],
+    [
+      'train-images as a FIFO',
+      (d) => mkfifo(join(d, MNIST_FILES.trainImages)),
+      /train-images-idx3-ubyte: IDX file is a FIFO \(named pipe\), not a regular file/,
+    ],
+    [
+      'test labels as a /dev/zero symlink',
+      (d) => symlinkSync('/dev/zero', join(d, MNIST_FILES.testLabels)),
+      /t10k-labels-idx1-ubyte: IDX file is a character device, not a regular file/,
+    ],
     ['train-images as a directory', (d) => mkdirSync(join(d, MNIST_FILES.trainImages)), /train-images-idx3-ubyte: IDX file is a directory/],
-    ['train-images as a socket-less /dev/null', (d) => symlinkSync('/dev/null', join(d, MNIST_FILES.trainImages)), /train-images-idx3-ubyte: IDX file is a character device/],
+    [
+      'train-images as a socket-less /dev/null',
+      (d) => symlinkSync('/dev/null', join(d, MNIST_FILES.trainImages)),
+      /train-images-idx3-ubyte: IDX file is a character device/,
+    ],
   ];
   dataCases.forEach(([what, make, re], i) => {
     test(`${what}: loadLabData, the diagnostics (sync and async) refuse it by name within 2 s`, async () => {
@@ -180,7 +230,11 @@ describe('hostile data folders', () => {
     tried++;
     const dir = good('cli-sigterm');
     const out = join(root, 'cli-sigterm-runs');
-    const child: ChildProcess = spawnChild(process.execPath, [CLI, 'train', '--data', dir, '--out', out, '--backend', 'wasm', '--epochs', '50', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawnChild(
+      process.execPath,
+      [CLI, 'train', '--data', dir, '--out', out, '--backend', 'wasm', '--epochs', '50', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await new Promise<void>((resolve, reject) => {
@@ -212,17 +266,29 @@ describe('hostile data folders', () => {
     const f = join(dir, `${MNIST_FILES.trainImages}.gz`);
     execFileSync('rm', [join(dir, MNIST_FILES.trainImages)]);
     writeFileSync(f, bomb);
-    assert.throws(() => readIdxFile(f, 2), labError(/train-images-idx3-ubyte\.gz: gzip data decompresses to more than the 256 MiB an IDX file may hold/));
+    assert.throws(
+      () => readIdxFile(f, 2),
+      labError(/train-images-idx3-ubyte\.gz: gzip data decompresses to more than the 256 MiB an IDX file may hold/),
+    );
     // The limit is a parameter: a small one refuses a small bomb the same way.
-    assert.throws(() => parseIdx(gzipSync(Buffer.alloc(4096)), 'small.gz', undefined, 1024), labError(/small\.gz: gzip data decompresses to more than/));
+    assert.throws(
+      () => parseIdx(gzipSync(Buffer.alloc(4096)), 'small.gz', undefined, 1024),
+      labError(/small\.gz: gzip data decompresses to more than/),
+    );
   });
 
   test('an IDX header claiming 2^32 − 1 images (or rank 255 of huge dimensions) is refused before anything is sized from it', () => {
     tried += 3;
     const claim = encodeIdx([0xffffffff, 28, 28], new Uint8Array(16));
-    assert.throws(() => parseIdx(claim, 'huge.idx', 3), labError(/huge\.idx: header says 4294967295×28×28 = \d+ bytes of data, more than the 256 MiB an IDX file may hold/));
+    assert.throws(
+      () => parseIdx(claim, 'huge.idx', 3),
+      labError(/huge\.idx: header says 4294967295×28×28 = \d+ bytes of data, more than the 256 MiB an IDX file may hold/),
+    );
     assert.throws(() => parseIdx(gzipSync(claim), 'huge.gz', 3), labError(/huge\.gz: header says 4294967295×28×28/));
-    const rank255 = encodeIdx(Array.from({ length: 255 }, () => 0xffffffff), new Uint8Array(0));
+    const rank255 = encodeIdx(
+      Array.from({ length: 255 }, () => 0xffffffff),
+      new Uint8Array(0),
+    );
     assert.throws(() => parseIdx(rank255, 'r255.idx'), labError(/r255\.idx: header says .* more than the 256 MiB/));
   });
 
@@ -232,20 +298,31 @@ describe('hostile data folders', () => {
     mkdirSync(ws, { recursive: true });
     const outside = good('outside');
     const probe = await probeDataDir(outside, { workspace: ws });
-    assert.match(probe.problem ?? '', /outside[\\/]?: the data directory resolves to .*, outside the workspace .*ws-data; in Restricted Mode MNIST Lab reads and writes only inside the workspace/);
+    assert.match(
+      probe.problem ?? '',
+      /outside[\\/]?: the data directory resolves to .*, outside the workspace .*ws-data; in Restricted Mode MNIST Lab reads and writes only inside the workspace/,
+    );
     // Trusted, the same directory is fine; inside the workspace it is fine in Restricted Mode too.
     assert.equal((await probeDataDir(outside, null)).problem, null);
     const inside = writeIdxDir(join(ws, 'data'), head(full.train, 64), head(full.testFile, 20));
     assert.deepEqual(await probeDataDir(inside, { workspace: ws }), { problem: null, validationSize: 10 });
     // A symlink inside the workspace that leads out of it is outside.
     symlinkSync(outside, join(ws, 'linked'));
-    assert.match((await probeDataDir(join(ws, 'linked'), { workspace: ws })).problem ?? '', /linked: the data directory resolves to .*outside the workspace/);
+    assert.match(
+      (await probeDataDir(join(ws, 'linked'), { workspace: ws })).problem ?? '',
+      /linked: the data directory resolves to .*outside the workspace/,
+    );
   });
 });
 
 describe('state that outlives its process', () => {
   const running = (id: string, extra: Record<string, unknown>) =>
-    seedRun(id, (d) => writeFileSync(join(d, 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')), status: 'running', testAccuracy: null, ...extra })));
+    seedRun(id, (d) =>
+      writeFileSync(
+        join(d, 'summary.json'),
+        JSON.stringify({ ...JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')), status: 'running', testAccuracy: null, ...extra }),
+      ),
+    );
 
   test('a run whose recorded process is dead, or whose PID now belongs to another process, reads as interrupted', async () => {
     tried += 2;
@@ -290,7 +367,10 @@ describe('state that outlives its process', () => {
       assert.equal(child.signalCode, null);
       if (processStartTime(child.pid!) !== null) {
         // With the right start time, it is signalled.
-        assert.equal(await stopForeignTraining({ runDir: '/x', name: 'x', pid: child.pid!, pidStart: processStartTime(child.pid!)! }, 3000), true);
+        assert.equal(
+          await stopForeignTraining({ runDir: '/x', name: 'x', pid: child.pid!, pidStart: processStartTime(child.pid!)! }, 3000),
+          true,
+        );
         await exited;
         assert.equal(child.signalCode, 'SIGTERM');
       }
@@ -307,7 +387,15 @@ describe('state that outlives its process', () => {
     const dir = join(runsDir, '20300101-000004-seed');
     cpSync(SEED_RUN, dir, { recursive: true });
     const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, status: 'running', pid: child.pid, ...(processStartTime(child.pid!) && { pidStart: processStartTime(child.pid!) }) }));
+    writeFileSync(
+      join(dir, 'summary.json'),
+      JSON.stringify({
+        ...s,
+        status: 'running',
+        pid: child.pid,
+        ...(processStartTime(child.pid!) && { pidStart: processStartTime(child.pid!) }),
+      }),
+    );
     const index = new RunIndex(() => runsDir);
     assert.equal((await index.all())[0]!.status, 'running');
     child.kill('SIGKILL');
@@ -338,14 +426,31 @@ describe('races and rewrites', () => {
     assert.deepEqual(readdirSync(run.dir), [], 'a fresh, empty folder');
     // A runs folder that is a file: a LabError naming it.
     writeFileSync(join(root, 'runs-file'), '');
-    assert.throws(() => RunDirectory.create(join(root, 'runs-file'), 'seed'), labError(/runs-file: cannot make a run folder there \(EEXIST\)/));
+    assert.throws(
+      () => RunDirectory.create(join(root, 'runs-file'), 'seed'),
+      labError(/runs-file: cannot make a run folder there \(EEXIST\)/),
+    );
   });
 
   test('metrics.jsonl is appended, never rewritten: N events give N lines, the same file, lines written by others kept', () => {
     tried++;
     const run = RunDirectory.create(join(root, 'append'), 'seed');
     const file = join(run.dir, 'metrics.jsonl');
-    const ev = (step: number): ProgressEvent => ({ type: 'progress', epoch: 1, batch: step, step, totalSteps: 400, samples: 64, trainSize: 640, percent: 1, loss: 1, trainAccuracy: 0.5, valAccuracy: 0.5, record: [50, 50], seconds: step });
+    const ev = (step: number): ProgressEvent => ({
+      type: 'progress',
+      epoch: 1,
+      batch: step,
+      step,
+      totalSteps: 400,
+      samples: 64,
+      trainSize: 640,
+      percent: 1,
+      loss: 1,
+      trainAccuracy: 0.5,
+      valAccuracy: 0.5,
+      record: [50, 50],
+      seconds: step,
+    });
     run.appendMetric(ev(1));
     const inode = statSync(file).ino;
     appendFileSync(file, '{"type":"note"}\n'); // a rewrite from memory would drop this line
@@ -421,8 +526,14 @@ describe('Restricted Mode: the runs folder', () => {
     await refuseOutsideWorkspace(outDir, null, 'the runs folder'); // trusted: fine
     await refuseOutsideWorkspace(join(ws, 'runs'), { workspace: ws }, 'the runs folder'); // inside, not made yet: fine
     // The controller refuses before any worker starts or anything is written.
-    const c = new TrainingController(() => ({ script: '/nonexistent/worker.js' }), () => ({ workspace: ws }));
-    await assert.rejects(c.train({ config: parseConfig({}), outDir, backend: 'wasm' }), labError(/the runs folder \(mnistLab\.runsDir\) resolves to .*outside the workspace/));
+    const c = new TrainingController(
+      () => ({ script: '/nonexistent/worker.js' }),
+      () => ({ workspace: ws }),
+    );
+    await assert.rejects(
+      c.train({ config: parseConfig({}), outDir, backend: 'wasm' }),
+      labError(/the runs folder \(mnistLab\.runsDir\) resolves to .*outside the workspace/),
+    );
     await assert.rejects(
       c.train({ config: parseConfig({ data: { dir: elsewhere } }), outDir: join(ws, 'runs'), backend: 'wasm' }),
       labError(/elsewhere: the data directory \(data\.dir \/ mnistLab\.dataDir\) resolves to .*outside the workspace/),

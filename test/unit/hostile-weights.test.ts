@@ -47,7 +47,9 @@ test('hostile weights corpus: every case refused with its message, naming the fi
   const cases = Object.entries(expected);
   assert.ok(cases.length >= 60, `${cases.length} cases`);
   // Every file of the corpus is in the table (a case added to make.mjs without an expectation fails).
-  const onDisk = readdirSync(CORPUS).filter((f) => f.endsWith('.safetensors') || (!f.includes('.') && existsSync(join(CORPUS, f, 'model.json'))));
+  const onDisk = readdirSync(CORPUS).filter(
+    (f) => f.endsWith('.safetensors') || (!f.includes('.') && existsSync(join(CORPUS, f, 'model.json'))),
+  );
   assert.deepEqual(onDisk.map((f) => (f.endsWith('.safetensors') ? f : `${f}/model.json`)).sort(), Object.keys(expected).sort());
   let refused = 0;
   for (const [name, re] of cases) {
@@ -71,7 +73,7 @@ test('hostile weights corpus: every case refused with its message, naming the fi
   assert.doesNotMatch(dotdot.message, /52|bytes/);
 });
 
-test('hostile weights corpus: the panel\'s readers (shapes, kernels, PyTorch loader) refuse or pass over each file, never another exception', () => {
+test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch loader) refuse or pass over each file, never another exception", () => {
   for (const name of Object.keys(expected).filter((n) => n.endsWith('.safetensors'))) {
     const file = join(CORPUS, name);
     for (const [what, fn] of [
@@ -81,7 +83,11 @@ test('hostile weights corpus: the panel\'s readers (shapes, kernels, PyTorch loa
       try {
         const r = fn();
         // Accepted: only files whose header is sound.
-        if (r !== null) assert.ok(!/header|offsets|dtype|metadata-(null|array|non-string|number)|tensor-null|too-short|data-after|shape-negative/.test(name), `${what}(${name}) accepted`);
+        if (r !== null)
+          assert.ok(
+            !/header|offsets|dtype|metadata-(null|array|non-string|number)|tensor-null|too-short|data-after|shape-negative/.test(name),
+            `${what}(${name}) accepted`,
+          );
       } catch (e) {
         assert.ok(e instanceof LabError, `${what}(${name}): ${(e as Error).message}`);
       }
@@ -95,13 +101,19 @@ test('hostile weights corpus: the panel\'s readers (shapes, kernels, PyTorch loa
   }
 });
 
-test('the panel\'s loader: a config\'s dropout reaches the code only when valid; the spec is checked again in the generator', async () => {
+test("the panel's loader: a config's dropout reaches the code only when valid; the spec is checked again in the generator", async () => {
   const dir = tempDir();
   const net = ConvNet.init({ depth: [2, 3], kernelSize: 3, hidden: 4, dropout: 0.25, imageSize: 28, numClasses: 10 }, 1);
   const { safetensors, tfjs } = await saveModel(net, dir);
   net.dispose();
   const summary = { model: { safetensors, tfjs } } as RunSummary;
-  const config = (dropout: unknown) => ({ name: 'x', model: { depth: [2, 3], kernelSize: 3, hidden: 4, dropout }, training: {}, data: { dir: null, classNames: null } }) as never;
+  const config = (dropout: unknown) =>
+    ({
+      name: 'x',
+      model: { depth: [2, 3], kernelSize: 3, hidden: 4, dropout },
+      training: {},
+      data: { dir: null, classNames: null },
+    }) as never;
   assert.match(pytorchSnippetFor(summary, config(0.125))!.code, /p=0\.125, training=self\.training/);
   for (const bad of ['0.5, training=True); import os#', 1, -0.1, Number.NaN, Infinity, null, [0.5]]) {
     const code = pytorchSnippetFor(summary, config(bad))!.code;
@@ -119,7 +131,11 @@ test('the panel\'s loader: a config\'s dropout reaches the code only when valid;
     ['numClasses', 2.5, /numClasses must be a whole number/],
     ['depth', [4, '8; import os'], /depth\[1\] must be a whole number/],
   ] as const) {
-    assert.throws(() => pytorchSnippet({ ...good, [field]: value } as never, '/w.safetensors'), (e: unknown) => e instanceof LabError && re.test(e.message), `${field} ${String(value)}`);
+    assert.throws(
+      () => pytorchSnippet({ ...good, [field]: value } as never, '/w.safetensors'),
+      (e: unknown) => e instanceof LabError && re.test(e.message),
+      `${field} ${String(value)}`,
+    );
   }
   assert.deepEqual(specProblems(good), []);
   // Given the run folder, a weights path (from summary.json) outside it gives no snippet.
@@ -128,7 +144,7 @@ test('the panel\'s loader: a config\'s dropout reaches the code only when valid;
   assert.equal(pytorchSnippetFor({ model: { safetensors: join(CORPUS, 'valid.safetensors'), tfjs: '' } } as RunSummary, null, dir), null);
 });
 
-test('evaluate: a model whose class count is not the data\'s is refused, naming the weights file', async () => {
+test("evaluate: a model whose class count is not the data's is refused, naming the weights file", async () => {
   const dir = tempDir();
   const net = ConvNet.init({ depth: [1, 1], kernelSize: 1, hidden: 2, dropout: 0.5, imageSize: 28, numClasses: 12 }, 1);
   const { safetensors } = await saveModel(net, dir);
@@ -184,7 +200,10 @@ test('export --out: an existing file, procfs, an unwritable place and a blocked 
   // The blocked target: refused, and no temporary or half-written file is left.
   assert.equal(b.status, 2, b.stderr);
   assert.match(b.stderr, new RegExp(`^mnist-lab: ${blocked}: cannot write the export \\((EISDIR|ENOTEMPTY|EEXIST)\\)\\n$`));
-  assert.deepEqual(readdirSync(blocked).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(blocked).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
   // The export of the same weights to a fresh folder works (the four files, JSON summary).
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(readdirSync(fresh).sort(), ['load_pytorch.py', 'model.json', 'model.safetensors', 'weights.bin']);

@@ -57,9 +57,15 @@ test('IDX reader: wrong magic, wrong rank, truncation, trailing bytes, corrupt g
   const good = encodeIdx([2, 2, 2], new Uint8Array(8));
   const bad = Uint8Array.from(good);
   bad[2] = 0x0d; // float type
-  assert.throws(() => parseIdx(bad, 'f.idx'), (e: unknown) => e instanceof LabError && /f\.idx: wrong magic number 0x00000d03/.test(e.message));
+  assert.throws(
+    () => parseIdx(bad, 'f.idx'),
+    (e: unknown) => e instanceof LabError && /f\.idx: wrong magic number 0x00000d03/.test(e.message),
+  );
   assert.throws(() => parseIdx(good, 'labels.idx', 1), /labels\.idx: wrong magic number 0x00000803; expected 0x00000801 \(labels\)/);
-  assert.throws(() => parseIdx(good.subarray(0, good.length - 1), 't.idx'), /t\.idx: truncated: header says 2×2×2 = 8 bytes of data, file holds 7/);
+  assert.throws(
+    () => parseIdx(good.subarray(0, good.length - 1), 't.idx'),
+    /t\.idx: truncated: header says 2×2×2 = 8 bytes of data, file holds 7/,
+  );
   assert.throws(() => parseIdx(Uint8Array.from([...good, 0]), 't.idx'), /has trailing bytes/);
   assert.throws(() => parseIdx(good.subarray(0, 6), 't.idx'), /truncated header/);
   assert.throws(() => parseIdx(gzipSync(good).subarray(0, 20), 'z.gz'), /z\.gz: gzip data is corrupt or truncated/);

@@ -47,7 +47,10 @@ test('state_dict names, shapes and PyTorch layouts', () => {
 });
 
 test('safetensors: encode/decode round trip, metadata, alignment, other float dtypes', () => {
-  const bytes = encodeSafetensors({ a: { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) }, b: { shape: [1], data: Float32Array.from([-0.5]) } }, { format: 'pt' });
+  const bytes = encodeSafetensors(
+    { a: { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) }, b: { shape: [1], data: Float32Array.from([-0.5]) } },
+    { format: 'pt' },
+  );
   const headerLen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   assert.equal((8 + headerLen) % 8, 0);
   const f = decodeSafetensors(bytes);
@@ -55,7 +58,10 @@ test('safetensors: encode/decode round trip, metadata, alignment, other float dt
   assert.deepEqual(Array.from(f.tensors.a!.data), [1, 2, 3, 4]);
   assert.deepEqual(f.tensors.b!.shape, [1]);
   // F64 and F16 tensors (as numpy/torch may write them) are read as float32.
-  const header = JSON.stringify({ d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] }, h: { dtype: 'F16', shape: [2], data_offsets: [16, 20] } });
+  const header = JSON.stringify({
+    d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
+    h: { dtype: 'F16', shape: [2], data_offsets: [16, 20] },
+  });
   const buf = new Uint8Array(8 + header.length + 20);
   const dv = new DataView(buf.buffer);
   dv.setBigUint64(0, BigInt(header.length), true);
@@ -70,13 +76,22 @@ test('safetensors: encode/decode round trip, metadata, alignment, other float dt
 });
 
 test('safetensors: corrupt and foreign files are rejected with the file named', () => {
-  assert.throws(() => decodeSafetensors(new Uint8Array(4), 'w.safetensors'), /w\.safetensors: not a valid safetensors file: 4 bytes is too short/);
+  assert.throws(
+    () => decodeSafetensors(new Uint8Array(4), 'w.safetensors'),
+    /w\.safetensors: not a valid safetensors file: 4 bytes is too short/,
+  );
   const bytes = encodeSafetensors({ a: { shape: [4], data: new Float32Array(4) } });
-  assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors'), /cut\.safetensors: .*data_offsets \[0, 16\] do not match/);
+  assert.throws(
+    () => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'cut.safetensors'),
+    /cut\.safetensors: .*data_offsets \[0, 16\] do not match/,
+  );
   const other = encodeSafetensors({ 'layer.weight': { shape: [2], data: new Float32Array(2) } });
   const dir = tempDir();
   writeFileSync(join(dir, 'other.safetensors'), other);
-  assert.throws(() => loadModel(join(dir, 'other.safetensors')), /other\.safetensors: not weights of the lab's ConvNet: missing tensor 'conv1\.weight'/);
+  assert.throws(
+    () => loadModel(join(dir, 'other.safetensors')),
+    /other\.safetensors: not weights of the lab's ConvNet: missing tensor 'conv1\.weight'/,
+  );
   const net = ConvNet.init(specFromConfig(SEED_CONFIG), 1);
   const sd = toTorchStateDict(net);
   sd['fc1.weight'] = { shape: [512, 390], data: sd['fc1.weight'].data.subarray(0, 512 * 390) };
@@ -99,7 +114,11 @@ test('both saved formats load back to the same network; model.json is a real tfj
   const json = JSON.parse(readFileSync(paths.tfjs, 'utf8'));
   const weights = readFileSync(join(dir, 'weights.bin'));
   const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
   );
   const input = x();
   const probs = (model.predict(input) as tf.Tensor).dataSync();

@@ -23,7 +23,9 @@ const extractor = (): Promise<Extractor> => import(pathToFileURL(join(ROOT, 'scr
 const readJson = (...p: string[]) => JSON.parse(readFileSync(join(ROOT, ...p), 'utf8')) as Record<string, string>;
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : /\.ts$/.test(e.name) ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.ts$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 }
 
 test('every t()/vscode.l10n.t() message is one string literal', async () => {
@@ -32,9 +34,18 @@ test('every t()/vscode.l10n.t() message is one string literal', async () => {
   assert.deepEqual(problems, []);
   assert.ok(messages.size > 100, `only ${messages.size} messages found: is the extractor still finding the calls?`);
   // Spot checks that the extractor sees all three kinds of call.
-  assert.ok(messages.get('Test accuracy')?.some((w) => w.startsWith('src/webview/')), 'webview t() not found');
-  assert.ok(messages.get('Stop and Train')?.some((w) => w.startsWith('src/extension/commands/training.ts')), 'vscode.l10n.t() not found');
-  assert.ok(messages.get('Train the network of {0}')?.some((w) => w.startsWith('src/extension/editor/')), "the host modules' t() not found");
+  assert.ok(
+    messages.get('Test accuracy')?.some((w) => w.startsWith('src/webview/')),
+    'webview t() not found',
+  );
+  assert.ok(
+    messages.get('Stop and Train')?.some((w) => w.startsWith('src/extension/commands/training.ts')),
+    'vscode.l10n.t() not found',
+  );
+  assert.ok(
+    messages.get('Train the network of {0}')?.some((w) => w.startsWith('src/extension/editor/')),
+    "the host modules' t() not found",
+  );
 });
 
 test('comments are not messages; strings with // stay whole', async () => {
@@ -87,8 +98,16 @@ test("package.json's %keys% are all in package.nls.json, every key is used, and 
   const pkg = JSON.parse(text);
   const english = readJson('package.nls.json');
   const used = new Set([...text.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]!));
-  assert.deepEqual([...used].filter((k) => !(k in english)), [], 'keys used in package.json but not defined in package.nls.json');
-  assert.deepEqual(Object.keys(english).filter((k) => !used.has(k)), [], 'keys of package.nls.json that package.json does not use');
+  assert.deepEqual(
+    [...used].filter((k) => !(k in english)),
+    [],
+    'keys used in package.json but not defined in package.nls.json',
+  );
+  assert.deepEqual(
+    Object.keys(english).filter((k) => !used.has(k)),
+    [],
+    'keys of package.nls.json that package.json does not use',
+  );
   assert.equal(pkg.l10n, './l10n', 'package.json must name the l10n folder for vscode.l10n');
 
   const isKey = (v: unknown) => typeof v === 'string' && /^%[^%]+%$/.test(v);
@@ -96,11 +115,15 @@ test("package.json's %keys% are all in package.nls.json, every key is used, and 
   const c = pkg.contributes;
   for (const cmd of c.commands ?? []) if (!isKey(cmd.title)) raw.push(`command ${cmd.command}: title ${JSON.stringify(cmd.title)}`);
   for (const [name, p] of Object.entries<Record<string, unknown>>(c.configuration?.properties ?? {})) {
-    for (const f of ['description', 'markdownDescription', 'deprecationMessage', 'markdownDeprecationMessage']) if (p[f] !== undefined && !isKey(p[f])) raw.push(`setting ${name}: ${f}`);
-    for (const f of ['enumDescriptions', 'markdownEnumDescriptions']) for (const d of (p[f] as unknown[] | undefined) ?? []) if (!isKey(d)) raw.push(`setting ${name}: ${f} ${JSON.stringify(d)}`);
+    for (const f of ['description', 'markdownDescription', 'deprecationMessage', 'markdownDeprecationMessage'])
+      if (p[f] !== undefined && !isKey(p[f])) raw.push(`setting ${name}: ${f}`);
+    for (const f of ['enumDescriptions', 'markdownEnumDescriptions'])
+      for (const d of (p[f] as unknown[] | undefined) ?? []) if (!isKey(d)) raw.push(`setting ${name}: ${f} ${JSON.stringify(d)}`);
   }
-  for (const views of Object.values<{ id: string; name: string }[]>(c.views ?? {})) for (const v of views) if (!isKey(v.name)) raw.push(`view ${v.id}: name`);
-  for (const box of Object.values<{ id: string; title: string }[]>(c.viewsContainers ?? {})) for (const b of box) if (!isKey(b.title)) raw.push(`views container ${b.id}: title`);
+  for (const views of Object.values<{ id: string; name: string }[]>(c.views ?? {}))
+    for (const v of views) if (!isKey(v.name)) raw.push(`view ${v.id}: name`);
+  for (const box of Object.values<{ id: string; title: string }[]>(c.viewsContainers ?? {}))
+    for (const b of box) if (!isKey(b.title)) raw.push(`views container ${b.id}: title`);
   assert.deepEqual(raw, [], 'user-visible package.json strings not going through package.nls.json');
 });
 
@@ -121,7 +144,8 @@ test('no user-visible string literal in the webviews or notifications bypasses t
     for (const file of sources(join(ROOT, dir))) {
       const text = blankComments(readFileSync(file, 'utf8'));
       for (const re of patterns)
-        for (const m of text.matchAll(re)) offenders.push(`${relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length}: ${m[0].slice(0, 70)}`);
+        for (const m of text.matchAll(re))
+          offenders.push(`${relative(ROOT, file)}:${text.slice(0, m.index).split('\n').length}: ${m[0].slice(0, 70)}`);
     }
   }
   assert.deepEqual(offenders, []);

@@ -21,7 +21,11 @@ test('layers: webview → extension, core → vscode, extension → CLI, scripts
     ['src/core/probe.ts', "import * as vscode from 'vscode';\nexport const x = vscode;\n", /src\/core is the shared core/],
     ['src/extension/probe.ts', "import { main } from '../cli/main';\nexport const x = main;\n", /src\/extension is the VS Code glue/],
     ['src/extension/probe.ts', "import { tf } from '@tensorflow/tfjs-core';\nexport const x = tf;\n", /no TensorFlow\.js/],
-    ['scripts/probe.ts', "import { tempDir } from '../test/helpers/tmp';\nexport const x = tempDir;\n", /scripts must not import the tests/],
+    [
+      'scripts/probe.ts',
+      "import { tempDir } from '../test/helpers/tmp';\nexport const x = tempDir;\n",
+      /scripts must not import the tests/,
+    ],
   ];
   for (const [file, code, expected] of cases) {
     const errors = await boundaryErrors(file, code);

@@ -17,8 +17,16 @@ const data = loadLabData();
 
 const configs = [
   { label: 'seed network', config: SEED_CONFIG, size: 28 },
-  { label: 'depth [3, 5], kernel 3, hidden 37', config: parseConfig({ model: { depth: [3, 5], kernelSize: 3, hidden: 37, dropout: 0.3 } }), size: 28 },
-  { label: '30×30 images, kernel 5, depth [2, 3], hidden 16', config: parseConfig({ model: { depth: [2, 3], kernelSize: 5, hidden: 16, dropout: 0.5 } }), size: 30 },
+  {
+    label: 'depth [3, 5], kernel 3, hidden 37',
+    config: parseConfig({ model: { depth: [3, 5], kernelSize: 3, hidden: 37, dropout: 0.3 } }),
+    size: 28,
+  },
+  {
+    label: '30×30 images, kernel 5, depth [2, 3], hidden 16',
+    config: parseConfig({ model: { depth: [2, 3], kernelSize: 5, hidden: 16, dropout: 0.5 } }),
+    size: 30,
+  },
 ];
 
 for (const backend of ['wasm', 'cpu']) {
@@ -31,7 +39,14 @@ for (const backend of ['wasm', 'cpu']) {
       init.dispose();
       const g = new Float32Array(replica.size);
       for (let s = 0; size === 28 && s < (backend === 'wasm' ? 30 : 3); s++) {
-        replica.gradients(data.train, Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count), s, 0, g, config.model.dropout);
+        replica.gradients(
+          data.train,
+          Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count),
+          s,
+          0,
+          g,
+          config.model.dropout,
+        );
         replica.apply([g], [1]);
       }
       const n = 23; // not a multiple of anything
@@ -40,7 +55,10 @@ for (const backend of ['wasm', 'cpu']) {
       if (size === 28) gatherImages(data.train, idx, px);
       else for (let i = 0; i < px.length; i++) px[i] = ((i * 7919) % 255) / 255 - 0.3; // some negative: dead ReLUs
       const x = tf.tensor4d(px, [n, size, size, 1]);
-      const y = tf.tensor1d(idx.map((i) => data.train.labels[i]!), 'int32');
+      const y = tf.tensor1d(
+        idx.map((i) => data.train.labels[i]!),
+        'int32',
+      );
       // Makes the replica's cached transposed fc1 weights (kept until the next update).
       replica.gradientsOf(x, y, undefined, new Float32Array(replica.size));
       for (const dropout of [0, config.model.dropout]) {
@@ -55,7 +73,9 @@ for (const backend of ['wasm', 'cpu']) {
         assert.equal(rm.right, ra.right);
         const { offsets } = paramLayout(spec);
         for (const name of PARAM_NAMES) {
-          const len = (PARAM_NAMES.indexOf(name) < PARAM_NAMES.length - 1 ? offsets[PARAM_NAMES[PARAM_NAMES.indexOf(name) + 1]!] : replica.size) - offsets[name];
+          const len =
+            (PARAM_NAMES.indexOf(name) < PARAM_NAMES.length - 1 ? offsets[PARAM_NAMES[PARAM_NAMES.indexOf(name) + 1]!] : replica.size) -
+            offsets[name];
           let diff = 0;
           let scale = 0;
           for (let i = offsets[name]; i < offsets[name] + len; i++) {

@@ -17,7 +17,10 @@ test('the seed network: shapes and parameter count (as net.parameters listed)', 
   assert.deepEqual(shapes['fc1.weight'], [392, 512]);
   assert.deepEqual(shapes['conv2.weight'], [5, 5, 4, 8]);
   const s = net.summary();
-  assert.deepEqual(s.map((l) => l.outputShape), [[4, 28, 28], [4, 14, 14], [8, 14, 14], [8, 7, 7], [392], [512], [512], [10], [10]]);
+  assert.deepEqual(
+    s.map((l) => l.outputShape),
+    [[4, 28, 28], [4, 14, 14], [8, 14, 14], [8, 7, 7], [392], [512], [512], [10], [10]],
+  );
   // 104 + 808 + 392*512+512 + 512*10+10
   assert.equal(net.parameterCount(), 104 + 808 + 201216 + 5130);
   const x = tf.zeros([3, 28, 28, 1]) as tf.Tensor4D;
@@ -33,7 +36,7 @@ test('the seed network: shapes and parameter count (as net.parameters listed)', 
   net.dispose();
 });
 
-test('initialisation is PyTorch\'s default: uniform in ±1/√fan_in, seeded', () => {
+test("initialisation is PyTorch's default: uniform in ±1/√fan_in, seeded", () => {
   const a = ConvNet.init(spec, 7);
   const b = ConvNet.init(spec, 7);
   const c = ConvNet.init(spec, 8);

@@ -20,7 +20,12 @@ test('occlusion: shape, range, background patches leave the probability alone, o
   const image = imageAt(data.testFile, index);
   const label = data.testFile.labels[index]!;
   const base = predict(net, image).probabilities[label]!;
-  for (const [patch, stride] of [[4, 1], [6, 2], [8, 4], [5, 3]] as const) {
+  for (const [patch, stride] of [
+    [4, 1],
+    [6, 2],
+    [8, 4],
+    [5, 3],
+  ] as const) {
     const r = occlusionSensitivity(net, image, { patch, stride, label, batchSize: 100 });
     const n = Math.floor((28 - patch) / stride) + 1;
     assert.equal(r.rows, n);
@@ -56,7 +61,9 @@ test('occlusion: shape, range, background patches leave the probability alone, o
     const ref = predict(net, occluded);
     assert.ok(Math.abs(r.probability[pos]! - ref.probabilities[label]!) < 1e-5, `${r.probability[pos]} vs ${ref.probabilities[label]}`);
     assert.equal(r.predicted[pos], ref.label);
-    process.stdout.write(`# patch ${patch}, stride ${stride}: ${n}×${n} positions, ${background} on background, min p ${minP.toFixed(4)} (base ${base.toFixed(4)}), centre ${r.probability[pos]!.toFixed(4)}\n`);
+    process.stdout.write(
+      `# patch ${patch}, stride ${stride}: ${n}×${n} positions, ${background} on background, min p ${minP.toFixed(4)} (base ${base.toFixed(4)}), centre ${r.probability[pos]!.toFixed(4)}\n`,
+    );
   }
   // A grey patch (0.5) checked the same way.
   const g = occlusionSensitivity(net, image, { patch: 6, stride: 2, label, fill: 0.5 });

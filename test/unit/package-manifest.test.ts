@@ -22,7 +22,17 @@ interface MenuItem {
 }
 
 test('a walkthrough of at least six steps, each with a picture on disk and completion events, in English and Chinese', () => {
-  const walkthroughs = c.walkthroughs as { id: string; title: string; steps: { id: string; title: string; description: string; media: { image?: string; markdown?: string; altText?: string }; completionEvents?: string[] }[] }[];
+  const walkthroughs = c.walkthroughs as {
+    id: string;
+    title: string;
+    steps: {
+      id: string;
+      title: string;
+      description: string;
+      media: { image?: string; markdown?: string; altText?: string };
+      completionEvents?: string[];
+    }[];
+  }[];
   assert.equal(walkthroughs?.length, 1);
   const w = walkthroughs[0]!;
   assert.ok(w.steps.length >= 6, `${w.steps.length} steps`);
@@ -45,7 +55,10 @@ test('a walkthrough of at least six steps, each with a picture on disk and compl
     for (const m of en(s.description)!.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(commands.has(m[1]!), `step ${s.id} links ${m[1]}`);
   }
   // The walkthrough's order: config, train, kernels, robustness, draw, history.
-  assert.deepEqual(w.steps.map((s) => s.id), ['config', 'train', 'kernels', 'robustness', 'draw', 'history']);
+  assert.deepEqual(
+    w.steps.map((s) => s.id),
+    ['config', 'train', 'kernels', 'robustness', 'draw', 'history'],
+  );
 });
 
 test('▶ Train in the editor title of *.mnist.json files; Train and Evaluate in the explorer and editor context menus', () => {
@@ -64,22 +77,32 @@ test('▶ Train in the editor title of *.mnist.json files; Train and Evaluate in
 
 test('no debug command contributed; every command in the category "MNIST Lab"; palette entries name contributed commands', () => {
   const commands = c.commands as { command: string; category?: string }[];
-  assert.deepEqual(commands.filter((x) => x.command.startsWith('mnistLab.debug')).map((x) => x.command), []);
+  assert.deepEqual(
+    commands.filter((x) => x.command.startsWith('mnistLab.debug')).map((x) => x.command),
+    [],
+  );
   for (const x of commands) assert.equal(en(x.category ?? ''), 'MNIST Lab', `category of ${x.command}`);
   assert.equal(en(c.configuration.title), 'MNIST Lab');
   for (const box of c.viewsContainers.activitybar as { title: string }[]) assert.equal(en(box.title), 'MNIST Lab');
   const ids = new Set(commands.map((x) => x.command));
-  for (const [menu, items] of Object.entries<MenuItem[]>(c.menus)) for (const m of items) assert.ok(ids.has(m.command), `${menu}: ${m.command} is not contributed`);
+  for (const [menu, items] of Object.entries<MenuItem[]>(c.menus))
+    for (const m of items) assert.ok(ids.has(m.command), `${menu}: ${m.command} is not contributed`);
 });
 
 test('activation events: none that VS Code ≥ 1.74 derives from contributions', () => {
   const events = pkg.activationEvents as string[];
-  assert.deepEqual(events.filter((e) => /^on(Command|View|Language|CustomEditor|Walkthrough):/.test(e)), []);
+  assert.deepEqual(
+    events.filter((e) => /^on(Command|View|Language|CustomEditor|Walkthrough):/.test(e)),
+    [],
+  );
   assert.ok(events.includes('workspaceContains:**/*.mnist.json'));
 });
 
 test('settings: markdownDescription and order on each; backend and workers machine-overridable', () => {
-  const props = c.configuration.properties as Record<string, { markdownDescription?: string; description?: string; order?: number; scope?: string }>;
+  const props = c.configuration.properties as Record<
+    string,
+    { markdownDescription?: string; description?: string; order?: number; scope?: string }
+  >;
   const orders = Object.values(props).map((p) => p.order);
   for (const [k, p] of Object.entries(props)) {
     assert.ok(p.markdownDescription && !p.description, `${k}: markdownDescription`);
@@ -99,7 +122,15 @@ test('the package: a 128×128 PNG icon, keywords, a gallery banner; notices, cha
   assert.ok(pkg.keywords?.length >= 3 && pkg.keywords.length <= 30);
   assert.match(pkg.galleryBanner?.color ?? '', /^#[0-9a-fA-F]{6}$/);
   const ignore = readFileSync(join(ROOT, '.vscodeignore'), 'utf8').split('\n');
-  for (const line of ['!README.md', '!CHANGELOG.md', '!THIRD_PARTY_NOTICES.md', '!LICENSE', `!${pkg.icon}`, '!media/walkthrough/*.png', '!docs/screenshots/*.png']) {
+  for (const line of [
+    '!README.md',
+    '!CHANGELOG.md',
+    '!THIRD_PARTY_NOTICES.md',
+    '!LICENSE',
+    `!${pkg.icon}`,
+    '!media/walkthrough/*.png',
+    '!docs/screenshots/*.png',
+  ]) {
     assert.ok(ignore.includes(line), `.vscodeignore lacks ${line}`);
   }
   for (const f of ['CHANGELOG.md', 'THIRD_PARTY_NOTICES.md']) assert.ok(existsSync(join(ROOT, f)), f);
@@ -126,7 +157,12 @@ test('README: its first screen is at most 80 lines, and every relative link and 
   assert.ok(text.includes('npm install && npm start') && text.includes('npm test'));
 
   const docs = join(ROOT, 'docs');
-  const files = [join(ROOT, 'README.md'), ...readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f))];
+  const files = [
+    join(ROOT, 'README.md'),
+    ...readdirSync(docs)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(docs, f)),
+  ];
   const broken: string[] = [];
   for (const f of files) {
     for (const t of relativeTargets(f)) {

@@ -115,13 +115,21 @@ test('a real MNIST test digit upscaled ×4 and preprocessed again stays close an
     assert.ok(Math.abs(after.cx - 14) <= 0.5 && Math.abs(after.cy - 14) <= 0.5, `#${index}: centre of mass (${after.cx}, ${after.cy})`);
     // The original's own centre of mass is within a pixel of (14, 14) (MNIST moved digits by whole
     // pixels); the sub-pixel move to exactly (14, 14) blurs the strokes a little.
-    assert.ok(Math.abs(after.cx - before.cx) <= 1 && Math.abs(after.cy - before.cy) <= 1, `#${index}: centre of mass moved from (${before.cx}, ${before.cy})`);
-    assert.ok(Math.abs(after.width - before.width) <= 1 && Math.abs(after.height - before.height) <= 1, `#${index}: box ${before.width}×${before.height} → ${after.width}×${after.height}`);
+    assert.ok(
+      Math.abs(after.cx - before.cx) <= 1 && Math.abs(after.cy - before.cy) <= 1,
+      `#${index}: centre of mass moved from (${before.cx}, ${before.cy})`,
+    );
+    assert.ok(
+      Math.abs(after.width - before.width) <= 1 && Math.abs(after.height - before.height) <= 1,
+      `#${index}: box ${before.width}×${before.height} → ${after.width}×${after.height}`,
+    );
     assert.ok(cosine > 0.85, `#${index}: cosine similarity ${cosine.toFixed(3)}`);
     const p0 = predict(net, a);
     const p1 = predict(net, r.image);
     if (p0.label === p1.label) same++;
-    process.stdout.write(`# #${index} label ${data.testFile.labels[index]}: cosine ${cosine.toFixed(3)}, centre of mass (${before.cx.toFixed(2)}, ${before.cy.toFixed(2)}) → (${after.cx.toFixed(2)}, ${after.cy.toFixed(2)}), box ${before.width}×${before.height} → ${after.width}×${after.height}, predicted ${p0.label} → ${p1.label} (${p1.probabilities[p1.label]!.toFixed(3)})\n`);
+    process.stdout.write(
+      `# #${index} label ${data.testFile.labels[index]}: cosine ${cosine.toFixed(3)}, centre of mass (${before.cx.toFixed(2)}, ${before.cy.toFixed(2)}) → (${after.cx.toFixed(2)}, ${after.cy.toFixed(2)}), box ${before.width}×${before.height} → ${after.width}×${after.height}, predicted ${p0.label} → ${p1.label} (${p1.probabilities[p1.label]!.toFixed(3)})\n`,
+    );
   }
   assert.equal(same, indices.length, `${indices.length - same} of ${indices.length} predictions changed`);
   net.dispose();

@@ -7,7 +7,13 @@ export const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now
 /** Runs a property; on failure prints the seed (FC_SEED=… reruns it) and rethrows fast-check's report. */
 export function checkProperty<T>(name: string, prop: fc.IPropertyWithHooks<T> | fc.IProperty<T>, numRuns = 1000): void {
   try {
-    fc.assert(prop as fc.IProperty<T>, { seed: SEED, numRuns, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: false, endOnFailure: true });
+    fc.assert(prop as fc.IProperty<T>, {
+      seed: SEED,
+      numRuns,
+      interruptAfterTimeLimit: 60_000,
+      markInterruptAsFailure: false,
+      endOnFailure: true,
+    });
   } catch (e) {
     process.stderr.write(`property "${name}" failed; rerun with FC_SEED=${SEED}\n`);
     throw e;
@@ -15,7 +21,19 @@ export function checkProperty<T>(name: string, prop: fc.IPropertyWithHooks<T> | 
 }
 
 /** Keys an attacker reaches for: inherited names, the prototype setter, near misses. */
-export const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'toJSON', 'then', ''] as const;
+export const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  '__defineGetter__',
+  'toJSON',
+  'then',
+  '',
+] as const;
 
 /** Any value, small: nested objects and arrays, odd numbers (NaN, -0, ±Infinity), BigInt, null prototypes, sparse arrays, Maps, Dates… */
 export const anyValue = fc.anything({

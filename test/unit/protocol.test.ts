@@ -40,9 +40,18 @@ describe('messages from a webview', () => {
       [{ messageId: 1, type: 'command', command: 'workbench.action.quit' }, /command must be one of/],
       [{ messageId: 1, type: 'ready', extra: true }, /unexpected field "extra"/],
       [{ messageId: 1, type: 'confusion', split: 'train' }, /confusion: split must be one of test, validation, got "train"/],
-      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: -1, predicted: null, onlyWrong: true, limit: 5 }, /trueLabel must be a class 0\.\.255 or null/],
-      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: 'yes', limit: 5 }, /onlyWrong must be true or false/],
-      [{ messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 100000 }, /limit must be between 1 and 500/],
+      [
+        { messageId: 1, type: 'examples', split: 'test', trueLabel: -1, predicted: null, onlyWrong: true, limit: 5 },
+        /trueLabel must be a class 0\.\.255 or null/,
+      ],
+      [
+        { messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: 'yes', limit: 5 },
+        /onlyWrong must be true or false/,
+      ],
+      [
+        { messageId: 1, type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 100000 },
+        /limit must be between 1 and 500/,
+      ],
       [{ messageId: 1, type: 'sweep', range: 20 }, /sweep: range must be between 0 and 14, got 20/],
       [{ messageId: 1, type: 'predictImage', pixels: [0, 0.5, 2] }, /predictImage: pixels\[2\] must be a grey level in \[0, 1\], got 2/],
       [{ messageId: 1, type: 'predictImage', pixels: [0, NaN] }, /pixels\[1\] must be a grey level/],
@@ -63,11 +72,17 @@ describe('messages from a webview', () => {
 describe('messages between host and worker', () => {
   const target = { model: '/runs/a', dataDir: null, numClasses: 10 };
   test('requests to the worker', () => {
-    assert.ok(validateToWorker({ messageId: 1, request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 5 } }).ok);
+    assert.ok(
+      validateToWorker({ messageId: 1, request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 5 } })
+        .ok,
+    );
     assert.ok(validateToWorker({ messageId: 2, request: { type: 'stop' } }).ok);
     assert.ok(validateToWorker({ messageId: 3, request: { type: 'robustness', target, index: 4, dx: -3, dy: 0 } }).ok);
     assert.ok(validateToWorker({ messageId: 4, request: { type: 'sample', target: { ...target, model: null }, index: 4 } }).ok);
-    const bad = validateToWorker({ messageId: 5, request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 0 } });
+    const bad = validateToWorker({
+      messageId: 5,
+      request: { type: 'train', config: SEED_CONFIG, outDir: '/tmp/r', backend: 'auto', maxSteps: 0 },
+    });
     assert.equal(bad.ok, false);
     if (!bad.ok) assert.match(bad.error, /train: maxSteps must be ≥ 1/);
     const noTarget = validateToWorker({ messageId: 6, request: { type: 'sample', index: 4 } });

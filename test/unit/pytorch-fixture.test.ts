@@ -38,14 +38,9 @@ function ulp32(v: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
-
-
 const images = T('images');
 const [N, C, H, W] = images.shape as [number, number, number, number];
 const labels = Int32Array.from(T('labels').data);
-
-
-
 
 const measured: string[] = [];
 const record = (backend: string, check: string, err: number, tol: number) => {
@@ -71,7 +66,10 @@ test('the fixture holds the seed network, a real MNIST batch and PyTorch results
   assert.deepEqual(T('features.conv2').shape, [N, 8, 14, 14]);
   // The images are MNIST test images 0..N-1 scaled exactly as our loader scales them (ToTensor).
   const data = loadLabData();
-  const ours = gatherImages(data.testFile, Array.from({ length: N }, (_, i) => i));
+  const ours = gatherImages(
+    data.testFile,
+    Array.from({ length: N }, (_, i) => i),
+  );
   assert.equal(maxAbsDiff(ours, images.data, 'images'), 0, 'fixture images differ from our MNIST loader');
   assert.deepEqual(Array.from(labels), Array.from(data.testFile.labels.subarray(0, N)));
 });
@@ -95,8 +93,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const back = toTorchStateDict(net);
         for (const n of PARAM_NAMES) {
           assert.deepEqual(back[n].shape, T(n).shape, `${n} shape`);
-          assert.ok(Buffer.from(back[n].data.buffer, back[n].data.byteOffset, back[n].data.byteLength).equals(
-            Buffer.from(T(n).data.buffer, T(n).data.byteOffset, T(n).data.byteLength)), `${n}: values differ after the round trip`);
+          assert.ok(
+            Buffer.from(back[n].data.buffer, back[n].data.byteOffset, back[n].data.byteLength).equals(
+              Buffer.from(T(n).data.buffer, T(n).data.byteOffset, T(n).data.byteLength),
+            ),
+            `${n}: values differ after the round trip`,
+          );
         }
       } finally {
         net.dispose();
@@ -155,7 +157,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
     test('one and two SGD-momentum steps match PyTorch (dropout off)', () => {
       // The trainer's own step: a Replica's gradients and its SGD-momentum update.
       const loaded = fromTorchStateDict(stateDict(''), FIXTURE);
-      const replica = new Replica(loaded.spec, flattenValues(loaded.spec, loaded.values()), { learningRate: 0.001, momentum: 0.9, seed: 0, batchSize: labels.length });
+      const replica = new Replica(loaded.spec, flattenValues(loaded.spec, loaded.values()), {
+        learningRate: 0.001,
+        momentum: 0.9,
+        seed: 0,
+        batchSize: labels.length,
+      });
       loaded.dispose();
       const net = replica.net;
       const grads = replica.gradientBuffer(); // in the replica's memory: the SIMD update runs
@@ -186,12 +193,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
               worstUpdate = Math.max(worstUpdate, err / scale);
               worstUlps = Math.max(worstUlps, ulps);
               if (!(err <= UPDATE_REL_TOL * scale + UPDATE_ULPS * ulp32(ref[i]!))) {
-                assert.fail(`${backend}: step ${step}: ${n}[${i}]: update ${ourUpdate} vs PyTorch's ${refUpdate} (largest update ${scale})`);
+                assert.fail(
+                  `${backend}: step ${step}: ${n}[${i}]: update ${ourUpdate} vs PyTorch's ${refUpdate} (largest update ${scale})`,
+                );
               }
             }
           }
           record(backend, `weights after step ${step}`, worst, TOL);
-          measured.push(`${backend.padEnd(5)} ${`update of step ${step}`.padEnd(28)} max |Δ| = ${(worstUpdate).toExponential(2)} of the largest update, ${worstUlps.toFixed(2)} ulp of the weight`);
+          measured.push(
+            `${backend.padEnd(5)} ${`update of step ${step}`.padEnd(28)} max |Δ| = ${worstUpdate.toExponential(2)} of the largest update, ${worstUlps.toFixed(2)} ulp of the weight`,
+          );
           refBefore = stateDict(`step${step}.`);
           ourBefore = now;
         }

@@ -32,7 +32,10 @@ before(async () => {
 
 /** Runs the snippet as the user would, then the ConvNet it defined on test images 0..15. */
 function torchProbabilities(snippet: string, dir: string): { probs: number[][]; stdout: string } {
-  const images = gatherImages(data.testFile, Array.from({ length: IMAGES }, (_, i) => i));
+  const images = gatherImages(
+    data.testFile,
+    Array.from({ length: IMAGES }, (_, i) => i),
+  );
   const imagesFile = join(dir, 'images.f32');
   writeFileSync(imagesFile, images);
   const driver = join(dir, 'driver.py');
@@ -65,7 +68,7 @@ function assertSamePredictions(net: ConvNet, probs: number[][]): void {
   assert.ok(worst < 1e-5, `largest probability difference torch vs TensorFlow.js: ${worst}`);
 }
 
-test('the snippet loads the committed 20-epoch run into the seed\'s ConvNet: same probabilities as TensorFlow.js', { skip }, () => {
+test("the snippet loads the committed 20-epoch run into the seed's ConvNet: same probabilities as TensorFlow.js", { skip }, () => {
   assert.ok(hasTorch, `${PYTHON} cannot import torch and numpy`);
   const dir = tempDir();
   const { net, file } = loadModel(join(repoRoot(), 'test', 'fixtures', 'seed-run-20-epochs'));
@@ -106,18 +109,22 @@ test('another architecture (depth [6, 12], kernel 3, hidden 64, class names) loa
   }
 });
 
-test('on weights written by PyTorch itself (the committed fixture), the snippet reproduces PyTorch\'s own log-probabilities', { skip }, () => {
-  const dir = tempDir();
-  const spec = { depth: [4, 8] as [number, number], kernelSize: 5, hidden: 512, dropout: 0.5, imageSize: 28, numClasses: 10 };
-  const snippet = join(dir, SNIPPET_FILE);
-  writeFileSync(snippet, pytorchSnippet(spec, FIXTURE));
-  // The fixture's images are MNIST test images 0..15, its logprobs PyTorch's output on them.
-  const { probs } = torchProbabilities(snippet, dir);
-  const logprobs = T('logprobs').data;
-  let worst = 0;
-  probs.forEach((p, i) => p.forEach((v, c) => (worst = Math.max(worst, Math.abs(Math.log(v) - logprobs[i * 10 + c]!)))));
-  assert.ok(worst < 1e-5, `largest log-probability difference from the fixture: ${worst}`);
-});
+test(
+  "on weights written by PyTorch itself (the committed fixture), the snippet reproduces PyTorch's own log-probabilities",
+  { skip },
+  () => {
+    const dir = tempDir();
+    const spec = { depth: [4, 8] as [number, number], kernelSize: 5, hidden: 512, dropout: 0.5, imageSize: 28, numClasses: 10 };
+    const snippet = join(dir, SNIPPET_FILE);
+    writeFileSync(snippet, pytorchSnippet(spec, FIXTURE));
+    // The fixture's images are MNIST test images 0..15, its logprobs PyTorch's output on them.
+    const { probs } = torchProbabilities(snippet, dir);
+    const logprobs = T('logprobs').data;
+    let worst = 0;
+    probs.forEach((p, i) => p.forEach((v, c) => (worst = Math.max(worst, Math.abs(Math.log(v) - logprobs[i * 10 + c]!)))));
+    assert.ok(worst < 1e-5, `largest log-probability difference from the fixture: ${worst}`);
+  },
+);
 
 test('mnist-lab export writes load_pytorch.py beside the weights, and it runs', { skip }, () => {
   const dir = tempDir();

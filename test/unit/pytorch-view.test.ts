@@ -13,7 +13,7 @@ import { pytorchSnippetFor, specOfSafetensors } from '../../src/extension/pytorc
 import { FIXTURE } from '../helpers/pytorchFixture';
 import { tempDir } from '../helpers/tmp';
 
-test('specOfSafetensors: the architecture from a state dict\'s shapes', async () => {
+test("specOfSafetensors: the architecture from a state dict's shapes", async () => {
   assert.deepEqual(specOfSafetensors(FIXTURE), { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5, imageSize: 28, numClasses: 10 });
   await selectBackend('wasm');
   const dir = tempDir();
@@ -24,7 +24,7 @@ test('specOfSafetensors: the architecture from a state dict\'s shapes', async ()
   assert.deepEqual(specOfSafetensors(safetensors), spec);
 });
 
-test('pytorchSnippetFor: the written file when there is one, else one made from the shapes with the config\'s names', async () => {
+test("pytorchSnippetFor: the written file when there is one, else one made from the shapes with the config's names", async () => {
   await selectBackend('wasm');
   const dir = tempDir();
   const net = ConvNet.init({ depth: [4, 8], kernelSize: 5, hidden: 32, dropout: 0.3, imageSize: 28, numClasses: 10 }, 1);

@@ -42,7 +42,10 @@ test('predict, feature maps and the robustness check', () => {
   assert.equal(maps.conv1.size, 28);
   assert.equal(maps.conv2.channels, 8);
   assert.equal(maps.conv2.size, 14);
-  assert.ok(maps.conv1.data.every((m) => m.length === 784 && m.every((v) => v >= 0)), 'ReLU outputs');
+  assert.ok(
+    maps.conv1.data.every((m) => m.length === 784 && m.every((v) => v >= 0)),
+    'ReLU outputs',
+  );
   const same = robustnessCheck(net, img, 0, 0);
   assert.equal(same.meanAbsDiff.conv1, 0);
   assert.deepEqual(same.shifted.prediction, same.original.prediction);
@@ -50,7 +53,12 @@ test('predict, feature maps and the robustness check', () => {
   assert.deepEqual(r.shifted.image, shiftImage(img, 28, -3, 0));
   assert.ok(r.meanAbsDiff.conv1 > 0 && r.meanAbsDiff.conv2 > 0);
   // Evaluating the whole split agrees with one-by-one predictions.
-  const ev = evaluate(net, { ...data.test, count: 50, images: data.test.images.subarray(0, 50 * 784), labels: data.test.labels.subarray(0, 50) });
+  const ev = evaluate(net, {
+    ...data.test,
+    count: 50,
+    images: data.test.images.subarray(0, 50 * 784),
+    labels: data.test.labels.subarray(0, 50),
+  });
   for (let i = 0; i < 50; i++) assert.equal(ev.predictions[i], predict(net, imageAt(data.test, i)).label);
   net.dispose();
 });

@@ -6,8 +6,19 @@ import type { ProgressEvent, TrainingEvent } from '../../src/core/events';
 import { RunViewModel, runViewFromStored } from '../../src/extension/runView';
 
 const progress = (step: number, val: number): ProgressEvent => ({
-  type: 'progress', epoch: 1, batch: step - 1, step, totalSteps: 200, samples: step * 64, trainSize: 60000, percent: (100 * step * 64) / 60000,
-  loss: 2.3 - step / 100, trainAccuracy: 0.1 + step / 1000, valAccuracy: val, record: [100 - 10 - step / 10, 100 - 100 * val], seconds: step / 10,
+  type: 'progress',
+  epoch: 1,
+  batch: step - 1,
+  step,
+  totalSteps: 200,
+  samples: step * 64,
+  trainSize: 60000,
+  percent: (100 * step * 64) / 60000,
+  loss: 2.3 - step / 100,
+  trainAccuracy: 0.1 + step / 1000,
+  valAccuracy: val,
+  record: [100 - 10 - step / 10, 100 - 100 * val],
+  seconds: step / 10,
 });
 
 describe('RunViewModel', () => {
@@ -20,8 +31,21 @@ describe('RunViewModel', () => {
       deltas.push(d);
     });
     const start: TrainingEvent = {
-      type: 'start', runDir: '/runs/r1', runId: 'r1', config: SEED_CONFIG, backend: 'wasm', device: 'cpu', epochs: 20, batchesPerEpoch: 938, totalSteps: 200,
-      trainSize: 60000, validationSize: 5000, testSize: 5000, parameters: 206922, layers: [], startedAt: 'now',
+      type: 'start',
+      runDir: '/runs/r1',
+      runId: 'r1',
+      config: SEED_CONFIG,
+      backend: 'wasm',
+      device: 'cpu',
+      epochs: 20,
+      batchesPerEpoch: 938,
+      totalSteps: 200,
+      trainSize: 60000,
+      validationSize: 5000,
+      testSize: 5000,
+      parameters: 206922,
+      layers: [],
+      startedAt: 'now',
     };
     assert.equal(m.apply(start), null);
     assert.equal(m.state.status, 'running');
@@ -29,15 +53,36 @@ describe('RunViewModel', () => {
     assert.match(line!, /^Epoch: 1 \[64\/60000 \(0%\)\]\tLoss: 2\.290000\tTrain accuracy: 10\.10%\tValidation accuracy: 10\.00%$/);
     m.apply(progress(101, 0.85));
     m.step(150, 200, 1);
-    const snapshot = { epoch: 1, conv1: { shape: [4, 1, 5, 5], weight: new Array(100).fill(0.1), bias: [0, 0, 0, 0] }, conv2: { shape: [8, 4, 5, 5], weight: new Array(800).fill(0), bias: new Array(8).fill(0) } };
+    const snapshot = {
+      epoch: 1,
+      conv1: { shape: [4, 1, 5, 5], weight: new Array(100).fill(0.1), bias: [0, 0, 0, 0] },
+      conv2: { shape: [8, 4, 5, 5], weight: new Array(800).fill(0), bias: new Array(8).fill(0) },
+    };
     const counts = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? 40 : 1)));
     m.apply({ type: 'epoch', epoch: 1, seconds: 30, snapshot, valConfusion: counts });
     // The live validation matrix travels with the snapshot delta and stays in the state for replays.
     assert.deepEqual(m.state.valConfusion, { epoch: 1, counts });
     assert.deepEqual((deltas.at(-1) as { valConfusion?: unknown }).valConfusion, { epoch: 1, counts });
     m.apply({
-      type: 'summary', runId: 'r1', runDir: '/runs/r1', name: 'seed', status: 'cancelled', backend: 'wasm', device: 'cpu', epochs: 20, epochsCompleted: 1, steps: 160, totalSteps: 200,
-      valAccuracy: 0.86, testAccuracy: 0.87, seedTestAccuracy: 0.9906, seconds: 40, msPerStep: 30, startedAt: 'a', finishedAt: 'b', model: { safetensors: 'm', tfjs: 'j' },
+      type: 'summary',
+      runId: 'r1',
+      runDir: '/runs/r1',
+      name: 'seed',
+      status: 'cancelled',
+      backend: 'wasm',
+      device: 'cpu',
+      epochs: 20,
+      epochsCompleted: 1,
+      steps: 160,
+      totalSteps: 200,
+      valAccuracy: 0.86,
+      testAccuracy: 0.87,
+      seedTestAccuracy: 0.9906,
+      seconds: 40,
+      msPerStep: 30,
+      startedAt: 'a',
+      finishedAt: 'b',
+      model: { safetensors: 'm', tfjs: 'j' },
     });
     assert.deepEqual(seen, [null, 'progress', 'progress', 'step', 'snapshot', null]);
     assert.equal(m.state.status, 'cancelled');
@@ -60,8 +105,23 @@ describe('RunViewModel', () => {
       dir: '/runs/r2',
       config: SEED_CONFIG,
       summary: {
-        runId: 'r2', runDir: '/runs/r2', name: 'seed', status: 'completed', backend: 'wasm', device: 'cpu', epochs: 1, epochsCompleted: 1, steps: 938, totalSteps: 938,
-        valAccuracy: 0.95, testAccuracy: 0.96, seedTestAccuracy: 0.9906, seconds: 40, msPerStep: 30, startedAt: 'a', finishedAt: 'b',
+        runId: 'r2',
+        runDir: '/runs/r2',
+        name: 'seed',
+        status: 'completed',
+        backend: 'wasm',
+        device: 'cpu',
+        epochs: 1,
+        epochsCompleted: 1,
+        steps: 938,
+        totalSteps: 938,
+        valAccuracy: 0.95,
+        testAccuracy: 0.96,
+        seedTestAccuracy: 0.9906,
+        seconds: 40,
+        msPerStep: 30,
+        startedAt: 'a',
+        finishedAt: 'b',
       },
       progress: [progress(1, 0.1), progress(101, 0.8)],
       snapshots: [],

@@ -29,7 +29,10 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   assert.equal(summary.seedTestAccuracy, 0.9906);
   assert.equal(events[0]!.type, 'start');
   assert.equal(events.at(-1)!.type, 'summary');
-  assert.deepEqual(events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch), [1, 2]);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'epoch').map((e) => (e as { epoch: number }).epoch),
+    [1, 2],
+  );
   const dir = summary.runDir;
   assert.deepEqual(listRuns(out), [dir]);
   assert.match(dir, /[\\/]\d{8}-\d{6}-small_test$/);
@@ -41,7 +44,10 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   assert.deepEqual(stored.config, config);
   assert.equal(stored.summary.status, 'completed');
   assert.equal(stored.progress.length, 6);
-  assert.deepEqual(stored.progress[0]!.record, [100 - 100 * stored.progress[0]!.trainAccuracy, 100 - 100 * stored.progress[0]!.valAccuracy]);
+  assert.deepEqual(stored.progress[0]!.record, [
+    100 - 100 * stored.progress[0]!.trainAccuracy,
+    100 - 100 * stored.progress[0]!.valAccuracy,
+  ]);
   assert.deepEqual(stored.snapshots[1]!.conv1.shape, [4, 1, 5, 5]);
   assert.equal(stored.snapshots[1]!.conv2.weight.length, 8 * 4 * 25);
   // The last snapshot is the final conv weights of the saved model.
@@ -49,7 +55,10 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   const conv1 = net.values()['conv1.weight'];
   assert.ok(Math.abs(stored.snapshots[1]!.conv1.weight[0]! - conv1[0]!) < 1e-7);
   net.dispose();
-  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual([...new Set(lines.map((l) => l.type))], ['start', 'progress', 'epoch']);
 });
 
@@ -90,7 +99,13 @@ test('a run that fails is recorded as failed with the reason, and keeps what it 
 
 test('bad input writes nothing: missing data, unknown backend', async () => {
   const out = join(root, 'runs-bad');
-  await assert.rejects(runTraining({ config: parseConfig({ data: { dir: join(root, 'missing') } }), outDir: out }), /missing: data directory does not exist/);
-  await assert.rejects(runTraining({ config: SEED_CONFIG, outDir: out, backend: 'quantum', data: full }), /unknown backend 'quantum' \(choose one of: auto, .*wasm, cpu\)/);
+  await assert.rejects(
+    runTraining({ config: parseConfig({ data: { dir: join(root, 'missing') } }), outDir: out }),
+    /missing: data directory does not exist/,
+  );
+  await assert.rejects(
+    runTraining({ config: SEED_CONFIG, outDir: out, backend: 'quantum', data: full }),
+    /unknown backend 'quantum' \(choose one of: auto, .*wasm, cpu\)/,
+  );
   assert.equal(existsSync(out), false);
 });

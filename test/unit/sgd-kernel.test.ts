@@ -28,7 +28,7 @@ for (const shared of [false, true]) {
       const rp = new Float32Array(len);
       const rv = new Float32Array(len);
       let seed = 12345;
-      const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5);
+      const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5;
       for (let i = 0; i < len; i++) {
         rp[i] = p[i] = rnd() * 0.2;
         rv[i] = v[i] = rnd() * 1e-3;
@@ -43,7 +43,10 @@ for (const shared of [false, true]) {
       let mismatches = 0;
       for (let i = 0; i < len; i++) if (!Object.is(p[i], rp[i]) || !Object.is(v[i], rv[i])) mismatches++;
       assert.equal(mismatches, 0, `${mismatches} of ${len} values differ from the float32 reference`);
-      assert.ok(p.some((x, i) => x !== grads[0]![i]), 'the weights changed');
+      assert.ok(
+        p.some((x, i) => x !== grads[0]![i]),
+        'the weights changed',
+      );
     });
   }
 }

@@ -17,7 +17,12 @@ const full = loadLabData();
 const small: LabData = {
   ...full,
   train: { ...full.train, count: 1280, images: full.train.images.subarray(0, 1280 * 784), labels: full.train.labels.subarray(0, 1280) },
-  validation: { ...full.validation, count: 500, images: full.validation.images.subarray(0, 500 * 784), labels: full.validation.labels.subarray(0, 500) },
+  validation: {
+    ...full.validation,
+    count: 500,
+    images: full.validation.images.subarray(0, 500 * 784),
+    labels: full.validation.labels.subarray(0, 500),
+  },
 };
 const cfg = (training: Partial<LabConfig['training']>): LabConfig => parseConfig({ training: { ...SEED_CONFIG.training, ...training } });
 
@@ -38,7 +43,10 @@ test('no tensor leaks: tf.memory().numTensors stays flat across steps', () => {
     replica.apply([grads], [1]);
     counts.push(tf.memory().numTensors);
   }
-  assert.ok(counts.every((c) => c === counts[0]), `numTensors per step: ${counts.join(', ')}`);
+  assert.ok(
+    counts.every((c) => c === counts[0]),
+    `numTensors per step: ${counts.join(', ')}`,
+  );
   replica.dispose();
 });
 
@@ -50,7 +58,7 @@ test('a whole training run leaves no tensors behind and reports like the seed', 
   const progress: ProgressEvent[] = [];
   const epochs: number[] = [];
   const result = await train({ config, data: small, net, onProgress: (e) => progress.push(e), onEpoch: (e) => epochs.push(e.epoch) });
-  assert.equal(tf.memory().numTensors, afterInit, 'only the net\'s own variables remain');
+  assert.equal(tf.memory().numTensors, afterInit, "only the net's own variables remain");
   net.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.equal(result.status, 'completed');
@@ -58,13 +66,28 @@ test('a whole training run leaves no tensors behind and reports like the seed', 
   assert.equal(result.epochsCompleted, 2);
   assert.deepEqual(epochs, [1, 2]);
   // Every evalEvery batches, from batch 0 (the seed's batch_idx % 100 == 0).
-  assert.deepEqual(progress.map((p) => [p.epoch, p.batch]), [[1, 0], [1, 5], [1, 10], [1, 15], [2, 0], [2, 5], [2, 10], [2, 15]]);
+  assert.deepEqual(
+    progress.map((p) => [p.epoch, p.batch]),
+    [
+      [1, 0],
+      [1, 5],
+      [1, 10],
+      [1, 15],
+      [2, 0],
+      [2, 5],
+      [2, 10],
+      [2, 15],
+    ],
+  );
   const p = progress[5]!;
   assert.equal(p.samples, 6 * 64);
   assert.equal(p.step, 26);
   assert.ok(Math.abs(p.percent - (100 * 384) / 1280) < 1e-9);
   assert.deepEqual(p.record, [100 - 100 * p.trainAccuracy, 100 - 100 * p.valAccuracy]);
-  assert.deepEqual(result.record, progress.map((e) => e.record));
+  assert.deepEqual(
+    result.record,
+    progress.map((e) => e.record),
+  );
   for (const e of progress) {
     assert.ok(Number.isFinite(e.loss) && e.loss > 0);
     assert.ok(e.trainAccuracy >= 0 && e.trainAccuracy <= 1 && e.valAccuracy >= 0 && e.valAccuracy <= 1);
@@ -124,7 +147,10 @@ test('a diverging run is an error naming the cause', async () => {
   const base = cfg({ epochs: 1, evalEvery: 1 });
   const config = { ...base, training: { ...base.training, learningRate: 1e30 } };
   const net = ConvNet.init(specFromConfig(config), 1);
-  await assert.rejects(train({ config, data: small, net }), /training diverged: loss is (NaN|Infinity|-Infinity) .*lower training\.learningRate/);
+  await assert.rejects(
+    train({ config, data: small, net }),
+    /training diverged: loss is (NaN|Infinity|-Infinity) .*lower training\.learningRate/,
+  );
   net.dispose();
 });
 
@@ -183,7 +209,10 @@ test('train() with 2 workers: same progress as 1 worker, and a crashed replica i
   const b = await run(2);
   assert.equal(b.result.workers, 2);
   assert.equal(b.result.steps, a.result.steps);
-  assert.deepEqual(b.progress.map((p) => [p.step, p.valAccuracy]), a.progress.map((p) => [p.step, p.valAccuracy]));
+  assert.deepEqual(
+    b.progress.map((p) => [p.step, p.valAccuracy]),
+    a.progress.map((p) => [p.step, p.valAccuracy]),
+  );
   const net = ConvNet.init(specFromConfig(config), 2);
   await assert.rejects(
     train({ config, data: small, net, workers: 2, backend: 'wasm', replicaScript: join(__dirname, 'no-such-replica.js') }),

@@ -32,18 +32,27 @@ test('untrusted reads: /dev/zero through a symlink, a FIFO and a directory are r
   const dir = hostileFolder();
   const t0 = Date.now();
   for (const read of [readUntrustedSync, readUntrusted]) {
-    await assert.rejects(async () => read(join(dir, 'zero.json'), { kind: 'config' }), refused(/zero\.json: config file is a character device, not a regular file/));
-    await assert.rejects(async () => read(join(dir, 'fifo.json'), { kind: 'runJson' }), refused(/fifo\.json: run file is a FIFO \(named pipe\), not a regular file/));
+    await assert.rejects(
+      async () => read(join(dir, 'zero.json'), { kind: 'config' }),
+      refused(/zero\.json: config file is a character device, not a regular file/),
+    );
+    await assert.rejects(
+      async () => read(join(dir, 'fifo.json'), { kind: 'runJson' }),
+      refused(/fifo\.json: run file is a FIFO \(named pipe\), not a regular file/),
+    );
     await assert.rejects(async () => read(join(dir, 'sub.json'), { kind: 'config' }), refused(/sub\.json: config file is a directory/));
     await assert.rejects(async () => read(join(dir, 'missing.json'), { kind: 'config' }), refused(/missing\.json: config file not found/));
   }
   assert.ok(Date.now() - t0 < 5000, 'no read blocked');
 });
 
-test('untrusted reads: a file over its kind\'s limit is refused with both sizes, before it is read', async () => {
+test("untrusted reads: a file over its kind's limit is refused with both sizes, before it is read", async () => {
   const dir = hostileFolder();
   for (const read of [readUntrustedSync, readUntrusted]) {
-    await assert.rejects(async () => read(join(dir, 'big.bin'), { kind: 'weights', maxBytes: 1024 }), refused(/big\.bin: weights file is 2 KiB, more than the 1 KiB allowed/));
+    await assert.rejects(
+      async () => read(join(dir, 'big.bin'), { kind: 'weights', maxBytes: 1024 }),
+      refused(/big\.bin: weights file is 2 KiB, more than the 1 KiB allowed/),
+    );
   }
   assert.equal(readUntrustedSync(join(dir, 'big.bin'), { kind: 'weights', maxBytes: 2048 }).length, 2048);
 });
@@ -55,8 +64,14 @@ test('untrusted reads: a path from a file stays inside its folder (.., absolute,
   assert.throws(() => resolveInsideSync(inner, '../ok.json'), refused(/resolves outside its folder/));
   assert.throws(() => resolveInsideSync(inner, '/etc/passwd'), refused(/must be a relative path inside the folder/));
   assert.throws(() => resolveInsideSync(inner, 'escape.bin'), refused(/resolves outside its folder/));
-  assert.throws(() => readUntrustedSync(join(inner, 'escape.bin'), { kind: 'weights', inside: inner }), refused(/resolves outside its folder/));
-  await assert.rejects(readUntrusted(join(inner, 'escape.bin'), { kind: 'weights', inside: inner }), refused(/resolves outside its folder/));
+  assert.throws(
+    () => readUntrustedSync(join(inner, 'escape.bin'), { kind: 'weights', inside: inner }),
+    refused(/resolves outside its folder/),
+  );
+  await assert.rejects(
+    readUntrusted(join(inner, 'escape.bin'), { kind: 'weights', inside: inner }),
+    refused(/resolves outside its folder/),
+  );
 });
 
 test('own keys only: inherited names are not keys', () => {

@@ -85,14 +85,49 @@ function checkOutcome(r: ReturnType<typeof recordOpens<{ net: ConvNet }>>, folde
 
 // ---- hostile values for JSON edits ----
 const hostileValue = fc.oneof(
-  fc.constantFrom(null, true, false, '', 'F32', 'I32', 'float32', 'int32', 0, -1, -0.5, 0.5, 1e300, -1e300, 2 ** 53, 2 ** 64, 1e-300, 200000, 4294967296),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    '',
+    'F32',
+    'I32',
+    'float32',
+    'int32',
+    0,
+    -1,
+    -0.5,
+    0.5,
+    1e300,
+    -1e300,
+    2 ** 53,
+    2 ** 64,
+    1e-300,
+    200000,
+    4294967296,
+  ),
   fc.integer({ min: -10, max: 100_000 }),
   fc.double({ noNaN: true }),
   fc.string({ maxLength: 12 }),
-  fc.array(fc.oneof(fc.integer({ min: -5, max: 300_000 }), fc.double({ noNaN: true }), fc.constant(null), fc.string({ maxLength: 3 })), { maxLength: 5 }),
+  fc.array(fc.oneof(fc.integer({ min: -5, max: 300_000 }), fc.double({ noNaN: true }), fc.constant(null), fc.string({ maxLength: 3 })), {
+    maxLength: 5,
+  }),
   fc.jsonValue({ maxDepth: 2 }),
 );
-const hostilePath = fc.constantFrom('../secret.bin', '/etc/passwd', 'link.bin', 'sub/../../secret.bin', './weights.bin', '', '.', 'weights.bin\0', 'C:\\x', 'missing.bin', '..', 'weights.bin/');
+const hostilePath = fc.constantFrom(
+  '../secret.bin',
+  '/etc/passwd',
+  'link.bin',
+  'sub/../../secret.bin',
+  './weights.bin',
+  '',
+  '.',
+  'weights.bin\0',
+  'C:\\x',
+  'missing.bin',
+  '..',
+  'weights.bin/',
+);
 
 /** Every JSON path (as keys) of a value, containers included. */
 function pathsOf(v: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
@@ -103,7 +138,8 @@ function pathsOf(v: unknown, prefix: (string | number)[] = [], out: (string | nu
 }
 
 type Edit = { pick: number; op: 'set' | 'delete'; value: unknown };
-const jsonEdit = (values: fc.Arbitrary<unknown>) => fc.record({ pick: fc.nat(), op: fc.constantFrom('set', 'set', 'set', 'delete') as fc.Arbitrary<'set' | 'delete'>, value: values });
+const jsonEdit = (values: fc.Arbitrary<unknown>) =>
+  fc.record({ pick: fc.nat(), op: fc.constantFrom('set', 'set', 'set', 'delete') as fc.Arbitrary<'set' | 'delete'>, value: values });
 
 function applyEdit(root: unknown, e: Edit): unknown {
   const paths = pathsOf(root);
@@ -129,7 +165,10 @@ const byteMutation: fc.Arbitrary<ByteMutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), keep: fc.nat() }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
-  fc.record({ kind: fc.constant('length' as const), value: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 4096n })) }),
+  fc.record({
+    kind: fc.constant('length' as const),
+    value: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 4096n })),
+  }),
 );
 
 function applyBytes(b: Uint8Array, m: ByteMutation): Uint8Array {
@@ -161,7 +200,11 @@ function applyHeader(b: Uint8Array, m: HeaderEdit): Uint8Array {
   const body = m.keepLength ? Buffer.concat([text.subarray(0, n), Buffer.alloc(Math.max(0, n - text.length), 0x20)]) : text;
   return Uint8Array.from(Buffer.concat([len, body, b.subarray(8 + n)]));
 }
-const headerEdit: fc.Arbitrary<HeaderEdit> = fc.record({ kind: fc.constant('header' as const), edits: fc.array(jsonEdit(hostileValue), { minLength: 1, maxLength: 3 }), keepLength: fc.boolean() });
+const headerEdit: fc.Arbitrary<HeaderEdit> = fc.record({
+  kind: fc.constant('header' as const),
+  edits: fc.array(jsonEdit(hostileValue), { minLength: 1, maxLength: 3 }),
+  keepLength: fc.boolean(),
+});
 
 test(`safetensors: ${RUNS} random mutations each load as a buildable ConvNet or are refused with a LabError, bounded, reading nothing outside`, () => {
   const dir = tempDir();
@@ -175,10 +218,17 @@ test(`safetensors: ${RUNS} random mutations each load as a buildable ConvNet or 
   fc.assert(
     fc.property(fc.array(fc.oneof(byteMutation, headerEdit), { minLength: 1, maxLength: 3 }), (mutations) => {
       let bytes = valid;
-      for (const m of mutations) bytes = m.kind === 'header' ? (bytes.length >= 8 && safeHeader(bytes) ? applyHeader(bytes, m) : bytes) : applyBytes(bytes, m);
+      for (const m of mutations)
+        bytes = m.kind === 'header' ? (bytes.length >= 8 && safeHeader(bytes) ? applyHeader(bytes, m) : bytes) : applyBytes(bytes, m);
       writeFileSync(file, bytes);
       const what = JSON.stringify(mutations, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Array.from(v) : v));
-      tally[checkOutcome(recordOpens(() => loadModel(file)), dir, what)]++;
+      tally[
+        checkOutcome(
+          recordOpens(() => loadModel(file)),
+          dir,
+          what,
+        )
+      ]++;
       // The panel's kernel reader on the same bytes: a snapshot or null or a LabError.
       const k = recordOpens(() => kernelsOfSafetensors(file));
       assert.ok(k.error === undefined || k.error instanceof LabError, `kernels: ${(k.error as Error)?.message}`);
@@ -220,7 +270,10 @@ test(`model.json + shard: ${RUNS} random mutations each load or are refused with
     fc.property(
       fc.array(jsonEdit(fc.oneof(hostileValue, hostilePath)), { maxLength: 3 }),
       fc.option(pathEdit, { nil: undefined }),
-      fc.array(byteMutation.filter((m) => m.kind !== 'length'), { maxLength: 2 }),
+      fc.array(
+        byteMutation.filter((m) => m.kind !== 'length'),
+        { maxLength: 2 },
+      ),
       (edits, pathChange, shardMutations) => {
         let doc = structuredClone(json);
         for (const e of edits) doc = applyEdit(doc, e);
@@ -234,7 +287,13 @@ test(`model.json + shard: ${RUNS} random mutations each load or are refused with
         writeFileSync(join(folder, 'model.json'), JSON.stringify(doc) ?? 'null');
         writeFileSync(join(folder, 'weights.bin'), bin);
         const what = JSON.stringify({ edits, pathChange, shardMutations }, (_, v) => (v instanceof Uint8Array ? Array.from(v) : v));
-        tally[checkOutcome(recordOpens(() => loadModel(join(folder, 'model.json'))), folder, what)]++;
+        tally[
+          checkOutcome(
+            recordOpens(() => loadModel(join(folder, 'model.json'))),
+            folder,
+            what,
+          )
+        ]++;
       },
     ),
     { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }), endOnFailure: true },

@@ -69,13 +69,16 @@ describe('training worker', { timeout: 120_000 }, () => {
     const confusions: number[][][] = [];
     let steps = 0;
     lag.trainingStarted();
-    completed = await c.train({ config: config(2), outDir, backend: 'wasm' }, {
-      onEvent: (e) => {
-        events.push(e.type);
-        if (e.type === 'epoch' && e.valConfusion) confusions.push(e.valConfusion);
+    completed = await c.train(
+      { config: config(2), outDir, backend: 'wasm' },
+      {
+        onEvent: (e) => {
+          events.push(e.type);
+          if (e.type === 'epoch' && e.valConfusion) confusions.push(e.valConfusion);
+        },
+        onStep: () => steps++,
       },
-      onStep: () => steps++,
-    });
+    );
     lag.trainingEnded();
     const report = lag.report();
     lag.dispose();
@@ -88,7 +91,11 @@ describe('training worker', { timeout: 120_000 }, () => {
     // Every epoch end carries the validation confusion matrix (the panel's live view); after the
     // last epoch the weights are the final ones, so its diagonal is the final validation accuracy.
     assert.equal(confusions.length, 2);
-    for (const c of confusions) assert.equal(c.flat().reduce((a, b) => a + b, 0), 200);
+    for (const c of confusions)
+      assert.equal(
+        c.flat().reduce((a, b) => a + b, 0),
+        200,
+      );
     const last = confusions.at(-1)!;
     assert.equal(last.reduce((a, row, i) => a + row[i]!, 0) / 200, completed.valAccuracy);
     assert.ok(steps >= 1);
@@ -190,7 +197,11 @@ describe('training worker', { timeout: 120_000 }, () => {
     if (process.platform === 'linux') {
       assert.ok(threads.length >= 3, `the worker's threads were not read (${threads.length})`);
       const normal = threads.filter((t) => t.nice < WORKER_PRIORITY);
-      assert.deepEqual(normal, [], `threads of the training worker above below-normal priority (nice ${WORKER_PRIORITY}): ${JSON.stringify(normal)}`);
+      assert.deepEqual(
+        normal,
+        [],
+        `threads of the training worker above below-normal priority (nice ${WORKER_PRIORITY}): ${JSON.stringify(normal)}`,
+      );
     }
     assert.equal(s.steps, 20);
     assert.equal((s as RunSummary & { workers?: number }).workers, 2);
@@ -200,10 +211,16 @@ describe('training worker', { timeout: 120_000 }, () => {
   test('bad input comes back as a clear error, and the worker goes', async () => {
     const c = new TrainingController(() => ({ script: WORKER }));
     const missing = join(outDir, 'no-such-data');
-    await assert.rejects(c.train({ config: { ...config(1), data: { dir: missing, classNames: null } }, outDir, backend: 'wasm' }), new RegExp(`${missing}: data directory does not exist`));
+    await assert.rejects(
+      c.train({ config: { ...config(1), data: { dir: missing, classNames: null } }, outDir, backend: 'wasm' }),
+      new RegExp(`${missing}: data directory does not exist`),
+    );
     await assert.rejects(c.train({ config: config(1), outDir, backend: 'tpu' }), /unknown backend 'tpu'/);
     const wrongNode = new TrainingController(() => ({ script: WORKER, nodePath: '/nonexistent/node' }));
-    await assert.rejects(wrongNode.train({ config: config(1), outDir, backend: 'wasm' }), /cannot start the worker with \/nonexistent\/node|ENOENT/);
+    await assert.rejects(
+      wrongNode.train({ config: config(1), outDir, backend: 'wasm' }),
+      /cannot start the worker with \/nonexistent\/node|ENOENT/,
+    );
   });
 
   test('analyses of a finished run: prediction, feature maps, robustness, summary, kernels', async () => {
@@ -232,7 +249,8 @@ describe('training worker', { timeout: 120_000 }, () => {
 
       const r = await w.request({ type: 'robustness', target, index: 4, dx: -3, dy: 0 });
       assert.deepEqual(r.original.image, s.image);
-      for (let i = 0; i < 28; i++) for (let j = 0; j < 25; j++) assert.equal(r.shifted.image.pixels[i * 28 + j], s.image.pixels[i * 28 + j + 3]);
+      for (let i = 0; i < 28; i++)
+        for (let j = 0; j < 25; j++) assert.equal(r.shifted.image.pixels[i * 28 + j], s.image.pixels[i * 28 + j + 3]);
       assert.ok(r.meanAbsDiff.conv1 > 0);
       assert.deepEqual(r.original.prediction, s.prediction);
 
@@ -255,9 +273,14 @@ describe('training worker', { timeout: 120_000 }, () => {
       // (The image travelled rounded to 1e-4, so the maps agree to about that.)
       for (const layer of ['conv1', 'conv2'] as const) {
         assert.equal(drawn.featureMaps[layer].maps.length, s.featureMaps![layer].maps.length);
-        drawn.featureMaps[layer].maps.forEach((m, c) => m.forEach((v, p) => assert.ok(Math.abs(v - s.featureMaps![layer].maps[c]![p]!) < 2e-3, `${layer}[${c}][${p}]`)));
+        drawn.featureMaps[layer].maps.forEach((m, c) =>
+          m.forEach((v, p) => assert.ok(Math.abs(v - s.featureMaps![layer].maps[c]![p]!) < 2e-3, `${layer}[${c}][${p}]`)),
+        );
       }
-      await assert.rejects(w.request({ type: 'predictImage', target, pixels: [0, 1, 0] }), /pixels: the model takes 28×28 = 784 grey levels, got 3/);
+      await assert.rejects(
+        w.request({ type: 'predictImage', target, pixels: [0, 1, 0] }),
+        /pixels: the model takes 28×28 = 784 grey levels, got 3/,
+      );
 
       const occ = await w.request({ type: 'occlusion', target, index: 4, patch: 6, stride: 2, fill: 0 });
       assert.equal(occ.label, testLabels[4]);
@@ -266,11 +289,20 @@ describe('training worker', { timeout: 120_000 }, () => {
       assert.equal(occ.heatmap.pixels.length, 784);
       assert.ok(Math.abs(occ.baseline - s.prediction!.probabilities[testLabels[4]!]!) < 1e-5);
       assert.ok(occ.probability.every((p) => p >= 0 && p <= 1));
-      await assert.rejects(w.request({ type: 'occlusion', target, index: 4, patch: 6, stride: 2, fill: 2 }), /occlusion: fill must be a grey level/);
+      await assert.rejects(
+        w.request({ type: 'occlusion', target, index: 4, patch: 6, stride: 2, fill: 2 }),
+        /occlusion: fill must be a grey level/,
+      );
 
-      await assert.rejects(w.request({ type: 'sample', target, index: 400 }), /test image #400 does not exist: the test file has images 0\.\.399/);
+      await assert.rejects(
+        w.request({ type: 'sample', target, index: 400 }),
+        /test image #400 does not exist: the test file has images 0\.\.399/,
+      );
       await assert.rejects(w.request({ type: 'robustness', target, index: 4, dx: 30, dy: 0 }), /dx: a shift must stay within -27\.\.27/);
-      await assert.rejects(w.request({ type: 'sample', target: { ...target, model: join(outDir, 'nope') }, index: 4 }), /no such run directory or weights file/);
+      await assert.rejects(
+        w.request({ type: 'sample', target: { ...target, model: join(outDir, 'nope') }, index: 4 }),
+        /no such run directory or weights file/,
+      );
       assert.ok(w.alive, 'errors do not end the worker');
     } finally {
       await w.dispose();
@@ -284,10 +316,21 @@ describe('training worker', { timeout: 120_000 }, () => {
       const target = { model: completed.runDir, dataDir, numClasses: 10 };
       const cm = await w.request({ type: 'confusion', target, split: 'test' });
       assert.equal(cm.total, 200);
-      assert.equal(cm.counts.flat().reduce((a, b) => a + b, 0), 200);
+      assert.equal(
+        cm.counts.flat().reduce((a, b) => a + b, 0),
+        200,
+      );
       const ev = await w.request({ type: 'evaluate', target });
       assert.equal(cm.correct, ev.testCorrect);
-      const wrong = await w.request({ type: 'examples', target, split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: 500 });
+      const wrong = await w.request({
+        type: 'examples',
+        target,
+        split: 'test',
+        trueLabel: null,
+        predicted: null,
+        onlyWrong: true,
+        limit: 500,
+      });
       assert.equal(wrong.total, 200 - cm.correct);
       for (const e of wrong.items) {
         assert.ok(e.index >= 200 && e.index < 400, 'indices into the test file: the test split is its second half');
@@ -322,7 +365,10 @@ describe('training worker', { timeout: 120_000 }, () => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       mkdirSync(join(bad, 'model'), { recursive: true });
       writeFileSync(join(bad, 'model', 'model.safetensors'), 'not safetensors');
-      await assert.rejects(w.request({ type: 'sample', target: { model: bad, dataDir, numClasses: 10 }, index: 4 }), new RegExp(bad.replace(/[/.]/g, '\\$&')));
+      await assert.rejects(
+        w.request({ type: 'sample', target: { model: bad, dataDir, numClasses: 10 }, index: 4 }),
+        new RegExp(bad.replace(/[/.]/g, '\\$&')),
+      );
     } finally {
       await w.dispose();
     }

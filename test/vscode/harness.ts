@@ -332,7 +332,17 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const userDataDir = join(root, 'user-data');
   const extensionsDir = join(root, 'extensions');
   const configFile = join(root, 'config.yaml');
-  for (const d of [userDataDir, join(userDataDir, 'User'), extensionsDir, join(root, 'xdg-config'), join(root, 'xdg-data'), join(root, 'xdg-cache'), join(root, 'xdg-state'), join(root, 'tmp'), join(root, 'home')]) {
+  for (const d of [
+    userDataDir,
+    join(userDataDir, 'User'),
+    extensionsDir,
+    join(root, 'xdg-config'),
+    join(root, 'xdg-data'),
+    join(root, 'xdg-cache'),
+    join(root, 'xdg-state'),
+    join(root, 'tmp'),
+    join(root, 'home'),
+  ]) {
     mkdirSync(d, { recursive: true });
   }
   writeFileSync(configFile, 'auth: none\ncert: false\n');
@@ -390,8 +400,10 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const port = await freePort();
   const args = [
     entry,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',

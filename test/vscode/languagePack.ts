@@ -19,7 +19,13 @@ import { join } from 'node:path';
 const PUBLISHER = 'mnist-lab-test';
 
 /** Builds the pack's .vsix in `dir` with vsce and returns its path. */
-export function makeLanguagePackVsix(root: string, dir: string, locale: string, languageName: string, localizedLanguageName: string): string {
+export function makeLanguagePackVsix(
+  root: string,
+  dir: string,
+  locale: string,
+  languageName: string,
+  localizedLanguageName: string,
+): string {
   mkdirSync(join(dir, 'translations'), { recursive: true });
   writeFileSync(join(dir, 'translations', 'main.i18n.json'), `${JSON.stringify({ version: '1.0.0', contents: {} })}\n`);
   writeFileSync(
@@ -35,7 +41,14 @@ export function makeLanguagePackVsix(root: string, dir: string, locale: string, 
         engines: { vscode: '^1.100.0' },
         categories: ['Language Packs'],
         contributes: {
-          localizations: [{ languageId: locale, languageName, localizedLanguageName, translations: [{ id: 'vscode', path: './translations/main.i18n.json' }] }],
+          localizations: [
+            {
+              languageId: locale,
+              languageName,
+              localizedLanguageName,
+              translations: [{ id: 'vscode', path: './translations/main.i18n.json' }],
+            },
+          ],
         },
       },
       null,
@@ -46,8 +59,14 @@ export function makeLanguagePackVsix(root: string, dir: string, locale: string, 
   writeFileSync(join(dir, 'LICENSE'), 'MIT\n');
   const out = join(dir, `${locale}-display-language.vsix`);
   const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--skip-license', '--out', out], { cwd: dir, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) throw new Error(`vsce package of the ${locale} language pack failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--skip-license', '--out', out], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0)
+    throw new Error(`vsce package of the ${locale} language pack failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   return out;
 }
 
@@ -57,7 +76,11 @@ export function makeLanguagePackVsix(root: string, dir: string, locale: string, 
  */
 export function registerLanguagePack(userDataDir: string, extensionsDir: string, locale: string, label: string): void {
   const id = `${PUBLISHER}.${locale}-display-language`;
-  const installed = JSON.parse(readFileSync(join(extensionsDir, 'extensions.json'), 'utf8')) as { identifier: { id: string }; version: string; location: { fsPath: string } }[];
+  const installed = JSON.parse(readFileSync(join(extensionsDir, 'extensions.json'), 'utf8')) as {
+    identifier: { id: string };
+    version: string;
+    location: { fsPath: string };
+  }[];
   const pack = installed.find((e) => e.identifier.id.toLowerCase() === id);
   if (!pack) throw new Error(`the ${locale} language pack (${id}) is not installed in ${extensionsDir}`);
   const hash = createHash('md5').update(pack.identifier.id).update(pack.version).digest('hex');

@@ -22,9 +22,16 @@ async function main(): Promise<number> {
     if (!executable) {
       try {
         executable = await Promise.race([
-          downloadAndUnzipVSCode({ version: VERSION, timeout: 20_000, cachePath: join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mnist-lab-test', 'vscode-desktop') }),
+          downloadAndUnzipVSCode({
+            version: VERSION,
+            timeout: 20_000,
+            cachePath: join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mnist-lab-test', 'vscode-desktop'),
+          }),
           new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new Error(`no answer from the VS Code download server within ${DOWNLOAD_TIMEOUT_MS / 1000} s`)), DOWNLOAD_TIMEOUT_MS).unref(),
+            setTimeout(
+              () => reject(new Error(`no answer from the VS Code download server within ${DOWNLOAD_TIMEOUT_MS / 1000} s`)),
+              DOWNLOAD_TIMEOUT_MS,
+            ).unref(),
           ),
         ]);
       } catch (e) {
@@ -45,7 +52,15 @@ async function main(): Promise<number> {
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: join(ROOT, 'out', 'test', 'vscode', 'suite', 'index.js'),
       extensionTestsEnv: { MNIST_LAB_TEST_RESULTS: resultsFile, npm_config_registry: REFUSING_NPM_REGISTRY },
-      launchArgs: [ws, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', join(tmp, 'user-data'), '--extensions-dir', join(tmp, 'extensions')],
+      launchArgs: [
+        ws,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--user-data-dir',
+        join(tmp, 'user-data'),
+        '--extensions-dir',
+        join(tmp, 'extensions'),
+      ],
     }).catch((e: unknown) => {
       process.stderr.write(`test:desktop: ${e instanceof Error ? e.message : String(e)}\n`);
       return 1;

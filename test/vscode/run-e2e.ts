@@ -10,7 +10,10 @@ async function main(): Promise<number> {
   const dir = join(__dirname, 'e2e');
   // MNIST_LAB_E2E_ONLY=zh-cn: only the files whose name starts so.
   const only = process.env.MNIST_LAB_E2E_ONLY;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.e2e.js') && (!only || x.startsWith(only))).sort()) mocha.addFile(join(dir, f));
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.e2e.js') && (!only || x.startsWith(only)))
+    .sort())
+    mocha.addFile(join(dir, f));
   let passed = 0;
   let failures = 0;
   let total = 0;

@@ -20,7 +20,9 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const SUITE = join(ROOT, 'out', 'test', 'vscode', 'suite', 'index.js');
 const TIMEOUT_MS = Number(process.env.MNIST_LAB_INTEGRATION_TIMEOUT_MS || 8 * 60_000);
 
-export async function runIntegration(artifacts = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'integration')): Promise<LayerResult> {
+export async function runIntegration(
+  artifacts = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'integration'),
+): Promise<LayerResult> {
   const t0 = Date.now();
   mkdirSync(artifacts, { recursive: true });
   const tracker = new ProcessTracker('integration');
@@ -37,7 +39,11 @@ export async function runIntegration(artifacts = join(process.env.MNIST_LAB_ARTI
     if (!existsSync(SUITE)) throw new Error(`${SUITE} is missing: build with node scripts/vscode-test/build.mjs`);
     if (!existsSync(join(ROOT, 'package.json'))) throw new Error(`no package.json in ${ROOT}`);
     makeWorkspace(ws);
-    cs = await startCodeServer({ tracker, env: { MNIST_LAB_TEST_RESULTS: resultsFile, npm_config_registry: REFUSING_NPM_REGISTRY }, label: 'integration' });
+    cs = await startCodeServer({
+      tracker,
+      env: { MNIST_LAB_TEST_RESULTS: resultsFile, npm_config_registry: REFUSING_NPM_REGISTRY },
+      label: 'integration',
+    });
     browser = await launchBrowser(cs.root, tracker);
     const page = browser.page;
     let resolveExit: (code: number) => void = () => undefined;

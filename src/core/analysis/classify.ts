@@ -19,7 +19,10 @@ export async function predictionsAsync(net: ConvNet, set: ImageSet, batchSize = 
   const predictions = new Uint8Array(set.count);
   for (let start = 0; start < set.count; start += batchSize) {
     const size = Math.min(batchSize, set.count - start);
-    const x = gatherImages(set, Uint32Array.from({ length: size }, (_, k) => start + k));
+    const x = gatherImages(
+      set,
+      Uint32Array.from({ length: size }, (_, k) => start + k),
+    );
     const pred = tf.tidy(() => tf.argMax(net.forward(tf.tensor4d(x, [size, set.height, set.width, 1])), 1));
     predictions.set(await pred.data(), start);
     pred.dispose();
@@ -36,7 +39,11 @@ export function classify(net: ConvNet, set: ImageSet, batchSize = 1000): Classif
   const buf = new Float32Array(Math.min(batchSize, set.count) * px);
   for (let start = 0; start < set.count; start += batchSize) {
     const size = Math.min(batchSize, set.count - start);
-    const x = gatherImages(set, Uint32Array.from({ length: size }, (_, k) => start + k), buf.subarray(0, size * px));
+    const x = gatherImages(
+      set,
+      Uint32Array.from({ length: size }, (_, k) => start + k),
+      buf.subarray(0, size * px),
+    );
     const probs = tf.tidy(() => tf.exp(net.forward(tf.tensor4d(x, [size, set.height, set.width, 1]))).dataSync());
     probabilities.set(probs, start * c);
     for (let k = 0; k < size; k++) {

@@ -20,7 +20,14 @@ export function imagesTensor(set: ImageSet): tf.Tensor4D {
  * Accuracy in eval mode (no dropout), in large batches: the seed's evaluation loop, faster.
  * Images [from, from + count) of x, against labels of the same indices.
  */
-export function evaluateTensor(net: ConvNet, x: tf.Tensor4D, labels: Uint8Array, batchSize = 1000, from = 0, count = x.shape[0] - from): Evaluation {
+export function evaluateTensor(
+  net: ConvNet,
+  x: tf.Tensor4D,
+  labels: Uint8Array,
+  batchSize = 1000,
+  from = 0,
+  count = x.shape[0] - from,
+): Evaluation {
   const predictions = new Uint8Array(count);
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
@@ -125,5 +132,12 @@ export interface SplitAccuracies {
 export function evaluateSplits(net: ConvNet, data: LabData): SplitAccuracies {
   const val = evaluate(net, data.validation);
   const test = evaluate(net, data.test);
-  return { valAccuracy: val.accuracy, testAccuracy: test.accuracy, valCorrect: val.correct, valTotal: val.total, testCorrect: test.correct, testTotal: test.total };
+  return {
+    valAccuracy: val.accuracy,
+    testAccuracy: test.accuracy,
+    valCorrect: val.correct,
+    valTotal: val.total,
+    testCorrect: test.correct,
+    testTotal: test.total,
+  };
 }

@@ -58,9 +58,12 @@ export function occlusionSensitivity(net: ConvNet, image: Float32Array, o: Occlu
   const fill = o.fill ?? 0;
   const batchSize = o.batchSize ?? 128;
   if (image.length !== size * size) throw new Error(`image has ${image.length} pixels, the model takes ${size}×${size}`);
-  if (!Number.isInteger(o.patch) || o.patch < 1 || o.patch > size) throw new Error(`patch must be a whole number of pixels in 1..${size}, got ${o.patch}`);
-  if (!Number.isInteger(o.stride) || o.stride < 1 || o.stride > size) throw new Error(`stride must be a whole number of pixels in 1..${size}, got ${o.stride}`);
-  if (!Number.isInteger(o.label) || o.label < 0 || o.label >= classes) throw new Error(`label must be a class 0..${classes - 1}, got ${o.label}`);
+  if (!Number.isInteger(o.patch) || o.patch < 1 || o.patch > size)
+    throw new Error(`patch must be a whole number of pixels in 1..${size}, got ${o.patch}`);
+  if (!Number.isInteger(o.stride) || o.stride < 1 || o.stride > size)
+    throw new Error(`stride must be a whole number of pixels in 1..${size}, got ${o.stride}`);
+  if (!Number.isInteger(o.label) || o.label < 0 || o.label >= classes)
+    throw new Error(`label must be a class 0..${classes - 1}, got ${o.label}`);
   if (!(fill >= 0 && fill <= 1)) throw new Error(`fill must be a grey level in [0, 1], got ${fill}`);
 
   const base = probabilities(net, image, 1);

@@ -72,8 +72,10 @@ export function preprocessDrawing(raster: Float32Array, width: number, height: n
   const size = options.size ?? 28;
   const box = options.box ?? 20;
   const threshold = options.threshold ?? 0;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`raster size must be whole pixels ≥ 1, got ${width}×${height}`);
-  if (raster.length !== width * height) throw new Error(`raster has ${raster.length} values, expected ${width}×${height} = ${width * height}`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new Error(`raster size must be whole pixels ≥ 1, got ${width}×${height}`);
+  if (raster.length !== width * height)
+    throw new Error(`raster has ${raster.length} values, expected ${width}×${height} = ${width * height}`);
   if (!(box > 0 && box <= size)) throw new Error(`box must be in (0, ${size}], got ${box}`);
 
   let x0 = width;
@@ -97,10 +99,11 @@ export function preprocessDrawing(raster: Float32Array, width: number, height: n
 
   // Ink inside the box only (what lies at or below the threshold is background).
   const ink = new Float32Array(bw * bh);
-  for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) {
-    const v = raster[(y0 + y) * width + x0 + x]!;
-    ink[y * bw + x] = v > threshold ? v : 0;
-  }
+  for (let y = 0; y < bh; y++)
+    for (let x = 0; x < bw; x++) {
+      const v = raster[(y0 + y) * width + x0 + x]!;
+      ink[y * bw + x] = v > threshold ? v : 0;
+    }
   // LeCun: "centered in a 28x28 image by computing the center of mass of the pixels": index 14 for
   // MNIST (pixel i spans [i, i + 1), so continuous coordinate 14.5). Scaling maps the continuous
   // centre of mass linearly, so the offset puts it there exactly; the anti-aliased pixels' centre

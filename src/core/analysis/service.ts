@@ -1,8 +1,9 @@
 /**
  * What the CLI and the worker share when they analyse a model: the data a model belongs with,
  * the checks that a model and data fit together, the shift bounds, and "validation + test
- * evaluation" (`evaluateSplits` in ./evaluate, which needs TensorFlow.js). Written once here; `src/cli/main.ts` and `src/worker/` word their own messages
- * (flag names vs request fields) around these.
+ * evaluation" (`evaluateSplits` in ./evaluate, which needs TensorFlow.js). Written once here;
+ * `src/cli/main.ts` and `src/worker/` word their own messages (flag names vs request fields)
+ * around these.
  */
 import type { LabConfig } from '../config';
 import type { LabData } from '../data/mnist';
@@ -23,7 +24,11 @@ export interface DataChoice {
  * config's `data.dir`, then `fallbackDir` (a setting), else the embedded MNIST; the classes are
  * the config's.
  */
-export function dataChoiceFor(config: LabConfig | null | undefined, explicitDir: string | null = null, fallbackDir: string | null = null): DataChoice {
+export function dataChoiceFor(
+  config: LabConfig | null | undefined,
+  explicitDir: string | null = null,
+  fallbackDir: string | null = null,
+): DataChoice {
   const names = config?.data.classNames ?? undefined;
   return {
     dataDir: explicitDir ?? config?.data.dir ?? fallbackDir,
@@ -35,10 +40,16 @@ export function dataChoiceFor(config: LabConfig | null | undefined, explicitDir:
 /** A model and data fit together: the same image size and the same number of classes. */
 export function checkModelFitsData(net: ConvNet, file: string, data: LabData): void {
   if (data.train.height !== net.spec.imageSize) {
-    throw new LabError(`${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`, { file });
+    throw new LabError(
+      `${file}: the model takes ${net.spec.imageSize}×${net.spec.imageSize} images, the data has ${data.train.height}×${data.train.width}`,
+      { file },
+    );
   }
   if (data.numClasses !== net.spec.numClasses) {
-    throw new LabError(`${file}: the model has ${net.spec.numClasses} classes, the data has ${data.numClasses}`, { file, code: 'invalid-data' });
+    throw new LabError(`${file}: the model has ${net.spec.numClasses} classes, the data has ${data.numClasses}`, {
+      file,
+      code: 'invalid-data',
+    });
   }
 }
 

@@ -64,7 +64,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function robustnessSweep(net: ConvNet, set: ImageSet, options: SweepOptions): Promise<SweepResult> {
   const size = net.spec.imageSize;
-  if (set.height !== size || set.width !== size) throw new LabError(`the model takes ${size}×${size} images, the data has ${set.height}×${set.width}`);
+  if (set.height !== size || set.width !== size)
+    throw new LabError(`the model takes ${size}×${size} images, the data has ${set.height}×${set.width}`);
   checkSweepRange(options.range, size);
   const angles = options.angles ?? DEFAULT_SWEEP_ANGLES;
   const sigmas = options.sigmas ?? DEFAULT_SWEEP_SIGMAS;
@@ -72,7 +73,10 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
   const batchSize = options.batchSize ?? 1000;
   const n = set.count;
   const px = size * size;
-  const images = gatherImages(set, Uint32Array.from({ length: n }, (_, i) => i));
+  const images = gatherImages(
+    set,
+    Uint32Array.from({ length: n }, (_, i) => i),
+  );
   const offsets = Array.from({ length: 2 * options.range + 1 }, (_, i) => i - options.range);
   const batches = Math.ceil(n / batchSize);
   const total = (offsets.length * offsets.length + angles.length + sigmas.length) * batches;
@@ -85,7 +89,8 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
     for (let start = 0; start < n; start += batchSize) {
       if (options.signal?.aborted) throw new LabError('the robustness sweep was cancelled', { code: 'invalid-input' });
       const count = Math.min(batchSize, n - start);
-      for (let k = 0; k < count; k++) transform(images.subarray((start + k) * px, (start + k + 1) * px), buf.subarray(k * px, (k + 1) * px));
+      for (let k = 0; k < count; k++)
+        transform(images.subarray((start + k) * px, (start + k + 1) * px), buf.subarray(k * px, (k + 1) * px));
       const pred = tf.tidy(() => tf.argMax(net.forward(tf.tensor4d(buf.subarray(0, count * px), [count, size, size, 1])), 1));
       const p = pred.dataSync();
       pred.dispose();
@@ -99,7 +104,8 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
   const shiftAcc: number[][] = [];
   for (const dy of offsets) {
     const row: number[] = [];
-    for (const dx of offsets) row.push(await accuracyUnder((src, dst) => dst.set(dx === 0 && dy === 0 ? src : shiftImage(src, size, dx, dy))));
+    for (const dx of offsets)
+      row.push(await accuracyUnder((src, dst) => dst.set(dx === 0 && dy === 0 ? src : shiftImage(src, size, dx, dy))));
     shiftAcc.push(row);
   }
   const rotation: number[] = [];
@@ -112,9 +118,11 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
   const byRadius: ShiftRadius[] = [];
   for (let r = 0; r <= options.range; r++) {
     let min = 1;
-    offsets.forEach((dy, i) => offsets.forEach((dx, j) => {
-      if (Math.max(Math.abs(dx), Math.abs(dy)) <= r) min = Math.min(min, shiftAcc[i]![j]!);
-    }));
+    offsets.forEach((dy, i) =>
+      offsets.forEach((dx, j) => {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) <= r) min = Math.min(min, shiftAcc[i]![j]!);
+      }),
+    );
     byRadius.push({ radius: r, minAccuracy: min });
   }
   return {
@@ -131,6 +139,12 @@ export async function robustnessSweep(net: ConvNet, set: ImageSet, options: Swee
  * of ≤ 1 px, ≥ 90.2 % for ≤ 2 px, ≥ 61.0 % for ≤ 3 px (unshifted: 99.0 %)" (English, for the CLI).
  */
 export function describeShiftSweep(r: SweepResult): string {
-  const parts = r.shift.byRadius.filter((b) => b.radius > 0).map((b, i) => (i === 0 ? `≥ ${pct(b.minAccuracy, 1)} for shifts of ≤ ${b.radius} px` : `≥ ${pct(b.minAccuracy, 1)} for ≤ ${b.radius} px`));
-  return parts.length ? `test accuracy stays ${parts.join(', ')} in any direction (unshifted: ${pct(r.accuracy, 1)})` : `test accuracy unshifted: ${pct(r.accuracy, 1)}`;
+  const parts = r.shift.byRadius
+    .filter((b) => b.radius > 0)
+    .map((b, i) =>
+      i === 0 ? `≥ ${pct(b.minAccuracy, 1)} for shifts of ≤ ${b.radius} px` : `≥ ${pct(b.minAccuracy, 1)} for ≤ ${b.radius} px`,
+    );
+  return parts.length
+    ? `test accuracy stays ${parts.join(', ')} in any direction (unshifted: ${pct(r.accuracy, 1)})`
+    : `test accuracy unshifted: ${pct(r.accuracy, 1)}`;
 }

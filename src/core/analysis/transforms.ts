@@ -13,7 +13,12 @@ function exactTrig(degrees: number): [number, number] {
  * ((size−1)/2, (size−1)/2), bilinear interpolation, zeros outside:
  * out(y, x) = in(c + sin·(x−c) + cos·(y−c), c + cos·(x−c) − sin·(y−c)).
  */
-export function rotateImage(image: ArrayLike<number>, size: number, degrees: number, out: Float32Array = new Float32Array(size * size)): Float32Array {
+export function rotateImage(
+  image: ArrayLike<number>,
+  size: number,
+  degrees: number,
+  out: Float32Array = new Float32Array(size * size),
+): Float32Array {
   const [cos, sin] = exactTrig(degrees);
   const c = (size - 1) / 2;
   const at = (i: number, j: number) => (i >= 0 && i < size && j >= 0 && j < size ? image[i * size + j]! : 0);
@@ -45,7 +50,12 @@ export function gaussian(rng: Rng): number {
 }
 
 /** Adds N(0, σ²) noise to every pixel and clips to [0, 1] (the range of real pixels). */
-export function addGaussianNoise(image: ArrayLike<number>, sigma: number, rng: Rng, out: Float32Array = new Float32Array(image.length)): Float32Array {
+export function addGaussianNoise(
+  image: ArrayLike<number>,
+  sigma: number,
+  rng: Rng,
+  out: Float32Array = new Float32Array(image.length),
+): Float32Array {
   for (let p = 0; p < image.length; p++) {
     const v = sigma === 0 ? image[p]! : image[p]! + sigma * gaussian(rng);
     out[p] = v < 0 ? 0 : v > 1 ? 1 : v;

@@ -15,13 +15,30 @@ export type Pads = [[number, number], [number, number], [number, number], [numbe
 
 /** Explicit [top,bottom],[left,right] padding of a stride-1 conv, or null if not expressible. */
 function explicitPads(pad: unknown, kh: number, kw: number): Pads | null {
-  if (typeof pad === 'number') return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
-  if (pad === 'valid') return [[0, 0], [0, 0], [0, 0], [0, 0]];
+  if (typeof pad === 'number')
+    return [
+      [0, 0],
+      [pad, pad],
+      [pad, pad],
+      [0, 0],
+    ];
+  if (pad === 'valid')
+    return [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
   if (pad === 'same') {
     // TensorFlow's "same" for stride 1: total k-1, the extra one at the bottom/right.
     const t = Math.floor((kh - 1) / 2);
     const l = Math.floor((kw - 1) / 2);
-    return [[0, 0], [t, kh - 1 - t], [l, kw - 1 - l], [0, 0]];
+    return [
+      [0, 0],
+      [t, kh - 1 - t],
+      [l, kw - 1 - l],
+      [0, 0],
+    ];
   }
   if (Array.isArray(pad) && pad.length === 4) return pad as Pads;
   return null;
@@ -33,7 +50,12 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, pads: Pads
   const [, [pt, pb], [pl, pr]] = pads;
   return tf.tidy(() => {
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    return tf.conv2d(dy, flipped, 1, [[0, 0], [kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr], [0, 0]]);
+    return tf.conv2d(dy, flipped, 1, [
+      [0, 0],
+      [kh - 1 - pt, kh - 1 - pb],
+      [kw - 1 - pl, kw - 1 - pr],
+      [0, 0],
+    ]);
   });
 }
 
@@ -47,7 +69,12 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, pads: Pads): t
   });
 }
 
-export const symmetricPads = (p: number): Pads => [[0, 0], [p, p], [p, p], [0, 0]];
+export const symmetricPads = (p: number): Pads => [
+  [0, 0],
+  [p, p],
+  [p, p],
+  [0, 0],
+];
 
 const ones = (v: unknown): boolean => v === undefined || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 

@@ -137,7 +137,12 @@ export async function selectBackend(requested: string = 'auto', opts: BackendOpt
   const attempts: BackendAttempt[] = [];
   for (const p of candidates) {
     if (opts.requireSyncReads && !readsSynchronously(p.tfName)) {
-      attempts.push({ name: p.name, ok: false, kind: 'unavailable', reason: 'this command reads tensors synchronously, which a GPU backend cannot do in Node (training can)' });
+      attempts.push({
+        name: p.name,
+        ok: false,
+        kind: 'unavailable',
+        reason: 'this command reads tensors synchronously, which a GPU backend cannot do in Node (training can)',
+      });
       continue;
     }
     try {
@@ -145,7 +150,12 @@ export async function selectBackend(requested: string = 'auto', opts: BackendOpt
       attempts.push({ name: p.name, ok: true });
       return { name: p.name, device: p.device(), attempts };
     } catch (e) {
-      attempts.push({ name: p.name, ok: false, reason: errorMessage(e), kind: e instanceof PackageNotInstalled ? 'not-installed' : 'unavailable' });
+      attempts.push({
+        name: p.name,
+        ok: false,
+        reason: errorMessage(e),
+        kind: e instanceof PackageNotInstalled ? 'not-installed' : 'unavailable',
+      });
     }
   }
   const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');

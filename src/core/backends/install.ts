@@ -26,7 +26,10 @@ const IS_WINDOWS = process.platform === 'win32';
 
 /** npm's own CLI script beside a Node executable (Unix: ../lib/node_modules, Windows: node_modules). */
 function npmCliBeside(nodeDir: string): string | null {
-  for (const cli of [join(nodeDir, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'), join(nodeDir, 'node_modules', 'npm', 'bin', 'npm-cli.js')]) {
+  for (const cli of [
+    join(nodeDir, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    join(nodeDir, 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+  ]) {
     if (existsSync(cli)) return cli;
   }
   return null;
@@ -65,7 +68,10 @@ export function findNpm(nodePath?: string, env: NodeJS.ProcessEnv = process.env)
 
 export function acceleratedBackend(name: string): AcceleratedBackend {
   const b = ACCELERATED_BACKENDS.find((x) => x.backend === name);
-  if (!b) throw new LabError(`unknown accelerated backend '${name}' (choose one of: ${ACCELERATED_BACKENDS.map((x) => x.backend).join(', ')})`, { field: 'backend' });
+  if (!b)
+    throw new LabError(`unknown accelerated backend '${name}' (choose one of: ${ACCELERATED_BACKENDS.map((x) => x.backend).join(', ')})`, {
+      field: 'backend',
+    });
   return b;
 }
 
@@ -117,7 +123,10 @@ export function explainInstallFailure(log: string, backend: AcceleratedBackendNa
   const lib = /\* Downloading libtensorflow\s*\r?\n\s*(\S+)/.exec(log);
   if (lib) {
     const after = log.slice(lib.index);
-    const why = /^(?:Error|FetchError)(?: \[\w+\])?: (.+)$/m.exec(after)?.[1] ?? (/^npm error (?:code )?(\S.*)$/m.exec(after)?.[1] ?? 'the install script failed');
+    const why =
+      /^(?:Error|FetchError)(?: \[\w+\])?: (.+)$/m.exec(after)?.[1] ??
+      /^npm error (?:code )?(\S.*)$/m.exec(after)?.[1] ??
+      'the install script failed';
     if (!/^\* Building TensorFlow Node.js bindings/m.test(after)) {
       return {
         message: `could not download libtensorflow from ${lib[1]} (${why}): the install script of ${pkgs} needs it; offline, point TFJS_NODE_CDN_STORAGE (or TFJS_NODE_BASE_URI) at a mirror that has it`,
@@ -157,7 +166,10 @@ export function explainInstallFailure(log: string, backend: AcceleratedBackendNa
     .filter((l) => l.startsWith('npm error') && !/A complete log of this run/.test(l))
     .map((l) => l.replace(/^npm error\s*/, '').trim())
     .filter(Boolean);
-  return { message: `npm could not install ${pkgs}: ${npmErrors.slice(0, 3).join('; ') || firstLine(log.trim().split('\n').slice(-1)[0] ?? 'no output')}`, downloads: [] };
+  return {
+    message: `npm could not install ${pkgs}: ${npmErrors.slice(0, 3).join('; ') || firstLine(log.trim().split('\n').slice(-1)[0] ?? 'no output')}`,
+    downloads: [],
+  };
 }
 
 export interface InstallOptions {
@@ -266,11 +278,28 @@ export async function installBackend(opts: InstallOptions): Promise<InstallResul
       join(tmp, 'package.json'),
       `${JSON.stringify({ name: `mnist-lab-backend-${opts.backend}`, private: true, description: 'Installed by MNIST Lab: Install Accelerated Backend', allowScripts: Object.fromEntries(spec.packages.map((p) => [packageName(p), true])) }, null, 2)}\n`,
     );
-    const args = [...opts.npm.args, 'install', '--no-audit', '--no-fund', '--foreground-scripts', '--loglevel=http', ...(opts.offline ? ['--offline'] : []), '--prefix', tmp, ...spec.packages];
+    const args = [
+      ...opts.npm.args,
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--foreground-scripts',
+      '--loglevel=http',
+      ...(opts.offline ? ['--offline'] : []),
+      '--prefix',
+      tmp,
+      ...spec.packages,
+    ];
     say(`$ ${[opts.npm.command, ...args].join(' ')}`);
     const code = await new Promise<number | null>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new LabError(`installing ${opts.backend} was cancelled`, { field: 'backend' }));
-      const child = spawn(opts.npm.command, args, { cwd: tmp, env: npmEnv(opts), stdio: ['ignore', 'pipe', 'pipe'], detached: !IS_WINDOWS, windowsHide: true });
+      const child = spawn(opts.npm.command, args, {
+        cwd: tmp,
+        env: npmEnv(opts),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: !IS_WINDOWS,
+        windowsHide: true,
+      });
       let cancelled = false;
       const onAbort = () => {
         cancelled = true;
@@ -305,7 +334,8 @@ export async function installBackend(opts: InstallOptions): Promise<InstallResul
     }
     const packages = spec.packages.map((p) => resolvePackage(packageName(p), [tmp]));
     const missing = spec.packages.filter((_, i) => packages[i]?.from !== tmp);
-    if (missing.length) throw new BackendInstallError(`npm finished, but ${missing.join(', ')} is not in ${join(tmp, 'node_modules')}`, [], code);
+    if (missing.length)
+      throw new BackendInstallError(`npm finished, but ${missing.join(', ')} is not in ${join(tmp, 'node_modules')}`, [], code);
     // Into place: the old install (if any) moves aside first, then the new one is renamed in.
     const dir = backendInstallDir(opts.root, opts.backend);
     const old = `${tmp}-old`;
@@ -318,7 +348,12 @@ export async function installBackend(opts: InstallOptions): Promise<InstallResul
     }
     rmSync(old, { recursive: true, force: true });
     say(`installed ${spec.packages.join(' ')} into ${dir}`);
-    return { backend: opts.backend, dir, packages: spec.packages.map((p) => resolvePackage(packageName(p), [dir])!), seconds: (Date.now() - t0) / 1000 };
+    return {
+      backend: opts.backend,
+      dir,
+      packages: spec.packages.map((p) => resolvePackage(packageName(p), [dir])!),
+      seconds: (Date.now() - t0) / 1000,
+    };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -13,7 +13,8 @@ export function storageView(t: tf.Tensor): Float32Array | null {
     typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
     data?: { get(id: object): { values?: unknown } | undefined };
   };
-  if (name === 'wasm' && backend.typedArrayFromHeap) return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
+  if (name === 'wasm' && backend.typedArrayFromHeap)
+    return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
   if (name === 'cpu' && backend.data) {
     const values = backend.data.get(t.dataId)?.values;
     return values instanceof Float32Array && values.length === t.size ? values : null;

@@ -33,7 +33,14 @@ function linkerDirs(): string[] {
     }
     break;
   }
-  for (const d of ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/cuda/lib64', '/usr/local/nvidia/lib64']) {
+  for (const d of [
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/cuda/lib64',
+    '/usr/local/nvidia/lib64',
+  ]) {
     if (!dirs.includes(d)) dirs.push(d);
   }
   return dirs;
@@ -87,14 +94,17 @@ function nativeProvider(name: 'tensorflow-gpu' | 'tensorflow', pkgName: string, 
       const platform = `${process.platform}-${process.arch}`;
       const pkg = findPackage(pkgName, opts.modulePaths);
       if (name === 'tensorflow-gpu') {
-        if (platform !== 'linux-x64' && platform !== 'win32-x64') throw new Error(`${pkgName} runs on Linux and Windows x64 only, not ${platform}`);
+        if (platform !== 'linux-x64' && platform !== 'win32-x64')
+          throw new Error(`${pkgName} runs on Linux and Windows x64 only, not ${platform}`);
         // tfjs-node-gpu loads CUDA lazily and silently falls back to the CPU when it is missing:
         // check the libraries first, so that the reason is the missing library.
         if (process.platform === 'linux') {
           const dirs = linkerDirs();
           if (!findSharedLibrary(CUDA_LIBRARIES.driver, dirs)) throw new Error(`no NVIDIA driver: ${CUDA_LIBRARIES.driver} not found`);
-          if (!findSharedLibrary(CUDA_LIBRARIES.cudart, dirs)) throw new Error(explainNativeLoadError(pkgName, new Error(`${CUDA_LIBRARIES.cudart}: cannot open shared object file`)));
-          if (!findSharedLibrary(CUDA_LIBRARIES.cudnn, dirs)) throw new Error(explainNativeLoadError(pkgName, new Error(`${CUDA_LIBRARIES.cudnn}: cannot open shared object file`)));
+          if (!findSharedLibrary(CUDA_LIBRARIES.cudart, dirs))
+            throw new Error(explainNativeLoadError(pkgName, new Error(`${CUDA_LIBRARIES.cudart}: cannot open shared object file`)));
+          if (!findSharedLibrary(CUDA_LIBRARIES.cudnn, dirs))
+            throw new Error(explainNativeLoadError(pkgName, new Error(`${CUDA_LIBRARIES.cudnn}: cannot open shared object file`)));
         }
       }
       if (!tf.findBackendFactory('tensorflow')) {
@@ -110,7 +120,9 @@ function nativeProvider(name: 'tensorflow-gpu' | 'tensorflow', pkgName: string, 
     async verify() {
       const b = tf.backend() as unknown as NodeBackendInstance;
       if (name === 'tensorflow-gpu' && b.isUsingGpuDevice === false) {
-        throw new Error(`${pkgName} loaded, but TensorFlow found no usable CUDA GPU (driver > 450, CUDA 11.2, cuDNN 8.1) and would run on the CPU`);
+        throw new Error(
+          `${pkgName} loaded, but TensorFlow found no usable CUDA GPU (driver > 450, CUDA 11.2, cuDNN 8.1) and would run on the CPU`,
+        );
       }
     },
     device() {
@@ -124,8 +136,15 @@ function nativeProvider(name: 'tensorflow-gpu' | 'tensorflow', pkgName: string, 
 /** The first GPU's name from nvidia-smi, if there is one. */
 function nvidiaGpuName(): string | null {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const [gpu, driver] = out.split('\n')[0]!.split(',').map((s) => s.trim());
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const [gpu, driver] = out
+      .split('\n')[0]!
+      .split(',')
+      .map((s) => s.trim());
     return gpu ? `${gpu}${driver ? `, driver ${driver}` : ''}` : null;
   } catch {
     return null;

@@ -74,7 +74,10 @@ function projectModuleDirs(): string[] {
  */
 export function resolvePackage(name: string, modulePaths: readonly string[] = []): ResolvedPackage | null {
   const bases: [string, string | null][] = [
-    ...modulePaths.flatMap((m): [string, string][] => [[join(m, 'node_modules'), m], [m, m]]),
+    ...modulePaths.flatMap((m): [string, string][] => [
+      [join(m, 'node_modules'), m],
+      [m, m],
+    ]),
     ...projectModuleDirs().map((d): [string, null] => [d, null]),
   ];
   for (const [dir, from] of bases) {

@@ -23,7 +23,16 @@ const pair = (v: number | [number, number]): [number, number] => (Array.isArray(
 let stock: KernelConfig | null = null;
 
 /** dx for 2×2/stride-2 max pooling of x [n, h, w, c] (NHWC) given y = pool(x) and dy. */
-export function maxPool2x2Grad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number): void {
+export function maxPool2x2Grad(
+  x: Float32Array,
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+): void {
   const ho = Math.floor(h / 2);
   const wo = Math.floor(w / 2);
   dx.fill(0);
@@ -70,7 +79,10 @@ export function installWasmKernels(): void {
         backend.typedArrayFromHeap(output),
         backend.typedArrayFromHeap(dy!),
         backend.typedArrayFromHeap(dx),
-        n, h, w, c,
+        n,
+        h,
+        w,
+        c,
       );
       return dx as tf.TensorInfo;
     },

@@ -49,7 +49,8 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
   }
   const pkg = findPackage('webgpu', opts.modulePaths);
   const dawnNode = join(pkg.dir, 'dist', `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`, 'dawn.node');
-  if (!existsSync(dawnNode)) throw new Error(`webgpu ${pkg.version} has no Dawn build for ${process.platform}-${process.arch} (${dawnNode} is missing)`);
+  if (!existsSync(dawnNode))
+    throw new Error(`webgpu ${pkg.version} has no Dawn build for ${process.platform}-${process.arch} (${dawnNode} is missing)`);
   let mod: DawnModule;
   try {
     // The package is an ES module; import() works in every Node and Electron that can run it.
@@ -63,7 +64,9 @@ async function loadDawn(opts: BackendOptions): Promise<GPULike> {
   const created = mod.create(flags);
   // Dawn's OpenGL ES backend only offers "compatibility" adapters, which tfjs never asks for.
   const gpu: GPULike = flags.some((f) => /backend=opengles/.test(f))
-    ? Object.assign(Object.create(created) as GPULike, { requestAdapter: (o?: Record<string, unknown>) => created.requestAdapter({ ...o, featureLevel: 'compatibility' }) })
+    ? Object.assign(Object.create(created) as GPULike, {
+        requestAdapter: (o?: Record<string, unknown>) => created.requestAdapter({ ...o, featureLevel: 'compatibility' }),
+      })
     : created;
   const nav = (globalThis as { navigator?: Record<string, unknown> }).navigator;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
@@ -88,12 +91,23 @@ export function noGpuDeviceNode(): string | null {
 
 export function explainNoAdapter(flags: string[] = []): string {
   const base = 'no GPU adapter: navigator.gpu.requestAdapter() returned null';
-  if (process.platform !== 'linux') return `${base} (Dawn found no usable ${process.platform === 'darwin' ? 'Metal' : 'Direct3D 12 / Vulkan'} device)`;
-  if (flags.some((f) => /backend=opengles/.test(f))) return `${base} (Dawn's OpenGL ES backend found no EGL display; try EGL_PLATFORM=surfaceless)`;
-  if (!findSharedLibrary('libvulkan.so.1')) return `${base}: the Vulkan loader libvulkan.so.1 is not installed (Debian/Ubuntu: apt-get install libvulkan1)`;
+  if (process.platform !== 'linux')
+    return `${base} (Dawn found no usable ${process.platform === 'darwin' ? 'Metal' : 'Direct3D 12 / Vulkan'} device)`;
+  if (flags.some((f) => /backend=opengles/.test(f)))
+    return `${base} (Dawn's OpenGL ES backend found no EGL display; try EGL_PLATFORM=surfaceless)`;
+  if (!findSharedLibrary('libvulkan.so.1'))
+    return `${base}: the Vulkan loader libvulkan.so.1 is not installed (Debian/Ubuntu: apt-get install libvulkan1)`;
   const explicit = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES;
   const icdDirs = ['/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
-  const icds = explicit ? explicit.split(':') : icdDirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)) : []));
+  const icds = explicit
+    ? explicit.split(':')
+    : icdDirs.flatMap((d) =>
+        existsSync(d)
+          ? readdirSync(d)
+              .filter((f) => f.endsWith('.json'))
+              .map((f) => join(d, f))
+          : [],
+      );
   const absent = icds.filter((f) => !existsSync(f));
   if (explicit && absent.length === icds.length) {
     return `${base}: ${process.env.VK_DRIVER_FILES ? 'VK_DRIVER_FILES' : 'VK_ICD_FILENAMES'} names no existing Vulkan driver file (${absent.join(', ')})`;
@@ -119,7 +133,11 @@ function requireTfjsWebgpu(opts: BackendOptions): void {
 
 /** CPU implementations of Vulkan (lavapipe/llvmpipe, SwiftShader) that Dawn may offer. */
 export function isSoftwareAdapter(info: AdapterInfo = {}): boolean {
-  return !!info.isFallbackAdapter || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`);
+  return (
+    !!info.isFallbackAdapter ||
+    info.architecture === 'software' ||
+    /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device}`)
+  );
 }
 
 function graphicsApi(flags: string[]): string {
@@ -135,14 +153,17 @@ export function webgpuProvider(opts: BackendOptions): BackendProvider {
     tfName: 'webgpu',
     async prepare(context) {
       const noGpu = context?.auto ? noGpuDeviceNode() : null;
-      if (noGpu) throw new Error(`${noGpu}: only a software adapter could answer, slower than wasm; not chosen by auto (--backend webgpu uses it)`);
+      if (noGpu)
+        throw new Error(`${noGpu}: only a software adapter could answer, slower than wasm; not chosen by auto (--backend webgpu uses it)`);
       const gpu = await loadDawn(opts);
       const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) throw new Error(explainNoAdapter(opts.dawnFlags));
       info = adapter.info ?? {};
       if (context?.auto && isSoftwareAdapter(info)) {
         // lavapipe/SwiftShader: real WebGPU, but several times slower than wasm on the same CPU.
-        throw new Error(`only a software adapter (${info.description || info.device}), slower than wasm: not chosen by auto (--backend webgpu uses it)`);
+        throw new Error(
+          `only a software adapter (${info.description || info.device}), slower than wasm: not chosen by auto (--backend webgpu uses it)`,
+        );
       }
       try {
         requireTfjsWebgpu(opts);

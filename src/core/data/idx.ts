@@ -28,7 +28,10 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number,
       buf = gunzipSync(buf, { maxOutputLength: maxBytes + 4 + 4 * 255 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-        throw new LabError(`${file}: gzip data decompresses to more than the ${mib(maxBytes)} an IDX file may hold`, { file, code: 'invalid-data' });
+        throw new LabError(`${file}: gzip data decompresses to more than the ${mib(maxBytes)} an IDX file may hold`, {
+          file,
+          code: 'invalid-data',
+        });
       }
       throw new LabError(`${file}: gzip data is corrupt or truncated (${(e as Error).message})`, { file, code: 'invalid-data' });
     }
@@ -43,17 +46,17 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number,
   const rank = magic & 0xff;
   const magicHex = `0x${magic.toString(16).padStart(8, '0')}`;
   if (zero !== 0 || type !== UBYTE || rank === 0) {
-    throw new LabError(
-      `${file}: wrong magic number ${magicHex}; expected an unsigned-byte IDX file (0x000008NN)`,
-      { file, code: 'invalid-data' },
-    );
+    throw new LabError(`${file}: wrong magic number ${magicHex}; expected an unsigned-byte IDX file (0x000008NN)`, {
+      file,
+      code: 'invalid-data',
+    });
   }
   if (expectedRank !== undefined && rank !== expectedRank) {
     const want = `0x${(0x800 + expectedRank).toString(16).padStart(8, '0')}`;
-    throw new LabError(
-      `${file}: wrong magic number ${magicHex}; expected ${want} (${expectedRank === 1 ? 'labels' : 'images'})`,
-      { file, code: 'invalid-data' },
-    );
+    throw new LabError(`${file}: wrong magic number ${magicHex}; expected ${want} (${expectedRank === 1 ? 'labels' : 'images'})`, {
+      file,
+      code: 'invalid-data',
+    });
   }
   const headerBytes = 4 + 4 * rank;
   if (buf.length < headerBytes) {
@@ -69,18 +72,21 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number,
   }
   // Checked before anything is sized from the header (a header may claim 4G images).
   if (count > maxBytes) {
-    throw new LabError(`${file}: header says ${dims.join('×')} = ${count} bytes of data, more than the ${mib(maxBytes)} an IDX file may hold`, {
-      file,
-      code: 'invalid-data',
-    });
+    throw new LabError(
+      `${file}: header says ${dims.join('×')} = ${count} bytes of data, more than the ${mib(maxBytes)} an IDX file may hold`,
+      {
+        file,
+        code: 'invalid-data',
+      },
+    );
   }
   const expected = headerBytes + count;
   if (buf.length !== expected) {
     const what = buf.length < expected ? 'truncated' : 'has trailing bytes';
-    throw new LabError(
-      `${file}: ${what}: header says ${dims.join('×')} = ${count} bytes of data, file holds ${buf.length - headerBytes}`,
-      { file, code: 'invalid-data' },
-    );
+    throw new LabError(`${file}: ${what}: header says ${dims.join('×')} = ${count} bytes of data, file holds ${buf.length - headerBytes}`, {
+      file,
+      code: 'invalid-data',
+    });
   }
   return { dims, data: buf.subarray(headerBytes, expected) };
 }
@@ -94,7 +100,8 @@ export function readIdxFile(path: string, expectedRank?: number): IdxArray {
   try {
     bytes = readUntrustedSync(path, { kind: 'idx' });
   } catch (e) {
-    if (e instanceof LabError && e.code === 'not-found') throw new LabError(`${path}: cannot read IDX file: file not found`, { file: path, code: 'not-found' });
+    if (e instanceof LabError && e.code === 'not-found')
+      throw new LabError(`${path}: cannot read IDX file: file not found`, { file: path, code: 'not-found' });
     throw e;
   }
   return parseIdx(bytes, path, expectedRank);

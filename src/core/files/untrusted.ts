@@ -70,8 +70,10 @@ function openError(path: string, kind: FileKind, e: unknown): LabError {
   const code = (e as NodeJS.ErrnoException).code;
   const what = KIND_NAMES[kind];
   if (code === 'ENOENT') return new LabError(`${path}: ${what} not found`, { file: path, code: 'not-found' });
-  if (code === 'ENXIO') return new LabError(`${path}: ${what} is a socket or an unconnected device, not a regular file`, { file: path, code: 'invalid-data' });
-  if (code === 'EACCES' || code === 'EPERM') return new LabError(`${path}: ${what} cannot be read (permission denied)`, { file: path, code: 'invalid-data' });
+  if (code === 'ENXIO')
+    return new LabError(`${path}: ${what} is a socket or an unconnected device, not a regular file`, { file: path, code: 'invalid-data' });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new LabError(`${path}: ${what} cannot be read (permission denied)`, { file: path, code: 'invalid-data' });
   if (code === 'ELOOP') return new LabError(`${path}: ${what} is a symbolic link loop`, { file: path, code: 'invalid-data' });
   if (code === 'EISDIR') return new LabError(`${path}: ${what} is a directory, not a regular file`, { file: path, code: 'invalid-data' });
   return new LabError(`${path}: ${what} cannot be read (${code ?? (e as Error).message})`, { file: path, code: 'invalid-data' });
@@ -82,7 +84,10 @@ function checkStats(path: string, kind: FileKind, st: Stats, max: number): void 
     throw new LabError(`${path}: ${KIND_NAMES[kind]} is ${typeName(st)}, not a regular file`, { file: path, code: 'invalid-data' });
   }
   if (st.size > max) {
-    throw new LabError(`${path}: ${KIND_NAMES[kind]} is ${sizeText(st.size)}, more than the ${sizeText(max)} allowed`, { file: path, code: 'invalid-data' });
+    throw new LabError(`${path}: ${KIND_NAMES[kind]} is ${sizeText(st.size)}, more than the ${sizeText(max)} allowed`, {
+      file: path,
+      code: 'invalid-data',
+    });
   }
 }
 
@@ -109,7 +114,11 @@ function outside(path: string, root: string): LabError {
  */
 export function resolveInsideSync(folder: string, rel: string, field = 'path'): string {
   if (typeof rel !== 'string' || rel === '' || rel.includes('\0') || isAbsolute(rel) || /^[a-zA-Z]:/.test(rel)) {
-    throw new LabError(`${folder}: ${field} ${JSON.stringify(String(rel)).slice(0, 200)} must be a relative path inside the folder`, { file: folder, field, code: 'invalid-data' });
+    throw new LabError(`${folder}: ${field} ${JSON.stringify(String(rel)).slice(0, 200)} must be a relative path inside the folder`, {
+      file: folder,
+      field,
+      code: 'invalid-data',
+    });
   }
   const path = resolve(folder, rel);
   if (!isInside(resolve(folder), path)) throw outside(path, folder);

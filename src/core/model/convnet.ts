@@ -16,7 +16,16 @@ export function specFromConfig(config: LabConfig, imageSize = 28, numClasses = 1
  * conv weights [kh, kw, in, out], fc weights [in, out], and fc1's rows in NHWC flatten order
  * (the interchange code permutes to PyTorch's [out, in] and C×H×W order).
  */
-export const PARAM_NAMES = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'] as const;
+export const PARAM_NAMES = [
+  'conv1.weight',
+  'conv1.bias',
+  'conv2.weight',
+  'conv2.bias',
+  'fc1.weight',
+  'fc1.bias',
+  'fc2.weight',
+  'fc2.bias',
+] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
 export function paramShapes(s: ConvNetSpec): Record<ParamName, number[]> {
@@ -116,7 +125,13 @@ export class ConvNet {
       // The FusedConv2D kernel itself: tf.fused.conv2d falls back to conv + add + relu whenever
       // gradients are being recorded, which is exactly when training needs the speed.
       const y = tf.engine().runKernel('FusedConv2D', { x: xi, filter: w, bias: b }, {
-        strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation: 'relu', leakyreluAlpha: 0,
+        strides: [1, 1],
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+        activation: 'relu',
+        leakyreluAlpha: 0,
       } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
       save([xi, w, y]);
       return {
@@ -145,7 +160,9 @@ export class ConvNet {
       const h1 = this.pool(this.conv(x, 'conv1'));
       const h2 = this.pool(this.conv(h1, 'conv2'));
       const flat = tf.reshape(h2, [x.shape[0], flatSize(this.spec)]) as tf.Tensor2D;
-      let f1 = tf.relu(tf.add(tf.matMul(flat, this.params['fc1.weight'] as unknown as tf.Tensor2D), this.params['fc1.bias'])) as tf.Tensor2D;
+      let f1 = tf.relu(
+        tf.add(tf.matMul(flat, this.params['fc1.weight'] as unknown as tf.Tensor2D), this.params['fc1.bias']),
+      ) as tf.Tensor2D;
       if (dropoutMask) f1 = tf.mul(f1, dropoutMask);
       const logits = tf.add(tf.matMul(f1, this.params['fc2.weight'] as unknown as tf.Tensor2D), this.params['fc2.bias']) as tf.Tensor2D;
       return tf.logSoftmax(logits);
@@ -168,14 +185,34 @@ export class ConvNet {
     const p1 = Math.floor(s.imageSize / 2);
     const p2 = pooledSize(s);
     return [
-      { name: 'conv1', layer: `Conv2d(1, ${s.depth[0]}, kernel_size=(${k}, ${k}), padding=(${this.pad}, ${this.pad})) + ReLU`, outputShape: [s.depth[0], s.imageSize, s.imageSize], params: k * k * s.depth[0] + s.depth[0] },
+      {
+        name: 'conv1',
+        layer: `Conv2d(1, ${s.depth[0]}, kernel_size=(${k}, ${k}), padding=(${this.pad}, ${this.pad})) + ReLU`,
+        outputShape: [s.depth[0], s.imageSize, s.imageSize],
+        params: k * k * s.depth[0] + s.depth[0],
+      },
       { name: 'pool', layer: 'MaxPool2d(kernel_size=2, stride=2)', outputShape: [s.depth[0], p1, p1], params: 0 },
-      { name: 'conv2', layer: `Conv2d(${s.depth[0]}, ${s.depth[1]}, kernel_size=(${k}, ${k}), padding=(${this.pad}, ${this.pad})) + ReLU`, outputShape: [s.depth[1], p1, p1], params: k * k * s.depth[0] * s.depth[1] + s.depth[1] },
+      {
+        name: 'conv2',
+        layer: `Conv2d(${s.depth[0]}, ${s.depth[1]}, kernel_size=(${k}, ${k}), padding=(${this.pad}, ${this.pad})) + ReLU`,
+        outputShape: [s.depth[1], p1, p1],
+        params: k * k * s.depth[0] * s.depth[1] + s.depth[1],
+      },
       { name: 'pool', layer: 'MaxPool2d(kernel_size=2, stride=2)', outputShape: [s.depth[1], p2, p2], params: 0 },
       { name: 'flatten', layer: 'view(-1, ' + flatSize(s) + ')', outputShape: [flatSize(s)], params: 0 },
-      { name: 'fc1', layer: `Linear(in_features=${flatSize(s)}, out_features=${s.hidden}) + ReLU`, outputShape: [s.hidden], params: flatSize(s) * s.hidden + s.hidden },
+      {
+        name: 'fc1',
+        layer: `Linear(in_features=${flatSize(s)}, out_features=${s.hidden}) + ReLU`,
+        outputShape: [s.hidden],
+        params: flatSize(s) * s.hidden + s.hidden,
+      },
       { name: 'dropout', layer: `Dropout(p=${s.dropout}, training only)`, outputShape: [s.hidden], params: 0 },
-      { name: 'fc2', layer: `Linear(in_features=${s.hidden}, out_features=${s.numClasses})`, outputShape: [s.numClasses], params: s.hidden * s.numClasses + s.numClasses },
+      {
+        name: 'fc2',
+        layer: `Linear(in_features=${s.hidden}, out_features=${s.numClasses})`,
+        outputShape: [s.numClasses],
+        params: s.hidden * s.numClasses + s.numClasses,
+      },
       { name: 'log_softmax', layer: 'log_softmax(dim=1)', outputShape: [s.numClasses], params: 0 },
     ];
   }

@@ -119,7 +119,12 @@ export function fromTorchStateDict(t: Record<string, NamedTensor>, file: string,
   for (const n of PARAM_NAMES) {
     const { shape, data } = t[n]!;
     const count = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== count) throw new LabError(`${file}: ${n} has shape [${shape}] (${count} values) but holds ${data.length}`, { file, field: n, code: 'invalid-data' });
+    if (data.length !== count)
+      throw new LabError(`${file}: ${n} has shape [${shape}] (${count} values) but holds ${data.length}`, {
+        file,
+        field: n,
+        code: 'invalid-data',
+      });
     assertFinite(n, data, file);
     values[n] = data;
   }
@@ -175,7 +180,14 @@ export function toLayersModel(net: ConvNet): tf.LayersModel {
   const model = tf.sequential({
     name: 'mnist_lab_convnet',
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: [s.imageSize, s.imageSize, 1], filters: s.depth[0], kernelSize: s.kernelSize, padding: 'same', activation: 'relu' }),
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [s.imageSize, s.imageSize, 1],
+        filters: s.depth[0],
+        kernelSize: s.kernelSize,
+        padding: 'same',
+        activation: 'relu',
+      }),
       tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }),
       tf.layers.conv2d({ name: 'conv2', filters: s.depth[1], kernelSize: s.kernelSize, padding: 'same', activation: 'relu' }),
       tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }),
@@ -242,7 +254,8 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
   if (!isPlainObject(json)) return fail('not a TensorFlow.js model.json (not a JSON object)');
   const manifest = hasOwn(json, 'weightsManifest') ? json.weightsManifest : undefined;
   if (!Array.isArray(manifest)) return fail('no weightsManifest: not a TensorFlow.js model.json', 'weightsManifest');
-  if (manifest.length === 0 || manifest.length > MAX_GROUPS) fail(`weightsManifest has ${manifest.length} groups (1..${MAX_GROUPS} expected)`, 'weightsManifest');
+  if (manifest.length === 0 || manifest.length > MAX_GROUPS)
+    fail(`weightsManifest has ${manifest.length} groups (1..${MAX_GROUPS} expected)`, 'weightsManifest');
   const folder = dirname(file);
   const entries: { name: string; shape: number[]; count: number; field: string }[] = [];
   const paths: { rel: string; field: string }[] = [];
@@ -253,7 +266,8 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
     const gp = hasOwn(group as object, 'paths') ? (group as Record<string, unknown>).paths : undefined;
     const gw = hasOwn(group as object, 'weights') ? (group as Record<string, unknown>).weights : undefined;
     if (!Array.isArray(gp) || gp.length > MAX_PATHS) fail(`${at}.paths must be a list of at most ${MAX_PATHS} file names`, `${at}.paths`);
-    if (!Array.isArray(gw) || gw.length > MAX_ENTRIES) fail(`${at}.weights must be a list of at most ${MAX_ENTRIES} entries`, `${at}.weights`);
+    if (!Array.isArray(gw) || gw.length > MAX_ENTRIES)
+      fail(`${at}.weights must be a list of at most ${MAX_ENTRIES} entries`, `${at}.weights`);
     (gp as unknown[]).forEach((p, j) => {
       if (typeof p !== 'string') fail(`${at}.paths[${j}] is not a string`, `${at}.paths[${j}]`);
       paths.push({ rel: p as string, field: `${at}.paths[${j}]` });
@@ -265,15 +279,26 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
       const name = hasOwn(w, 'name') ? w.name : undefined;
       const shape = hasOwn(w, 'shape') ? w.shape : undefined;
       const dtype = hasOwn(w, 'dtype') ? w.dtype : undefined;
-      if (typeof name !== 'string' || name.length === 0 || name.length > 256) fail(`${field}.name must be a non-empty string`, `${field}.name`);
-      if (dtype !== 'float32') fail(`${field} (${JSON.stringify(name)}) has dtype ${JSON.stringify(dtype) ?? 'none'}: only float32 weights are read`, `${field}.dtype`);
-      if (hasOwn(w, 'quantization') && w.quantization != null) fail(`${field} (${JSON.stringify(name)}) is quantized: only float32 weights are read`, `${field}.quantization`);
-      if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+      if (typeof name !== 'string' || name.length === 0 || name.length > 256)
+        fail(`${field}.name must be a non-empty string`, `${field}.name`);
+      if (dtype !== 'float32')
+        fail(
+          `${field} (${JSON.stringify(name)}) has dtype ${JSON.stringify(dtype) ?? 'none'}: only float32 weights are read`,
+          `${field}.dtype`,
+        );
+      if (hasOwn(w, 'quantization') && w.quantization != null)
+        fail(`${field} (${JSON.stringify(name)}) is quantized: only float32 weights are read`, `${field}.quantization`);
+      if (
+        !Array.isArray(shape) ||
+        shape.length > MAX_RANK ||
+        !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+      ) {
         fail(`${field}.shape must be a list of at most ${MAX_RANK} whole numbers ≥ 0`, `${field}.shape`);
       }
       const count = (shape as number[]).reduce((a, b) => a * b, 1);
       expected += count * 4;
-      if (!(expected <= FILE_LIMITS.weights)) fail(`the manifest describes more than the ${FILE_LIMITS.weights} bytes of weights allowed (at ${field})`, `${field}.shape`);
+      if (!(expected <= FILE_LIMITS.weights))
+        fail(`the manifest describes more than the ${FILE_LIMITS.weights} bytes of weights allowed (at ${field})`, `${field}.shape`);
       entries.push({ name: name as string, shape: shape as number[], count, field });
     });
   });
@@ -284,17 +309,20 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
     const m = /^(conv1|conv2|fc1|fc2)(?:_\d+)?\/(kernel|bias)/.exec(e.name);
     if (!m) continue;
     const n = `${m[1]}.${m[2] === 'kernel' ? 'weight' : 'bias'}` as ParamName;
-    if (byParam[n]) fail(`the manifest has two entries for ${n} (${JSON.stringify(byParam[n]!.name)} and ${JSON.stringify(e.name)})`, e.field);
+    if (byParam[n])
+      fail(`the manifest has two entries for ${n} (${JSON.stringify(byParam[n]!.name)} and ${JSON.stringify(e.name)})`, e.field);
     byParam[n] = e;
   }
   for (const n of PARAM_NAMES) if (!byParam[n]) fail(`no weights for ${n} in the manifest`, 'weightsManifest');
-  const meta = isPlainObject(json.userDefinedMetadata) && hasOwn(json.userDefinedMetadata, META_KEY) ? json.userDefinedMetadata[META_KEY] : undefined;
+  const meta =
+    isPlainObject(json.userDefinedMetadata) && hasOwn(json.userDefinedMetadata, META_KEY) ? json.userDefinedMetadata[META_KEY] : undefined;
   const hints = meta === undefined ? {} : parseSpecHints(meta, file, `userDefinedMetadata[${JSON.stringify(META_KEY)}]`);
   const torchShapes = Object.fromEntries(PARAM_NAMES.map((n) => [n, torchShapeOf(n, byParam[n]!.shape)]));
   const spec = specFromShapes(torchShapes, file, hints);
   const want = paramShapes(spec);
   for (const n of PARAM_NAMES) {
-    if (byParam[n]!.shape.join(',') !== want[n].join(',')) fail(`${n} has shape [${byParam[n]!.shape}], expected [${want[n]}]`, byParam[n]!.field);
+    if (byParam[n]!.shape.join(',') !== want[n].join(','))
+      fail(`${n} has shape [${byParam[n]!.shape}], expected [${want[n]}]`, byParam[n]!.field);
   }
   // The shards: each a regular file inside this folder (real path), read within the total.
   const buffers: Buffer[] = [];
@@ -305,7 +333,8 @@ export function loadTfjsModel(file: string, inside?: string): ConvNet {
       const path = resolveInsideSync(folder, rel, field);
       buf = readUntrustedSync(path, { kind: 'weights', inside: folder, maxBytes: Math.max(0, FILE_LIMITS.weights - total) });
     } catch (e) {
-      if (isLabError(e)) throw new LabError(`${file}: ${field} ${JSON.stringify(rel.slice(0, 200))}: ${e.message}`, { file, field, code: e.code });
+      if (isLabError(e))
+        throw new LabError(`${file}: ${field} ${JSON.stringify(rel.slice(0, 200))}: ${e.message}`, { file, field, code: e.code });
       throw e;
     }
     total += buf.length;
@@ -348,7 +377,12 @@ export function loadModel(path: string): { net: ConvNet; file: string } {
     throw new LabError(`${path}: no such run directory or weights file`, { file: path, code: 'not-found' });
   }
   if (st.isDirectory()) {
-    for (const candidate of [join(path, 'model', 'model.safetensors'), join(path, 'model.safetensors'), join(path, 'model', 'model.json'), join(path, 'model.json')]) {
+    for (const candidate of [
+      join(path, 'model', 'model.safetensors'),
+      join(path, 'model.safetensors'),
+      join(path, 'model', 'model.json'),
+      join(path, 'model.json'),
+    ]) {
       let exists = false;
       try {
         statSync(candidate);
@@ -358,15 +392,22 @@ export function loadModel(path: string): { net: ConvNet; file: string } {
       }
       if (exists) return loadModelFile(candidate, path);
     }
-    throw new LabError(`${path}: no saved model in this run directory (expected model/model.safetensors or model/model.json)`, { file: path, code: 'not-found' });
+    throw new LabError(`${path}: no saved model in this run directory (expected model/model.safetensors or model/model.json)`, {
+      file: path,
+      code: 'not-found',
+    });
   }
   return loadModelFile(path);
 }
 
 function loadModelFile(path: string, inside?: string): { net: ConvNet; file: string } {
-  if (path.endsWith('.safetensors')) return { net: decodeModelSafetensors(readUntrustedSync(path, { kind: 'weights', ...(inside && { inside }) }), path), file: path };
+  if (path.endsWith('.safetensors'))
+    return { net: decodeModelSafetensors(readUntrustedSync(path, { kind: 'weights', ...(inside && { inside }) }), path), file: path };
   if (basename(path).endsWith('.json')) return { net: loadTfjsModel(path, inside), file: path };
-  throw new LabError(`${path}: unknown weights format (expected a run directory, model.json or .safetensors)`, { file: path, code: 'invalid-input' });
+  throw new LabError(`${path}: unknown weights format (expected a run directory, model.json or .safetensors)`, {
+    file: path,
+    code: 'invalid-input',
+  });
 }
 
 /** Saves both formats into `dir`: model.safetensors (PyTorch) and model.json + weights.bin. */
@@ -393,9 +434,15 @@ export function prepareExportDir(dir: string): string {
       st = statSync(at);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        throw new LabError(`${target}: cannot use ${at} as the export folder (${code ?? errorMessage(e)})`, {
+          file: target,
+          field: 'out',
+          code: 'invalid-input',
+        });
       missing.unshift(at);
-      if (missing.length > 64) throw new LabError(`${target}: more than 64 missing folders on the way`, { file: target, field: 'out', code: 'invalid-input' });
+      if (missing.length > 64)
+        throw new LabError(`${target}: more than 64 missing folders on the way`, { file: target, field: 'out', code: 'invalid-input' });
       const up = dirname(at);
       if (up === at) break;
       at = up;
@@ -403,7 +450,11 @@ export function prepareExportDir(dir: string): string {
     }
     if (!st.isDirectory()) {
       const what = st.isFile() ? 'an existing file' : 'not a folder';
-      throw new LabError(`${target}: the export folder ${at === target ? 'is' : `lies under ${at}, which is`} ${what}`, { file: target, field: 'out', code: 'invalid-input' });
+      throw new LabError(`${target}: the export folder ${at === target ? 'is' : `lies under ${at}, which is`} ${what}`, {
+        file: target,
+        field: 'out',
+        code: 'invalid-input',
+      });
     }
     break;
   }
@@ -413,13 +464,21 @@ export function prepareExportDir(dir: string): string {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && statSync(d, { throwIfNoEntry: false })?.isDirectory()) continue;
-      throw new LabError(`${target}: cannot create the export folder ${d} (${code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
+      throw new LabError(`${target}: cannot create the export folder ${d} (${code ?? errorMessage(e)})`, {
+        file: target,
+        field: 'out',
+        code: 'invalid-input',
+      });
     }
   }
   try {
     accessSync(target, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw new LabError(`${target}: the export folder is not writable (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, { file: target, field: 'out', code: 'invalid-input' });
+    throw new LabError(`${target}: the export folder is not writable (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, {
+      file: target,
+      field: 'out',
+      code: 'invalid-input',
+    });
   }
   return target;
 }

@@ -39,7 +39,10 @@ const MAX_NAME = 200;
 export function pytorchSnippet(spec: ConvNetSpec, weightsFile: string, classNames?: readonly string[]): string {
   assertValidSpec(spec, weightsFile, 'model for the PyTorch loader:');
   if (typeof weightsFile !== 'string' || weightsFile.length === 0 || weightsFile.length > 4096) {
-    throw new LabError(`the PyTorch loader needs the weights file's path, got ${typeof weightsFile === 'string' ? `${weightsFile.length} characters` : typeof weightsFile}`, { code: 'invalid-input' });
+    throw new LabError(
+      `the PyTorch loader needs the weights file's path, got ${typeof weightsFile === 'string' ? `${weightsFile.length} characters` : typeof weightsFile}`,
+      { code: 'invalid-input' },
+    );
   }
   const usable = Array.isArray(classNames) && classNames.length === spec.numClasses && classNames.every((n) => typeof n === 'string');
   const names = usable ? classNames.map((n) => n.slice(0, MAX_NAME)) : Array.from({ length: spec.numClasses }, (_, i) => String(i));

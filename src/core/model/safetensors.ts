@@ -96,7 +96,11 @@ const describe = (v: unknown): string => {
  */
 export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>'): SafetensorsHeader {
   const fail = (why: string, field?: string): never => {
-    throw new LabError(`${file}: not a valid safetensors file: ${why}`, { file, code: 'invalid-data', ...(field !== undefined && { field }) });
+    throw new LabError(`${file}: not a valid safetensors file: ${why}`, {
+      file,
+      code: 'invalid-data',
+      ...(field !== undefined && { field }),
+    });
   };
   if (bytes.length < 8) fail(`${bytes.length} bytes is too short`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -142,14 +146,16 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>')
     if (typeof dtype !== 'string') fail(`tensor ${shown}: dtype is ${describe(dtype)}`, name);
     const d = dtype as string;
     if (INT_DTYPES.has(d)) fail(`tensor ${shown} has dtype ${d}: integers, not float weights`, name);
-    if (!hasOwn(DTYPE_BYTES, d)) fail(`tensor ${shown}: unsupported dtype ${JSON.stringify(d.slice(0, 20))} (F32, F64, F16 or BF16 expected)`, name);
+    if (!hasOwn(DTYPE_BYTES, d))
+      fail(`tensor ${shown}: unsupported dtype ${JSON.stringify(d.slice(0, 20))} (F32, F64, F16 or BF16 expected)`, name);
     const width = DTYPE_BYTES[d]!;
     const shape = hasOwn(t, 'shape') ? t.shape : undefined;
     if (!Array.isArray(shape)) fail(`tensor ${shown}: shape is ${describe(shape)}, not a list of sizes`, name);
     const dims = shape as unknown[];
     if (dims.length > MAX_RANK) fail(`tensor ${shown}: shape has ${dims.length} dimensions, more than ${MAX_RANK}`, name);
     for (const dim of dims) {
-      if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) fail(`tensor ${shown}: shape [${dims.map(describe).join(', ')}] is not a list of whole numbers ≥ 0`, name);
+      if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0)
+        fail(`tensor ${shown}: shape [${dims.map(describe).join(', ')}] is not a list of whole numbers ≥ 0`, name);
     }
     // The number of values; Infinity as soon as it exceeds what the data could hold.
     let count = (dims as number[]).includes(0) ? 0 : 1;
@@ -168,9 +174,16 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>')
       fail(`tensor ${shown}: data_offsets [${describe(b)}, ${describe(e)}] are not whole numbers 0 ≤ begin ≤ end`, name);
     }
     const [begin, end] = [b as number, e as number];
-    if (end > dataLen) fail(`tensor ${shown}: data_offsets [${begin}, ${end}] do not match the data: they reach beyond its ${dataLen} bytes (file cut short?)`, name);
+    if (end > dataLen)
+      fail(
+        `tensor ${shown}: data_offsets [${begin}, ${end}] do not match the data: they reach beyond its ${dataLen} bytes (file cut short?)`,
+        name,
+      );
     if (count === Infinity || end - begin !== count * width) {
-      fail(`tensor ${shown}: data_offsets [${begin}, ${end}] do not match shape [${dims.join(', ')}] (${count === Infinity ? 'more than the data holds' : `${count} × ${width} bytes`}) within ${dataLen} bytes of data`, name);
+      fail(
+        `tensor ${shown}: data_offsets [${begin}, ${end}] do not match shape [${dims.join(', ')}] (${count === Infinity ? 'more than the data holds' : `${count} × ${width} bytes`}) within ${dataLen} bytes of data`,
+        name,
+      );
     }
     entries.push([name, { dtype: d as TensorEntry['dtype'], shape: dims as number[], begin, end, count }]);
   }
@@ -213,6 +226,8 @@ export function decodeTensor(bytes: Uint8Array, header: SafetensorsHeader, name:
 export function decodeSafetensors(bytes: Uint8Array, file = '<safetensors>', only?: readonly string[]): SafetensorsFile {
   const header = readSafetensorsHeader(bytes, file);
   const names = Object.keys(header.tensors).filter((n) => !only || only.includes(n));
-  const tensors = Object.fromEntries(names.map((n) => [n, { shape: [...header.tensors[n]!.shape], data: decodeTensor(bytes, header, n, file) }]));
+  const tensors = Object.fromEntries(
+    names.map((n) => [n, { shape: [...header.tensors[n]!.shape], data: decodeTensor(bytes, header, n, file) }]),
+  );
   return { tensors, metadata: header.metadata };
 }

@@ -54,19 +54,23 @@ export function specProblems(s: unknown): [string, string][] {
   const field = (k: string) => (hasOwn(s, k) ? s[k] : undefined);
   const depth = field('depth');
   if (!Array.isArray(depth) || depth.length !== 2) out.push(['depth', `must be two channel counts, got ${show(depth)}`]);
-  else depth.forEach((d, i) => {
-    const why = badInt(d, ...SPEC_LIMITS.depth);
-    if (why) out.push([`depth[${i}]`, why]);
-  });
+  else
+    depth.forEach((d, i) => {
+      const why = badInt(d, ...SPEC_LIMITS.depth);
+      if (why) out.push([`depth[${i}]`, why]);
+    });
   const k = field('kernelSize');
-  const kWhy = badInt(k, ...SPEC_LIMITS.kernelSize) ?? ((k as number) % 2 === 0 ? `must be odd for "same" padding, got ${k as number}` : null);
+  const kWhy =
+    badInt(k, ...SPEC_LIMITS.kernelSize) ?? ((k as number) % 2 === 0 ? `must be odd for "same" padding, got ${k as number}` : null);
   if (kWhy) out.push(['kernelSize', kWhy]);
   const hWhy = badInt(field('hidden'), ...SPEC_LIMITS.hidden);
   if (hWhy) out.push(['hidden', hWhy]);
   const p = field('dropout');
   if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p >= 1) out.push(['dropout', `must be a number in [0, 1), got ${show(p)}`]);
   const size = field('imageSize');
-  const sWhy = badInt(size, ...SPEC_LIMITS.imageSize) ?? ((size as number) % 4 ? `must be divisible by 4 (two 2×2 poolings), got ${size as number}` : null);
+  const sWhy =
+    badInt(size, ...SPEC_LIMITS.imageSize) ??
+    ((size as number) % 4 ? `must be divisible by 4 (two 2×2 poolings), got ${size as number}` : null);
   if (sWhy) out.push(['imageSize', sWhy]);
   const cWhy = badInt(field('numClasses'), ...SPEC_LIMITS.numClasses);
   if (cWhy) out.push(['numClasses', cWhy]);
@@ -130,14 +134,16 @@ export function specFromTorchShapes(shapes: Record<string, readonly number[]>, f
     throw new LabError(`${file}: not weights of the lab's ConvNet: ${why}`, { file, code: 'invalid-data' });
   };
   const names = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'];
-  for (const n of names) if (!hasOwn(shapes, n)) fail(`missing tensor '${n}' (found: ${Object.keys(shapes).slice(0, 20).join(', ') || 'none'})`);
+  for (const n of names)
+    if (!hasOwn(shapes, n)) fail(`missing tensor '${n}' (found: ${Object.keys(shapes).slice(0, 20).join(', ') || 'none'})`);
   const w1 = shapes['conv1.weight']!;
   const w2 = shapes['conv2.weight']!;
   const f1 = shapes['fc1.weight']!;
   const f2 = shapes['fc2.weight']!;
   if (w1.length !== 4 || w1[1] !== 1 || w1[2] !== w1[3]) fail(`conv1.weight has shape [${w1}], expected [out, 1, k, k]`);
   const [d0, , k] = w1 as [number, number, number, number];
-  if (w2.length !== 4 || w2[1] !== d0 || w2[2] !== k || w2[3] !== k) fail(`conv2.weight has shape [${w2}], expected [out, ${d0}, ${k}, ${k}]`);
+  if (w2.length !== 4 || w2[1] !== d0 || w2[2] !== k || w2[3] !== k)
+    fail(`conv2.weight has shape [${w2}], expected [out, ${d0}, ${k}, ${k}]`);
   const d1 = w2[0]!;
   if (f1.length !== 2) fail(`fc1.weight has shape [${f1}], expected [hidden, features]`);
   const [hidden, flat] = f1 as [number, number];
@@ -163,8 +169,14 @@ export function specFromTorchShapes(shapes: Record<string, readonly number[]>, f
     numClasses,
   };
   if (pooledSize(spec) !== p || spec.imageSize % 4) fail(`image size ${spec.imageSize} does not pool to ${p}×${p}`);
-  const bias: [string, number][] = [['conv1.bias', d0], ['conv2.bias', d1], ['fc1.bias', hidden], ['fc2.bias', numClasses]];
-  for (const [n, len] of bias) if (shapes[n]!.length !== 1 || shapes[n]![0] !== len) fail(`${n} has shape [${shapes[n]!}], expected [${len}]`);
+  const bias: [string, number][] = [
+    ['conv1.bias', d0],
+    ['conv2.bias', d1],
+    ['fc1.bias', hidden],
+    ['fc2.bias', numClasses],
+  ];
+  for (const [n, len] of bias)
+    if (shapes[n]!.length !== 1 || shapes[n]![0] !== len) fail(`${n} has shape [${shapes[n]!}], expected [${len}]`);
   const agree = (field: string, stored: unknown, actual: unknown) => {
     if (stored !== undefined && JSON.stringify(stored) !== JSON.stringify(actual)) {
       fail(`its metadata says ${field} ${JSON.stringify(stored)}, the tensors hold ${JSON.stringify(actual)}`);

@@ -34,7 +34,10 @@ export class DeviceGroup implements ReplicaGroup {
 
   constructor(private readonly o: Pick<GroupOptions, 'spec' | 'initial' | 'config' | 'train' | 'validation'>) {
     this.net = ConvNet.fromValues(o.spec, unflattenValues(o.spec, o.initial));
-    this.velocity = Object.fromEntries(PARAM_NAMES.map((n) => [n, tf.variable(tf.zerosLike(this.net.params[n]), false)])) as Record<ParamName, tf.Variable>;
+    this.velocity = Object.fromEntries(PARAM_NAMES.map((n) => [n, tf.variable(tf.zerosLike(this.net.params[n]), false)])) as Record<
+      ParamName,
+      tf.Variable
+    >;
     this.valX = imagesTensor(o.validation);
     const s = o.spec.imageSize;
     this.pixels = new Float32Array(o.config.training.batchSize * s * s);

@@ -56,7 +56,9 @@ export function defaultWorkers(): number {
 /** Refuses a replica count the shared buffers must not grow to (each replica holds 4 parameter copies). */
 export function checkWorkers(workers: number, source = 'workers'): number {
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-    throw new LabError(`${source}: data-parallel replicas must be a whole number 1..${MAX_WORKERS}, got ${String(workers).slice(0, 40)}`, { field: source });
+    throw new LabError(`${source}: data-parallel replicas must be a whole number 1..${MAX_WORKERS}, got ${String(workers).slice(0, 40)}`, {
+      field: source,
+    });
   }
   return workers;
 }
@@ -170,9 +172,20 @@ class ThreadGroup implements ReplicaGroup {
     const script = o.replicaScript ?? join(__dirname, 'replica-worker.js');
     for (let index = 0; index < g.replicas; index++) {
       const init: ReplicaInit = {
-        index, replicas: g.replicas, spec: o.spec, initial: o.initial, config: o.config, backend: o.backend,
-        backendOptions: o.backendOptions, train, validation, order: g.order, counts: g.counts,
-        memory: arena.memory, gradsOffset: grads.byteOffset, memoryOffsets,
+        index,
+        replicas: g.replicas,
+        spec: o.spec,
+        initial: o.initial,
+        config: o.config,
+        backend: o.backend,
+        backendOptions: o.backendOptions,
+        train,
+        validation,
+        order: g.order,
+        counts: g.counts,
+        memory: arena.memory,
+        gradsOffset: grads.byteOffset,
+        memoryOffsets,
       };
       const w = new Worker(script, { workerData: init });
       g.exited.push(new Promise((r) => w.once('exit', r)));
@@ -225,7 +238,9 @@ class ThreadGroup implements ReplicaGroup {
     let row = 0;
     const rows = sizes.map((s) => ((row += s), row - s));
     sizes.forEach((s, i) => (this.counts[slot * this.replicas + i] = s));
-    const replies = (await this.all((i) => ({ type: 'step', step, slot, batch: n, row: rows[i]!, n: sizes[i]! }))) as (FromReplica & { type: 'stepped' })[];
+    const replies = (await this.all((i) => ({ type: 'step', step, slot, batch: n, row: rows[i]!, n: sizes[i]! }))) as (FromReplica & {
+      type: 'stepped';
+    })[];
     let loss = 0;
     let right = 0;
     for (const r of replies) {
@@ -239,7 +254,9 @@ class ThreadGroup implements ReplicaGroup {
     const sizes = shardSizes(this.o.validation.count, this.replicas);
     let start = 0;
     const starts = sizes.map((s) => ((start += s), start - s));
-    const replies = (await this.all((i) => (sizes[i] ? { type: 'validate', start: starts[i]!, count: sizes[i]! } : null))) as (FromReplica & { type: 'validated' })[];
+    const replies = (await this.all((i) =>
+      sizes[i] ? { type: 'validate', start: starts[i]!, count: sizes[i]! } : null,
+    )) as (FromReplica & { type: 'validated' })[];
     return replies.reduce((a, r) => a + r.right, 0);
   }
 

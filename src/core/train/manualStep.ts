@@ -103,12 +103,32 @@ export class ManualStep {
     const conv = (x: tf.Tensor, filter: tf.Tensor, pads: unknown) =>
       keep(run('Conv2D', { x, filter }, { strides: [1, 1], pad: pads, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined }));
     const fusedConv = (x: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor) =>
-      keep(run('FusedConv2D', { x, filter, bias }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation: 'relu', leakyreluAlpha: 0 }));
+      keep(
+        run(
+          'FusedConv2D',
+          { x, filter, bias },
+          {
+            strides: [1, 1],
+            pad,
+            dataFormat: 'NHWC',
+            dilations: [1, 1],
+            dimRoundingMode: undefined,
+            activation: 'relu',
+            leakyreluAlpha: 0,
+          },
+        ),
+      );
     const pool = (x: tf.Tensor) => keep(run('MaxPool', { x }, { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined }));
     const matMul = (a: tf.Tensor, b: tf.Tensor) => keep(run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }));
     // The kernel takes rank-3 operands (tf.fused.matMul reshapes to them); reshapes share data.
     const fusedMatMul = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, activation: string) => {
-      const y = keep(run('_FusedMatMul', { a: keep(tf.reshape(a, [1, ...a.shape])), b: keep(tf.reshape(b, [1, ...b.shape])), bias }, { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 }));
+      const y = keep(
+        run(
+          '_FusedMatMul',
+          { a: keep(tf.reshape(a, [1, ...a.shape])), b: keep(tf.reshape(b, [1, ...b.shape])), bias },
+          { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0 },
+        ),
+      );
       return keep(tf.reshape(y, [a.shape[0]!, b.shape[1]!]));
     };
     try {
@@ -152,7 +172,7 @@ export class ManualStep {
         const row = r * K;
         let max = -Infinity;
         let arg = 0;
-        for (let c = 0; c < K; c++) if (lv[row + c]! > max) (max = lv[row + c]!), (arg = c);
+        for (let c = 0; c < K; c++) if (lv[row + c]! > max) ((max = lv[row + c]!), (arg = c));
         let sum = 0;
         for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
         const logSum = Math.log(sum);
@@ -217,7 +237,12 @@ export class ManualStep {
           for (let c = 0; c < C1; c++) p1T[(c * P1 * P1 + q) * n + r] = p1v[src + c]!;
         }
       }
-      const same = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+      const same = [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ];
       const dz2T4 = tensor(dz2T, [P1, P1, n, C2]);
       const dw2 = conv(tensor(p1T, [C1, P1, P1, n]), dz2T4, same);
       // Input gradient: dz2 convolved with the flipped, in/out-swapped filter [k, k, C2, C1].
@@ -226,11 +251,17 @@ export class ManualStep {
       for (let a = 0; a < k; a++) {
         for (let b = 0; b < k; b++) {
           for (let ci = 0; ci < C1; ci++) {
-            for (let co = 0; co < C2; co++) w2f[((a * k + b) * C2 + co) * C1 + ci] = p.values[w2 + (((k - 1 - a) * k + (k - 1 - b)) * C1 + ci) * C2 + co]!;
+            for (let co = 0; co < C2; co++)
+              w2f[((a * k + b) * C2 + co) * C1 + ci] = p.values[w2 + (((k - 1 - a) * k + (k - 1 - b)) * C1 + ci) * C2 + co]!;
           }
         }
       }
-      const full = [[0, 0], [k - 1 - pad, k - 1 - pad], [k - 1 - pad, k - 1 - pad], [0, 0]];
+      const full = [
+        [0, 0],
+        [k - 1 - pad, k - 1 - pad],
+        [k - 1 - pad, k - 1 - pad],
+        [0, 0],
+      ];
       const dp1 = conv(tensor(dz2, [n, P1, P1, C2]), tensor(w2f, [k, k, C2, C1]), full);
       // [C1, k, k, C2] → conv2.weight's [k, k, C1, C2]
       const dw2v = view(dw2);
@@ -265,7 +296,18 @@ export class ManualStep {
  * [n, s/2, s/2, c], or, when `dyTransposed`, [(s/2)·(s/2)·c, n] (d(flat)ᵀ). Writes dz in NHWC
  * (`dz`, if given) and in [s, s, n, c] (`dzT`), and adds Σdz per channel to `db`.
  */
-export function unpoolRelu(x: Float32Array, y: Float32Array, dy: Float32Array, dyTransposed: boolean, n: number, s: number, c: number, dz: Float32Array | null, dzT: Float32Array, db: Float64Array): void {
+export function unpoolRelu(
+  x: Float32Array,
+  y: Float32Array,
+  dy: Float32Array,
+  dyTransposed: boolean,
+  n: number,
+  s: number,
+  c: number,
+  dz: Float32Array | null,
+  dzT: Float32Array,
+  db: Float64Array,
+): void {
   const ho = Math.floor(s / 2);
   dz?.fill(0);
   dzT.fill(0);

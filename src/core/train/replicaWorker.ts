@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     let n = 0;
     for (let r = 0; r < R; r++) n += init.counts[slot * R + r]!;
     const weights = Array.from({ length: R }, (_, r) => init.counts[slot * R + r]! / n);
-    replica.apply(Array.from({ length: R }, (_, r) => slotView(slot, r)), weights);
+    replica.apply(
+      Array.from({ length: R }, (_, r) => slotView(slot, r)),
+      weights,
+    );
     pending = null;
   };
   port.on('message', (m: ToReplica) => {
@@ -46,7 +49,10 @@ async function main(): Promise<void> {
       if (m.type === 'step') {
         const indices = init.order.subarray(m.row, m.row + m.n);
         const out = slotView(m.slot, init.index);
-        const r = m.n > 0 ? replica.gradients(init.train, indices, m.step, m.row, out, init.config.model.dropout) : (out.fill(0), { loss: 0, right: 0, n: 0 });
+        const r =
+          m.n > 0
+            ? replica.gradients(init.train, indices, m.step, m.row, out, init.config.model.dropout)
+            : (out.fill(0), { loss: 0, right: 0, n: 0 });
         pending = { slot: m.slot };
         send({ type: 'stepped', ...r });
       } else if (m.type === 'validate') {

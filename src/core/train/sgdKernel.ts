@@ -37,7 +37,10 @@ export class Arena {
   private next = 0;
   readonly memory: WebAssembly.Memory;
 
-  constructor(readonly floats: number, readonly shared: boolean) {
+  constructor(
+    readonly floats: number,
+    readonly shared: boolean,
+  ) {
     // 4 extra floats per region for 16-byte alignment, regions counted by the caller.
     const pages = Math.max(1, Math.ceil((floats * 4 + 1024) / 65536));
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
@@ -98,7 +101,22 @@ const mul = simd(230);
 const bump = (i: number) => [...get(i), 0x41, 16, 0x6a, ...set(i)]; // local += 16
 const countDown = (i: number) => [...get(i), 0x41, 1, 0x6b, ...set(i)]; // local -= 1
 /** block { loop { if (n == 0) break; body; continue } } */
-const loop = (n: number, body: number[]) => [0x02, 0x40, 0x03, 0x40, ...get(n), 0x45, 0x0d, 1, ...body, ...countDown(n), 0x0c, 0, 0x0b, 0x0b];
+const loop = (n: number, body: number[]) => [
+  0x02,
+  0x40,
+  0x03,
+  0x40,
+  ...get(n),
+  0x45,
+  0x0d,
+  1,
+  ...body,
+  ...countDown(n),
+  0x0c,
+  0,
+  0x0b,
+  0x0b,
+];
 const func = (locals: [number, number][], body: number[]) => {
   const code = [...vec(locals.map(([c, t]) => [...uleb(c), t])), ...body, 0x0b];
   return [...uleb(code.length), ...code];
@@ -106,42 +124,114 @@ const func = (locals: [number, number][], body: number[]) => {
 
 /** p = p − lr·v after v = μ·v + s, for the 4-float groups at p, v, s (params 0..2). */
 const updateTail = (p: number, v: number, sumLocal: number, lr: number, mu: number, vi: number) => [
-  ...get(mu), ...load(v), ...mul, ...get(sumLocal), ...add, ...set(vi),
-  ...get(v), ...get(vi), ...store,
-  ...get(p), ...load(p), ...get(lr), ...get(vi), ...mul, ...sub, ...store,
+  ...get(mu),
+  ...load(v),
+  ...mul,
+  ...get(sumLocal),
+  ...add,
+  ...set(vi),
+  ...get(v),
+  ...get(vi),
+  ...store,
+  ...get(p),
+  ...load(p),
+  ...get(lr),
+  ...get(vi),
+  ...mul,
+  ...sub,
+  ...store,
 ];
 
 function moduleBytes(shared: boolean, pages: number): Uint8Array {
-  const types = section(1, vec([
-    [0x60, ...vec([[I32], [I32], [I32], [F32], [F32], [I32]]), 0], // sgd1(p, v, g, lr, mu, n4)
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32], [F32], [F32], [I32]]), 0], // sgd2(p, v, g0, g1, w0, w1, lr, mu, n4)
-    [0x60, ...vec([[I32], [I32], [F32], [I32], [I32]]), 0], // acc(s, g, w, first, n4)
-  ]));
+  const types = section(
+    1,
+    vec([
+      [0x60, ...vec([[I32], [I32], [I32], [F32], [F32], [I32]]), 0], // sgd1(p, v, g, lr, mu, n4)
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32], [F32], [F32], [I32]]), 0], // sgd2(p, v, g0, g1, w0, w1, lr, mu, n4)
+      [0x60, ...vec([[I32], [I32], [F32], [I32], [I32]]), 0], // acc(s, g, w, first, n4)
+    ]),
+  );
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, shared ? 0x03 : 0x01, ...uleb(pages), ...uleb(pages)]]));
   const funcs = section(3, vec([[0], [1], [2]]));
-  const exports = section(7, vec([[...str('sgd1'), 0, 0], [...str('sgd2'), 0, 1], [...str('acc'), 0, 2]]));
+  const exports = section(
+    7,
+    vec([
+      [...str('sgd1'), 0, 0],
+      [...str('sgd2'), 0, 1],
+      [...str('acc'), 0, 2],
+    ]),
+  );
   // sgd1: params p0 v1 g2 lr3 mu4 n5; locals lr6 mu7 vi8 s9 (v128)
-  const sgd1 = func([[4, V128]], [
-    ...get(3), ...splat, ...set(6), ...get(4), ...splat, ...set(7),
-    ...loop(5, [...load(2), ...set(9), ...updateTail(0, 1, 9, 6, 7, 8), ...bump(0), ...bump(1), ...bump(2)]),
-  ]);
+  const sgd1 = func(
+    [[4, V128]],
+    [
+      ...get(3),
+      ...splat,
+      ...set(6),
+      ...get(4),
+      ...splat,
+      ...set(7),
+      ...loop(5, [...load(2), ...set(9), ...updateTail(0, 1, 9, 6, 7, 8), ...bump(0), ...bump(1), ...bump(2)]),
+    ],
+  );
   // sgd2: params p0 v1 g0 2 g1 3 w0 4 w1 5 lr6 mu7 n8; locals w0 9, w1 10, lr 11, mu 12, vi 13, s 14
-  const sgd2 = func([[6, V128]], [
-    ...get(4), ...splat, ...set(9), ...get(5), ...splat, ...set(10), ...get(6), ...splat, ...set(11), ...get(7), ...splat, ...set(12),
-    ...loop(8, [
-      ...get(9), ...load(2), ...mul, ...get(10), ...load(3), ...mul, ...add, ...set(14),
-      ...updateTail(0, 1, 14, 11, 12, 13), ...bump(0), ...bump(1), ...bump(2), ...bump(3),
-    ]),
-  ]);
+  const sgd2 = func(
+    [[6, V128]],
+    [
+      ...get(4),
+      ...splat,
+      ...set(9),
+      ...get(5),
+      ...splat,
+      ...set(10),
+      ...get(6),
+      ...splat,
+      ...set(11),
+      ...get(7),
+      ...splat,
+      ...set(12),
+      ...loop(8, [
+        ...get(9),
+        ...load(2),
+        ...mul,
+        ...get(10),
+        ...load(3),
+        ...mul,
+        ...add,
+        ...set(14),
+        ...updateTail(0, 1, 14, 11, 12, 13),
+        ...bump(0),
+        ...bump(1),
+        ...bump(2),
+        ...bump(3),
+      ]),
+    ],
+  );
   // acc: params s0 g1 w2 first3 n4; locals w5, t6 (v128): s = first ? w·g : s + w·g
-  const acc = func([[2, V128]], [
-    ...get(2), ...splat, ...set(5),
-    ...loop(4, [
-      ...get(0), ...get(5), ...load(1), ...mul, 0x22, 6, // local.tee t
-      ...get(6), ...load(0), ...add, ...get(3), 0x1b, // select(t, t + s, first)
-      ...store, ...bump(0), ...bump(1),
-    ]),
-  ]);
+  const acc = func(
+    [[2, V128]],
+    [
+      ...get(2),
+      ...splat,
+      ...set(5),
+      ...loop(4, [
+        ...get(0),
+        ...get(5),
+        ...load(1),
+        ...mul,
+        0x22,
+        6, // local.tee t
+        ...get(6),
+        ...load(0),
+        ...add,
+        ...get(3),
+        0x1b, // select(t, t + s, first)
+        ...store,
+        ...bump(0),
+        ...bump(1),
+      ]),
+    ],
+  );
   const code = section(10, vec([sgd1, sgd2, acc]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
@@ -178,7 +268,8 @@ export class SgdKernel {
     const f = Math.fround;
     const single = grads.length === 1 && weights[0] === 1;
     if (single) this.fns.sgd1(p.byteOffset, v.byteOffset, grads[0]!.byteOffset, lr, mu, n4);
-    else if (grads.length === 2) this.fns.sgd2(p.byteOffset, v.byteOffset, grads[0]!.byteOffset, grads[1]!.byteOffset, weights[0]!, weights[1]!, lr, mu, n4);
+    else if (grads.length === 2)
+      this.fns.sgd2(p.byteOffset, v.byteOffset, grads[0]!.byteOffset, grads[1]!.byteOffset, weights[0]!, weights[1]!, lr, mu, n4);
     else {
       grads.forEach((g, r) => this.fns.acc(sum.byteOffset, g.byteOffset, weights[r]!, r === 0 ? 1 : 0, n4));
       this.fns.sgd1(p.byteOffset, v.byteOffset, sum.byteOffset, lr, mu, n4);

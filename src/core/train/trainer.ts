@@ -148,7 +148,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           loadInto(net, flat);
           valConfusion = confusionMatrix(data.validation.labels, await predictionsAsync(net, data.validation), net.spec.numClasses).counts;
         }
-        opts.onEpoch({ type: 'epoch', epoch, seconds: (performance.now() - t0) / 1000, snapshot: kernelSnapshot(net.spec, values, epoch), ...(valConfusion && { valConfusion }) });
+        opts.onEpoch({
+          type: 'epoch',
+          epoch,
+          seconds: (performance.now() - t0) / 1000,
+          snapshot: kernelSnapshot(net.spec, values, epoch),
+          ...(valConfusion && { valConfusion }),
+        });
       }
     }
     valAccuracy = await validate();

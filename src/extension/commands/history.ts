@@ -15,16 +15,31 @@ import { MAX_INDEXED_RUNS, type RunRecord, historyItem, readRunRecordAsync } fro
 
 /** One run opens in the lab panel; more are compared (the first shown, the others drawn over it). */
 function showRuns(c: LabContext, chosen: RunRecord[]): Promise<HistoryShown | undefined> {
-  return showRunsInPanel(c, chosen.map((r) => r.dir));
+  return showRunsInPanel(
+    c,
+    chosen.map((r) => r.dir),
+  );
 }
 
 /** MNIST Lab: Run History: the runs of a config; one opens in the lab panel, several are compared. */
-export async function runHistory(c: LabContext, editor: EditorModel, arg?: string | vscode.Uri | { runs: string[] }): Promise<HistoryShown | undefined> {
+export async function runHistory(
+  c: LabContext,
+  editor: EditorModel,
+  arg?: string | vscode.Uri | { runs: string[] },
+): Promise<HistoryShown | undefined> {
   // Programmatic (tests, other commands): the runs chosen already, one to open or two to compare.
   if (arg && typeof arg === 'object' && !(arg instanceof vscode.Uri) && Array.isArray(arg.runs)) {
-    const chosen = await Promise.all(arg.runs.slice(0, MAX_COMPARED_RUNS + 1).map((dir) => (typeof dir === 'string' ? readRunRecordAsync(dir) : null)));
+    const chosen = await Promise.all(
+      arg.runs.slice(0, MAX_COMPARED_RUNS + 1).map((dir) => (typeof dir === 'string' ? readRunRecordAsync(dir) : null)),
+    );
     if (chosen.length < 1 || chosen.length > MAX_COMPARED_RUNS || chosen.some((r) => r === null)) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.', MAX_COMPARED_RUNS, arg.runs.join(', ') || vscode.l10n.t('none')));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          'MNIST Lab: the run history takes 1 to {0} readable runs, got {1}.',
+          MAX_COMPARED_RUNS,
+          arg.runs.join(', ') || vscode.l10n.t('none'),
+        ),
+      );
       return undefined;
     }
     return showRuns(c, chosen as RunRecord[]);
@@ -43,14 +58,23 @@ export async function runHistory(c: LabContext, editor: EditorModel, arg?: strin
   }
   const picks = await vscode.window.showQuickPick(
     list.map((r) => ({ ...historyItem(r), run: r })),
-    { canPickMany: true, title: vscode.l10n.t('Runs of {0}', fileName ?? file), placeHolder: vscode.l10n.t('Choose one run to open it in the lab panel, or several (up to {0}) to compare them', MAX_COMPARED_RUNS) },
+    {
+      canPickMany: true,
+      title: vscode.l10n.t('Runs of {0}', fileName ?? file),
+      placeHolder: vscode.l10n.t('Choose one run to open it in the lab panel, or several (up to {0}) to compare them', MAX_COMPARED_RUNS),
+    },
   );
   if (!picks?.length) return undefined;
   if (picks.length > MAX_COMPARED_RUNS) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('MNIST Lab: choose one run, or up to {0} to compare (you chose {1}).', MAX_COMPARED_RUNS, picks.length));
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('MNIST Lab: choose one run, or up to {0} to compare (you chose {1}).', MAX_COMPARED_RUNS, picks.length),
+    );
     return undefined;
   }
-  return showRuns(c, picks.map((p) => p.run));
+  return showRuns(
+    c,
+    picks.map((p) => p.run),
+  );
 }
 
 /** MNIST Lab: Compare Runs…: 2 to 8 runs of the runs folder. */
@@ -63,7 +87,9 @@ export async function compareRunsCommand(c: LabContext, arg?: { runs: string[] }
       (r): r is RunRecord => r !== null && r.status !== 'running',
     );
     if (records.length < 2) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: comparing needs two finished runs in {0}; it has {1}.', c.runsDir, records.length));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('MNIST Lab: comparing needs two finished runs in {0}; it has {1}.', c.runsDir, records.length),
+      );
       return undefined;
     }
     const picks = await vscode.window.showQuickPick(
@@ -71,13 +97,23 @@ export async function compareRunsCommand(c: LabContext, arg?: { runs: string[] }
         const item = historyItem(r);
         return { ...item, label: `${r.name} · ${item.label}`, detail: item.detail.replace(' · (matched by name)', ''), run: r };
       }),
-      { canPickMany: true, title: vscode.l10n.t('Compare runs'), placeHolder: vscode.l10n.t('Choose 2 to {0} runs: the first is shown, the others drawn over it', MAX_COMPARED_RUNS) },
+      {
+        canPickMany: true,
+        title: vscode.l10n.t('Compare runs'),
+        placeHolder: vscode.l10n.t('Choose 2 to {0} runs: the first is shown, the others drawn over it', MAX_COMPARED_RUNS),
+      },
     );
     if (!picks) return undefined;
     dirs = picks.map((p) => p.run.dir);
   }
-  if (dirs.length < 2 || dirs.length > MAX_COMPARED_RUNS || (await Promise.all(dirs.map((d) => (typeof d === 'string' ? readRunRecordAsync(d) : null)))).some((r) => r === null)) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('MNIST Lab: compare 2 to {0} readable runs (got {1}).', MAX_COMPARED_RUNS, dirs.length));
+  if (
+    dirs.length < 2 ||
+    dirs.length > MAX_COMPARED_RUNS ||
+    (await Promise.all(dirs.map((d) => (typeof d === 'string' ? readRunRecordAsync(d) : null)))).some((r) => r === null)
+  ) {
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('MNIST Lab: compare 2 to {0} readable runs (got {1}).', MAX_COMPARED_RUNS, dirs.length),
+    );
     return undefined;
   }
   return showRunsInPanel(c, dirs);
@@ -92,7 +128,9 @@ export async function copyPytorchSnippet(c: LabContext): Promise<string | undefi
   }
   await vscode.env.clipboard.writeText(p.code);
   void vscode.window.showInformationMessage(
-    p.written ? vscode.l10n.t('MNIST Lab: copied the PyTorch loader (also in {0}).', p.file) : vscode.l10n.t('MNIST Lab: copied the PyTorch loader.'),
+    p.written
+      ? vscode.l10n.t('MNIST Lab: copied the PyTorch loader (also in {0}).', p.file)
+      : vscode.l10n.t('MNIST Lab: copied the PyTorch loader.'),
   );
   return p.file;
 }
@@ -101,7 +139,11 @@ export async function copyPytorchSnippet(c: LabContext): Promise<string | undefi
 export async function dissect(arg?: vscode.Uri | string): Promise<string | null | undefined> {
   let file = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' ? arg : undefined;
   if (!file) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Weights: ['safetensors', 'json'] }, openLabel: 'Dissect' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { Weights: ['safetensors', 'json'] },
+      openLabel: 'Dissect',
+    });
     file = picked?.[0]?.fsPath;
   }
   if (!file) return undefined;

@@ -29,26 +29,59 @@ type CommandFactory = (x: CommandContext) => Handler;
 
 export function createCommands(): Record<string, CommandFactory> {
   return {
-    'mnistLab.train': ({ c, status }) => (args?: TrainArgs | vscode.Uri) => train(c, status, trainArgs(args) ?? {}),
-    'mnistLab.stop': ({ c }) => () => stop(c),
-    'mnistLab.openLab': ({ c, showLatestOnce }) => (args?: { run?: string }) => openLab(c, showLatestOnce, args),
-    'mnistLab.openRun': ({ c }) => () => pickRun(c),
+    'mnistLab.train':
+      ({ c, status }) =>
+      (args?: TrainArgs | vscode.Uri) =>
+        train(c, status, trainArgs(args) ?? {}),
+    'mnistLab.stop':
+      ({ c }) =>
+      () =>
+        stop(c),
+    'mnistLab.openLab':
+      ({ c, showLatestOnce }) =>
+      (args?: { run?: string }) =>
+        openLab(c, showLatestOnce, args),
+    'mnistLab.openRun':
+      ({ c }) =>
+      () =>
+        pickRun(c),
     'mnistLab.evaluate':
       ({ c }) =>
       (args?: { run?: string } | vscode.Uri) => {
         const a = runArgsOfConfig(args, c.runsDir);
         return a === null ? undefined : evaluateCommand(c, a);
       },
-    'mnistLab.robustness': ({ c }) => (args?: { run?: string; index?: number; dx?: number; dy?: number }) => robustnessCommand(c, args),
-    'mnistLab.newConfig': ({ c }) => () => newConfig(c),
-    'mnistLab.installBackend': ({ c }) => (args?: { backend?: string }) => installBackendCommand(c, args),
-    'mnistLab.compareRuns': ({ c }) => (arg?: { runs: string[] }) => compareRunsCommand(c, arg),
-    'mnistLab.copyPytorchSnippet': ({ c }) => () => copyPytorchSnippet(c),
-    [RUN_HISTORY_COMMAND]: ({ c, editor }) => (arg?: string | vscode.Uri | { runs: string[] }) => runHistory(c, editor, arg),
+    'mnistLab.robustness':
+      ({ c }) =>
+      (args?: { run?: string; index?: number; dx?: number; dy?: number }) =>
+        robustnessCommand(c, args),
+    'mnistLab.newConfig':
+      ({ c }) =>
+      () =>
+        newConfig(c),
+    'mnistLab.installBackend':
+      ({ c }) =>
+      (args?: { backend?: string }) =>
+        installBackendCommand(c, args),
+    'mnistLab.compareRuns':
+      ({ c }) =>
+      (arg?: { runs: string[] }) =>
+        compareRunsCommand(c, arg),
+    'mnistLab.copyPytorchSnippet':
+      ({ c }) =>
+      () =>
+        copyPytorchSnippet(c),
+    [RUN_HISTORY_COMMAND]:
+      ({ c, editor }) =>
+      (arg?: string | vscode.Uri | { runs: string[] }) =>
+        runHistory(c, editor, arg),
     [DISSECT_COMMAND]: () => (arg?: vscode.Uri | string) => dissect(arg),
     [EXPLAIN_COMMAND]: () => (message: string) => vscode.window.showInformationMessage(message),
     // For tests: the extension host's event-loop lag (see lag.ts) and the worker state.
-    'mnistLab.debug.eventLoopLag': ({ c }) => () => c.lag.report(),
+    'mnistLab.debug.eventLoopLag':
+      ({ c }) =>
+      () =>
+        c.lag.report(),
     'mnistLab.debug.state':
       ({ c }) =>
       () => ({

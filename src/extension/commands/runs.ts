@@ -27,7 +27,11 @@ export function openRun(c: LabContext, runDir?: string): boolean {
       // A weights file (a model file's Dissect lens) shows as a run of its own.
       c.runView.replace(isWeightsFile(dir) ? runViewFromWeights(dir) : runViewFromStored(readRun(dir)));
       // A run the user opened by name: the panel may reopen it after a reload (labPanel's serializer).
-      if (runDir) void c.extension.workspaceState.update(OPENED_RUNS_KEY, rememberOpenedRun(c.extension.workspaceState.get<unknown>(OPENED_RUNS_KEY), dir));
+      if (runDir)
+        void c.extension.workspaceState.update(
+          OPENED_RUNS_KEY,
+          rememberOpenedRun(c.extension.workspaceState.get<unknown>(OPENED_RUNS_KEY), dir),
+        );
       return true;
     } catch (e) {
       if (!reported) reportError(c, e);
@@ -63,13 +67,31 @@ export async function evaluateCommand(c: LabContext, args: { run?: string } = {}
     return undefined;
   }
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') }, () => c.analyzeTarget(target, { type: 'evaluate' }));
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('MNIST: evaluating…') },
+      () => c.analyzeTarget(target, { type: 'evaluate' }),
+    );
     const seed = seedAccuracyFor(target.classNames);
-    c.output.appendLine(`evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`);
+    c.output.appendLine(
+      `evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`,
+    );
     void vscode.window.showInformationMessage(
       seed === null
-        ? vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3}.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy))
-        : vscode.l10n.t('MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: {4}.', pct(r.testAccuracy), r.testCorrect, r.testTotal, pct(r.valAccuracy), pct(seed)),
+        ? vscode.l10n.t(
+            'MNIST Lab: test accuracy {0} ({1}/{2}), validation {3}.',
+            pct(r.testAccuracy),
+            r.testCorrect,
+            r.testTotal,
+            pct(r.valAccuracy),
+          )
+        : vscode.l10n.t(
+            'MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: {4}.',
+            pct(r.testAccuracy),
+            r.testCorrect,
+            r.testTotal,
+            pct(r.valAccuracy),
+            pct(seed),
+          ),
     );
     return r;
   } catch (e) {
@@ -96,8 +118,24 @@ export async function robustnessCommand(c: LabContext, args: { run?: string; ind
     LabPanel.createOrShow(c).reveal('robustness');
     void vscode.window.showInformationMessage(
       r.shifted.prediction.label === r.label
-        ? vscode.l10n.t('MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (still right); before the shift {5}.', index, r.label, dx, dy, r.shifted.prediction.label, r.original.prediction.label)
-        : vscode.l10n.t('MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (wrong); before the shift {5}.', index, r.label, dx, dy, r.shifted.prediction.label, r.original.prediction.label),
+        ? vscode.l10n.t(
+            'MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (still right); before the shift {5}.',
+            index,
+            r.label,
+            dx,
+            dy,
+            r.shifted.prediction.label,
+            r.original.prediction.label,
+          )
+        : vscode.l10n.t(
+            'MNIST Lab: test image #{0} (a {1}) shifted by ({2}, {3}) is predicted {4} (wrong); before the shift {5}.',
+            index,
+            r.label,
+            dx,
+            dy,
+            r.shifted.prediction.label,
+            r.original.prediction.label,
+          ),
     );
     return r;
   } catch (e) {
@@ -120,7 +158,6 @@ export async function newConfig(c: LabContext): Promise<void> {
   await vscode.window.showTextDocument(uri);
 }
 
-
 /** MNIST Lab: Open Lab: the panel on the run on show (or a named run, or the latest run). */
 export function openLab(c: LabContext, showLatestOnce: () => void, args?: { run?: string }): string | null {
   showLatestOnce();
@@ -141,7 +178,12 @@ export async function pickRun(c: LabContext): Promise<void> {
   const pick = await vscode.window.showQuickPick(
     runs.map((dir, i) => {
       const s = records[i];
-      if (s) return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)), dir };
+      if (s)
+        return {
+          label: dir.split(/[\\/]/).pop()!,
+          description: vscode.l10n.t('{0} · test {1}', statusName(s.status), pct(s.testAccuracy)),
+          dir,
+        };
       return { label: dir.split(/[\\/]/).pop()!, description: vscode.l10n.t('unreadable: {0}', join(dir, 'summary.json')), dir };
     }),
     { placeHolder: vscode.l10n.t('Open which run in the lab panel?') },

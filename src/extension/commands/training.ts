@@ -35,7 +35,8 @@ function configFromDocument(doc: vscode.TextDocument): LabConfig {
 
 async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: LabConfig; source?: string }> {
   let doc: vscode.TextDocument | undefined;
-  if (args.config) doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
+  if (args.config)
+    doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
   else {
     // The active editor's config; with the lab panel focused, a config visible beside it.
     // else the config shown in the active tab group (behind the panel).
@@ -43,7 +44,9 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
     const active = vscode.window.activeTextEditor?.document;
     doc = isConfig(active) ? active : vscode.window.visibleTextEditors.map((e) => e.document).find(isConfig);
     if (!doc) {
-      const tab = vscode.window.tabGroups.all.flatMap((g) => (g.activeTab ? [g.activeTab] : [])).find((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.endsWith('.mnist.json'));
+      const tab = vscode.window.tabGroups.all
+        .flatMap((g) => (g.activeTab ? [g.activeTab] : []))
+        .find((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath.endsWith('.mnist.json'));
       if (tab) doc = await vscode.workspace.openTextDocument((tab.input as vscode.TabInputText).uri);
     }
   }
@@ -59,12 +62,20 @@ function statusText(e: { epoch: number; step: number; totalSteps: number; epochs
 
 export async function train(c: LabContext, status: vscode.StatusBarItem, args: TrainArgs = {}): Promise<RunSummary | undefined> {
   if (c.training.active) {
-    if (!(await confirmStopAndTrain(vscode.l10n.t('MNIST Lab: "{0}" is training. Stop it and start a new training?', c.training.active.name)))) return undefined;
+    if (
+      !(await confirmStopAndTrain(vscode.l10n.t('MNIST Lab: "{0}" is training. Stop it and start a new training?', c.training.active.name)))
+    )
+      return undefined;
     await c.training.stop();
   }
   const foreign = await findRunningTrainingAsync(await listRunsAsync(c.runsDir), c.training.workerPid);
   if (foreign) {
-    const question = vscode.l10n.t('MNIST Lab: "{0}" is training in another window (process {1}, {2}). Stop it and start a new training?', foreign.name, foreign.pid, foreign.runDir);
+    const question = vscode.l10n.t(
+      'MNIST Lab: "{0}" is training in another window (process {1}, {2}). Stop it and start a new training?',
+      foreign.name,
+      foreign.pid,
+      foreign.runDir,
+    );
     if (!(await confirmStopAndTrain(question))) return undefined;
     if (!(await stopForeignTraining(foreign))) {
       void showError(c, vscode.l10n.t('the training in process {0} did not stop', foreign.pid));
@@ -82,14 +93,19 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
   const workers = c.workers;
   if (workers > MAX_WORKERS) {
     // Each replica holds its own shared gradient buffers: the setting is bounded (package.json too).
-    reportError(c, new LabError(vscode.l10n.t('mnistLab.workers: {0} data-parallel replicas are more than the {1} allowed', workers, MAX_WORKERS), { field: 'mnistLab.workers' }));
+    reportError(
+      c,
+      new LabError(vscode.l10n.t('mnistLab.workers: {0} data-parallel replicas are more than the {1} allowed', workers, MAX_WORKERS), {
+        field: 'mnistLab.workers',
+      }),
+    );
     return undefined;
   }
   const outDir = c.runsDir;
   c.ensureRunsDir(outDir);
   // Beside the config, so the file stays in view while the curves grow.
   LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
-  c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : ' with the seed\'s settings'} → ${outDir}`);
+  c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : " with the seed's settings"} → ${outDir}`);
   const epochs = config.training.epochs;
   let val: number | null = null;
   let backend: string | undefined;
@@ -126,7 +142,13 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
               c.runView.step(step, totalSteps, epoch);
               status.text = statusText({ epoch, step, totalSteps, epochs, val, backend });
               const pctDone = (100 * step) / totalSteps;
-              progress.report({ increment: pctDone - reported, message: val !== null ? vscode.l10n.t('epoch {0}/{1}, step {2}/{3}, validation {4}', epoch, epochs, step, totalSteps, pct(val)) : vscode.l10n.t('epoch {0}/{1}, step {2}/{3}', epoch, epochs, step, totalSteps) });
+              progress.report({
+                increment: pctDone - reported,
+                message:
+                  val !== null
+                    ? vscode.l10n.t('epoch {0}/{1}, step {2}/{3}, validation {4}', epoch, epochs, step, totalSteps, pct(val))
+                    : vscode.l10n.t('epoch {0}/{1}, step {2}/{3}', epoch, epochs, step, totalSteps),
+              });
               reported = pctDone;
             },
             onStderr: (l) => c.output.appendLine(`[worker] ${l}`),
@@ -135,7 +157,12 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
         c.output.appendLine(
           `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)}${summary.seedTestAccuracy === null ? '' : ` (the seed: ${pct(summary.seedTestAccuracy)})`}`,
         );
-        if (summary.status === 'failed') void showError(c, vscode.l10n.t('training failed: {0}', summary.error ?? vscode.l10n.t('unknown error')), join(summary.runDir, 'summary.json'));
+        if (summary.status === 'failed')
+          void showError(
+            c,
+            vscode.l10n.t('training failed: {0}', summary.error ?? vscode.l10n.t('unknown error')),
+            join(summary.runDir, 'summary.json'),
+          );
         else
           void vscode.window.showInformationMessage(
             summary.seedTestAccuracy === null
@@ -143,8 +170,16 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
                 ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0}.', pct(summary.testAccuracy))
                 : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0}.', pct(summary.testAccuracy))
               : summary.status === 'cancelled' || cancelled
-                ? vscode.l10n.t('MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy))
-                : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0} (the seed: {1}).', pct(summary.testAccuracy), pct(summary.seedTestAccuracy)),
+                ? vscode.l10n.t(
+                    'MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).',
+                    pct(summary.testAccuracy),
+                    pct(summary.seedTestAccuracy),
+                  )
+                : vscode.l10n.t(
+                    'MNIST Lab: training finished — test accuracy {0} (the seed: {1}).',
+                    pct(summary.testAccuracy),
+                    pct(summary.seedTestAccuracy),
+                  ),
           );
         return summary;
       },
@@ -161,7 +196,6 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
     c.output.appendLine(`extension host event-loop lag during the run: p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
   }
 }
-
 
 export async function stop(c: LabContext): Promise<boolean> {
   const stopped = await c.training.stop();

@@ -13,7 +13,15 @@ import type { Node } from 'jsonc-parser';
 import { SEED_CONFIG, checkConfig } from '../../core/config';
 import { MNIST_FILES } from '../../core/data/mnist';
 import { errorMessage } from '../../core/errors';
-import { FILE_LIMITS, type Restriction, readUntrusted, readUntrustedHead, readUntrustedHeadSync, readUntrustedSync, refuseOutsideWorkspace } from '../../core/files/untrusted';
+import {
+  FILE_LIMITS,
+  type Restriction,
+  readUntrusted,
+  readUntrustedHead,
+  readUntrustedHeadSync,
+  readUntrustedSync,
+  refuseOutsideWorkspace,
+} from '../../core/files/untrusted';
 import { t } from '../l10n';
 import { type ConfigDocument, type TextSpan, nodeAtPath, pathSegments, spanOfPath, valueAtPath } from './configDocument';
 
@@ -72,7 +80,8 @@ function removeProperty(property: Node): TextEdit {
   const next = siblings[i + 1];
   const prev = siblings[i - 1];
   if (next) return { offset: property.offset, length: next.offset - property.offset, content: '' };
-  if (prev) return { offset: prev.offset + prev.length, length: property.offset + property.length - (prev.offset + prev.length), content: '' };
+  if (prev)
+    return { offset: prev.offset + prev.length, length: property.offset + property.length - (prev.offset + prev.length), content: '' };
   return { offset: property.offset, length: property.length, content: '' };
 }
 
@@ -87,7 +96,10 @@ export function seedFix(doc: ConfigDocument, path: string): ConfigDiagnostic['fi
     return { title: t('Remove "{0}" (the seed has no such field)', pathSegments(path).at(-1) ?? path), edits: [removeProperty(property)] };
   }
   const content = path === '' ? `${JSON.stringify(SEED_CONFIG, null, 2)}` : compactJson(seed);
-  return { title: path === '' ? t("Restore the seed's config") : t("Restore the seed's value {0}", content), edits: [{ offset: node.offset, length: node.length, content }] };
+  return {
+    title: path === '' ? t("Restore the seed's config") : t("Restore the seed's value {0}", content),
+    edits: [{ offset: node.offset, length: node.length, content }],
+  };
 }
 
 /** 5000 → "5,000" without toLocaleString (its first call in the extension host loads ICU: ≈100 ms blocked). */
@@ -119,7 +131,13 @@ function idxFile(dir: string, name: string): string | null {
 
 async function idxFileAsync(dir: string, name: string): Promise<string | null> {
   for (const f of [join(dir, name), join(dir, `${name}.gz`)]) {
-    if (await stat(f).then(() => true, () => false)) return f;
+    if (
+      await stat(f).then(
+        () => true,
+        () => false,
+      )
+    )
+      return f;
   }
   return null;
 }
@@ -164,7 +182,9 @@ export function validationSize(dir: string | null): number | null {
   const f = idxFile(dir, MNIST_FILES.testLabels);
   if (!f) return null;
   try {
-    const bytes = f.endsWith('.gz') ? gunzipSync(readUntrustedSync(f, { kind: 'idx' }), { maxOutputLength: FILE_LIMITS.idx }) : readUntrustedHeadSync(f, 8, { kind: 'idx' });
+    const bytes = f.endsWith('.gz')
+      ? gunzipSync(readUntrustedSync(f, { kind: 'idx' }), { maxOutputLength: FILE_LIMITS.idx })
+      : readUntrustedHeadSync(f, 8, { kind: 'idx' });
     const count = labelCount(bytes);
     return count === null ? null : Math.floor(count / 2);
   } catch {
@@ -242,11 +262,19 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
 
   const kernel = written('model.kernelSize');
   if (typeof kernel === 'number' && Number.isInteger(kernel) && kernel % 2 === 0) {
-    at('model.kernelSize', 'kernel-even', `kernelSize ${kernel} is even: "same" padding ((k−1)/2 on each side) needs an odd kernel size (the seed: ${SEED_CONFIG.model.kernelSize})`);
+    at(
+      'model.kernelSize',
+      'kernel-even',
+      `kernelSize ${kernel} is even: "same" padding ((k−1)/2 on each side) needs an odd kernel size (the seed: ${SEED_CONFIG.model.kernelSize})`,
+    );
   }
   const depth = written('model.depth');
   if (depth !== undefined && !(Array.isArray(depth) && depth.length === 2 && depth.every(isPositiveInt))) {
-    at('model.depth', 'depth', `depth must be two positive integers, the channels of conv1 and conv2 (the seed: ${compactJson(SEED_CONFIG.model.depth)}); got ${compactJson(depth)}`);
+    at(
+      'model.depth',
+      'depth',
+      `depth must be two positive integers, the channels of conv1 and conv2 (the seed: ${compactJson(SEED_CONFIG.model.depth)}); got ${compactJson(depth)}`,
+    );
   }
   const dataDirWritten = written('data.dir');
   const dataDir = effectiveDataDir(dataDirWritten, ctx);
@@ -260,7 +288,11 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
   if (typeof batch === 'number' && Number.isInteger(batch) && batch >= 1 && !dirProblem) {
     const split = ctx.probe ? ctx.probe.validationSize : validationSize(dataDir);
     if (split !== null && batch > split) {
-      at('training.batchSize', 'batch-validation', `batchSize ${batch} is larger than the validation split (${thousands(split)} images${dataDir ? ` in ${dataDir}` : ' of MNIST'}): a batch must fit in it`);
+      at(
+        'training.batchSize',
+        'batch-validation',
+        `batchSize ${batch} is larger than the validation split (${thousands(split)} images${dataDir ? ` in ${dataDir}` : ' of MNIST'}): a batch must fit in it`,
+      );
     }
   }
 
@@ -270,7 +302,14 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
     if (covered.some((c) => p.path === c || p.path.startsWith(`${c}.`) || p.path.startsWith(`${c}[`))) continue;
     const span = spanFor(doc, p.path, p.message.startsWith('unknown field'));
     if (!span) continue;
-    out.push({ path: p.path, message: `${p.path || 'config'}: ${p.message}`, span, severity: 'error', code: 'config', fix: seedFix(doc, p.path) });
+    out.push({
+      path: p.path,
+      message: `${p.path || 'config'}: ${p.message}`,
+      span,
+      severity: 'error',
+      code: 'config',
+      fix: seedFix(doc, p.path),
+    });
   }
   return out;
 }

@@ -21,7 +21,8 @@ export function registerDiagnostics(c: LabContext, m: EditorModel): () => void {
     const probe = await probeDataDir(documentDataDir(doc, ctx), c.restriction);
     return configDiagnostics(doc, { ...ctx, probe });
   };
-  const toRange = (d: vscode.TextDocument, p: ConfigDiagnostic) => new vscode.Range(d.positionAt(p.span.offset), d.positionAt(p.span.offset + p.span.length));
+  const toRange = (d: vscode.TextDocument, p: ConfigDiagnostic) =>
+    new vscode.Range(d.positionAt(p.span.offset), d.positionAt(p.span.offset + p.span.length));
   const diagnose = async (d: vscode.TextDocument) => {
     if (d.uri.scheme !== 'file' || !isConfigFile(d.uri.fsPath)) return;
     try {
@@ -38,7 +39,11 @@ export function registerDiagnostics(c: LabContext, m: EditorModel): () => void {
       collection.set(
         d.uri,
         problems.map((p) => {
-          const diag = new vscode.Diagnostic(toRange(d, p), p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+          const diag = new vscode.Diagnostic(
+            toRange(d, p),
+            p.message,
+            p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+          );
           diag.source = SOURCE;
           diag.code = p.code;
           return diag;
@@ -92,7 +97,8 @@ export function registerDiagnostics(c: LabContext, m: EditorModel): () => void {
               if (!p?.fix) continue;
               const action = new vscode.CodeAction(p.fix.title, vscode.CodeActionKind.QuickFix);
               action.edit = new vscode.WorkspaceEdit();
-              for (const e of p.fix.edits) action.edit.replace(d.uri, new vscode.Range(d.positionAt(e.offset), d.positionAt(e.offset + e.length)), e.content);
+              for (const e of p.fix.edits)
+                action.edit.replace(d.uri, new vscode.Range(d.positionAt(e.offset), d.positionAt(e.offset + e.length)), e.content);
               action.diagnostics = [diag];
               action.isPreferred = true;
               actions.push(action);

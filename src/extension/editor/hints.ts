@@ -51,14 +51,19 @@ export const HINT_MAX_LENGTH = 43;
 
 /** The latest finished run: [after `{`, after `}`]. */
 export function latestRunLabels(r: RunRecord): [string, string] {
-  return [t('last run: test {0} · val {1}', percent(r.testAccuracy), percent(r.valAccuracy)), t('last run: {0} on {1}', duration(r.seconds), r.backend || '?')];
+  return [
+    t('last run: test {0} · val {1}', percent(r.testAccuracy), percent(r.valAccuracy)),
+    t('last run: {0} on {1}', duration(r.seconds), r.backend || '?'),
+  ];
 }
 
 /** The training in progress: [after `{`, after `}`]; the latest finished run's test accuracy stays in view. */
 export function liveLabels(live: LiveTraining, latest: RunRecord | null): [string, string] {
   return [
     t('training: epoch {0}/{1} · val {2}', Math.max(1, live.epoch), live.epochs, percent(live.valAccuracy)),
-    latest ? t('step {0}/{1} · last run: {2}', live.step, live.totalSteps, percent(latest.testAccuracy)) : t('step {0}/{1}', live.step, live.totalSteps),
+    latest
+      ? t('step {0}/{1} · last run: {2}', live.step, live.totalSteps, percent(latest.testAccuracy))
+      : t('step {0}/{1}', live.step, live.totalSteps),
   ];
 }
 
@@ -96,7 +101,12 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
       out.push({
         offset: leaf.span.offset + leaf.span.length,
         label: t('(last run: {0})', old),
-        tooltip: t('MNIST Lab: the accuracy shown at the top is from run {0}, trained with {1} = {2}.', run.runId, leaf.path, compactJson(used)),
+        tooltip: t(
+          'MNIST Lab: the accuracy shown at the top is from run {0}, trained with {1} = {2}.',
+          run.runId,
+          leaf.path,
+          compactJson(used),
+        ),
         kind: 'changed',
         path: leaf.path,
       });
@@ -109,13 +119,23 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
         if (written.has(path)) continue;
         const used = valueAtPath(run.config, path);
         const now = valueAtPath(effective, path);
-        if (used !== undefined && compactJson(used) !== compactJson(now)) changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} ${t('(default)')}`);
+        if (used !== undefined && compactJson(used) !== compactJson(now))
+          changed.push(`${path}: ${compactJson(used)} → ${compactJson(now)} ${t('(default)')}`);
       }
     }
   }
   const runTooltip = run
     ? [
-        t('MNIST Lab: the latest finished run of this file, {0} ({1}): test {2}, validation {3}, {4} steps in {5} on {6}.', run.runId, run.dir, percent(run.testAccuracy), percent(run.valAccuracy), run.steps, duration(run.seconds), run.backend),
+        t(
+          'MNIST Lab: the latest finished run of this file, {0} ({1}): test {2}, validation {3}, {4} steps in {5} on {6}.',
+          run.runId,
+          run.dir,
+          percent(run.testAccuracy),
+          percent(run.valAccuracy),
+          run.steps,
+          duration(run.seconds),
+          run.backend,
+        ),
         !run.config ? '' : changed.length ? t('Changed since: {0}.', changed.join('; ')) : t('The file still has that run’s settings.'),
       ]
         .filter(Boolean)
@@ -128,7 +148,10 @@ export function configHints(doc: ConfigDocument, input: HintInput): HintSpec[] {
     top.push({ offset: first, label: a, tooltip, kind: 'live' }, { offset: last, label: b, tooltip, kind: 'live' });
   } else if (run) {
     const [a, b] = latestRunLabels(run);
-    top.push({ offset: first, label: a, tooltip: runTooltip, kind: 'latest' }, { offset: last, label: b, tooltip: runTooltip, kind: 'latest' });
+    top.push(
+      { offset: first, label: a, tooltip: runTooltip, kind: 'latest' },
+      { offset: last, label: b, tooltip: runTooltip, kind: 'latest' },
+    );
   }
   return [...top, ...out].sort((x, y) => x.offset - y.offset);
 }

@@ -33,21 +33,44 @@ export function configLenses(s: ConfigLensState): LensSpec[] {
   const name = basename(s.file);
   const noRun = t('MNIST Lab: {0} has no finished run yet. Press ▶ Train first.', name);
   const onLatest = (title: string, command: string, withRun: string, withoutRun: string): LensSpec =>
-    s.latest ? { title, command, args: [{ run: s.latest.dir }], tooltip: withRun } : { title, command: EXPLAIN_COMMAND, args: [noRun], tooltip: withoutRun };
+    s.latest
+      ? { title, command, args: [{ run: s.latest.dir }], tooltip: withRun }
+      : { title, command: EXPLAIN_COMMAND, args: [noRun], tooltip: withoutRun };
   const runId = s.latest?.runId ?? '';
   const lenses: LensSpec[] = [];
-  if (s.training) lenses.push({ title: t('■ Stop'), command: 'mnistLab.stop', args: [], tooltip: t('Stop the training of {0} (the partial run is kept)', name) });
+  if (s.training)
+    lenses.push({
+      title: t('■ Stop'),
+      command: 'mnistLab.stop',
+      args: [],
+      tooltip: t('Stop the training of {0} (the partial run is kept)', name),
+    });
   lenses.push(
     { title: t('▶ Train'), command: 'mnistLab.train', args: [{ config: s.file }], tooltip: t('Train the network of {0}', name) },
-    onLatest(t('Evaluate'), 'mnistLab.evaluate', t('Evaluate the latest finished run of {0} ({1})', name, runId), t('Evaluate the latest finished run of {0} (there is none yet)', name)),
+    onLatest(
+      t('Evaluate'),
+      'mnistLab.evaluate',
+      t('Evaluate the latest finished run of {0} ({1})', name, runId),
+      t('Evaluate the latest finished run of {0} (there is none yet)', name),
+    ),
     onLatest(
       t('Robustness'),
       'mnistLab.robustness',
       t('Run the robustness check (test image #4 shifted 3 px left) on the latest finished run of {0} ({1})', name, runId),
       t('Run the robustness check (test image #4 shifted 3 px left) on the latest finished run of {0} (there is none yet)', name),
     ),
-    { title: t('Open Lab'), command: 'mnistLab.openLab', args: s.latest ? [{ run: s.latest.dir }] : [], tooltip: s.latest ? t('Open the lab panel on {0}', s.latest.runId) : t('Open the lab panel') },
-    { title: t('Run History'), command: RUN_HISTORY_COMMAND, args: [s.file], tooltip: t('The runs of {0}: open one, or overlay two', name) },
+    {
+      title: t('Open Lab'),
+      command: 'mnistLab.openLab',
+      args: s.latest ? [{ run: s.latest.dir }] : [],
+      tooltip: s.latest ? t('Open the lab panel on {0}', s.latest.runId) : t('Open the lab panel'),
+    },
+    {
+      title: t('Run History'),
+      command: RUN_HISTORY_COMMAND,
+      args: [s.file],
+      tooltip: t('The runs of {0}: open one, or overlay two', name),
+    },
   );
   return lenses;
 }
@@ -72,8 +95,23 @@ export function modelLenses(file: string, runDir: string | null): LensSpec[] {
   const target = runDir ?? file;
   const what = runDir ? t('run {0}', basename(runDir)) : basename(file);
   return [
-    { title: t('Evaluate'), command: 'mnistLab.evaluate', args: [{ run: target }], tooltip: t('Validation and test accuracy of {0}', what) },
-    { title: t('Robustness'), command: 'mnistLab.robustness', args: [{ run: target }], tooltip: t("Shift test image #4 by 3 px and compare {0}'s predictions and feature maps", what) },
-    { title: t('Dissect'), command: 'mnistLab.openLab', args: [{ run: target }], tooltip: t('Open the lab panel on {0}: kernels, feature maps, predictions', what) },
+    {
+      title: t('Evaluate'),
+      command: 'mnistLab.evaluate',
+      args: [{ run: target }],
+      tooltip: t('Validation and test accuracy of {0}', what),
+    },
+    {
+      title: t('Robustness'),
+      command: 'mnistLab.robustness',
+      args: [{ run: target }],
+      tooltip: t("Shift test image #4 by 3 px and compare {0}'s predictions and feature maps", what),
+    },
+    {
+      title: t('Dissect'),
+      command: 'mnistLab.openLab',
+      args: [{ run: target }],
+      tooltip: t('Open the lab panel on {0}: kernels, feature maps, predictions', what),
+    },
   ];
 }

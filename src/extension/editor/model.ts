@@ -106,7 +106,13 @@ export class EditorModel {
     const s = this.c.runView.state;
     const a = this.c.training.active;
     if (!this.isTrainingFile(file) || !a?.runDir || s.runDir !== a.runDir || s.status !== 'running') return null;
-    return { epoch: s.epoch, epochs: s.config?.training.epochs ?? 0, step: s.step, totalSteps: s.totalSteps, valAccuracy: s.progress.at(-1)?.valAccuracy ?? null };
+    return {
+      epoch: s.epoch,
+      epochs: s.config?.training.epochs ?? 0,
+      step: s.step,
+      totalSteps: s.totalSteps,
+      valAccuracy: s.progress.at(-1)?.valAccuracy ?? null,
+    };
   }
 
   private runViewChanged(delta: string | null): void {

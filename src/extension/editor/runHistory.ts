@@ -148,7 +148,10 @@ export class RunIndex {
         const stamp = (await Promise.all(RECORD_FILES.map((f) => mtime(join(dir, f))))).join('|');
         const hit = this.cache.get(dir);
         // A running record is re-read: its process may have died since (then it reads as interrupted).
-        next.set(dir, hit && hit.stamp === stamp && hit.record?.status !== 'running' ? hit : { stamp, record: await readRunRecordAsync(dir) });
+        next.set(
+          dir,
+          hit && hit.stamp === stamp && hit.record?.status !== 'running' ? hit : { stamp, record: await readRunRecordAsync(dir) },
+        );
       }),
     );
     this.cache = next;
@@ -161,7 +164,8 @@ export class RunIndex {
   }
 }
 
-const samePath = (a: string, b: string) => (process.platform === 'win32' ? resolve(a).toLowerCase() === resolve(b).toLowerCase() : resolve(a) === resolve(b));
+const samePath = (a: string, b: string) =>
+  process.platform === 'win32' ? resolve(a).toLowerCase() === resolve(b).toLowerCase() : resolve(a) === resolve(b);
 
 export function runsOfConfig(runs: RunRecord[], configFile: string, configName: string): RunRecord[] {
   return runs.filter((r) => (r.source ? samePath(r.source, configFile) : r.name === configName));
@@ -172,7 +176,8 @@ export function latestFinished(runs: RunRecord[]): RunRecord | null {
   return runs.find((r) => r.status === 'completed' && r.model) ?? null;
 }
 
-export const percent = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(digits)} %`);
+export const percent = (v: number | null | undefined, digits = 2) =>
+  v === null || v === undefined ? '—' : `${(100 * v).toFixed(digits)} %`;
 
 export function duration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
@@ -197,7 +202,16 @@ export function historyItem(r: RunRecord): { label: string; description: string;
         : r.testAccuracy !== null
           ? t('{0}, test {1}', statusName(r.status), percent(r.testAccuracy))
           : statusName(r.status);
-  const detail = t('{0} · {1}/{2} steps, {3}/{4} epochs · {5} on {6}', r.runId, r.steps, r.totalSteps, r.epochsCompleted, r.epochs, duration(r.seconds), r.backend || '?');
+  const detail = t(
+    '{0} · {1}/{2} steps, {3}/{4} epochs · {5} on {6}',
+    r.runId,
+    r.steps,
+    r.totalSteps,
+    r.epochsCompleted,
+    r.epochs,
+    duration(r.seconds),
+    r.backend || '?',
+  );
   return {
     label: t('{0} · validation {1}', outcome, percent(r.valAccuracy)),
     description: shortDate(r.startedAt),

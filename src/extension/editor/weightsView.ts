@@ -32,7 +32,11 @@ export function kernelsOfSafetensors(file: string): KernelSnapshot | null {
     const b = header.tensors[`${name}.bias`];
     if (!w || !b || w.shape.length !== 4 || b.shape.length !== 1 || b.shape[0] !== w.shape[0]) return null;
     if (w.shape[0]! > 256 || w.shape[1]! > 256 || w.shape[2]! > 13 || w.shape[3]! > 13) return null; // not a ConvNet this lab builds
-    return { shape: [...w.shape], weight: Array.from(decodeTensor(bytes, header, `${name}.weight`, file)), bias: Array.from(decodeTensor(bytes, header, `${name}.bias`, file)) };
+    return {
+      shape: [...w.shape],
+      weight: Array.from(decodeTensor(bytes, header, `${name}.weight`, file)),
+      bias: Array.from(decodeTensor(bytes, header, `${name}.bias`, file)),
+    };
   };
   const conv1 = layer('conv1');
   const conv2 = layer('conv2');

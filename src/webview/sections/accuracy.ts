@@ -16,15 +16,35 @@ export const accuracy: SectionFactory = (page) => {
       seed === null
         ? test === null
           ? t('latest validation accuracy {0}', pct(lastVal))
-          : t('validation {0} · {1}/{2} epochs, {3} steps', pct(s.summary?.valAccuracy), s.summary?.epochsCompleted ?? 0, s.summary?.epochs ?? 0, s.summary?.steps ?? 0)
+          : t(
+              'validation {0} · {1}/{2} epochs, {3} steps',
+              pct(s.summary?.valAccuracy),
+              s.summary?.epochsCompleted ?? 0,
+              s.summary?.epochs ?? 0,
+              s.summary?.steps ?? 0,
+            )
         : test === null
           ? t('the seed reached {0}; latest validation accuracy {1}', pct(seed), pct(lastVal))
-          : t('the seed: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps', pct(seed), `${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)}`, pct(s.summary?.valAccuracy), s.summary?.epochsCompleted ?? 0, s.summary?.epochs ?? 0, s.summary?.steps ?? 0),
+          : t(
+              'the seed: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps',
+              pct(seed),
+              `${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)}`,
+              pct(s.summary?.valAccuracy),
+              s.summary?.epochsCompleted ?? 0,
+              s.summary?.epochs ?? 0,
+              s.summary?.steps ?? 0,
+            ),
     );
   }
   return {
     id: 'accuracy',
-    build: () => section('accuracy', t('Test accuracy'), h('div', { id: 'accuracy-value', className: 'big', testid: 'accuracy-value' }), h('div', { id: 'accuracy-detail', className: 'muted' })),
+    build: () =>
+      section(
+        'accuracy',
+        t('Test accuracy'),
+        h('div', { id: 'accuracy-value', className: 'big', testid: 'accuracy-value' }),
+        h('div', { id: 'accuracy-detail', className: 'muted' }),
+      ),
     onState: render,
     onProgress: render,
   };

@@ -42,7 +42,14 @@ export const comparison: SectionFactory = (page) => {
           const swatch = h('span', { className: 'swatch' });
           swatch.style.background = runColour(pal, i);
           const name = h('td', {}, swatch, `${r.label}${i === 0 ? ` ${t('(this run)')}` : ''}`);
-          return h('tr', { testid: `comparison-row-${i}` }, name, ...[...r.values, pct(r.valAccuracy), pct(r.testAccuracy), duration(r.seconds), String(r.steps)].map((v) => h('td', { textContent: v })));
+          return h(
+            'tr',
+            { testid: `comparison-row-${i}` },
+            name,
+            ...[...r.values, pct(r.valAccuracy), pct(r.testAccuracy), duration(r.seconds), String(r.steps)].map((v) =>
+              h('td', { textContent: v }),
+            ),
+          );
         }),
       ),
     );

@@ -68,19 +68,38 @@ export const confusion: SectionFactory = (page) => {
     const c = liveNow ? live!.matrix : matrix;
     if (!c) return;
     $('confusion-summary').textContent = liveNow
-      ? t('live: {0} at the end of epoch {1}: {2} of {3} right ({4}); the chosen split’s matrix, with its images, comes when training ends', splitLabel('validation'), live!.epoch, c.correct, c.total, pct(c.accuracy, 2))
+      ? t(
+          'live: {0} at the end of epoch {1}: {2} of {3} right ({4}); the chosen split’s matrix, with its images, comes when training ends',
+          splitLabel('validation'),
+          live!.epoch,
+          c.correct,
+          c.total,
+          pct(c.accuracy, 2),
+        )
       : t('{0}: {1} of {2} right ({3})', splitLabel(c.split), c.correct, c.total, pct(c.accuracy, 2));
     $('confusion-table').dataset.live = liveNow ? String(live!.epoch) : '';
     const max = Math.max(1, ...c.counts.flatMap((row, i) => row.filter((_, j) => j !== i)));
     const rowMax = c.perClass.map((p) => Math.max(1, p.total));
-    const head = h('tr', {}, h('th', { className: 'corner', textContent: t('true ↓ predicted →') }), ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j), title: cls(j), testid: `confusion-col-${j}` })), h('th', { className: 'num', textContent: t('accuracy') }), h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }));
+    const head = h(
+      'tr',
+      {},
+      h('th', { className: 'corner', textContent: t('true ↓ predicted →') }),
+      ...c.counts.map((_, j) => h('th', { className: 'num', textContent: String(j), title: cls(j), testid: `confusion-col-${j}` })),
+      h('th', { className: 'num', textContent: t('accuracy') }),
+      h('th', { className: 'num', textContent: t('n'), title: t('images of this class in the split') }),
+    );
     const rows = c.counts.map((row, i) =>
       h(
         'tr',
         {},
         h('th', { textContent: cls(i), testid: `confusion-row-${i}` }),
         ...row.map((n, j) => {
-          const td = h('td', { className: `num cell${i === j ? ' diag' : ''}${n && !liveNow ? ' clickable' : ''}`, textContent: String(n), testid: `confusion-cell-${i}-${j}`, title: t('true {0}, predicted {1}: {2} images', cls(i), cls(j), n) });
+          const td = h('td', {
+            className: `num cell${i === j ? ' diag' : ''}${n && !liveNow ? ' clickable' : ''}`,
+            textContent: String(n),
+            testid: `confusion-cell-${i}-${j}`,
+            title: t('true {0}, predicted {1}: {2} images', cls(i), cls(j), n),
+          });
           // Diagonal: share of the row; off the diagonal: against the largest confusion.
           const share = i === j ? n / rowMax[i]! : n / max;
           td.style.setProperty('--share', `${Math.round(100 * share)}%`);
@@ -111,12 +130,26 @@ export const confusion: SectionFactory = (page) => {
   function drawCell(): void {
     const r = cellExamples;
     if (!r) return;
-    const title = t('True {0}, predicted {1}: {2} images{3}', cls(r.trueLabel!), cls(r.predicted!), r.total, r.total > r.items.length ? t(' (the first {0}, most confident first)', r.items.length) : '');
-    $('confusion-cell').replaceChildren(h('h3', { textContent: title, testid: 'confusion-cell-title' }), h('div', { className: 'thumbs' }, ...r.items.map((e, k) => thumbnail(page, e, `cell-thumb-${k}`))));
+    const title = t(
+      'True {0}, predicted {1}: {2} images{3}',
+      cls(r.trueLabel!),
+      cls(r.predicted!),
+      r.total,
+      r.total > r.items.length ? t(' (the first {0}, most confident first)', r.items.length) : '',
+    );
+    $('confusion-cell').replaceChildren(
+      h('h3', { textContent: title, testid: 'confusion-cell-title' }),
+      h('div', { className: 'thumbs' }, ...r.items.map((e, k) => thumbnail(page, e, `cell-thumb-${k}`))),
+    );
   }
 
   function build(): HTMLElement {
-    const select = h('select', { id: 'confusion-split', testid: 'confusion-split', className: 'select' }, h('option', { value: 'test', textContent: t('test split') }), h('option', { value: 'validation', textContent: t('validation split') }));
+    const select = h(
+      'select',
+      { id: 'confusion-split', testid: 'confusion-split', className: 'select' },
+      h('option', { value: 'test', textContent: t('test split') }),
+      h('option', { value: 'validation', textContent: t('validation split') }),
+    );
     select.addEventListener('change', () => {
       split = select.value === 'validation' ? 'validation' : 'test';
       void load();
@@ -125,7 +158,12 @@ export const confusion: SectionFactory = (page) => {
       section(
         'confusion',
         t('Confusion matrix and per-class accuracy'),
-        h('div', { className: 'row' }, h('label', {}, `${t('on the')} `, select), h('span', { id: 'confusion-summary', className: 'muted', testid: 'confusion-summary' })),
+        h(
+          'div',
+          { className: 'row' },
+          h('label', {}, `${t('on the')} `, select),
+          h('span', { id: 'confusion-summary', className: 'muted', testid: 'confusion-summary' }),
+        ),
         h('div', { className: 'hscroll' }, h('table', { id: 'confusion-table', className: 'confusion', testid: 'confusion-table' })),
         h('p', { className: 'muted', textContent: t('Rows: true label; columns: predicted label. Click a cell to see its images.') }),
         h('div', { id: 'confusion-cell', testid: 'confusion-cell' }),

@@ -54,7 +54,10 @@ export const drawDigit: SectionFactory = (page) => {
   const padCaption = make('figcaption', undefined, undefined, t('draw with the mouse, a pen or a finger'));
   padFigure.append(pad, padCaption, buttons);
   const previewFigure = make('figure', undefined, 'image');
-  previewFigure.append(preview, make('figcaption', 'draw-preprocessed-caption', undefined, t('fitted into 20×20, centre of mass at (14, 14)')));
+  previewFigure.append(
+    preview,
+    make('figcaption', 'draw-preprocessed-caption', undefined, t('fitted into 20×20, centre of mass at (14, 14)')),
+  );
   const result = make('div');
   result.append(prediction, probabilities);
   const row = make('div', undefined, 'row');
@@ -155,19 +158,22 @@ export const drawDigit: SectionFactory = (page) => {
     inFlight = true;
     requests++;
     const pixels = Array.from(pre.image, (v) => Math.round(v * 1e4) / 1e4);
-    page.request({ type: 'predictImage', pixels }).then(
-      (r) => {
-        if (gen !== generation || !last) return;
-        last = { image: pre.image, result: r };
-        drawResult();
-      },
-      (e: unknown) => {
-        if (gen === generation) showIdle(errorMessage(e));
-      },
-    ).finally(() => {
-      inFlight = false;
-      pump();
-    });
+    page
+      .request({ type: 'predictImage', pixels })
+      .then(
+        (r) => {
+          if (gen !== generation || !last) return;
+          last = { image: pre.image, result: r };
+          drawResult();
+        },
+        (e: unknown) => {
+          if (gen === generation) showIdle(errorMessage(e));
+        },
+      )
+      .finally(() => {
+        inFlight = false;
+        pump();
+      });
   }
 
   function changed(): void {

@@ -16,7 +16,14 @@ export const gallery: SectionFactory = (page) => {
     if (needsModel(page, $('gallery-summary'), $('gallery'))) return;
     $('gallery-summary').textContent = t('classifying…');
     try {
-      last = await page.request({ type: 'examples', split: 'test', trueLabel: null, predicted: null, onlyWrong: true, limit: GALLERY_LIMIT });
+      last = await page.request({
+        type: 'examples',
+        split: 'test',
+        trueLabel: null,
+        predicted: null,
+        onlyWrong: true,
+        limit: GALLERY_LIMIT,
+      });
       draw();
     } catch (e) {
       $('gallery-summary').textContent = errorMessage(e);
@@ -27,14 +34,26 @@ export const gallery: SectionFactory = (page) => {
     const g = last;
     if (!g) return;
     const shown = g.total > g.items.length ? t(' (showing the {0} most confident mistakes)', g.items.length) : '';
-    $('gallery-summary').textContent = t('{0} test images are misclassified{1}. Under each: its index, true label → prediction (probability); hover for all ten probabilities; click one to make it the chosen test image.', g.total, shown);
+    $('gallery-summary').textContent = t(
+      '{0} test images are misclassified{1}. Under each: its index, true label → prediction (probability); hover for all ten probabilities; click one to make it the chosen test image.',
+      g.total,
+      shown,
+    );
     $('gallery').replaceChildren(...g.items.map((e, k) => thumbnail(page, e, `gallery-thumb-${k}`)));
     $('gallery').dataset.count = String(g.items.length);
   }
 
   return {
     id: 'misclassified',
-    build: () => wide(section('misclassified', t('Misclassified test images'), h('p', { id: 'gallery-summary', className: 'muted', testid: 'gallery-summary' }), h('div', { id: 'gallery', className: 'thumbs', testid: 'gallery' }))),
+    build: () =>
+      wide(
+        section(
+          'misclassified',
+          t('Misclassified test images'),
+          h('p', { id: 'gallery-summary', className: 'muted', testid: 'gallery-summary' }),
+          h('div', { id: 'gallery', className: 'thumbs', testid: 'gallery' }),
+        ),
+      ),
     // A new run on show, or its training finished: classify again.
     onState: (_state, { runChanged, finished }) => {
       if (!runChanged && !finished) return;

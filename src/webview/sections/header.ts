@@ -12,9 +12,18 @@ export const header: SectionFactory = (page) => {
     $('run-status').dataset.status = s.status;
     $('btn-stop').toggleAttribute('disabled', s.status !== 'running');
     $('btn-train').toggleAttribute('disabled', s.status === 'running');
-    const backend = s.start ? `${s.start.backend} — ${s.start.device}` : s.summary ? `${s.summary.backend}${s.summary.device ? ` — ${s.summary.device}` : ''}` : '';
+    const backend = s.start
+      ? `${s.start.backend} — ${s.start.device}`
+      : s.summary
+        ? `${s.summary.backend}${s.summary.device ? ` — ${s.summary.device}` : ''}`
+        : '';
     const epochs = s.config?.training.epochs ?? s.summary?.epochs ?? 0;
-    setText('progress', s.totalSteps ? `${t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps)}${backend ? ` · ${backend}` : ''}${s.summary?.seconds ? ` · ${s.summary.seconds.toFixed(1)} s` : ''}` : '');
+    setText(
+      'progress',
+      s.totalSteps
+        ? `${t('epoch {0}/{1} · step {2}/{3}', Math.max(1, s.epoch), epochs, s.step, s.totalSteps)}${backend ? ` · ${backend}` : ''}${s.summary?.seconds ? ` · ${s.summary.seconds.toFixed(1)} s` : ''}`
+        : '',
+    );
     const err = $('run-error');
     err.hidden = !s.error;
     err.textContent = s.error ? t('Error: {0}', s.error) : '';
@@ -26,8 +35,21 @@ export const header: SectionFactory = (page) => {
       h(
         'header',
         {},
-        h('div', { className: 'title' }, h('h1', { textContent: 'MNIST Lab' }), h('span', { id: 'run-name', testid: 'run-name' }), h('span', { id: 'run-status', className: 'badge', testid: 'run-status' })),
-        h('div', { className: 'actions' }, button('btn-train', t('▶ Train'), 'train'), button('btn-stop', t('■ Stop'), 'stop', true), button('btn-evaluate', t('Evaluate'), 'evaluate', true), button('btn-open-run', t('Open Run…'), 'openRun', true)),
+        h(
+          'div',
+          { className: 'title' },
+          h('h1', { textContent: 'MNIST Lab' }),
+          h('span', { id: 'run-name', testid: 'run-name' }),
+          h('span', { id: 'run-status', className: 'badge', testid: 'run-status' }),
+        ),
+        h(
+          'div',
+          { className: 'actions' },
+          button('btn-train', t('▶ Train'), 'train'),
+          button('btn-stop', t('■ Stop'), 'stop', true),
+          button('btn-evaluate', t('Evaluate'), 'evaluate', true),
+          button('btn-open-run', t('Open Run…'), 'openRun', true),
+        ),
       ),
       h('div', { id: 'progress', testid: 'progress' }),
       h('div', { id: 'run-error', className: 'error', testid: 'run-error', hidden: true }),

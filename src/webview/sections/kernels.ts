@@ -15,7 +15,10 @@ export const kernels: SectionFactory = (page) => {
     const snaps = state.snapshots;
     const wrap = $('epoch-slider-wrap');
     if (!snaps.length) {
-      wrap.textContent = state.status === 'running' ? t('Kernels appear at the end of each epoch.') : t('This run has no kernel snapshots (no epoch finished).');
+      wrap.textContent =
+        state.status === 'running'
+          ? t('Kernels appear at the end of each epoch.')
+          : t('This run has no kernel snapshots (no epoch finished).');
       $('conv1-kernels').replaceChildren();
       $('conv2-kernels').replaceChildren();
       return;
@@ -40,7 +43,16 @@ export const kernels: SectionFactory = (page) => {
     c1.replaceChildren();
     const per1 = k1 * k1;
     const s1 = maxAbs([s.conv1.weight]);
-    for (let o = 0; o < o1; o++) drawHeatmap(figure(c1, t('kernel {0}', o), `conv1-kernel-${o}`, 'kernel'), s.conv1.weight.slice(o * per1, (o + 1) * per1), k1, k1, pal, 'signed', s1);
+    for (let o = 0; o < o1; o++)
+      drawHeatmap(
+        figure(c1, t('kernel {0}', o), `conv1-kernel-${o}`, 'kernel'),
+        s.conv1.weight.slice(o * per1, (o + 1) * per1),
+        k1,
+        k1,
+        pal,
+        'signed',
+        s1,
+      );
     const [o2, i2, k2] = s.conv2.shape as [number, number, number, number];
     const c2 = $('conv2-kernels');
     c2.replaceChildren();
@@ -50,7 +62,15 @@ export const kernels: SectionFactory = (page) => {
     for (let i = 0; i < i2; i++)
       for (let o = 0; o < o2; o++) {
         const start = (o * i2 + i) * per2;
-        drawHeatmap(figure(c2, `${i}→${o}`, `conv2-kernel-${i}-${o}`, 'kernel'), s.conv2.weight.slice(start, start + per2), k2, k2, pal, 'signed', s2);
+        drawHeatmap(
+          figure(c2, `${i}→${o}`, `conv2-kernel-${i}-${o}`, 'kernel'),
+          s.conv2.weight.slice(start, start + per2),
+          k2,
+          k2,
+          pal,
+          'signed',
+          s2,
+        );
       }
   }
 

@@ -6,7 +6,18 @@ import type { SectionFactory } from '../page';
 import { section, wide } from '../widgets';
 
 function row(p: ProgressEvent): HTMLTableRowElement {
-  return h('tr', {}, ...[String(p.epoch), `${p.samples}/${p.trainSize}`, `${p.percent.toFixed(0)} %`, p.loss.toFixed(6), pct(p.trainAccuracy), pct(p.valAccuracy)].map((v) => h('td', { textContent: v })));
+  return h(
+    'tr',
+    {},
+    ...[
+      String(p.epoch),
+      `${p.samples}/${p.trainSize}`,
+      `${p.percent.toFixed(0)} %`,
+      p.loss.toFixed(6),
+      pct(p.trainAccuracy),
+      pct(p.valAccuracy),
+    ].map((v) => h('td', { textContent: v })),
+  );
 }
 
 export const log: SectionFactory = () => {
@@ -18,7 +29,24 @@ export const log: SectionFactory = () => {
         section(
           'log',
           t('Progress log'),
-          h('div', { className: 'scroll' }, h('table', { id: 'log-table', testid: 'log-table' }, h('thead', {}, h('tr', {}, ...[t('epoch'), t('samples'), '%', t('loss'), t('train acc'), t('val acc')].map((c) => h('th', { textContent: c })))), h('tbody', { id: 'log-body' }))),
+          h(
+            'div',
+            { className: 'scroll' },
+            h(
+              'table',
+              { id: 'log-table', testid: 'log-table' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ...[t('epoch'), t('samples'), '%', t('loss'), t('train acc'), t('val acc')].map((c) => h('th', { textContent: c })),
+                ),
+              ),
+              h('tbody', { id: 'log-body' }),
+            ),
+          ),
         ),
       ),
     onState: (state) => {

@@ -31,14 +31,32 @@ export const modelSummary: SectionFactory = (page) => {
     }
     $('summary-table').replaceChildren(
       h('thead', {}, h('tr', {}, ...[t('layer'), t('module'), t('output shape'), t('parameters')].map((c) => h('th', { textContent: c })))),
-      h('tbody', {}, ...info.layers.map((l) => h('tr', {}, ...[l.name, l.layer, l.outputShape.join(' × '), l.params.toLocaleString(locale())].map((v) => h('td', { textContent: v }))))),
+      h(
+        'tbody',
+        {},
+        ...info.layers.map((l) =>
+          h(
+            'tr',
+            {},
+            ...[l.name, l.layer, l.outputShape.join(' × '), l.params.toLocaleString(locale())].map((v) => h('td', { textContent: v })),
+          ),
+        ),
+      ),
     );
     setText('summary-total', t('{0} trainable parameters', info.parameters.toLocaleString(locale())));
   }
 
   return {
     id: 'model-summary',
-    build: () => wide(section('model-summary', t('Model summary'), h('div', { className: 'hscroll' }, h('table', { id: 'summary-table', testid: 'summary-table' })), h('div', { id: 'summary-total', className: 'muted' }))),
+    build: () =>
+      wide(
+        section(
+          'model-summary',
+          t('Model summary'),
+          h('div', { className: 'hscroll' }, h('table', { id: 'summary-table', testid: 'summary-table' })),
+          h('div', { id: 'summary-total', className: 'muted' }),
+        ),
+      ),
     onState: (_state, { runChanged }) => {
       if (runChanged) shownFor = null;
       void render();

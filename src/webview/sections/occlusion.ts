@@ -54,7 +54,10 @@ export const occlusion: SectionFactory = (page) => {
   };
 
   const fill = make('select', 'occlusion-fill', 'select');
-  for (const [value, text] of [['0', t('background (0)')], ['0.5', t('grey (0.5)')]] as const) {
+  for (const [value, text] of [
+    ['0', t('background (0)')],
+    ['0.5', t('grey (0.5)')],
+  ] as const) {
     const o = make('option', undefined, undefined, text);
     o.value = value;
     fill.append(o);
@@ -137,7 +140,14 @@ export const occlusion: SectionFactory = (page) => {
     drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
     drawOverlay(overlay, r, pal);
     // The same colours as the heatmap: red where the patch lowers the true class's probability.
-    drawHeatmap(grid, r.probability.map((p) => r.baseline - p), r.rows, r.cols, pal, 'signed');
+    drawHeatmap(
+      grid,
+      r.probability.map((p) => r.baseline - p),
+      r.rows,
+      r.cols,
+      pal,
+      'signed',
+    );
     let min = 0;
     for (let p = 1; p < r.probability.length; p++) if (r.probability[p]! < r.probability[min]!) min = p;
     const flipped = r.predicted.filter((c) => c !== r.label).length;

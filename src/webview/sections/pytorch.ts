@@ -10,7 +10,12 @@ export const pytorch: SectionFactory = () => ({
     h(
       'section',
       { id: 'pytorch', className: 'card wide', hidden: true },
-      h('div', { className: 'card-head' }, h('h2', { textContent: t('Load in PyTorch') }), button('btn-copy-pytorch', t('Copy'), 'copyPytorchSnippet', true)),
+      h(
+        'div',
+        { className: 'card-head' },
+        h('h2', { textContent: t('Load in PyTorch') }),
+        button('btn-copy-pytorch', t('Copy'), 'copyPytorchSnippet', true),
+      ),
       h('p', { id: 'pytorch-file', className: 'muted', testid: 'pytorch-file' }),
       h('pre', { className: 'code' }, h('code', { id: 'pytorch-code', testid: 'pytorch-code' })),
     ),

@@ -28,7 +28,10 @@ export const robustness: SectionFactory = (page) => {
 
   async function load(): Promise<void> {
     if (!page.hasModel()) {
-      setText('shifted-prediction', page.running() ? t('The robustness check needs the trained weights (saved when training ends).') : t('No model in this run.'));
+      setText(
+        'shifted-prediction',
+        page.running() ? t('The robustness check needs the trained weights (saved when training ends).') : t('No model in this run.'),
+      );
       $('robustness-maps').replaceChildren();
       return;
     }
@@ -55,7 +58,13 @@ export const robustness: SectionFactory = (page) => {
     setText('original-caption', t('original #{0}: predicted {1}', r.index, cls(r.original.prediction.label)));
     setText('shifted-caption', t('shifted dx={0}, dy={1}: predicted {2}', r.dx, r.dy, cls(r.shifted.prediction.label)));
     const p = r.shifted.prediction;
-    const shiftedArgs = [cls(p.label), (100 * p.probabilities[p.label]!).toFixed(1), cls(r.label), r.meanAbsDiff.conv1.toFixed(4), r.meanAbsDiff.conv2.toFixed(4)] as const;
+    const shiftedArgs = [
+      cls(p.label),
+      (100 * p.probabilities[p.label]!).toFixed(1),
+      cls(r.label),
+      r.meanAbsDiff.conv1.toFixed(4),
+      r.meanAbsDiff.conv2.toFixed(4),
+    ] as const;
     setText(
       'shifted-prediction',
       p.label === r.label
@@ -103,7 +112,22 @@ export const robustness: SectionFactory = (page) => {
               schedule();
             }),
           ),
-          h('div', { className: 'row' }, h('figure', { className: 'image' }, h('canvas', { id: 'original-image', testid: 'original-image' }), h('figcaption', { id: 'original-caption' })), h('figure', { className: 'image' }, h('canvas', { id: 'shifted-image', testid: 'shifted-image' }), h('figcaption', { id: 'shifted-caption', testid: 'shifted-caption' }))),
+          h(
+            'div',
+            { className: 'row' },
+            h(
+              'figure',
+              { className: 'image' },
+              h('canvas', { id: 'original-image', testid: 'original-image' }),
+              h('figcaption', { id: 'original-caption' }),
+            ),
+            h(
+              'figure',
+              { className: 'image' },
+              h('canvas', { id: 'shifted-image', testid: 'shifted-image' }),
+              h('figcaption', { id: 'shifted-caption', testid: 'shifted-caption' }),
+            ),
+          ),
           h('div', { id: 'shifted-prediction', className: 'big', testid: 'shifted-prediction' }),
           h('div', { id: 'robustness-maps', testid: 'robustness-maps' }),
           sweep.element,

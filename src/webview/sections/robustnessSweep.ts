@@ -21,7 +21,9 @@ const DEFAULT_RANGE = 3;
 export function sweepStatement(r: SweepPayload): string {
   const radii = r.shift.byRadius.filter((b) => b.radius > 0);
   if (!radii.length) return t('Test accuracy unshifted: {0}.', pct(r.accuracy, 1));
-  const parts = radii.map((b, i) => (i === 0 ? t('≥ {0} for shifts of ≤ {1} px', pct(b.minAccuracy, 1), b.radius) : t('≥ {0} for ≤ {1} px', pct(b.minAccuracy, 1), b.radius)));
+  const parts = radii.map((b, i) =>
+    i === 0 ? t('≥ {0} for shifts of ≤ {1} px', pct(b.minAccuracy, 1), b.radius) : t('≥ {0} for ≤ {1} px', pct(b.minAccuracy, 1), b.radius),
+  );
   return t('Test accuracy stays {0} in any direction (unshifted: {1}).', parts.join(', '), pct(r.accuracy, 1));
 }
 
@@ -36,7 +38,16 @@ export interface RobustnessSweep {
 
 export function robustnessSweep(page: LabPage): RobustnessSweep {
   let result: SweepPayload | null = null;
-  const range = h('input', { id: 'sweep-range', type: 'number', min: '0', max: '14', step: '1', value: String(DEFAULT_RANGE), className: 'number', testid: 'sweep-range' });
+  const range = h('input', {
+    id: 'sweep-range',
+    type: 'number',
+    min: '0',
+    max: '14',
+    step: '1',
+    value: String(DEFAULT_RANGE),
+    className: 'number',
+    testid: 'sweep-range',
+  });
   const run = vscodeButton('btn-sweep', t('Run sweep'), () => {
     const k = Number(range.value);
     if (!Number.isInteger(k) || k < 0 || k > 14) {
@@ -55,9 +66,23 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     'div',
     { id: 'robustness-sweep', className: 'sweep', testid: 'robustness-sweep' },
     h('h3', { textContent: t('Sweep: accuracy on the whole test split under shifts, rotations and noise') }),
-    h('div', { className: 'row' }, h('label', {}, `${t('shifts up to k =')} `, range, ` ${t('px')}`), run, cancel, h('progress', { id: 'sweep-progress', value: 0, max: 1, hidden: true, testid: 'sweep-progress' }), h('span', { id: 'sweep-status', className: 'muted', testid: 'sweep-status' })),
+    h(
+      'div',
+      { className: 'row' },
+      h('label', {}, `${t('shifts up to k =')} `, range, ` ${t('px')}`),
+      run,
+      cancel,
+      h('progress', { id: 'sweep-progress', value: 0, max: 1, hidden: true, testid: 'sweep-progress' }),
+      h('span', { id: 'sweep-status', className: 'muted', testid: 'sweep-status' }),
+    ),
     h('p', { id: 'sweep-statement', className: 'big statement', testid: 'sweep-statement' }),
-    h('div', { id: 'sweep-plots', className: 'sweep-plots', hidden: true }, h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }), h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }), h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' })),
+    h(
+      'div',
+      { id: 'sweep-plots', className: 'sweep-plots', hidden: true },
+      h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }),
+      h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }),
+      h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' }),
+    ),
   );
 
   /** A new run on show: its sweep is not this one. */
@@ -83,7 +108,11 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
         bar.value = done;
         $('sweep-status').textContent = t('{0} of {1} batches of forward passes', done, total);
       });
-      $('sweep-status').textContent = t('{0} test images, {1} transformed copies each', result.count, result.shift.offsets.length ** 2 + result.rotation.angles.length + result.noise.sigmas.length);
+      $('sweep-status').textContent = t(
+        '{0} test images, {1} transformed copies each',
+        result.count,
+        result.shift.offsets.length ** 2 + result.rotation.angles.length + result.noise.sigmas.length,
+      );
       drawSweep();
     } catch (e) {
       $('sweep-status').textContent = errorMessage(e);
@@ -133,19 +162,37 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
           colorbar: { title: { text: '%' }, tickfont: { color: pal.fg } },
         },
       ],
-      { ...base(t('accuracy (%) with every test image shifted'), t('dx (px, right +)'), t('dy (px, down +)')), xaxis: { ...axis, title: { text: t('dx (px, right +)') }, dtick: 1 }, yaxis: { ...axis, title: { text: t('dy (px, down +)') }, autorange: 'reversed', dtick: 1 } },
+      {
+        ...base(t('accuracy (%) with every test image shifted'), t('dx (px, right +)'), t('dy (px, down +)')),
+        xaxis: { ...axis, title: { text: t('dx (px, right +)') }, dtick: 1 },
+        yaxis: { ...axis, title: { text: t('dy (px, down +)') }, autorange: 'reversed', dtick: 1 },
+      },
       config,
     );
     void Plotly.react(
       $('sweep-rotation-plot'),
-      [{ x: r.rotation.angles, y: r.rotation.accuracy.map((v) => 100 * v), mode: 'lines+markers', name: t('rotation'), line: { color: pal.validation } }],
-      { ...base(t('accuracy (%) under rotation (bilinear, about the centre)'), t('angle (°, counter-clockwise +)'), '%'), yaxis: { ...axis, title: { text: '%' }, range: [0, 100] } },
+      [
+        {
+          x: r.rotation.angles,
+          y: r.rotation.accuracy.map((v) => 100 * v),
+          mode: 'lines+markers',
+          name: t('rotation'),
+          line: { color: pal.validation },
+        },
+      ],
+      {
+        ...base(t('accuracy (%) under rotation (bilinear, about the centre)'), t('angle (°, counter-clockwise +)'), '%'),
+        yaxis: { ...axis, title: { text: '%' }, range: [0, 100] },
+      },
       config,
     );
     void Plotly.react(
       $('sweep-noise-plot'),
       [{ x: r.noise.sigmas, y: r.noise.accuracy.map((v) => 100 * v), mode: 'lines+markers', name: t('noise'), line: { color: pal.loss } }],
-      { ...base(t('accuracy (%) with added Gaussian noise (clipped to [0, 1])'), t('σ (pixel values 0–1)'), '%'), yaxis: { ...axis, title: { text: '%' }, range: [0, 100] } },
+      {
+        ...base(t('accuracy (%) with added Gaussian noise (clipped to [0, 1])'), t('σ (pixel values 0–1)'), '%'),
+        yaxis: { ...axis, title: { text: '%' }, range: [0, 100] },
+      },
       config,
     );
     $('robustness-sweep').dataset.done = 'true';

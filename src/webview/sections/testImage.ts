@@ -32,7 +32,16 @@ export const testImage: SectionFactory = (page) => {
     drawHeatmap($<HTMLCanvasElement>('test-image'), r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
     setText('test-caption', t('test image #{0}, true label {1}', r.index, cls(r.label)));
     if (r.prediction) {
-      setText('prediction', t('predicted {0} ({1} %) · true {2} {3}', cls(r.prediction.label), (100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1), cls(r.label), r.prediction.label === r.label ? '✓' : '✗'));
+      setText(
+        'prediction',
+        t(
+          'predicted {0} ({1} %) · true {2} {3}',
+          cls(r.prediction.label),
+          (100 * r.prediction.probabilities[r.prediction.label]!).toFixed(1),
+          cls(r.label),
+          r.prediction.label === r.label ? '✓' : '✗',
+        ),
+      );
       $('prediction').dataset.predicted = String(r.prediction.label);
       probabilityBars($('probabilities'), r.prediction.probabilities, r.prediction.label, cls);
     } else {
@@ -43,13 +52,22 @@ export const testImage: SectionFactory = (page) => {
       drawFeatureMaps($('conv1-maps'), r.featureMaps.conv1, 'conv1-map', pal);
       drawFeatureMaps($('conv2-maps'), r.featureMaps.conv2, 'conv2-map', pal);
     } else {
-      $('conv1-maps').replaceChildren(h('p', { className: 'muted', textContent: t('Feature maps need the trained weights (saved when training ends).') }));
+      $('conv1-maps').replaceChildren(
+        h('p', { className: 'muted', textContent: t('Feature maps need the trained weights (saved when training ends).') }),
+      );
       $('conv2-maps').replaceChildren();
     }
   }
 
   function build(): HTMLElement[] {
-    const indexField = h('input', { id: 'test-index', type: 'number', min: '0', value: String(page.choice.index), testid: 'test-index', className: 'number' });
+    const indexField = h('input', {
+      id: 'test-index',
+      type: 'number',
+      min: '0',
+      value: String(page.choice.index),
+      testid: 'test-index',
+      className: 'number',
+    });
     indexField.addEventListener('change', () => {
       const v = Number(indexField.value);
       if (!Number.isInteger(v) || v < 0) {
@@ -62,7 +80,22 @@ export const testImage: SectionFactory = (page) => {
       'test-image-card',
       t('Test image'),
       h('label', {}, `${t('index')} `, indexField),
-      h('div', { className: 'row' }, h('figure', { className: 'image' }, h('canvas', { id: 'test-image', testid: 'test-image' }), h('figcaption', { id: 'test-caption' })), h('div', {}, h('div', { id: 'prediction', className: 'big', testid: 'prediction' }), h('div', { id: 'probabilities', className: 'bars', testid: 'probabilities' }))),
+      h(
+        'div',
+        { className: 'row' },
+        h(
+          'figure',
+          { className: 'image' },
+          h('canvas', { id: 'test-image', testid: 'test-image' }),
+          h('figcaption', { id: 'test-caption' }),
+        ),
+        h(
+          'div',
+          {},
+          h('div', { id: 'prediction', className: 'big', testid: 'prediction' }),
+          h('div', { id: 'probabilities', className: 'bars', testid: 'probabilities' }),
+        ),
+      ),
     );
     const features = section(
       'feature-maps',

@@ -15,9 +15,25 @@ export function thumbnail(page: LabPage, e: ExamplePayload, testid: string): HTM
   const pixels = e.pixels.map((v) => v / 255);
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', t('test image #{0}', e.index));
-  const caption = h('figcaption', {}, h('span', { textContent: `#${e.index}` }), h('br'), h('span', { textContent: t('{0} → {1} ({2})', short(e.label), short(e.predicted), pct(e.probabilities[e.predicted], 1)) }));
+  const caption = h(
+    'figcaption',
+    {},
+    h('span', { textContent: `#${e.index}` }),
+    h('br'),
+    h('span', { textContent: t('{0} → {1} ({2})', short(e.label), short(e.predicted), pct(e.probabilities[e.predicted], 1)) }),
+  );
   const probabilities = e.probabilities.map((p, c) => `${cls(c)}: ${pct(p, 1)}`).join('\n');
-  const fig = h('figure', { className: e.label === e.predicted ? 'thumb' : 'thumb wrong', title: `${t('test image #{0}: true label {1}, predicted {2}', e.index, cls(e.label), cls(e.predicted))}\n${probabilities}`, tabIndex: 0, testid }, canvas, caption);
+  const fig = h(
+    'figure',
+    {
+      className: e.label === e.predicted ? 'thumb' : 'thumb wrong',
+      title: `${t('test image #{0}: true label {1}, predicted {2}', e.index, cls(e.label), cls(e.predicted))}\n${probabilities}`,
+      tabIndex: 0,
+      testid,
+    },
+    canvas,
+    caption,
+  );
   fig.dataset.index = String(e.index);
   fig.dataset.label = String(e.label);
   fig.dataset.predicted = String(e.predicted);

@@ -34,7 +34,12 @@ export const trainingImage: SectionFactory = (page) => {
       section(
         'train-image-card',
         t('Training image #{0}', INDEX),
-        h('div', { className: 'row' }, h('figure', { className: 'image' }, h('canvas', { id: 'train-image', testid: 'train-image' })), h('div', { id: 'train-label', className: 'big', testid: 'train-label' })),
+        h(
+          'div',
+          { className: 'row' },
+          h('figure', { className: 'image' }, h('canvas', { id: 'train-image', testid: 'train-image' })),
+          h('div', { id: 'train-label', className: 'big', testid: 'train-label' }),
+        ),
       ),
     onState: (_state, { runChanged }) => {
       if (runChanged) void load();

@@ -8,16 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
-import {
-  type Browser,
-  type CodeServer,
-  ProcessTracker,
-  launchBrowser,
-  log,
-  makeTempRoot,
-  startCodeServer,
-  workbenchUrl,
-} from '../harness';
+import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { CURVE_CONFIG_NAME, REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
 import { frameIn, waitFor } from './waits';
 
@@ -79,7 +70,6 @@ function summaryOf(dir: string): Summary | undefined {
     return undefined;
   }
 }
-
 
 /** The frame (of the nested webview iframes) that holds `selector`. */
 const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
@@ -160,19 +150,22 @@ async function show(frame: Frame, selector: string): Promise<void> {
  * end-of-line decorations (issue 4 allows either) are CSS ::before/::after content.
  */
 async function editorTextWithHints(): Promise<string> {
-  return editor()
-    .locator('.view-lines')
-    .evaluate((root: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const parts: string[] = [String(root.innerText)];
-      const win = root.ownerDocument.defaultView;
-      for (const el of root.querySelectorAll('span')) {
-        for (const pseudo of ['::before', '::after']) {
-          const c = win.getComputedStyle(el, pseudo).content as string;
-          if (c && c !== 'none' && c !== 'normal') parts.push(c.replace(/^"|"$/g, ''));
+  return (
+    editor()
+      .locator('.view-lines')
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      .evaluate((root: any) => {
+        const parts: string[] = [String(root.innerText)];
+        const win = root.ownerDocument.defaultView;
+        for (const el of root.querySelectorAll('span')) {
+          for (const pseudo of ['::before', '::after']) {
+            const c = win.getComputedStyle(el, pseudo).content as string;
+            if (c && c !== 'none' && c !== 'normal') parts.push(c.replace(/^"|"$/g, ''));
+          }
         }
-      }
-      return parts.join('\n').replace(/\u00a0/g, ' ');
-    });
+        return parts.join('\n').replace(/\u00a0/g, ' ');
+      })
+  );
 }
 
 /** The text editor of the active editor group (the lab panel may sit in a second group). */
@@ -193,10 +186,14 @@ async function focusConfigEditor(name = SMALL_CONFIG_NAME): Promise<void> {
 
 /** The independent answer for image #4 and dx,dy: the project's CLI on the same run directory. */
 function cliRobustness(run: string, dx: number): { originalPrediction: number; shiftedPrediction: number; label: number } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'robustness', run, '--index', '4', `--dx=${dx}`, '--dy', '0', '--data', join(ws, 'data'), '--json'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'dist', 'cli.js'), 'robustness', run, '--index', '4', `--dx=${dx}`, '--dy', '0', '--data', join(ws, 'data'), '--json'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const line = r.stdout.split('\n').find((l) => l.includes('"summary"'));
   if (!line) throw new Error(`mnist-lab robustness failed (${r.status}): ${r.stderr}`);
   return JSON.parse(line) as { originalPrediction: number; shiftedPrediction: number; label: number };
@@ -236,7 +233,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       if (r.status !== 0) {
         const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
         process.stderr.write(`--- npm run package output ---\n${text}\n---\n`);
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${text.split('\n').filter((l) => /error/i.test(l)).join(' / ').slice(0, 1000) || text.slice(-1000)}`);
+        throw new Error(
+          `npm run package failed (${r.status ?? r.signal}): ${
+            text
+              .split('\n')
+              .filter((l) => /error/i.test(l))
+              .join(' / ')
+              .slice(0, 1000) || text.slice(-1000)
+          }`,
+        );
       }
       vsix = existsSync(out) ? out : findVsix(t0);
       log(`e2e: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -265,7 +270,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const text = await editor().locator('.view-lines').innerText();
     assert.match(text.replace(/\u00a0/g, ' '), /"name": "small"/);
     // The extension is installed from the vsix (not loaded from the project).
-    assert.ok(readdirSync(cs.extensionsDir).some((d) => d.startsWith('mnist-lab.mnist-lab')), `the vsix is not installed in ${cs.extensionsDir}`);
+    assert.ok(
+      readdirSync(cs.extensionsDir).some((d) => d.startsWith('mnist-lab.mnist-lab')),
+      `the vsix is not installed in ${cs.extensionsDir}`,
+    );
     await screenshot('workspace-config-open');
   });
 
@@ -301,15 +309,24 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       throw new Error('no CodeLens "▶ Train" to click (issue 4, item 2)');
     });
     await lens.click();
-    const run = await waitFor('a new run directory after clicking ▶ Train', () => runDirs().find((d) => !before.has(d) && summaryOf(d)), 60_000);
+    const run = await waitFor(
+      'a new run directory after clicking ▶ Train',
+      () => runDirs().find((d) => !before.has(d) && summaryOf(d)),
+      60_000,
+    );
     const status = page.locator('.statusbar-item', { hasText: /MNIST/ }).first();
     await status.waitFor({ state: 'visible', timeout: 30_000 });
     log(`e2e: status bar: ${(await status.innerText()).trim()}`);
     await screenshot('train-started-from-codelens');
-    const s = await waitFor('the run to finish', () => {
-      const x = summaryOf(run);
-      return x && x.status !== 'running' ? x : undefined;
-    }, 200_000, 500);
+    const s = await waitFor(
+      'the run to finish',
+      () => {
+        const x = summaryOf(run);
+        return x && x.status !== 'running' ? x : undefined;
+      },
+      200_000,
+      500,
+    );
     assert.equal(s.status, 'completed', `run ended ${s.status}`);
     smallRun = s;
     log(`e2e: CodeLens run ${s.runId}: ${s.steps} steps, test ${(100 * (s.testAccuracy ?? 0)).toFixed(2)} %`);
@@ -324,24 +341,43 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await focusConfigEditor(CURVE_CONFIG_NAME);
     const before = new Set(runDirs());
     await paletteCommand('MNIST Lab: Train');
-    const run = await waitFor('a new run directory after MNIST: Train', () => runDirs().find((d) => !before.has(d) && summaryOf(d)), 60_000);
+    const run = await waitFor(
+      'a new run directory after MNIST: Train',
+      () => runDirs().find((d) => !before.has(d) && summaryOf(d)),
+      60_000,
+    );
     const tab = page.locator('.tabs-container .tab', { hasText: 'MNIST Lab' }).first();
     await tab.waitFor({ state: 'visible', timeout: 30_000 });
     const lab = await frameWith('#error-plot');
     await lab.locator('#run-name', { hasText: basename(run) }).waitFor({ timeout: 30_000 });
     assert.match(await lab.locator('#run-name').innerText(), /curve/);
     await screenshot('lab-panel-opened');
-    const s = await waitFor('the palette run to finish', () => {
-      const x = summaryOf(run);
-      return x && x.status !== 'running' ? x : undefined;
-    }, 200_000, 500);
+    const s = await waitFor(
+      'the palette run to finish',
+      () => {
+        const x = summaryOf(run);
+        return x && x.status !== 'running' ? x : undefined;
+      },
+      200_000,
+      500,
+    );
     assert.equal(s.status, 'completed');
     finishedRun = s;
     await lab.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
-    assert.equal(await lab.locator('#run-error').isVisible(), false, `the panel shows an error: ${await lab.locator('#run-error').innerText()}`);
-    assert.match(await lab.locator('#accuracy-value').innerText(), new RegExp((100 * s.testAccuracy!).toFixed(2)), 'the panel does not show the run’s test accuracy');
+    assert.equal(
+      await lab.locator('#run-error').isVisible(),
+      false,
+      `the panel shows an error: ${await lab.locator('#run-error').innerText()}`,
+    );
+    assert.match(
+      await lab.locator('#accuracy-value').innerText(),
+      new RegExp((100 * s.testAccuracy!).toFixed(2)),
+      'the panel does not show the run’s test accuracy',
+    );
     const plotPoints = await lab.locator('#error-plot .scatterlayer .trace .points path').count();
-    const progressLines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"progress"')).length;
+    const progressLines = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"progress"')).length;
     assert.equal(plotPoints, 2 * progressLines, `the plot shows ${plotPoints} markers for ${progressLines} progress events × 2 curves`);
     await screenshot('lab-panel-finished');
   });
@@ -380,13 +416,25 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       await page.waitForTimeout(100);
     }
     log(`e2e: error-rate markers seen while training: ${seen.join(' → ')}`);
-    assert.ok(seen.length >= 2 && seen.at(-1)! > seen[0]!, `the plot did not gain points while training (markers seen: ${seen.join(', ') || 'none'})`);
+    assert.ok(
+      seen.length >= 2 && seen.at(-1)! > seen[0]!,
+      `the plot did not gain points while training (markers seen: ${seen.join(', ') || 'none'})`,
+    );
     log(`e2e: live confusion: "${liveSeen}"`);
-    assert.match(liveSeen, /^live: validation split .* at the end of epoch 1: \d+ of 1000 right/, 'no live validation confusion matrix after epoch 1');
-    const s = await waitFor('the run to finish', () => {
-      const x = summaryOf(run);
-      return x && x.status !== 'running' ? x : undefined;
-    }, 200_000, 500);
+    assert.match(
+      liveSeen,
+      /^live: validation split .* at the end of epoch 1: \d+ of 1000 right/,
+      'no live validation confusion matrix after epoch 1',
+    );
+    const s = await waitFor(
+      'the run to finish',
+      () => {
+        const x = summaryOf(run);
+        return x && x.status !== 'running' ? x : undefined;
+      },
+      200_000,
+      500,
+    );
     assert.equal(s.status, 'completed');
     finishedRun = s;
     await lab.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
@@ -408,14 +456,22 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.ok(finishedRun, 'no finished run');
     const lab = await frameWith('#prediction');
     await show(lab, '#test-image-card');
-    const caption = await waitFor('the test image caption', async () => {
-      const t = await lab.locator('#test-caption').innerText();
-      return /#4\b/.test(t) ? t : undefined;
-    }, 30_000);
-    const prediction = await waitFor('the prediction text', async () => {
-      const t = await lab.locator('#prediction').innerText();
-      return /predicted \d/.test(t) ? t : undefined;
-    }, 30_000);
+    const caption = await waitFor(
+      'the test image caption',
+      async () => {
+        const t = await lab.locator('#test-caption').innerText();
+        return /#4\b/.test(t) ? t : undefined;
+      },
+      30_000,
+    );
+    const prediction = await waitFor(
+      'the prediction text',
+      async () => {
+        const t = await lab.locator('#prediction').innerText();
+        return /predicted \d/.test(t) ? t : undefined;
+      },
+      30_000,
+    );
     await assertCanvasesDrawn(lab, '#test-image-card', 1);
     const shown = Number(/predicted (\d)/.exec(prediction)![1]);
     const cli = cliRobustness(finishedRun.runDir, -3);
@@ -430,10 +486,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const lab = await frameWith('#shifted-image');
     await show(lab, '#robustness');
     const captionAt = (dx: number) =>
-      waitFor(`the shifted image for dx=${dx}`, async () => {
-        const t = await lab.locator('#shifted-caption').innerText();
-        return t.includes(`dx=${dx},`) ? t : undefined;
-      }, 60_000, 250);
+      waitFor(
+        `the shifted image for dx=${dx}`,
+        async () => {
+          const t = await lab.locator('#shifted-caption').innerText();
+          return t.includes(`dx=${dx},`) ? t : undefined;
+        },
+        60_000,
+        250,
+      );
     const c1 = await captionAt(-3);
     const before = await canvasStats(lab.locator('#shifted-image'));
     assert.ok(before.distinct >= 2, 'the shifted image is blank');
@@ -442,10 +503,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await screenshot('robustness-dx-3');
     await lab.locator('#shift-dx').fill('3');
     const c2 = await captionAt(3);
-    const afterStats = await waitFor('the shifted image to change', async () => {
-      const s = await canvasStats(lab.locator('#shifted-image'));
-      return s.hash !== before.hash ? s : undefined;
-    }, 30_000, 250);
+    const afterStats = await waitFor(
+      'the shifted image to change',
+      async () => {
+        const s = await canvasStats(lab.locator('#shifted-image'));
+        return s.hash !== before.hash ? s : undefined;
+      },
+      30_000,
+      250,
+    );
     assert.ok(afterStats.distinct >= 2, 'the new shifted image is blank');
     const original = await canvasStats(lab.locator('#original-image'));
     assert.notEqual(afterStats.hash, original.hash, 'the shifted image equals the original');
@@ -470,19 +536,28 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     };
     const requests = async () => Number((await lab.locator('#draw-prediction').getAttribute('data-requests')) ?? 0);
     const predictedAfter = (what: string, after: number, digit?: number) =>
-      waitFor(`the prediction of ${what}`, async () => {
-        const p = lab.locator('#draw-prediction');
-        const n = await requests();
-        const d = await p.getAttribute('data-predicted');
-        if (n <= after || d === null) return undefined;
-        // Latest-wins: wait until the page has nothing newer to ask.
-        await page.waitForTimeout(400);
-        if ((await requests()) !== n) return undefined;
-        return digit === undefined || Number(d) === digit ? { digit: Number(d), text: await p.innerText(), requests: n } : undefined;
-      }, 30_000, 250);
+      waitFor(
+        `the prediction of ${what}`,
+        async () => {
+          const p = lab.locator('#draw-prediction');
+          const n = await requests();
+          const d = await p.getAttribute('data-predicted');
+          if (n <= after || d === null) return undefined;
+          // Latest-wins: wait until the page has nothing newer to ask.
+          await page.waitForTimeout(400);
+          if ((await requests()) !== n) return undefined;
+          return digit === undefined || Number(d) === digit ? { digit: Number(d), text: await p.innerText(), requests: n } : undefined;
+        },
+        30_000,
+        250,
+      );
     assert.match(await lab.locator('#draw-prediction').innerText(), /Nothing drawn/);
 
-    await stroke([[0.52, 0.12], [0.5, 0.5], [0.48, 0.88]]);
+    await stroke([
+      [0.52, 0.12],
+      [0.5, 0.5],
+      [0.48, 0.88],
+    ]);
     const one = await predictedAfter('a drawn 1', 0).catch(async (e) => {
       await screenshot('draw-digit-1-missing');
       throw new Error(`${e}; the panel says "${await lab.locator('#draw-prediction').innerText()}"`);
@@ -501,10 +576,17 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await waitFor('the cleared pad', async () => /Nothing drawn/.test(await lab.locator('#draw-prediction').innerText()), 10_000);
     assert.equal((await canvasStats(lab.locator('#draw-pad'))).nonBackground, 0, 'the pad is not empty after Clear');
     const n0 = await requests();
-    await stroke([[0.22, 0.18], [0.78, 0.18]]);
+    await stroke([
+      [0.22, 0.18],
+      [0.78, 0.18],
+    ]);
     const bar = await predictedAfter('the 7’s top bar', n0);
     await screenshot('draw-digit-7-bar');
-    await stroke([[0.78, 0.18], [0.62, 0.5], [0.48, 0.88]]);
+    await stroke([
+      [0.78, 0.18],
+      [0.62, 0.5],
+      [0.48, 0.88],
+    ]);
     const seven = await predictedAfter('a drawn 7', bar.requests);
     log(`e2e: drew a 7: the bar alone "${bar.text}", with its stem "${seven.text}"`);
     await screenshot('draw-digit-7');
@@ -525,10 +607,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await show(lab, '#occlusion');
     await lab.locator('#occlusion-run').click();
     const positions = (p: string) =>
-      waitFor(`occlusion with ${p} positions`, async () => {
-        const s = lab.locator('#occlusion-summary');
-        return (await s.getAttribute('data-positions')) === p ? s.innerText() : undefined;
-      }, 60_000, 250);
+      waitFor(
+        `occlusion with ${p} positions`,
+        async () => {
+          const s = lab.locator('#occlusion-summary');
+          return (await s.getAttribute('data-positions')) === p ? s.innerText() : undefined;
+        },
+        60_000,
+        250,
+      );
     const first = await positions('12x12');
     assert.match(first, /test image #4, true class \d/);
     const heat = await canvasStats(lab.locator('#occlusion-heatmap'));
@@ -549,30 +636,52 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.ok(finishedRun?.testAccuracy, 'no finished run');
     const lab = await frameWith('#confusion-table');
     await show(lab, '#confusion');
-    const counts = await waitFor('the confusion matrix', async () => {
-      const c: number[][] = await lab.locator('#confusion-table').evaluate((t: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
-        Array.from(t.querySelectorAll('tbody tr')).map((tr: any) => Array.from(tr.querySelectorAll('td.cell')).map((td: any) => Number(td.textContent)))); // eslint-disable-line @typescript-eslint/no-explicit-any
-      return c.length === 10 ? c : undefined;
-    }, 60_000);
+    const counts = await waitFor(
+      'the confusion matrix',
+      async () => {
+        /* eslint-disable @typescript-eslint/no-explicit-any -- page-side callback: the DOM lib is not in this project */
+        const c: number[][] = await lab
+          .locator('#confusion-table')
+          .evaluate((t: any) =>
+            Array.from(t.querySelectorAll('tbody tr')).map((tr: any) =>
+              Array.from(tr.querySelectorAll('td.cell')).map((td: any) => Number(td.textContent)),
+            ),
+          );
+        /* eslint-enable @typescript-eslint/no-explicit-any */
+        return c.length === 10 ? c : undefined;
+      },
+      60_000,
+    );
     const total = counts.flat().reduce((a, b) => a + b, 0);
     const correct = counts.reduce((a, row, i) => a + row[i]!, 0);
     assert.equal(total, TEST_IMAGES / 2, 'the matrix counts the test split (the second half of the test file)');
     assert.equal(correct / total, finishedRun.testAccuracy, 'the diagonal is the run’s test accuracy');
     // The most frequent confusion: click it, its images appear.
     let best = [0, 1, 0];
-    counts.forEach((row, i) => row.forEach((n, j) => {
-      if (i !== j && n > best[2]!) best = [i, j, n];
-    }));
+    counts.forEach((row, i) =>
+      row.forEach((n, j) => {
+        if (i !== j && n > best[2]!) best = [i, j, n];
+      }),
+    );
     const [ti, pj, n] = best as [number, number, number];
     assert.ok(n > 0, 'a model after one short epoch makes mistakes');
     await lab.locator(`[data-testid="confusion-cell-${ti}-${pj}"]`).click();
-    const title = await waitFor('the cell’s images', async () => {
-      const t = await lab.locator('[data-testid="confusion-cell-title"]').innerText();
-      return t.includes(`True ${ti}, predicted ${pj}: ${n} images`) ? t : undefined;
-    }, 30_000);
+    const title = await waitFor(
+      'the cell’s images',
+      async () => {
+        const t = await lab.locator('[data-testid="confusion-cell-title"]').innerText();
+        return t.includes(`True ${ti}, predicted ${pj}: ${n} images`) ? t : undefined;
+      },
+      30_000,
+    );
     await assertCanvasesDrawn(lab, '#confusion-cell', Math.min(n, 100));
-    const labels = await lab.locator('#confusion-cell figure.thumb').evaluateAll((fs: any[]) => fs.map((f) => `${f.dataset.label}→${f.dataset.predicted}`)); // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.ok(labels.every((l: string) => l === `${ti}→${pj}`), `cell images: ${labels.join(', ')}`);
+    const labels = await lab
+      .locator('#confusion-cell figure.thumb')
+      .evaluateAll((fs: any[]) => fs.map((f) => `${f.dataset.label}→${f.dataset.predicted}`)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.ok(
+      labels.every((l: string) => l === `${ti}→${pj}`),
+      `cell images: ${labels.join(', ')}`,
+    );
     log(`e2e: confusion: ${correct}/${total} right; cell "${title}"`);
     await screenshot('confusion-matrix-cell');
   });
@@ -590,14 +699,26 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.notEqual(predicted, label);
     assert.notEqual(index, 4, 'the chosen image must change from #4');
     await first.click();
-    const caption = await waitFor(`test image #${index} chosen`, async () => {
-      const t = await lab.locator('#test-caption').innerText();
-      return t.includes(`#${index},`) ? t : undefined;
-    }, 30_000);
+    const caption = await waitFor(
+      `test image #${index} chosen`,
+      async () => {
+        const t = await lab.locator('#test-caption').innerText();
+        return t.includes(`#${index},`) ? t : undefined;
+      },
+      30_000,
+    );
     assert.ok(caption.includes(`true label ${label}`), caption);
-    await waitFor('its prediction', async () => (await lab.locator('#prediction').getAttribute('data-predicted')) === String(predicted), 30_000);
+    await waitFor(
+      'its prediction',
+      async () => (await lab.locator('#prediction').getAttribute('data-predicted')) === String(predicted),
+      30_000,
+    );
     assert.equal(await lab.locator('#test-index').inputValue(), String(index));
-    await waitFor('the robustness check on the chosen image', async () => (await lab.locator('#original-caption').innerText()).includes(`#${index}:`), 30_000);
+    await waitFor(
+      'the robustness check on the chosen image',
+      async () => (await lab.locator('#original-caption').innerText()).includes(`#${index}:`),
+      30_000,
+    );
     log(`e2e: gallery "${summary.split('.')[0]}"; chose #${index} (true ${label}, predicted ${predicted})`);
     await screenshot('gallery-chosen-image');
   });
@@ -614,10 +735,18 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await waitFor('the sweep cancelled', async () => /cancelled/.test(await lab.locator('#sweep-status').innerText()), 30_000);
     await lab.locator('#sweep-range').fill('1');
     await lab.locator('#btn-sweep').click();
-    await waitFor('the sweep result', async () => (await lab.locator('#robustness-sweep').getAttribute('data-done')) === 'true', 120_000, 250);
+    await waitFor(
+      'the sweep result',
+      async () => (await lab.locator('#robustness-sweep').getAttribute('data-done')) === 'true',
+      120_000,
+      250,
+    );
     const statement = await lab.locator('#sweep-statement').innerText();
     assert.match(statement, /for shifts of ≤ 1 px/);
-    assert.ok(statement.includes(`unshifted: ${(100 * finishedRun.testAccuracy).toFixed(1)} %`), `"${statement}" vs test accuracy ${finishedRun.testAccuracy}`);
+    assert.ok(
+      statement.includes(`unshifted: ${(100 * finishedRun.testAccuracy).toFixed(1)} %`),
+      `"${statement}" vs test accuracy ${finishedRun.testAccuracy}`,
+    );
     assert.equal(await lab.locator('#sweep-shift-plot').getAttribute('data-cells'), '9');
     assert.ok((await lab.locator('#sweep-shift-plot .heatmaplayer image').count()) > 0, 'no heatmap drawn');
     assert.ok((await lab.locator('#sweep-rotation-plot .scatterlayer .points path').count()) >= 7, 'no rotation curve');
@@ -653,17 +782,26 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
 
   it('the side panel shows the run', async () => {
     assert.ok(finishedRun, 'no finished run');
-    const item = page.locator('.activitybar .action-item a[aria-label^="MNIST Lab"], .activitybar .action-item[aria-label^="MNIST Lab"]').first();
+    const item = page
+      .locator('.activitybar .action-item a[aria-label^="MNIST Lab"], .activitybar .action-item[aria-label^="MNIST Lab"]')
+      .first();
     await item.waitFor({ state: 'visible', timeout: 15_000 });
     await item.click();
     const side = await frameWith('#side-name', 30_000);
-    const name = await waitFor('the side view to name the run', async () => {
-      const t = await side.locator('#side-name').innerText();
-      return /completed/.test(t) ? t : undefined;
-    }, 30_000);
+    const name = await waitFor(
+      'the side view to name the run',
+      async () => {
+        const t = await side.locator('#side-name').innerText();
+        return /completed/.test(t) ? t : undefined;
+      },
+      30_000,
+    );
     assert.ok(name.includes(finishedRun.name), `the side view names "${name}", not the latest run "${finishedRun.name}"`);
     const acc = await side.locator('#side-accuracy').innerText();
-    assert.ok(acc.includes((100 * finishedRun.testAccuracy!).toFixed(2)), `side view accuracy "${acc}" vs ${(100 * finishedRun.testAccuracy!).toFixed(2)} %`);
+    assert.ok(
+      acc.includes((100 * finishedRun.testAccuracy!).toFixed(2)),
+      `side view accuracy "${acc}" vs ${(100 * finishedRun.testAccuracy!).toFixed(2)} %`,
+    );
     const pts = await side.locator('#side-plot .scatterlayer .trace .points path').count();
     assert.ok(pts > 0, 'the side view plot has no points');
     await assertCanvasesDrawn(side, '#side-kernels', 4);
@@ -678,9 +816,16 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const labels = await rows.allInnerTexts();
     // Each row: the label (first .label-name), then the detail line.
     const names = await Promise.all([0, 1, 2].map((i) => rows.nth(i).locator('.label-name').first().innerText()));
-    assert.deepEqual(names.map((n) => n.trim()), ['tensorflow-gpu', 'tensorflow', 'webgpu'], labels.join(' | '));
+    assert.deepEqual(
+      names.map((n) => n.trim()),
+      ['tensorflow-gpu', 'tensorflow', 'webgpu'],
+      labels.join(' | '),
+    );
     assert.match(labels[0]!, /CUDA 11\.2 \+ cuDNN 8\.1/);
-    assert.ok(labels.every((l) => /download ≈ \d+ MB/.test(l) && /not installed|installed \(|not available for/.test(l)), labels.join(' | '));
+    assert.ok(
+      labels.every((l) => /download ≈ \d+ MB/.test(l) && /not installed|installed \(|not available for/.test(l)),
+      labels.join(' | '),
+    );
     await screenshot('install-backend-quick-pick');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'webgpu' }).first().click();
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'could not install webgpu' }).first();
@@ -692,7 +837,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await screenshot('install-backend-offline-error');
     // Show Log opens the output channel with npm's log.
     await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Show Log' }).first().click();
-    await page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'error: could not install webgpu' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page
+      .locator('.part.panel .monaco-editor .view-lines', { hasText: 'error: could not install webgpu' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot('install-backend-log');
   });
 
@@ -702,8 +850,20 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     // A third run of another config (wider, slower), trained by the project's CLI on the same data.
     const wideConfig = join(ws, 'wide.mnist.json');
     const base = JSON.parse(readFileSync(join(ws, SMALL_CONFIG_NAME), 'utf8'));
-    writeFileSync(wideConfig, JSON.stringify({ ...base, name: 'wide', model: { ...base.model, depth: [16, 32] }, training: { ...base.training, learningRate: 0.001, evalEvery: 10 } }));
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', wideConfig, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
+    writeFileSync(
+      wideConfig,
+      JSON.stringify({
+        ...base,
+        name: 'wide',
+        model: { ...base.model, depth: [16, 32] },
+        training: { ...base.training, learningRate: 0.001, evalEvery: 10 },
+      }),
+    );
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist', 'cli.js'), 'train', wideConfig, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     const wide = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
     await paletteCommand('View: Hide Panel'); // the previous test's output channel
@@ -717,17 +877,25 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await page.keyboard.press('Enter');
     const lab = await frameWith('#comparison:not([hidden])', 60_000);
     await show(lab, '#comparison');
-    const runs = await waitFor('three runs in the comparison', async () => ((await lab.locator('#comparison').getAttribute('data-runs')) === '3' ? true : undefined), 30_000);
+    const runs = await waitFor(
+      'three runs in the comparison',
+      async () => ((await lab.locator('#comparison').getAttribute('data-runs')) === '3' ? true : undefined),
+      30_000,
+    );
     assert.ok(runs);
     const fields = await lab.locator('#comparison-fields').innerText();
-    for (const f of ['model.depth', 'training.learningRate', 'training.epochs', 'name']) assert.ok(fields.includes(f), `"${fields}" does not name ${f}`);
+    for (const f of ['model.depth', 'training.learningRate', 'training.epochs', 'name'])
+      assert.ok(fields.includes(f), `"${fields}" does not name ${f}`);
     const rows = await lab.locator('#comparison-table tbody tr').allInnerTexts();
     assert.equal(rows.length, 3);
     // The quick pick returns the chosen runs in its own order, newest first: the newest is shown.
     const order = [finishedRun, smallRun, wide].sort((a, b) => b.runId.localeCompare(a.runId));
     for (const [i, run] of order.entries()) {
       assert.ok(rows[i]!.includes(run.runId), `row ${i} "${rows[i]}" is not ${run.runId}`);
-      assert.ok(rows[i]!.includes((100 * run.testAccuracy!).toFixed(2)), `row ${i} "${rows[i]}" lacks the test accuracy ${(100 * run.testAccuracy!).toFixed(2)}`);
+      assert.ok(
+        rows[i]!.includes((100 * run.testAccuracy!).toFixed(2)),
+        `row ${i} "${rows[i]}" lacks the test accuracy ${(100 * run.testAccuracy!).toFixed(2)}`,
+      );
     }
     const wideRow = rows.find((x) => x.includes(wide.runId))!;
     assert.ok(wideRow.includes('[16,32]'), `the wide run's row "${wideRow}" lacks its depth`);
@@ -742,7 +910,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.match(code, /class ConvNet\(nn\.Module\):/);
     assert.ok(code.includes(join(order[0]!.runDir, 'model', 'model.safetensors')), 'the loader does not name the shown run’s weights');
     await lab.locator('#btn-copy-pytorch').click();
-    await page.locator('.notifications-toasts', { hasText: 'copied the PyTorch loader' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await page
+      .locator('.notifications-toasts', { hasText: 'copied the PyTorch loader' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 15_000 });
     await screenshot('pytorch-loader-copied');
   });
 
@@ -757,7 +928,11 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       this.skip();
     }
     const names = config.data.classNames;
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', example, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()], { encoding: 'utf8', timeout: 180_000 });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist', 'cli.js'), 'train', example, '--max-steps', '60', '--workers', '1', '--json', '--out', runsDir()],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
     assert.equal(r.status, 0, r.stderr);
     const fashion = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
     await paletteCommand('MNIST Lab: Open Run');
@@ -767,22 +942,43 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const lab = await frameWith('[data-testid="confusion-row-7"]', 60_000);
     await show(lab, '#confusion');
     // The rows are the run's classes, "7 Sneaker"; the columns keep the digit, the name on hover.
-    const rowHeads = await waitFor('the confusion matrix of the Fashion-MNIST run', async () => {
-      const heads = await lab.locator('#confusion-table tbody th').allInnerTexts();
-      return heads.length === 10 && heads[7] === `7 ${names[7]}` ? heads : undefined;
-    }, 60_000);
-    assert.deepEqual(rowHeads, names.map((n, i) => `${i} ${n}`));
+    const rowHeads = await waitFor(
+      'the confusion matrix of the Fashion-MNIST run',
+      async () => {
+        const heads = await lab.locator('#confusion-table tbody th').allInnerTexts();
+        return heads.length === 10 && heads[7] === `7 ${names[7]}` ? heads : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(
+      rowHeads,
+      names.map((n, i) => `${i} ${n}`),
+    );
     assert.equal(await lab.locator('[data-testid="confusion-col-9"]').getAttribute('title'), `9 ${names[9]}`);
-    const counts: number[] = await lab.locator('#confusion-table td.cell').evaluateAll((tds: any[]) => tds.map((td) => Number(td.textContent))); // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.equal(counts.reduce((a, b) => a + b, 0), 5000, 'the matrix counts the Fashion-MNIST test split (the second half of its 10,000 test images)');
-    assert.equal(counts.filter((_, k) => k % 11 === 0).reduce((a, b) => a + b, 0) / 5000, fashion.testAccuracy, 'the diagonal is the run’s test accuracy');
+    const counts: number[] = await lab
+      .locator('#confusion-table td.cell')
+      .evaluateAll((tds: any[]) => tds.map((td) => Number(td.textContent))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      5000,
+      'the matrix counts the Fashion-MNIST test split (the second half of its 10,000 test images)',
+    );
+    assert.equal(
+      counts.filter((_, k) => k % 11 === 0).reduce((a, b) => a + b, 0) / 5000,
+      fashion.testAccuracy,
+      'the diagonal is the run’s test accuracy',
+    );
     // The seed's 99.06 % is MNIST's: the panel and the side view do not measure this run against it.
     const pctText = `${(100 * fashion.testAccuracy!).toFixed(2)} %`;
     assert.equal(await lab.locator('#accuracy-value').innerText(), pctText);
     const detail = await lab.locator('#accuracy-detail').innerText();
     assert.match(detail, /^validation \d+\.\d\d % · \d+\/\d+ epochs, 60 steps$/);
     const side = await frameWith('#side-accuracy', 30_000);
-    await waitFor(`the side view to show "test ${pctText}"`, async () => (await side.locator('#side-accuracy').innerText()) === `test ${pctText}`, 30_000);
+    await waitFor(
+      `the side view to show "test ${pctText}"`,
+      async () => (await side.locator('#side-accuracy').innerText()) === `test ${pctText}`,
+      30_000,
+    );
     await screenshot('fashion-mnist-confusion');
     // The gallery: "Shirt → T-shirt/top (41.2 %)" under each image, full names on hover.
     await show(lab, '#misclassified');
@@ -791,10 +987,15 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const label = Number(await first.getAttribute('data-label'));
     const predicted = Number(await first.getAttribute('data-predicted'));
     const caption = await first.locator('figcaption').innerText();
-    assert.ok(caption.includes(`${names[label]} → ${names[predicted]} (`), `caption "${caption}" lacks the class names of ${label} → ${predicted}`);
+    assert.ok(
+      caption.includes(`${names[label]} → ${names[predicted]} (`),
+      `caption "${caption}" lacks the class names of ${label} → ${predicted}`,
+    );
     const title = (await first.getAttribute('title')) ?? '';
     assert.ok(title.includes(`true label ${label} ${names[label]}, predicted ${predicted} ${names[predicted]}`), `title "${title}"`);
-    log(`e2e: Fashion-MNIST run ${fashion.runId}: test ${(100 * fashion.testAccuracy!).toFixed(2)} %; rows ${rowHeads.join(' | ')}; first misclassified "${caption.replace(/\s+/g, ' ')}"`);
+    log(
+      `e2e: Fashion-MNIST run ${fashion.runId}: test ${(100 * fashion.testAccuracy!).toFixed(2)} %; rows ${rowHeads.join(' | ')}; first misclassified "${caption.replace(/\s+/g, ' ')}"`,
+    );
     await screenshot('fashion-mnist-gallery');
   });
 });

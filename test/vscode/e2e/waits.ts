@@ -2,7 +2,12 @@
 import type { Frame, Page } from 'playwright-core';
 
 /** Polls `fn` until it returns something other than undefined/false; its last error in the timeout message. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 200,
+): Promise<T> {
   const t0 = Date.now();
   let last: unknown;
   for (;;) {
@@ -12,7 +17,8 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
     } catch (e) {
       last = e;
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

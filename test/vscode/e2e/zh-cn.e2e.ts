@@ -42,7 +42,6 @@ async function screenshot(name: string): Promise<void> {
   log(`screenshot ${file}`);
 }
 
-
 /** The frame (of the nested webview iframes) that holds `selector`. */
 const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
 
@@ -53,7 +52,10 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     this.timeout(300_000);
     // Without a font with Chinese glyphs Chromium draws boxes: the screenshots would show nothing.
     const fonts = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
-    if (!fonts.stdout?.trim()) throw new Error('no font with Chinese glyphs (fc-list :lang=zh is empty): apt-get install fonts-wqy-microhei (scripts/vscode-test/setup.mjs does)');
+    if (!fonts.stdout?.trim())
+      throw new Error(
+        'no font with Chinese glyphs (fc-list :lang=zh is empty): apt-get install fonts-wqy-microhei (scripts/vscode-test/setup.mjs does)',
+      );
     tracker = new ProcessTracker('e2e-zh-cn');
     tmp = makeTempRoot('e2e-zh-cn');
     tracker.addTempDir(tmp);
@@ -66,7 +68,8 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
       const out = join(tmp, 'mnist-lab.vsix');
       const t0 = Date.now();
       const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out)) throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
+      if (r.status !== 0 || !existsSync(out))
+        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
       log(`e2e zh-cn: packaged ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       vsix = out;
     }
@@ -99,7 +102,10 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
   it('the command palette lists MNIST Lab’s commands in Chinese', async () => {
     const wanted = ['train', 'openLab', 'evaluate', 'robustness', 'newConfig'].map((c) => `MNIST Lab: ${nlsZh[`command.${c}.title`]}`);
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    const labels = async () => page.locator('.quick-input-list .monaco-list-row').evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const labels = async () =>
+      page
+        .locator('.quick-input-list .monaco-list-row')
+        .evaluateAll((els: any[]) => els.map((e) => String(e.getAttribute('aria-label') ?? e.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
     // The list is virtual (only the rows in view exist): look each command up by its Chinese title.
     let seen: string[] = [];
     for (const w of wanted) {
@@ -128,40 +134,80 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     await page.waitForTimeout(300);
     const rows = await labels();
     log(`e2e zh-cn: palette: ${rows.join(' | ')}`);
-    assert.ok(!rows.some((l) => /MNIST Lab: (Train|Open Lab|Evaluate)\b/.test(l)), `English command titles in the palette: ${rows.join(' | ')}`);
+    assert.ok(
+      !rows.some((l) => /MNIST Lab: (Train|Open Lab|Evaluate)\b/.test(l)),
+      `English command titles in the palette: ${rows.join(' | ')}`,
+    );
     await screenshot('01-command-palette');
   });
 
   it('the lab panel shows the run in Chinese', async () => {
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.fill(`>MNIST Lab: ${nlsZh['command.openLab.title']}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: nlsZh['command.openLab.title']! }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: nlsZh['command.openLab.title']! })
+      .first()
+      .waitFor({ state: 'visible', timeout: 10_000 });
     await page.keyboard.press('Enter');
     const lab = await frameWith('#run-name', 60_000);
     await lab.locator('#run-status', { hasText: tr('completed') }).waitFor({ timeout: 30_000 });
     const headings = await lab.locator('h2').allInnerTexts();
-    for (const h of ['Test accuracy', 'Error rate (the seed’s record)', 'Kernels', 'Feature maps of the test image', 'Robustness: shift the test image', 'Confusion matrix and per-class accuracy', 'Misclassified test images', 'Draw a digit', 'Occlusion sensitivity of the test image', 'Model summary']) {
+    for (const h of [
+      'Test accuracy',
+      'Error rate (the seed’s record)',
+      'Kernels',
+      'Feature maps of the test image',
+      'Robustness: shift the test image',
+      'Confusion matrix and per-class accuracy',
+      'Misclassified test images',
+      'Draw a digit',
+      'Occlusion sensitivity of the test image',
+      'Model summary',
+    ]) {
       assert.ok(headings.includes(tr(h)), `heading ${JSON.stringify(tr(h))} missing; the panel shows ${JSON.stringify(headings)}`);
     }
     assert.equal(await lab.locator('html').getAttribute('lang'), 'zh-cn');
     // The analyses the worker answers, labelled in Chinese: test image #4, its prediction, the shift.
-    await waitFor('the test image caption', async () => (await lab.locator('#test-caption').innerText()) === tr('test image #{0}, true label {1}', 4, 4), 60_000);
+    await waitFor(
+      'the test image caption',
+      async () => (await lab.locator('#test-caption').innerText()) === tr('test image #{0}, true label {1}', 4, 4),
+      60_000,
+    );
     // Seed run: test image #4 is a 4, predicted 4, and still 4 shifted 3 px left (README).
     const [predPre, predPost] = tr('predicted {0} ({1} %) · true {2} {3}', 4, '§', 4, '✓').split('§') as [string, string];
-    const prediction = await waitFor('the prediction', async () => {
-      const t = await lab.locator('#prediction').innerText();
-      return t.startsWith(predPre) && t.endsWith(predPost) ? t : undefined;
-    }, 60_000);
-    const shiftedPre = tr('shifted: predicted {0} ({1} %), true label {2} ✓ still right · mean |Δ| conv1 {3}, conv2 {4}', 4, '§', 4, 0, 0).split('§')[0]!;
-    const shifted = await waitFor('the shifted prediction', async () => {
-      const t = await lab.locator('#shifted-prediction').innerText();
-      return t.startsWith(shiftedPre) ? t : undefined;
-    }, 60_000);
+    const prediction = await waitFor(
+      'the prediction',
+      async () => {
+        const t = await lab.locator('#prediction').innerText();
+        return t.startsWith(predPre) && t.endsWith(predPost) ? t : undefined;
+      },
+      60_000,
+    );
+    const shiftedPre = tr(
+      'shifted: predicted {0} ({1} %), true label {2} ✓ still right · mean |Δ| conv1 {3}, conv2 {4}',
+      4,
+      '§',
+      4,
+      0,
+      0,
+    ).split('§')[0]!;
+    const shifted = await waitFor(
+      'the shifted prediction',
+      async () => {
+        const t = await lab.locator('#shifted-prediction').innerText();
+        return t.startsWith(shiftedPre) ? t : undefined;
+      },
+      60_000,
+    );
     assert.equal(await lab.locator('#shifted-caption').innerText(), tr('shifted dx={0}, dy={1}: predicted {2}', -3, 0, 4));
-    const total = await waitFor('the parameter count', async () => {
-      const t = await lab.locator('#summary-total').innerText();
-      return t.includes(tr('{0} trainable parameters', '207,258')) ? t : undefined;
-    }, 60_000);
+    const total = await waitFor(
+      'the parameter count',
+      async () => {
+        const t = await lab.locator('#summary-total').innerText();
+        return t.includes(tr('{0} trainable parameters', '207,258')) ? t : undefined;
+      },
+      60_000,
+    );
     const progress = await lab.locator('#progress').innerText();
     assert.ok(progress.startsWith(tr('epoch {0}/{1} · step {2}/{3}', 20, 20, 18760, 18760)), `progress line: ${progress}`);
     log(`e2e zh-cn: panel: ${prediction} / ${shifted} / ${total} / ${progress}`);
@@ -172,7 +218,9 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     await lab.locator('#robustness').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
     await page.waitForTimeout(300);
     await screenshot('04-lab-panel-robustness');
-    await lab.locator('h2', { hasText: tr('Confusion matrix and per-class accuracy') }).evaluate((e: any) => e.scrollIntoView({ block: 'center' })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await lab
+      .locator('h2', { hasText: tr('Confusion matrix and per-class accuracy') })
+      .evaluate((e: any) => e.scrollIntoView({ block: 'center' })); // eslint-disable-line @typescript-eslint/no-explicit-any
     await page.waitForTimeout(1500);
     await screenshot('04b-lab-panel-confusion');
     await lab.locator('h2', { hasText: tr('Draw a digit') }).evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -181,14 +229,20 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
   });
 
   it('the side view shows the run in Chinese', async () => {
-    const item = page.locator('.activitybar .action-item a[aria-label^="MNIST Lab"], .activitybar .action-item[aria-label^="MNIST Lab"]').first();
+    const item = page
+      .locator('.activitybar .action-item a[aria-label^="MNIST Lab"], .activitybar .action-item[aria-label^="MNIST Lab"]')
+      .first();
     await item.waitFor({ state: 'visible', timeout: 15_000 });
     await item.click();
     const side = await frameWith('#side-name', 30_000);
-    const name = await waitFor('the side view to name the run', async () => {
-      const t = await side.locator('#side-name').innerText();
-      return t.includes(tr('completed')) ? t : undefined;
-    }, 30_000);
+    const name = await waitFor(
+      'the side view to name the run',
+      async () => {
+        const t = await side.locator('#side-name').innerText();
+        return t.includes(tr('completed')) ? t : undefined;
+      },
+      30_000,
+    );
     const accuracy = await side.locator('#side-accuracy').innerText();
     assert.equal(accuracy, tr('test {0} (seed {1})', '99.12 %', '99.06 %'));
     assert.equal((await side.locator('#side-open').innerText()).trim(), tr('Open Lab'));
@@ -199,13 +253,20 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
   });
 
   it('a config’s CodeLens is in Chinese', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Explorer"], .activitybar .action-item[aria-label^="Explorer"]').first().click();
+    await page
+      .locator('.activitybar .action-item a[aria-label^="Explorer"], .activitybar .action-item[aria-label^="Explorer"]')
+      .first()
+      .click();
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: SMALL_CONFIG_NAME }).first().click();
     const lens = page.locator('.part.editor .editor-instance .codelens-decoration').first();
-    const text = await waitFor('the CodeLens', async () => {
-      const t = await lens.innerText();
-      return t.includes(tr('▶ Train')) && t.includes(tr('Run History')) ? t : undefined;
-    }, 60_000);
+    const text = await waitFor(
+      'the CodeLens',
+      async () => {
+        const t = await lens.innerText();
+        return t.includes(tr('▶ Train')) && t.includes(tr('Run History')) ? t : undefined;
+      },
+      60_000,
+    );
     assert.ok(!/\b(Train|Evaluate|Run History)\b/.test(text), `English in the CodeLens: ${text}`);
     log(`e2e zh-cn: CodeLens: ${text}`);
     await screenshot('06-codelens');
@@ -227,7 +288,9 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
       .waitFor({ state: 'visible', timeout: 20_000 })
       .catch(async (e: Error) => {
         await screenshot('07-settings-failed');
-        const shown = await page.locator('.settings-editor .setting-item-description').evaluateAll((els: any[]) => els.map((x) => String(x.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const shown = await page
+          .locator('.settings-editor .setting-item-description')
+          .evaluateAll((els: any[]) => els.map((x) => String(x.innerText))); // eslint-disable-line @typescript-eslint/no-explicit-any
         throw new Error(`${e.message.split('\n')[0]}; the descriptions shown: ${shown.join(' | ') || '(none)'}`);
       });
     await screenshot('07-settings');

@@ -24,7 +24,13 @@ import { LagMonitor, formatLag, type LagStats } from './lagMonitor';
 /** A run directory created after `before` (a set of existing ones), with a summary. */
 async function newRun(before: Set<string>, timeoutMs: number, cmd: { error: () => unknown }): Promise<string> {
   const error = () => (cmd.error() ? `mnistLab.train failed: ${cmd.error()}` : undefined);
-  return waitFor(`a new run directory with summary.json in ${runsDir()}`, () => listRunDirs().find((d) => !before.has(d) && readSummary(d)), timeoutMs, 50, error);
+  return waitFor(
+    `a new run directory with summary.json in ${runsDir()}`,
+    () => listRunDirs().find((d) => !before.has(d) && readSummary(d)),
+    timeoutMs,
+    50,
+    error,
+  );
 }
 
 /** Child processes of the extension host that were not there before (the training worker). */
@@ -77,7 +83,10 @@ describe('training', function () {
     // Reading /proc is synchronous work of this test, not of the extension: keep it out of the lag window.
     m.stop();
     const worker = descendants().find((p) => p.pid === pid);
-    if (!worker) assert.fail(`the training process ${pid} is not a child of the extension host ${process.pid} (new children: ${JSON.stringify(newChildren(childrenBefore))})`);
+    if (!worker)
+      assert.fail(
+        `the training process ${pid} is not a child of the extension host ${process.pid} (new children: ${JSON.stringify(newChildren(childrenBefore))})`,
+      );
     m.start();
     note(`training worker: pid ${worker.pid} (extension host ${process.pid}): ${worker.cmd.slice(0, 160)}`);
     // Progress: metrics.jsonl gains progress events with increasing steps.
@@ -100,7 +109,10 @@ describe('training', function () {
     assert.ok(Number(progress.at(-1)!.step) > Number(first.step), 'progress steps do not increase');
     assert.ok(summary.steps > 0 && summary.steps === summary.totalSteps, `steps ${summary.steps}/${summary.totalSteps}`);
     assert.ok(summary.totalSteps <= 600, `the small config should train a few hundred steps, not ${summary.totalSteps}`);
-    assert.ok(typeof summary.testAccuracy === 'number' && summary.testAccuracy > 0.5, `test accuracy ${summary.testAccuracy} is not above 50 % (chance: 10 %)`);
+    assert.ok(
+      typeof summary.testAccuracy === 'number' && summary.testAccuracy > 0.5,
+      `test accuracy ${summary.testAccuracy} is not above 50 % (chance: 10 %)`,
+    );
     for (const f of ['config.json', 'metrics.jsonl', 'summary.json']) assert.ok(existsSync(join(runDir, f)), `${f} missing in ${runDir}`);
     const model = join(runDir, 'model');
     assert.ok(existsSync(model) && readdirSync(model).length > 0, `no saved model in ${model}`);
@@ -113,20 +125,30 @@ describe('training', function () {
 
   it("the extension host's event loop stays free while training (p99 lag < 50 ms)", async () => {
     const all = await vscode.commands.getCommands(true);
-    const own = all.includes('mnistLab.debug.eventLoopLag') ? await vscode.commands.executeCommand<unknown>('mnistLab.debug.eventLoopLag') : undefined;
+    const own = all.includes('mnistLab.debug.eventLoopLag')
+      ? await vscode.commands.executeCommand<unknown>('mnistLab.debug.eventLoopLag')
+      : undefined;
     assert.ok(lag.total && lag.notFree, 'no lag measurement: the training test did not finish');
-    note(`extension-host event-loop lag while training (${lag.seconds!.toFixed(1)} s, ticks of ${LAG_RESOLUTION_MS} ms): ${formatLag(lag.total)}`);
+    note(
+      `extension-host event-loop lag while training (${lag.seconds!.toFixed(1)} s, ticks of ${LAG_RESOLUTION_MS} ms): ${formatLag(lag.total)}`,
+    );
     note(
       lag.schedstat
         ? `  less the time the thread waited for a CPU (${(lag.waitedForCpuMs! / 1000).toFixed(2)} s in all): ${formatLag(lag.notFree)}`
         : '  (no /proc/thread-self/schedstat here: the whole lag counts as the loop not being free)',
     );
     note(`  before the training, with the extension host idle (the baseline): ${lag.before}`);
-    if (own) note(`extension-host event-loop lag, the extension's own report (mnistLab.debug.eventLoopLag, waiting for a CPU included): ${JSON.stringify(own)}`);
+    if (own)
+      note(
+        `extension-host event-loop lag, the extension's own report (mnistLab.debug.eventLoopLag, waiting for a CPU included): ${JSON.stringify(own)}`,
+      );
     // The bound is on how long the event loop itself was not free; a core taken by the browser is
     // the machine (see lagMonitor.ts). The worker cannot take the cores from the extension host:
     // every thread of it runs below normal priority (test/unit/worker-process.test.ts).
-    assert.ok(lag.notFree.p99 < 50, `p99 event-loop lag ${lag.notFree.p99.toFixed(1)} ms ≥ 50 ms, not counting ${(lag.waitedForCpuMs! / 1000).toFixed(2)} s of waiting for a CPU (with it: p99 ${lag.total.p99.toFixed(1)} ms)`);
+    assert.ok(
+      lag.notFree.p99 < 50,
+      `p99 event-loop lag ${lag.notFree.p99.toFixed(1)} ms ≥ 50 ms, not counting ${(lag.waitedForCpuMs! / 1000).toFixed(2)} s of waiting for a CPU (with it: p99 ${lag.total.p99.toFixed(1)} ms)`,
+    );
   });
 
   it('MNIST: Stop Training stops a run within a second and keeps the partial run', async () => {
@@ -137,7 +159,10 @@ describe('training', function () {
     const runDir = await newRun(runsBefore, 60_000, cmd);
     await waitFor('a progress event of the second run', () => readMetrics(runDir).some((e) => e.type === 'progress'), 90_000);
     const workerPid = readSummary(runDir)?.pid;
-    assert.ok(workerPid !== undefined && workerPid !== process.pid && isAlive(workerPid), `no live worker process for the second run (pid ${workerPid}; new children ${JSON.stringify(newChildren(childrenBefore))})`);
+    assert.ok(
+      workerPid !== undefined && workerPid !== process.pid && isAlive(workerPid),
+      `no live worker process for the second run (pid ${workerPid}; new children ${JSON.stringify(newChildren(childrenBefore))})`,
+    );
     const t0 = Date.now();
     await vscode.commands.executeCommand('mnistLab.stop');
     const stopped = await waitFor(
@@ -154,7 +179,10 @@ describe('training', function () {
     assert.ok(ms < 1000, `stopping took ${ms} ms (≥ 1 s)`);
     assert.equal(stopped.status, 'cancelled');
     assert.ok(stopped.steps < stopped.totalSteps, 'the run finished before Stop could act (it should have been mid-training)');
-    assert.ok(existsSync(join(runDir, 'config.json')) && readMetrics(runDir).some((e) => e.type === 'progress'), 'the partial run was not kept');
+    assert.ok(
+      existsSync(join(runDir, 'config.json')) && readMetrics(runDir).some((e) => e.type === 'progress'),
+      'the partial run was not kept',
+    );
     // No training continues: the steps stay where they are.
     await sleep(1500);
     assert.equal(readSummary(runDir)?.steps, stopped.steps, 'steps changed after Stop');

@@ -23,12 +23,19 @@ describe('config files in the editor (issue 4)', function () {
     const uri = editor.document.uri;
     let lenses: vscode.CodeLens[] = [];
     try {
-      lenses = await waitFor('code lenses on the config file', async () => {
-        const l = await lensesOf(uri);
-        return l.length ? l : undefined;
-      }, 15_000, 250);
+      lenses = await waitFor(
+        'code lenses on the config file',
+        async () => {
+          const l = await lensesOf(uri);
+          return l.length ? l : undefined;
+        },
+        15_000,
+        250,
+      );
     } catch {
-      assert.fail(`no CodeLens provider answers for ${SMALL_CONFIG} (issue 4, item 2: ▶ Train, Evaluate, Robustness, Open Lab above the first line)`);
+      assert.fail(
+        `no CodeLens provider answers for ${SMALL_CONFIG} (issue 4, item 2: ▶ Train, Evaluate, Robustness, Open Lab above the first line)`,
+      );
     }
     const top = lenses.filter((l) => l.range.start.line === 0 && l.command);
     const titles = top.map((l) => l.command!.title);
@@ -55,11 +62,16 @@ describe('config files in the editor (issue 4)', function () {
     const forms = [pct.toFixed(0), pct.toFixed(1), pct.toFixed(2)].map((v) => `${v}`);
     let seen: string[] = [];
     try {
-      await waitFor('an inlay hint with the run’s test accuracy', async () => {
-        const hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', doc.uri, range)) ?? [];
-        seen = hints.map(labelText);
-        return seen.some((t) => /%/.test(t) && forms.some((f) => t.includes(f)));
-      }, 15_000, 300);
+      await waitFor(
+        'an inlay hint with the run’s test accuracy',
+        async () => {
+          const hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', doc.uri, range)) ?? [];
+          seen = hints.map(labelText);
+          return seen.some((t) => /%/.test(t) && forms.some((f) => t.includes(f)));
+        },
+        15_000,
+        300,
+      );
     } catch {
       assert.fail(
         `no inlay hint shows the test accuracy ${forms.join(' / ')} % of run ${run.runId} (issue 4, item 4); hints: ${seen.length ? seen.map((s) => JSON.stringify(s)).join(', ') : 'none'}`,
@@ -78,10 +90,15 @@ describe('config files in the editor (issue 4)', function () {
     const valueAt = new vscode.Position(2, text.split('\n')[2]!.indexOf('4'));
     let diags: vscode.Diagnostic[] = [];
     try {
-      diags = await waitFor('a diagnostic on "kernelSize": 4', () => {
-        const d = vscode.languages.getDiagnostics(uri).filter((x) => x.range.contains(valueAt));
-        return d.length ? d : undefined;
-      }, 15_000, 200);
+      diags = await waitFor(
+        'a diagnostic on "kernelSize": 4',
+        () => {
+          const d = vscode.languages.getDiagnostics(uri).filter((x) => x.range.contains(valueAt));
+          return d.length ? d : undefined;
+        },
+        15_000,
+        200,
+      );
     } catch {
       const all = vscode.languages.getDiagnostics(uri);
       assert.fail(
@@ -89,16 +106,27 @@ describe('config files in the editor (issue 4)', function () {
       );
     }
     const d = diags[0]!;
-    note(`diagnostic: [${d.source ?? ''}] ${d.message} at ${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`);
+    note(
+      `diagnostic: [${d.source ?? ''}] ${d.message} at ${d.range.start.line + 1}:${d.range.start.character + 1}-${d.range.end.line + 1}:${d.range.end.character + 1}`,
+    );
     assert.equal(d.range.start.line, 2);
     assert.equal(d.range.start.character, valueAt.character, 'the range starts at the value');
     assert.equal(d.range.end.character, valueAt.character + 1, 'the range ends after the value');
     assert.ok(/kernel/i.test(d.message), `the message does not mention the kernel: ${d.message}`);
-    const actions = (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
-    const fix = actions.find((a): a is vscode.CodeAction => 'edit' in a && !!a.edit && a.edit.get(uri).some((e) => e.newText.includes('5')));
+    const actions =
+      (await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', uri, d.range)) ??
+      [];
+    const fix = actions.find(
+      (a): a is vscode.CodeAction => 'edit' in a && !!a.edit && a.edit.get(uri).some((e) => e.newText.includes('5')),
+    );
     assert.ok(fix, `no quick fix restoring 5; actions: ${actions.map((a) => a.title).join(', ') || 'none'}`);
     await vscode.workspace.applyEdit(fix.edit!);
-    await waitFor('the diagnostic to go away after the quick fix', () => !vscode.languages.getDiagnostics(uri).some((x) => /kernel/i.test(x.message)), 10_000, 200);
+    await waitFor(
+      'the diagnostic to go away after the quick fix',
+      () => !vscode.languages.getDiagnostics(uri).some((x) => /kernel/i.test(x.message)),
+      10_000,
+      200,
+    );
     assert.match(editor.document.getText(), /"kernelSize":\s*5/);
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });

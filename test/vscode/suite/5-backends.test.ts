@@ -7,7 +7,6 @@ import type { InstallCommandResult as InstallResult } from '../../../src/extensi
 import { REFUSING_NPM_REGISTRY } from '../workspace';
 import { SMALL_CONFIG, note, waitFor, workspaceRoot } from './util';
 
-
 interface RunSummary {
   status: string;
   backend: string;
@@ -37,7 +36,15 @@ function outputChannelLogs(userDataDir: string): string[] {
 const withoutLogPrefix = (text: string) => text.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[\w+\] /gm, '');
 
 function outputChannelText(userDataDir: string, what: string): Promise<string> {
-  return waitFor(`"${what}" in the output channel "MNIST Lab" (${join(userDataDir, 'logs')})`, () => outputChannelLogs(userDataDir).map((f) => withoutLogPrefix(readFileSync(f, 'utf8'))).find((t) => t.includes(what)), 15_000, 200);
+  return waitFor(
+    `"${what}" in the output channel "MNIST Lab" (${join(userDataDir, 'logs')})`,
+    () =>
+      outputChannelLogs(userDataDir)
+        .map((f) => withoutLogPrefix(readFileSync(f, 'utf8')))
+        .find((t) => t.includes(what)),
+    15_000,
+    200,
+  );
 }
 
 /** <user data>/User/globalStorage/<extension>/backends → <user data>. */
@@ -68,12 +75,18 @@ describe('accelerated backends', function () {
     userDataDir = resolve(r.root, '..', '..', '..', '..');
     const log = await outputChannelText(userDataDir, 'error: could not install webgpu');
     assert.match(log, /MNIST Lab: installing webgpu into \S*globalStorage\S*backends/);
-    assert.match(log, /\$ \S*node\S* \S*npm-cli\.js install --no-audit --no-fund --foreground-scripts --loglevel=http --prefix \S+ webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0/);
+    assert.match(
+      log,
+      /\$ \S*node\S* \S*npm-cli\.js install --no-audit --no-fund --foreground-scripts --loglevel=http --prefix \S+ webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0/,
+    );
     assert.match(log, /npm error .*ECONNREFUSED/);
     assert.match(log, /error: could not install webgpu: could not download http:\/\/127\.0\.0\.1:9\//);
 
     // Training afterwards still works, on the best backend that works here (wasm on a machine without a GPU).
-    const summary = (await vscode.commands.executeCommand('mnistLab.train', { config: join(workspaceRoot(), SMALL_CONFIG), maxSteps: 10 })) as RunSummary | undefined;
+    const summary = (await vscode.commands.executeCommand('mnistLab.train', {
+      config: join(workspaceRoot(), SMALL_CONFIG),
+      maxSteps: 10,
+    })) as RunSummary | undefined;
     assert.ok(summary, 'the training after the failed install ran');
     assert.equal(summary.status, 'completed');
     note(`training after the failed install: ${summary.backend} — ${summary.device}`);
@@ -92,7 +105,10 @@ describe('accelerated backends', function () {
       assert.ok(userDataDir, 'the first test found the user data folder');
       const text = await outputChannelText(userDataDir, "error: backend 'tensorflow' cannot be used");
       const line = text.split('\n').find((l) => l.startsWith("error: backend 'tensorflow' cannot be used"))!;
-      assert.match(line, /^error: backend 'tensorflow' cannot be used: tensorflow: package @tensorflow\/tfjs-node is not installed \(looked in .*node_modules\)$/);
+      assert.match(
+        line,
+        /^error: backend 'tensorflow' cannot be used: tensorflow: package @tensorflow\/tfjs-node is not installed \(looked in .*node_modules\)$/,
+      );
       note(`forced tensorflow: ${line}`);
     } finally {
       await settings.update('backend', undefined, vscode.ConfigurationTarget.Workspace);

@@ -20,11 +20,15 @@ function trainWithCli(name: string, config: unknown): string {
   const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
   const file = join(workspaceRoot(), `${name}.mnist.json`);
   writeFileSync(file, JSON.stringify(config));
-  const r = spawnSync(process.execPath, [join(ext.extensionPath, 'dist', 'cli.js'), 'train', file, '--max-steps', '12', '--workers', '1', '--json', '--out', runsDir()], {
-    encoding: 'utf8',
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ext.extensionPath, 'dist', 'cli.js'), 'train', file, '--max-steps', '12', '--workers', '1', '--json', '--out', runsDir()],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      timeout: 120_000,
+    },
+  );
   assert.equal(r.status, 0, `mnist-lab train ${name}: ${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { runDir: string; status: string };
   assert.equal(summary.status, 'completed');
@@ -38,17 +42,27 @@ describe('run comparison and the PyTorch loader (issue 8: 6, 7)', function () {
     const run = shared.trainedRun;
     assert.ok(run && run.status === 'completed', 'no finished run of the small config');
     const base = JSON.parse(readFileSync(join(run.runDir, 'config.json'), 'utf8'));
-    const wide = trainWithCli('wide', { ...base, name: 'wide', model: { ...base.model, depth: [16, 32] }, training: { ...base.training, evalEvery: 4 } });
+    const wide = trainWithCli('wide', {
+      ...base,
+      name: 'wide',
+      model: { ...base.model, depth: [16, 32] },
+      training: { ...base.training, evalEvery: 4 },
+    });
     const slow = trainWithCli('slow', { ...base, name: 'slow', training: { ...base.training, learningRate: 0.001, evalEvery: 4 } });
     const dirs = [run.runDir, wide, slow];
-    const shown = await vscode.commands.executeCommand<{ runDir: string; overlay: string[]; fields: string[] }>('mnistLab.compareRuns', { runs: dirs });
+    const shown = await vscode.commands.executeCommand<{ runDir: string; overlay: string[]; fields: string[] }>('mnistLab.compareRuns', {
+      runs: dirs,
+    });
     assert.ok(shown, 'MNIST: Compare Runs returned nothing');
     assert.equal(shown.runDir, run.runDir);
     assert.deepEqual(shown.overlay, [wide, slow]);
     const flat = dirs.map((d) => leaves(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')), '', {}));
-    const expected = Object.keys(flat[0]!).filter((k) => flat.some((f) => f[k] !== flat[0]![k])).sort();
+    const expected = Object.keys(flat[0]!)
+      .filter((k) => flat.some((f) => f[k] !== flat[0]![k]))
+      .sort();
     assert.deepEqual(shown.fields, expected);
-    for (const f of ['model.depth', 'training.learningRate', 'name']) assert.ok(shown.fields.includes(f), `${f} is not among the differing fields ${shown.fields}`);
+    for (const f of ['model.depth', 'training.learningRate', 'name'])
+      assert.ok(shown.fields.includes(f), `${f} is not among the differing fields ${shown.fields}`);
     note(`compare: ${dirs.length} runs differ in ${shown.fields.join(', ')}`);
     // Fewer than two runs is not a comparison.
     assert.equal(await vscode.commands.executeCommand('mnistLab.compareRuns', { runs: [run.runDir] }), undefined);
@@ -64,7 +78,10 @@ describe('run comparison and the PyTorch loader (issue 8: 6, 7)', function () {
     const clip = await vscode.env.clipboard.readText();
     assert.equal(clip, readFileSync(file, 'utf8'));
     assert.match(clip, /class ConvNet\(nn\.Module\):/);
-    assert.ok(clip.includes(`WEIGHTS = ${JSON.stringify(join(run.runDir, 'model', 'model.safetensors'))}`), 'the loader does not name the run’s weights');
+    assert.ok(
+      clip.includes(`WEIGHTS = ${JSON.stringify(join(run.runDir, 'model', 'model.safetensors'))}`),
+      'the loader does not name the run’s weights',
+    );
     // Bare PyTorch weights (the committed fixture, written by real PyTorch): the loader is made from their shapes.
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const torch = join(ext.extensionPath, 'test', 'fixtures', 'pytorch-seed.safetensors');

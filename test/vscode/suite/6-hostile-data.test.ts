@@ -14,7 +14,13 @@ const IDX = (dims: number[], fill = 0): Buffer => {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head.writeUInt32BE(0x800 + dims.length, 0);
   dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.alloc(dims.reduce((a, b) => a * b, 1), fill)]);
+  return Buffer.concat([
+    head,
+    Buffer.alloc(
+      dims.reduce((a, b) => a * b, 1),
+      fill,
+    ),
+  ]);
 };
 
 /** A data folder with the four MNIST files (10 blank images each), then `spoil` applied. */

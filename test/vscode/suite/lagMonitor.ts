@@ -36,7 +36,8 @@ function stats(v: number[]): LagStats {
   return { ticks: s.length, p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0 };
 }
 
-export const formatLag = (s: LagStats): string => `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms (${s.ticks} ticks)`;
+export const formatLag = (s: LagStats): string =>
+  `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms (${s.ticks} ticks)`;
 
 export class LagMonitor {
   /** Per tick: how much later than due it ran, in ms. */
