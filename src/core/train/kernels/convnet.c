@@ -1,0 +1,476 @@
+// The seed ConvNet's training step and forward pass as WebAssembly SIMD128 kernels:
+//   conv(1→C1, k×k, "same") ReLU maxpool2 → conv(C1→C2, k×k, "same") ReLU maxpool2 →
+//   fc F→H ReLU dropout → fc H→K (the log-softmax and the loss are computed by the caller).
+// Built by scripts/build-kernels.mjs (clang-16, --target=wasm32 -msimd128, no libc); the
+// JavaScript side is src/core/train/convKernel.ts. Everything lives in one imported (shared)
+// memory: parameters, gradients, inputs and a scratch region per caller; the module has no
+// data of its own, and each instance gets its own stack (its __stack_pointer is set by the
+// caller), so replicas on several threads can share one memory.
+//
+// Layouts (those of src/core/model/convnet.ts): activations NHWC, conv weights [kh][kw][in][out],
+// fc weights [in][out], fc1's rows in NHWC flatten order. The parameters and gradients are one
+// flat vector in PARAM_NAMES order. Requires C1, C2, H multiples of 4 and C1, C2 ≤ 32; the
+// JavaScript side falls back to the tfjs step for other shapes.
+//
+// Sparsity used (exact: only terms that are exactly zero are skipped): fc1's input is
+// ReLU+max-pool output (many zeros), its gradient is needed only where the input is > 0; the
+// gradients of the conv outputs are non-zero only at the max of each pool window where the
+// ReLU passed, so the conv backward passes scatter from those entries only.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+typedef v128_t V;
+#define INLINE static inline __attribute__((always_inline))
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define CVMAX 8
+
+INLINE V ld(const float *p) { return wasm_v128_load(p); }
+INLINE void st(float *p, V v) { wasm_v128_store(p, v); }
+INLINE V bc(const float *p) { return wasm_v128_load32_splat(p); }
+INLINE V mad(V acc, V a, V b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+INLINE V relu(V z) { return wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), z); }
+INLINE int up4(int x) { return (x + 3) & ~3; }
+
+// ---- the scratch layout (floats from the scratch base) ----
+typedef struct {
+  int p, Sp, Xs, P1, Q1, P2, F, Kp, KW;
+  int xpad, p1pad, flat, hd, dh, logits, dlog, dflat, rowcnt, rowidx, rowval, colcnt, colrow, colval,
+      arg1, arg2, c1, c2, dp1, dw2t, w2t, dw1, hdcnt, hdidx, w2p, b4p, dw2p, total;
+} Layout;
+
+INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
+  Layout L;
+  L.p = (k - 1) / 2;
+  L.Sp = S + k - 1;
+  L.Xs = up4(L.Sp + 4);
+  L.P1 = S / 2;
+  L.Q1 = L.P1 + k - 1;
+  L.P2 = L.P1 / 2;
+  L.F = L.P2 * L.P2 * C2;
+  L.Kp = up4(K);
+  L.KW = up4(k);
+  int at = 0;
+#define REGION(name, size) (L.name = at, at += up4(size))
+  REGION(xpad, n * L.Sp * L.Xs + 8);
+  REGION(p1pad, n * L.Q1 * L.Q1 * C1 + 4 * C1 + 8);
+  REGION(flat, n * L.F);
+  REGION(hd, n * H);
+  REGION(dh, n * H);
+  REGION(logits, n * L.Kp);
+  REGION(dlog, n * L.Kp);
+  REGION(dflat, n * L.F);
+  REGION(rowcnt, n);
+  REGION(rowidx, n * L.F);
+  REGION(rowval, n * L.F);
+  REGION(colcnt, L.F);
+  REGION(colrow, n * L.F);
+  REGION(colval, n * L.F);
+  REGION(arg1, n * L.P1 * L.P1 * C1);
+  REGION(arg2, n * L.P2 * L.P2 * C2);
+  REGION(c1, S * S * C1 + 4 * C1);
+  REGION(c2, L.P1 * L.P1 * C2 + 4 * C2);
+  REGION(dp1, L.Q1 * L.Q1 * C1);
+  REGION(dw2t, C2 * k * k * C1);
+  REGION(w2t, C2 * k * k * C1);
+  REGION(dw1, C1 * k * L.KW);
+  REGION(hdcnt, n);
+  REGION(hdidx, n * H);
+  REGION(w2p, H * L.Kp);
+  REGION(b4p, L.Kp);
+  REGION(dw2p, H * L.Kp);
+#undef REGION
+  L.total = at;
+  return L;
+}
+
+// Parameter offsets in the flat vector (PARAM_NAMES order).
+typedef struct { int w1, b1, w2, b2, w3, b3, w4, b4; } Offsets;
+INLINE Offsets offsets(int k, int C1, int C2, int F, int H, int K) {
+  Offsets o;
+  o.w1 = 0;
+  o.b1 = o.w1 + k * k * C1;
+  o.w2 = o.b1 + C1;
+  o.b2 = o.w2 + k * k * C1 * C2;
+  o.w3 = o.b2 + C2;
+  o.b3 = o.w3 + F * H;
+  o.w4 = o.b3 + H;
+  o.b4 = o.w4 + H * K;
+  return o;
+}
+
+// ---- forward ----
+
+// One image: the padded input is ready at x; writes p1pad (interior) and arg1, then flat and arg2.
+INLINE void forward_image(const float *P, Offsets o, Layout L, float *s, int b, int S, int k, int C1, int C2) {
+  const int CV1 = C1 / 4, CV2 = C2 / 4, p = L.p, Xs = L.Xs, P1 = L.P1, Q1 = L.Q1, P2 = L.P2;
+  const float *x = s + L.xpad + b * L.Sp * Xs;
+  float *c1 = s + L.c1;
+  // conv1 + bias + ReLU, 4 output pixels at a time, all C1 channels in registers.
+  for (int y = 0; y < S; y++) {
+    for (int x0 = 0; x0 < S; x0 += 4) {
+      V acc[4][CVMAX];
+      for (int q = 0; q < 4; q++)
+        for (int cv = 0; cv < CV1; cv++) acc[q][cv] = ld(P + o.b1 + 4 * cv);
+      for (int a = 0; a < k; a++) {
+        const float *xr = x + (y + a) * Xs + x0;
+        for (int bb = 0; bb < k; bb++) {
+          const float *w = P + o.w1 + (a * k + bb) * C1;
+          V x0v = bc(xr + bb), x1v = bc(xr + bb + 1), x2v = bc(xr + bb + 2), x3v = bc(xr + bb + 3);
+          for (int cv = 0; cv < CV1; cv++) {
+            V wv = ld(w + 4 * cv);
+            acc[0][cv] = mad(acc[0][cv], x0v, wv);
+            acc[1][cv] = mad(acc[1][cv], x1v, wv);
+            acc[2][cv] = mad(acc[2][cv], x2v, wv);
+            acc[3][cv] = mad(acc[3][cv], x3v, wv);
+          }
+        }
+      }
+      // c1 has room for 4 pixels past a row's end (the last block of a row may overrun).
+      for (int q = 0; q < 4; q++)
+        for (int cv = 0; cv < CV1; cv++) st(c1 + (y * S + x0 + q) * C1 + 4 * cv, relu(acc[q][cv]));
+    }
+  }
+  // pool1: the first maximum of each window (row-major), its position, into p1pad's interior.
+  float *p1 = s + L.p1pad + b * Q1 * Q1 * C1;
+  int32_t *arg1 = (int32_t *)(s + L.arg1) + b * P1 * P1 * C1;
+  const V one = wasm_i32x4_splat(1), two = wasm_i32x4_splat(2), three = wasm_i32x4_splat(3), none = wasm_i32x4_splat(-1);
+  const V zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < P1; i++) {
+    for (int j = 0; j < P1; j++) {
+      const float *c = c1 + (2 * i * S + 2 * j) * C1;
+      for (int cv = 0; cv < CV1; cv++) {
+        V m = ld(c + 4 * cv), at = wasm_i32x4_splat(0), v, gt;
+        v = ld(c + C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(one, at, gt);
+        v = ld(c + S * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
+        v = ld(c + (S + 1) * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
+        st(p1 + ((i + p) * Q1 + j + p) * C1 + 4 * cv, m);
+        wasm_v128_store(arg1 + (i * P1 + j) * C1 + 4 * cv, wasm_v128_bitselect(at, none, wasm_f32x4_gt(m, zero)));
+      }
+    }
+  }
+  // conv2 + bias + ReLU, 4 output pixels at a time (reads past a row's end land in the next
+  // row or the region's margin; those lanes are dropped).
+  float *c2 = s + L.c2;
+  for (int y = 0; y < P1; y++) {
+    for (int x0 = 0; x0 < P1; x0 += 4) {
+      V acc[4][CVMAX];
+      for (int q = 0; q < 4; q++)
+        for (int cv = 0; cv < CV2; cv++) acc[q][cv] = ld(P + o.b2 + 4 * cv);
+      for (int a = 0; a < k; a++) {
+        for (int bb = 0; bb < k; bb++) {
+          const float *in = p1 + ((y + a) * Q1 + x0 + bb) * C1;
+          const float *w = P + o.w2 + (a * k + bb) * C1 * C2;
+          for (int ci = 0; ci < C1; ci++) {
+            V x0v = bc(in + ci), x1v = bc(in + C1 + ci), x2v = bc(in + 2 * C1 + ci), x3v = bc(in + 3 * C1 + ci);
+            for (int cv = 0; cv < CV2; cv++) {
+              V wv = ld(w + ci * C2 + 4 * cv);
+              acc[0][cv] = mad(acc[0][cv], x0v, wv);
+              acc[1][cv] = mad(acc[1][cv], x1v, wv);
+              acc[2][cv] = mad(acc[2][cv], x2v, wv);
+              acc[3][cv] = mad(acc[3][cv], x3v, wv);
+            }
+          }
+        }
+      }
+      for (int q = 0; q < 4; q++)
+        for (int cv = 0; cv < CV2; cv++) st(c2 + (y * P1 + x0 + q) * C2 + 4 * cv, relu(acc[q][cv]));
+    }
+  }
+  // pool2 into the flat row and arg2.
+  float *flat = s + L.flat + b * L.F;
+  int32_t *arg2 = (int32_t *)(s + L.arg2) + b * P2 * P2 * C2;
+  for (int i = 0; i < P2; i++) {
+    for (int j = 0; j < P2; j++) {
+      const float *c = c2 + (2 * i * P1 + 2 * j) * C2;
+      for (int cv = 0; cv < CV2; cv++) {
+        V m = ld(c + 4 * cv), at = wasm_i32x4_splat(0), v, gt;
+        v = ld(c + C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(one, at, gt);
+        v = ld(c + P1 * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
+        v = ld(c + (P1 + 1) * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
+        st(flat + (i * P2 + j) * C2 + 4 * cv, m);
+        wasm_v128_store(arg2 + (i * P2 + j) * C2 + 4 * cv, wasm_v128_bitselect(at, none, wasm_f32x4_gt(m, zero)));
+      }
+    }
+  }
+}
+
+// The whole forward pass of n images (pixels [n][S][S]); mask [n][H] (0 or 1/(1-p)) or null.
+// Writes the logits [n][Kp] and keeps what the backward pass needs in the scratch region.
+INLINE void forward_impl(const float *P, const float *pixels, const float *mask, int n, float *s, int S, int k, int C1, int C2, int H, int K) {
+  const Layout L = layout(n, S, k, C1, C2, H, K);
+  const Offsets o = offsets(k, C1, C2, L.F, H, K);
+  const int F = L.F, Kp = L.Kp;
+  // The padded images (zero borders; Xs ≥ Sp + 4 leaves a margin for 4-wide reads).
+  __builtin_memset(s + L.xpad, 0, sizeof(float) * (n * L.Sp * L.Xs + 8));
+  __builtin_memset(s + L.p1pad, 0, sizeof(float) * (n * L.Q1 * L.Q1 * C1 + 4 * C1 + 8));
+  for (int b = 0; b < n; b++) {
+    float *x = s + L.xpad + b * L.Sp * L.Xs;
+    for (int y = 0; y < S; y++) __builtin_memcpy(x + (y + L.p) * L.Xs + L.p, pixels + (b * S + y) * S, sizeof(float) * S);
+  }
+  for (int b = 0; b < n; b++) forward_image(P, o, L, s, b, S, k, C1, C2);
+
+  // fc1's non-zero inputs per row.
+  int32_t *rowcnt = (int32_t *)(s + L.rowcnt), *rowidx = (int32_t *)(s + L.rowidx);
+  float *rowval = s + L.rowval;
+  const float *flat = s + L.flat;
+  for (int r = 0; r < n; r++) {
+    int c = 0;
+    for (int f = 0; f < F; f++) {
+      float v = flat[r * F + f];
+      rowidx[r * F + c] = f;
+      rowval[r * F + c] = v;
+      c += v != 0.0f;
+    }
+    rowcnt[r] = c;
+  }
+  // fc1 + bias + ReLU (+ dropout): hd [n][H], 16 columns at a time for all rows (the weights'
+  // column block stays in L1), summing over the non-zero inputs only.
+  float *hd = s + L.hd;
+  const float *W = P + o.w3;
+  int j0 = 0;
+  for (; j0 + 16 <= H; j0 += 16) {
+    const V b0 = ld(P + o.b3 + j0), b1 = ld(P + o.b3 + j0 + 4), b2 = ld(P + o.b3 + j0 + 8), b3 = ld(P + o.b3 + j0 + 12);
+    for (int r = 0; r < n; r++) {
+      V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      const int32_t *idx = rowidx + r * F;
+      const float *val = rowval + r * F;
+      for (int t = 0, c = rowcnt[r]; t < c; t++) {
+        const float *w = W + idx[t] * H + j0;
+        V v = bc(val + t);
+        a0 = mad(a0, v, ld(w)), a1 = mad(a1, v, ld(w + 4)), a2 = mad(a2, v, ld(w + 8)), a3 = mad(a3, v, ld(w + 12));
+      }
+      a0 = relu(wasm_f32x4_add(a0, b0)), a1 = relu(wasm_f32x4_add(a1, b1)), a2 = relu(wasm_f32x4_add(a2, b2)), a3 = relu(wasm_f32x4_add(a3, b3));
+      float *h = hd + r * H + j0;
+      if (mask) {
+        const float *m = mask + r * H + j0;
+        a0 = wasm_f32x4_mul(a0, ld(m)), a1 = wasm_f32x4_mul(a1, ld(m + 4)), a2 = wasm_f32x4_mul(a2, ld(m + 8)), a3 = wasm_f32x4_mul(a3, ld(m + 12));
+      }
+      st(h, a0), st(h + 4, a1), st(h + 8, a2), st(h + 12, a3);
+    }
+  }
+  for (; j0 < H; j0 += 4) {
+    const V b0 = ld(P + o.b3 + j0);
+    for (int r = 0; r < n; r++) {
+      V a0 = wasm_f32x4_splat(0.0f);
+      for (int t = 0, c = rowcnt[r]; t < c; t++) a0 = mad(a0, bc(rowval + r * F + t), ld(W + rowidx[r * F + t] * H + j0));
+      a0 = relu(wasm_f32x4_add(a0, b0));
+      if (mask) a0 = wasm_f32x4_mul(a0, ld(mask + r * H + j0));
+      st(hd + r * H + j0, a0);
+    }
+  }
+  // fc2's weights padded to Kp columns (zeros), then the logits over the non-zero hd.
+  float *w2p = s + L.w2p;
+  for (int j = 0; j < H; j++) {
+    for (int c = 0; c < K; c++) w2p[j * Kp + c] = P[o.w4 + j * K + c];
+    for (int c = K; c < Kp; c++) w2p[j * Kp + c] = 0.0f;
+  }
+  float *b4p = s + L.b4p;
+  for (int c = 0; c < Kp; c++) b4p[c] = c < K ? P[o.b4 + c] : 0.0f;
+  int32_t *hdcnt = (int32_t *)(s + L.hdcnt), *hdidx = (int32_t *)(s + L.hdidx);
+  float *logits = s + L.logits;
+  for (int r = 0; r < n; r++) {
+    int c = 0;
+    for (int j = 0; j < H; j++) {
+      hdidx[r * H + c] = j;
+      c += hd[r * H + j] != 0.0f;
+    }
+    hdcnt[r] = c;
+    for (int cv = 0; cv < Kp; cv += 4) {
+      V a = ld(b4p + cv);
+      for (int t = 0; t < c; t++) {
+        int j = hdidx[r * H + t];
+        a = mad(a, bc(hd + r * H + j), ld(w2p + j * Kp + cv));
+      }
+      st(logits + r * Kp + cv, a);
+    }
+  }
+}
+
+// The backward pass after forward_impl, given dlog [n][Kp] (zeros past K) in the scratch
+// region: writes every gradient but fc2.bias's (the caller's, with the loss) into G.
+INLINE void backward_impl(const float *P, float *G, const float *mask, int n, float *s, int S, int k, int C1, int C2, int H, int K) {
+  const Layout L = layout(n, S, k, C1, C2, H, K);
+  const Offsets o = offsets(k, C1, C2, L.F, H, K);
+  const int F = L.F, Kp = L.Kp, CV1 = C1 / 4, p = L.p, Q1 = L.Q1, P1 = L.P1, P2 = L.P2, Xs = L.Xs;
+  const float *hd = s + L.hd, *dlog = s + L.dlog, *w2p = s + L.w2p;
+  const int32_t *hdcnt = (int32_t *)(s + L.hdcnt), *hdidx = (int32_t *)(s + L.hdidx);
+  float *dh = s + L.dh, *dw2p = s + L.dw2p;
+  // fc2: dW2 = hdᵀ·dlog over the non-zero hd; dh = dlog·W2ᵀ where hd ≠ 0 (ReLU and dropout
+  // pass nothing elsewhere), times the mask.
+  __builtin_memset(dw2p, 0, sizeof(float) * H * Kp);
+  __builtin_memset(dh, 0, sizeof(float) * n * H);
+  for (int r = 0; r < n; r++) {
+    for (int t = 0, c = hdcnt[r]; t < c; t++) {
+      int j = hdidx[r * H + t];
+      V h = bc(hd + r * H + j);
+      V sum = wasm_f32x4_splat(0.0f);
+      for (int cv = 0; cv < Kp; cv += 4) {
+        V d = ld(dlog + r * Kp + cv);
+        st(dw2p + j * Kp + cv, mad(ld(dw2p + j * Kp + cv), h, d));
+        sum = mad(sum, d, ld(w2p + j * Kp + cv));
+      }
+      float g = (wasm_f32x4_extract_lane(sum, 0) + wasm_f32x4_extract_lane(sum, 1)) + (wasm_f32x4_extract_lane(sum, 2) + wasm_f32x4_extract_lane(sum, 3));
+      dh[r * H + j] = mask ? g * mask[r * H + j] : g;
+    }
+  }
+  for (int j = 0; j < H; j++)
+    for (int c = 0; c < K; c++) G[o.w4 + j * K + c] = dw2p[j * Kp + c];
+  // fc1.bias: Σ_r dh.
+  for (int j = 0; j < H; j += 4) {
+    V a = wasm_f32x4_splat(0.0f);
+    for (int r = 0; r < n; r++) a = wasm_f32x4_add(a, ld(dh + r * H + j));
+    st(G + o.b3 + j, a);
+  }
+  // fc1's non-zero inputs per column.
+  const float *flat = s + L.flat;
+  int32_t *colcnt = (int32_t *)(s + L.colcnt), *colrow = (int32_t *)(s + L.colrow);
+  float *colval = s + L.colval;
+  for (int f = 0; f < F; f++) {
+    int c = 0;
+    for (int r = 0; r < n; r++) {
+      float v = flat[r * F + f];
+      colrow[f * n + c] = r;
+      colval[f * n + c] = v;
+      c += v != 0.0f;
+    }
+    colcnt[f] = c;
+  }
+  // dW1 [F][H] = flatᵀ·dh, 16 columns at a time (dh's column block stays in L1).
+  const float *W = P + o.w3;
+  float *dW = G + o.w3;
+  int j0 = 0;
+  for (; j0 + 16 <= H; j0 += 16) {
+    for (int f = 0; f < F; f++) {
+      V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      for (int t = 0, c = colcnt[f]; t < c; t++) {
+        const float *d = dh + colrow[f * n + t] * H + j0;
+        V v = bc(colval + f * n + t);
+        a0 = mad(a0, v, ld(d)), a1 = mad(a1, v, ld(d + 4)), a2 = mad(a2, v, ld(d + 8)), a3 = mad(a3, v, ld(d + 12));
+      }
+      float *out = dW + f * H + j0;
+      st(out, a0), st(out + 4, a1), st(out + 8, a2), st(out + 12, a3);
+    }
+  }
+  for (; j0 < H; j0 += 4) {
+    for (int f = 0; f < F; f++) {
+      V a0 = wasm_f32x4_splat(0.0f);
+      for (int t = 0, c = colcnt[f]; t < c; t++) a0 = mad(a0, bc(colval + f * n + t), ld(dh + colrow[f * n + t] * H + j0));
+      st(dW + f * H + j0, a0);
+    }
+  }
+  // dflat [n][F] = dh·W1ᵀ, only where flat > 0 (the only entries pool2's backward reads).
+  float *dflat = s + L.dflat;
+  for (int f = 0; f < F; f++) {
+    const float *w = W + f * H;
+    for (int t = 0, c = colcnt[f]; t < c; t++) {
+      const int r = colrow[f * n + t];
+      const float *d = dh + r * H;
+      V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+      int j = 0;
+      for (; j + 16 <= H; j += 16) {
+        a0 = mad(a0, ld(d + j), ld(w + j)), a1 = mad(a1, ld(d + j + 4), ld(w + j + 4));
+        a2 = mad(a2, ld(d + j + 8), ld(w + j + 8)), a3 = mad(a3, ld(d + j + 12), ld(w + j + 12));
+      }
+      for (; j < H; j += 4) a0 = mad(a0, ld(d + j), ld(w + j));
+      V a = wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3));
+      dflat[r * F + f] = (wasm_f32x4_extract_lane(a, 0) + wasm_f32x4_extract_lane(a, 1)) + (wasm_f32x4_extract_lane(a, 2) + wasm_f32x4_extract_lane(a, 3));
+    }
+  }
+  // conv2's weights as [C2][k·k][C1] (in-channels contiguous), for its input gradient.
+  float *w2t = s + L.w2t, *dw2t = s + L.dw2t, *dw1 = s + L.dw1, *dp1 = s + L.dp1;
+  const int KK = k * k;
+  for (int t = 0; t < KK; t++)
+    for (int ci = 0; ci < C1; ci++)
+      for (int co = 0; co < C2; co++) w2t[(co * KK + t) * C1 + ci] = P[o.w2 + (t * C1 + ci) * C2 + co];
+  __builtin_memset(dw2t, 0, sizeof(float) * C2 * KK * C1);
+  __builtin_memset(dw1, 0, sizeof(float) * C1 * k * L.KW);
+  double db2[4 * CVMAX], db1[4 * CVMAX];
+  for (int c = 0; c < C2; c++) db2[c] = 0;
+  for (int c = 0; c < C1; c++) db1[c] = 0;
+  const int32_t *arg1all = (const int32_t *)(s + L.arg1), *arg2all = (const int32_t *)(s + L.arg2);
+  for (int b = 0; b < n; b++) {
+    // pool2 + ReLU backward: each window's gradient at its maximum; scattered into conv2's
+    // filter gradient (dW2[co][tap][·] += g·p1[y+a][x+b][·]) and input gradient
+    // (dp1[y+a][x+b][·] += g·W2[co][tap][·]).
+    const float *p1 = s + L.p1pad + b * Q1 * Q1 * C1;
+    const int32_t *arg2 = arg2all + b * P2 * P2 * C2;
+    const float *dz = dflat + b * F;
+    __builtin_memset(dp1, 0, sizeof(float) * Q1 * Q1 * C1);
+    for (int q = 0; q < P2 * P2; q++) {
+      const int i = q / P2, j = q % P2;
+      for (int co = 0; co < C2; co++) {
+        const int at = arg2[q * C2 + co];
+        if (at < 0) continue;
+        const float g = dz[q * C2 + co];
+        db2[co] += g;
+        const int y = 2 * i + (at >> 1), x = 2 * j + (at & 1);
+        const V gv = wasm_f32x4_splat(g);
+        for (int a = 0; a < k; a++) {
+          const float *in = p1 + ((y + a) * Q1 + x) * C1;
+          float *din = dp1 + ((y + a) * Q1 + x) * C1;
+          float *dw = dw2t + (co * KK + a * k) * C1;
+          const float *w = w2t + (co * KK + a * k) * C1;
+          for (int bb = 0; bb < k; bb++)
+            for (int cv = 0; cv < CV1; cv++) {
+              const int e = bb * C1 + 4 * cv;
+              st(dw + e, mad(ld(dw + e), gv, ld(in + e)));
+              st(din + e, mad(ld(din + e), gv, ld(w + e)));
+            }
+        }
+      }
+    }
+    // pool1 + ReLU backward, scattered into conv1's filter gradient
+    // (dW1[c][a][0..KW) += g·x[y+a][x..x+KW); lanes past k unused).
+    const float *xim = s + L.xpad + b * L.Sp * Xs;
+    const int32_t *arg1 = arg1all + b * P1 * P1 * C1;
+    for (int q = 0; q < P1 * P1; q++) {
+      const int i = q / P1, j = q % P1;
+      for (int c = 0; c < C1; c++) {
+        const int at = arg1[q * C1 + c];
+        if (at < 0) continue;
+        const float g = dp1[((i + p) * Q1 + j + p) * C1 + c];
+        db1[c] += g;
+        const int y = 2 * i + (at >> 1), x = 2 * j + (at & 1);
+        const V gv = wasm_f32x4_splat(g);
+        for (int a = 0; a < k; a++) {
+          const float *in = xim + (y + a) * Xs + x;
+          float *dw = dw1 + (c * k + a) * L.KW;
+          for (int e = 0; e < L.KW; e += 4) st(dw + e, mad(ld(dw + e), gv, ld(in + e)));
+        }
+      }
+    }
+  }
+  for (int t = 0; t < KK; t++)
+    for (int ci = 0; ci < C1; ci++)
+      for (int co = 0; co < C2; co++) G[o.w2 + (t * C1 + ci) * C2 + co] = dw2t[(co * KK + t) * C1 + ci];
+  for (int c = 0; c < C2; c++) G[o.b2 + c] = (float)db2[c];
+  for (int a = 0; a < k; a++)
+    for (int bb = 0; bb < k; bb++)
+      for (int c = 0; c < C1; c++) G[o.w1 + (a * k + bb) * C1 + c] = dw1[(c * k + a) * L.KW + bb];
+  for (int c = 0; c < C1; c++) G[o.b1 + c] = (float)db1[c];
+}
+
+// ---- exports: the seed's shape with constant dimensions (fully unrolled), others generic ----
+#define SEED(S, k, C1, C2, H, K) ((S) == 28 && (k) == 5 && (C1) == 4 && (C2) == 8 && (H) == 512 && (K) == 10)
+
+EXPORT(scratch_floats) int scratch_floats(int n, int S, int k, int C1, int C2, int H, int K) {
+  return layout(n, S, k, C1, C2, H, K).total;
+}
+
+EXPORT(logits_offset) int logits_offset(int n, int S, int k, int C1, int C2, int H, int K) {
+  return layout(n, S, k, C1, C2, H, K).logits;
+}
+
+EXPORT(dlog_offset) int dlog_offset(int n, int S, int k, int C1, int C2, int H, int K) {
+  return layout(n, S, k, C1, C2, H, K).dlog;
+}
+
+EXPORT(forward) void forward(const float *P, const float *pixels, const float *mask, int n, float *s, int S, int k, int C1, int C2, int H, int K) {
+  if (SEED(S, k, C1, C2, H, K)) forward_impl(P, pixels, mask, n, s, 28, 5, 4, 8, 512, 10);
+  else forward_impl(P, pixels, mask, n, s, S, k, C1, C2, H, K);
+}
+
+EXPORT(backward) void backward(const float *P, float *G, const float *mask, int n, float *s, int S, int k, int C1, int C2, int H, int K) {
+  if (SEED(S, k, C1, C2, H, K)) backward_impl(P, G, mask, n, s, 28, 5, 4, 8, 512, 10);
+  else backward_impl(P, G, mask, n, s, S, k, C1, C2, H, K);
+}
