@@ -119,6 +119,21 @@ test('kernel validation: the same predictions as tfjs, in batches of the capacit
   replica.dispose();
 });
 
+test('the kernel\'s dropout masks are dropoutRows(), bit for bit', async () => {
+  await selectBackend('wasm');
+  const spec = specFromConfig(SEED_CONFIG);
+  const init = ConvNet.init(spec, 1);
+  const replica = new Replica(spec, flattenValues(spec, init.values()), SEED_CONFIG.training);
+  init.dispose();
+  const kernel = (replica as unknown as { kernel: { dropoutMask(seed: number, step: number, p: number, from: number, to: number): void; mask: Float32Array } }).kernel;
+  for (const [seed, step, p, from, to] of [[1, 0, 0.5, 0, 64], [0x7fffffff, 123456, 0.3, 32, 64], [-5, 2 ** 31 - 1, 0.9, 5, 6], [42, 17, 1e-9, 0, 3]] as const) {
+    kernel.dropoutMask(seed, step, p, from, to);
+    const want = dropoutRows(seed, step, spec.hidden, p, from, to);
+    assert.deepEqual(kernel.mask.subarray(0, want.length), want, `seed ${seed} step ${step} p ${p}`);
+  }
+  replica.dispose();
+});
+
 test('shapes the kernels do not cover use the tfjs step', async () => {
   await selectBackend('wasm');
   for (const model of [{ depth: [3, 5], kernelSize: 3, hidden: 37 }, { depth: [4, 8], kernelSize: 5, hidden: 30 }, { depth: [4, 36], kernelSize: 5, hidden: 32 }]) {

@@ -28,6 +28,7 @@ interface Exports {
   dlog_offset(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
   forward(P: number, pixels: number, mask: number, n: number, s: number, S: number, k: number, C1: number, C2: number, H: number, K: number): void;
   backward(P: number, G: number, mask: number, n: number, s: number, S: number, k: number, C1: number, C2: number, H: number, K: number): void;
+  dropout_mask(out: number, seed: number, step: number, hidden: number, p: number, keep: number, from: number, to: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -101,6 +102,12 @@ export class ConvKernel {
     this.pixels = new Float32Array(memory.buffer, this.scratch + sFloats * 4, capacity * S * S);
     this.mask = new Float32Array(memory.buffer, this.pixels.byteOffset + up4(capacity * S * S) * 4, capacity * spec.hidden);
     this.kp = up4(spec.numClasses);
+  }
+
+  /** Rows [from, to) of a step's dropout mask into `mask`: exactly dropoutRows(seed, step, hidden, p, from, to). */
+  dropoutMask(seed: number, step: number, p: number, from: number, to: number): void {
+    if (to - from > this.capacity) throw new Error(`conv kernel: ${to - from} rows, room for ${this.capacity}`);
+    this.fns.dropout_mask(this.mask.byteOffset, seed, step, this.spec.hidden, p, 1 / (1 - p), from, to);
   }
 
   private check(params: Float32Array, n: number): void {

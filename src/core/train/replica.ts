@@ -185,7 +185,7 @@ export class Replica {
     if (kernel && n <= kernel.capacity && n > 0) {
       gatherImages(set, indices, kernel.pixels);
       for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
-      if (dropout > 0) dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n, kernel.mask);
+      if (dropout > 0) kernel.dropoutMask(this.training.seed, step, dropout, row, row + n);
       return this.kernelStep(kernel, this.labelBuf, n, dropout > 0, out);
     }
     gatherImages(set, indices, this.pixels);

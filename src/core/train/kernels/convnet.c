@@ -474,3 +474,22 @@ EXPORT(backward) void backward(const float *P, float *G, const float *mask, int 
   if (SEED(S, k, C1, C2, H, K)) backward_impl(P, G, mask, n, s, 28, 5, 4, 8, 512, 10);
   else backward_impl(P, G, mask, n, s, S, k, C1, C2, H, K);
 }
+
+// The dropout keep-masks of rows [from, to) of a step's batch, [to − from][hidden], 0 or keep:
+// the same numbers as dropoutRows() in replica.ts (each row its own mulberry32 stream seeded
+// from seed, step and row; an element is dropped when the stream's next value / 2³² < p).
+EXPORT(dropout_mask) void dropout_mask(float *out, uint32_t seed, uint32_t step, int hidden, double p, float keep, int from, int to) {
+  for (int r = from; r < to; r++) {
+    uint32_t h = seed ^ 0x5bd1e995u;
+    h = (h ^ step) * 0x27d4eb2du;
+    h = (h ^ (h >> 15) ^ (uint32_t)r) * 0x85ebca6bu;
+    uint32_t state = (h ^ (h >> 13)) ^ 0x9e3779b9u;
+    float *m = out + (r - from) * hidden;
+    for (int j = 0; j < hidden; j++) {
+      state += 0x6d2b79f5u;
+      uint32_t t = (state ^ (state >> 15)) * (state | 1u);
+      t ^= t + (t ^ (t >> 7)) * (t | 61u);
+      m[j] = (double)(t ^ (t >> 14)) / 4294967296.0 < p ? 0.0f : keep;
+    }
+  }
+}
