@@ -34,8 +34,8 @@ INLINE int up4(int x) { return (x + 3) & ~3; }
 // ---- the scratch layout (floats from the scratch base) ----
 typedef struct {
   int p, Sp, Xs, P1, Q1, P2, F, Kp, KW;
-  int xpad, p1pad, flat, hd, dh, logits, dlog, dflat, rowcnt, rowidx, rowval, colcnt, colrow, colval,
-      arg1, arg2, c1, c2, dp1, dw2t, w2t, dw1, hdcnt, hdidx, w2p, b4p, dw2p, total;
+  int xpad, p1pad, flat, hd, dh, logits, dlog, dflat, colcnt, colrow, colval,
+      arg1, arg2, c1, c2, dp1, dw2t, w2t, dw1, hdcnt, hdidx, w2p, b4p, dw2p, hacc, total;
 } Layout;
 
 INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
@@ -59,9 +59,6 @@ INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
   REGION(logits, n * L.Kp);
   REGION(dlog, n * L.Kp);
   REGION(dflat, n * L.F);
-  REGION(rowcnt, n);
-  REGION(rowidx, n * L.F);
-  REGION(rowval, n * L.F);
   REGION(colcnt, L.F);
   REGION(colrow, n * L.F);
   REGION(colval, n * L.F);
@@ -78,6 +75,7 @@ INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
   REGION(w2p, H * L.Kp);
   REGION(b4p, L.Kp);
   REGION(dw2p, H * L.Kp);
+  REGION(hacc, 16 * n);
 #undef REGION
   L.total = at;
   return L;
@@ -209,51 +207,63 @@ INLINE void forward_impl(const float *P, const float *pixels, const float *mask,
   }
   for (int b = 0; b < n; b++) forward_image(P, o, L, s, b, S, k, C1, C2);
 
-  // fc1's non-zero inputs per row.
-  int32_t *rowcnt = (int32_t *)(s + L.rowcnt), *rowidx = (int32_t *)(s + L.rowidx);
-  float *rowval = s + L.rowval;
+  // fc1's non-zero inputs per column (input feature): the rows where it is > 0.
   const float *flat = s + L.flat;
-  for (int r = 0; r < n; r++) {
+  int32_t *colcnt = (int32_t *)(s + L.colcnt), *colrow = (int32_t *)(s + L.colrow);
+  float *colval = s + L.colval;
+  for (int f = 0; f < F; f++) {
     int c = 0;
-    for (int f = 0; f < F; f++) {
+    for (int r = 0; r < n; r++) {
       float v = flat[r * F + f];
-      rowidx[r * F + c] = f;
-      rowval[r * F + c] = v;
+      colrow[f * n + c] = r;
+      colval[f * n + c] = v;
       c += v != 0.0f;
     }
-    rowcnt[r] = c;
+    colcnt[f] = c;
   }
-  // fc1 + bias + ReLU (+ dropout): hd [n][H], 16 columns at a time for all rows (the weights'
-  // column block stays in L1), summing over the non-zero inputs only.
-  float *hd = s + L.hd;
+  // fc1 + bias + ReLU (+ dropout): hd [n][H], 16 columns at a time: each weight block row
+  // W1[f][j0..j0+16) is loaded once into registers and added into the rows where input f is
+  // non-zero (accumulators [n][16] in L1; W1's rows 2 KB apart would share few L1 sets).
+  float *hd = s + L.hd, *acc = s + L.hacc;
   const float *W = P + o.w3;
   int j0 = 0;
   for (; j0 + 16 <= H; j0 += 16) {
+    __builtin_memset(acc, 0, sizeof(float) * 16 * n);
+    for (int f = 0; f < F; f++) {
+      const float *w = W + f * H + j0;
+      const V w0 = ld(w), w1 = ld(w + 4), w2 = ld(w + 8), w3 = ld(w + 12);
+      const int32_t *rows = colrow + f * n;
+      const float *vals = colval + f * n;
+      for (int t = 0, c = colcnt[f]; t < c; t++) {
+        float *a = acc + rows[t] * 16;
+        const V v = bc(vals + t);
+        st(a, mad(ld(a), v, w0)), st(a + 4, mad(ld(a + 4), v, w1)), st(a + 8, mad(ld(a + 8), v, w2)), st(a + 12, mad(ld(a + 12), v, w3));
+      }
+    }
     const V b0 = ld(P + o.b3 + j0), b1 = ld(P + o.b3 + j0 + 4), b2 = ld(P + o.b3 + j0 + 8), b3 = ld(P + o.b3 + j0 + 12);
     for (int r = 0; r < n; r++) {
-      V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-      const int32_t *idx = rowidx + r * F;
-      const float *val = rowval + r * F;
-      for (int t = 0, c = rowcnt[r]; t < c; t++) {
-        const float *w = W + idx[t] * H + j0;
-        V v = bc(val + t);
-        a0 = mad(a0, v, ld(w)), a1 = mad(a1, v, ld(w + 4)), a2 = mad(a2, v, ld(w + 8)), a3 = mad(a3, v, ld(w + 12));
-      }
-      a0 = relu(wasm_f32x4_add(a0, b0)), a1 = relu(wasm_f32x4_add(a1, b1)), a2 = relu(wasm_f32x4_add(a2, b2)), a3 = relu(wasm_f32x4_add(a3, b3));
-      float *h = hd + r * H + j0;
+      const float *a = acc + r * 16;
+      V a0 = relu(wasm_f32x4_add(ld(a), b0)), a1 = relu(wasm_f32x4_add(ld(a + 4), b1)), a2 = relu(wasm_f32x4_add(ld(a + 8), b2)), a3 = relu(wasm_f32x4_add(ld(a + 12), b3));
       if (mask) {
         const float *m = mask + r * H + j0;
         a0 = wasm_f32x4_mul(a0, ld(m)), a1 = wasm_f32x4_mul(a1, ld(m + 4)), a2 = wasm_f32x4_mul(a2, ld(m + 8)), a3 = wasm_f32x4_mul(a3, ld(m + 12));
       }
+      float *h = hd + r * H + j0;
       st(h, a0), st(h + 4, a1), st(h + 8, a2), st(h + 12, a3);
     }
   }
   for (; j0 < H; j0 += 4) {
+    __builtin_memset(acc, 0, sizeof(float) * 4 * n);
+    for (int f = 0; f < F; f++) {
+      const V w0 = ld(W + f * H + j0);
+      for (int t = 0, c = colcnt[f]; t < c; t++) {
+        float *a = acc + colrow[f * n + t] * 4;
+        st(a, mad(ld(a), bc(colval + f * n + t), w0));
+      }
+    }
     const V b0 = ld(P + o.b3 + j0);
     for (int r = 0; r < n; r++) {
-      V a0 = wasm_f32x4_splat(0.0f);
-      for (int t = 0, c = rowcnt[r]; t < c; t++) a0 = mad(a0, bc(rowval + r * F + t), ld(W + rowidx[r * F + t] * H + j0));
-      a0 = relu(wasm_f32x4_add(a0, b0));
+      V a0 = relu(wasm_f32x4_add(ld(acc + r * 4), b0));
       if (mask) a0 = wasm_f32x4_mul(a0, ld(mask + r * H + j0));
       st(hd + r * H + j0, a0);
     }
@@ -321,29 +331,22 @@ INLINE void backward_impl(const float *P, float *G, const float *mask, int n, fl
     for (int r = 0; r < n; r++) a = wasm_f32x4_add(a, ld(dh + r * H + j));
     st(G + o.b3 + j, a);
   }
-  // fc1's non-zero inputs per column.
-  const float *flat = s + L.flat;
-  int32_t *colcnt = (int32_t *)(s + L.colcnt), *colrow = (int32_t *)(s + L.colrow);
-  float *colval = s + L.colval;
-  for (int f = 0; f < F; f++) {
-    int c = 0;
-    for (int r = 0; r < n; r++) {
-      float v = flat[r * F + f];
-      colrow[f * n + c] = r;
-      colval[f * n + c] = v;
-      c += v != 0.0f;
-    }
-    colcnt[f] = c;
-  }
+  // fc1's non-zero inputs per column, from the forward pass.
+  const int32_t *colcnt = (int32_t *)(s + L.colcnt), *colrow = (int32_t *)(s + L.colrow);
+  const float *colval = s + L.colval;
   // dW1 [F][H] = flatᵀ·dh, 16 columns at a time (dh's column block stays in L1).
   const float *W = P + o.w3;
   float *dW = G + o.w3;
   int j0 = 0;
+  float *dhp = s + L.hacc;
   for (; j0 + 16 <= H; j0 += 16) {
+    // dh's column block packed [n][16] (its rows 2 KB apart would share few L1 sets).
+    for (int r = 0; r < n; r++)
+      for (int e = 0; e < 16; e += 4) st(dhp + r * 16 + e, ld(dh + r * H + j0 + e));
     for (int f = 0; f < F; f++) {
       V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
       for (int t = 0, c = colcnt[f]; t < c; t++) {
-        const float *d = dh + colrow[f * n + t] * H + j0;
+        const float *d = dhp + colrow[f * n + t] * 16;
         V v = bc(colval + f * n + t);
         a0 = mad(a0, v, ld(d)), a1 = mad(a1, v, ld(d + 4)), a2 = mad(a2, v, ld(d + 8)), a3 = mad(a3, v, ld(d + 12));
       }
