@@ -64,7 +64,7 @@ INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
   REGION(colval, n * L.F);
   REGION(arg1, n * L.P1 * L.P1 * C1);
   REGION(arg2, n * L.P2 * L.P2 * C2);
-  REGION(c1, S * S * C1 + 4 * C1);
+  REGION(c1, L.Sp * L.Sp * C1);
   REGION(c2, L.P1 * L.P1 * C2 + 4 * C2);
   REGION(dp1, L.Q1 * L.Q1 * C1);
   REGION(dw2t, C2 * k * k * C1);
@@ -103,29 +103,27 @@ INLINE void forward_image(const float *P, Offsets o, Layout L, float *s, int b, 
   const int CV1 = C1 / 4, CV2 = C2 / 4, p = L.p, Xs = L.Xs, P1 = L.P1, Q1 = L.Q1, P2 = L.P2;
   const float *x = s + L.xpad + b * L.Sp * Xs;
   float *c1 = s + L.c1;
-  // conv1 + bias + ReLU, 4 output pixels at a time, all C1 channels in registers.
+  // conv1 + bias as a scatter of the non-zero pixels (MNIST's background is 0: ≈ 80 % of
+  // the pixels): pixel (y, x) adds v·W1[a][b][·] to output (y+p−a, x+p−b). The output buffer
+  // has a border of p on every side for the outputs that fall outside; the ReLU comes with
+  // the pooling (ReLU(max) = max(ReLU); the same first maximum where it is > 0).
+  const int Sp = L.Sp;
+  for (int i = 0; i < Sp * Sp; i++)
+    for (int cv = 0; cv < CV1; cv++) st(c1 + i * C1 + 4 * cv, ld(P + o.b1 + 4 * cv));
   for (int y = 0; y < S; y++) {
-    for (int x0 = 0; x0 < S; x0 += 4) {
-      V acc[4][CVMAX];
-      for (int q = 0; q < 4; q++)
-        for (int cv = 0; cv < CV1; cv++) acc[q][cv] = ld(P + o.b1 + 4 * cv);
+    const float *xr = x + (y + p) * Xs + p;
+    for (int xx = 0; xx < S; xx++) {
+      const float v = xr[xx];
+      if (v == 0.0f) continue;
+      const V vv = wasm_f32x4_splat(v);
+      float *base = c1 + ((y + 2 * p) * Sp + xx + 2 * p) * C1;
       for (int a = 0; a < k; a++) {
-        const float *xr = x + (y + a) * Xs + x0;
         for (int bb = 0; bb < k; bb++) {
+          float *out = base - (a * Sp + bb) * C1;
           const float *w = P + o.w1 + (a * k + bb) * C1;
-          V x0v = bc(xr + bb), x1v = bc(xr + bb + 1), x2v = bc(xr + bb + 2), x3v = bc(xr + bb + 3);
-          for (int cv = 0; cv < CV1; cv++) {
-            V wv = ld(w + 4 * cv);
-            acc[0][cv] = mad(acc[0][cv], x0v, wv);
-            acc[1][cv] = mad(acc[1][cv], x1v, wv);
-            acc[2][cv] = mad(acc[2][cv], x2v, wv);
-            acc[3][cv] = mad(acc[3][cv], x3v, wv);
-          }
+          for (int cv = 0; cv < CV1; cv++) st(out + 4 * cv, mad(ld(out + 4 * cv), vv, ld(w + 4 * cv)));
         }
       }
-      // c1 has room for 4 pixels past a row's end (the last block of a row may overrun).
-      for (int q = 0; q < 4; q++)
-        for (int cv = 0; cv < CV1; cv++) st(c1 + (y * S + x0 + q) * C1 + 4 * cv, relu(acc[q][cv]));
     }
   }
   // pool1: the first maximum of each window (row-major), its position, into p1pad's interior.
@@ -135,13 +133,13 @@ INLINE void forward_image(const float *P, Offsets o, Layout L, float *s, int b, 
   const V zero = wasm_f32x4_splat(0.0f);
   for (int i = 0; i < P1; i++) {
     for (int j = 0; j < P1; j++) {
-      const float *c = c1 + (2 * i * S + 2 * j) * C1;
+      const float *c = c1 + ((2 * i + p) * Sp + 2 * j + p) * C1;
       for (int cv = 0; cv < CV1; cv++) {
         V m = ld(c + 4 * cv), at = wasm_i32x4_splat(0), v, gt;
         v = ld(c + C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(one, at, gt);
-        v = ld(c + S * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
-        v = ld(c + (S + 1) * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
-        st(p1 + ((i + p) * Q1 + j + p) * C1 + 4 * cv, m);
+        v = ld(c + Sp * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
+        v = ld(c + (Sp + 1) * C1 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
+        st(p1 + ((i + p) * Q1 + j + p) * C1 + 4 * cv, relu(m));
         wasm_v128_store(arg1 + (i * P1 + j) * C1 + 4 * cv, wasm_v128_bitselect(at, none, wasm_f32x4_gt(m, zero)));
       }
     }
