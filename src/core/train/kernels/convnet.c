@@ -65,7 +65,7 @@ INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
   REGION(arg1, n * L.P1 * L.P1 * C1);
   REGION(arg2, n * L.P2 * L.P2 * C2);
   REGION(c1, L.Sp * L.Sp * C1);
-  REGION(c2, L.P1 * L.P1 * C2 + 4 * C2);
+  REGION(c2, L.Q1 * L.Q1 * C2);
   REGION(dp1, L.Q1 * L.Q1 * C1);
   REGION(dw2t, C2 * k * k * C1);
   REGION(w2t, C2 * k * k * C1);
@@ -144,32 +144,27 @@ INLINE void forward_image(const float *P, Offsets o, Layout L, float *s, int b, 
       }
     }
   }
-  // conv2 + bias + ReLU, 4 output pixels at a time (reads past a row's end land in the next
-  // row or the region's margin; those lanes are dropped).
+  // conv2 + bias, likewise a scatter of pool1's non-zero outputs into a bordered buffer
+  // [Q1][Q1][C2] (ReLU with pool2).
   float *c2 = s + L.c2;
+  for (int i = 0; i < Q1 * Q1; i++)
+    for (int cv = 0; cv < CV2; cv++) st(c2 + i * C2 + 4 * cv, ld(P + o.b2 + 4 * cv));
   for (int y = 0; y < P1; y++) {
-    for (int x0 = 0; x0 < P1; x0 += 4) {
-      V acc[4][CVMAX];
-      for (int q = 0; q < 4; q++)
-        for (int cv = 0; cv < CV2; cv++) acc[q][cv] = ld(P + o.b2 + 4 * cv);
-      for (int a = 0; a < k; a++) {
-        for (int bb = 0; bb < k; bb++) {
-          const float *in = p1 + ((y + a) * Q1 + x0 + bb) * C1;
-          const float *w = P + o.w2 + (a * k + bb) * C1 * C2;
-          for (int ci = 0; ci < C1; ci++) {
-            V x0v = bc(in + ci), x1v = bc(in + C1 + ci), x2v = bc(in + 2 * C1 + ci), x3v = bc(in + 3 * C1 + ci);
-            for (int cv = 0; cv < CV2; cv++) {
-              V wv = ld(w + ci * C2 + 4 * cv);
-              acc[0][cv] = mad(acc[0][cv], x0v, wv);
-              acc[1][cv] = mad(acc[1][cv], x1v, wv);
-              acc[2][cv] = mad(acc[2][cv], x2v, wv);
-              acc[3][cv] = mad(acc[3][cv], x3v, wv);
-            }
+    for (int xx = 0; xx < P1; xx++) {
+      const float *in = p1 + ((y + p) * Q1 + xx + p) * C1;
+      float *base = c2 + ((y + 2 * p) * Q1 + xx + 2 * p) * C2;
+      for (int ci = 0; ci < C1; ci++) {
+        const float v = in[ci];
+        if (v == 0.0f) continue;
+        const V vv = wasm_f32x4_splat(v);
+        for (int a = 0; a < k; a++) {
+          for (int bb = 0; bb < k; bb++) {
+            float *out = base - (a * Q1 + bb) * C2;
+            const float *w = P + o.w2 + ((a * k + bb) * C1 + ci) * C2;
+            for (int cv = 0; cv < CV2; cv++) st(out + 4 * cv, mad(ld(out + 4 * cv), vv, ld(w + 4 * cv)));
           }
         }
       }
-      for (int q = 0; q < 4; q++)
-        for (int cv = 0; cv < CV2; cv++) st(c2 + (y * P1 + x0 + q) * C2 + 4 * cv, relu(acc[q][cv]));
     }
   }
   // pool2 into the flat row and arg2.
@@ -177,13 +172,13 @@ INLINE void forward_image(const float *P, Offsets o, Layout L, float *s, int b, 
   int32_t *arg2 = (int32_t *)(s + L.arg2) + b * P2 * P2 * C2;
   for (int i = 0; i < P2; i++) {
     for (int j = 0; j < P2; j++) {
-      const float *c = c2 + (2 * i * P1 + 2 * j) * C2;
+      const float *c = c2 + ((2 * i + p) * Q1 + 2 * j + p) * C2;
       for (int cv = 0; cv < CV2; cv++) {
         V m = ld(c + 4 * cv), at = wasm_i32x4_splat(0), v, gt;
         v = ld(c + C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(one, at, gt);
-        v = ld(c + P1 * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
-        v = ld(c + (P1 + 1) * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
-        st(flat + (i * P2 + j) * C2 + 4 * cv, m);
+        v = ld(c + Q1 * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(two, at, gt);
+        v = ld(c + (Q1 + 1) * C2 + 4 * cv), gt = wasm_f32x4_gt(v, m), m = wasm_v128_bitselect(v, m, gt), at = wasm_v128_bitselect(three, at, gt);
+        st(flat + (i * P2 + j) * C2 + 4 * cv, relu(m));
         wasm_v128_store(arg2 + (i * P2 + j) * C2 + 4 * cv, wasm_v128_bitselect(at, none, wasm_f32x4_gt(m, zero)));
       }
     }
