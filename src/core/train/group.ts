@@ -55,7 +55,7 @@ class LocalGroup implements ReplicaGroup {
   private readonly grads: Float32Array;
   private valX: tf.Tensor4D | null = null;
   constructor(private readonly o: GroupOptions) {
-    this.replica = new Replica(o.spec, o.initial, o.config.training);
+    this.replica = new Replica(o.spec, o.initial, o.config.training, undefined, true);
     this.grads = this.replica.gradientBuffer();
   }
   async step(indices: Uint32Array, step: number) {

@@ -108,6 +108,11 @@ export class Replica {
      * this replica's own, with room for one gradient buffer (`gradientBuffer`).
      */
     memory?: ReplicaMemory,
+    /**
+     * With the kernels, put new weights into the tfjs variables only when `net` is next read
+     * (the groups: their kernel steps never read it), not after every update (≈ 0.1 ms).
+     */
+    private readonly lazyNet = false,
   ) {
     const layout = paramLayout(spec);
     if (initial.length !== layout.total) throw new Error(`replica: ${initial.length} initial values, the network has ${layout.total}`);
@@ -272,7 +277,7 @@ export class Replica {
     }
     // The tfjs variables follow when next needed (at once for the tfjs step).
     this.stale = true;
-    if (!this.kernel) this.syncNet();
+    if (!this.kernel || !this.lazyNet) this.syncNet();
     this.fc1T?.dispose();
     this.fc1T = null; // made again, from the new weights, by the next manual step
   }

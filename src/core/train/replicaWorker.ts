@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const arena = Arena.of(init.memory, true);
   const P = paramLayout(init.spec).total;
   const R = init.replicas;
-  const replica = new Replica(init.spec, init.initial, init.config.training, ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!));
+  const replica = new Replica(init.spec, init.initial, init.config.training, ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!), true);
   let valX: ReturnType<typeof imagesTensor> | null = null;
   const validationTensor = () => (valX ??= imagesTensor(init.validation));
   const grads = arena.at(init.gradsOffset, 2 * R * P);
