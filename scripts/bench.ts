@@ -420,7 +420,7 @@ async function benchSteps(): Promise<void> {
           notebookRow.steps.push((out.seconds * 1000) / out.steps);
         } catch {
           notebookRuns = 0;
-          console.log(`\nthe notebook code did not run (exit ${nb.status}); its row is left out`);
+          console.log(`\nthe notebook code did not run (exit ${nb.status}; it needs torchvision: apt-get install python3-torchvision); its row is left out`);
         }
       }
       process.stdout.write(`${r + 1} `);
