@@ -355,10 +355,36 @@ INLINE void backward_impl(const float *P, float *G, const float *mask, int n, fl
     }
   }
   // dflat [n][F] = dh·W1ᵀ, only where flat > 0 (the only entries pool2's backward reads).
+  // Four rows at a time: each load of W1's row serves four dot products (loads, not
+  // arithmetic, bound the single-row loop).
   float *dflat = s + L.dflat;
   for (int f = 0; f < F; f++) {
     const float *w = W + f * H;
-    for (int t = 0, c = colcnt[f]; t < c; t++) {
+    const int c = colcnt[f];
+    const int32_t *rows = colrow + f * n;
+    int t = 0;
+    for (; t + 4 <= c; t += 4) {
+      const float *d0 = dh + rows[t] * H, *d1 = dh + rows[t + 1] * H, *d2 = dh + rows[t + 2] * H, *d3 = dh + rows[t + 3] * H;
+      V a0 = wasm_f32x4_splat(0.0f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+      int j = 0;
+      for (; j + 8 <= H; j += 8) {
+        const V wa = ld(w + j), wb = ld(w + j + 4);
+        a0 = mad(a0, ld(d0 + j), wa), b0 = mad(b0, ld(d0 + j + 4), wb);
+        a1 = mad(a1, ld(d1 + j), wa), b1 = mad(b1, ld(d1 + j + 4), wb);
+        a2 = mad(a2, ld(d2 + j), wa), b2 = mad(b2, ld(d2 + j + 4), wb);
+        a3 = mad(a3, ld(d3 + j), wa), b3 = mad(b3, ld(d3 + j + 4), wb);
+      }
+      for (; j < H; j += 4) {
+        const V wa = ld(w + j);
+        a0 = mad(a0, ld(d0 + j), wa), a1 = mad(a1, ld(d1 + j), wa), a2 = mad(a2, ld(d2 + j), wa), a3 = mad(a3, ld(d3 + j), wa);
+      }
+      a0 = wasm_f32x4_add(a0, b0), a1 = wasm_f32x4_add(a1, b1), a2 = wasm_f32x4_add(a2, b2), a3 = wasm_f32x4_add(a3, b3);
+      dflat[rows[t] * F + f] = (wasm_f32x4_extract_lane(a0, 0) + wasm_f32x4_extract_lane(a0, 1)) + (wasm_f32x4_extract_lane(a0, 2) + wasm_f32x4_extract_lane(a0, 3));
+      dflat[rows[t + 1] * F + f] = (wasm_f32x4_extract_lane(a1, 0) + wasm_f32x4_extract_lane(a1, 1)) + (wasm_f32x4_extract_lane(a1, 2) + wasm_f32x4_extract_lane(a1, 3));
+      dflat[rows[t + 2] * F + f] = (wasm_f32x4_extract_lane(a2, 0) + wasm_f32x4_extract_lane(a2, 1)) + (wasm_f32x4_extract_lane(a2, 2) + wasm_f32x4_extract_lane(a2, 3));
+      dflat[rows[t + 3] * F + f] = (wasm_f32x4_extract_lane(a3, 0) + wasm_f32x4_extract_lane(a3, 1)) + (wasm_f32x4_extract_lane(a3, 2) + wasm_f32x4_extract_lane(a3, 3));
+    }
+    for (; t < c; t++) {
       const int r = colrow[f * n + t];
       const float *d = dh + r * H;
       V a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
