@@ -17,12 +17,25 @@ const dir = join(root, 'src', 'core', 'train', 'kernels');
 export const KERNELS = ['convnet'];
 export const CLANG = process.env.MNIST_LAB_CLANG ?? 'clang-16';
 export const FLAGS = [
-  '--target=wasm32', '-O3', '-msimd128', '-matomics', '-mbulk-memory', '-nostdlib', '-ffreestanding',
-  '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
+  '--target=wasm32',
+  '-O3',
+  '-msimd128',
+  '-matomics',
+  '-mbulk-memory',
+  '-nostdlib',
+  '-ffreestanding',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+  '-Werror',
   // One memory, imported and shared between the replicas' threads; no entry point; each instance's
   // stack pointer is exported so that the caller can give it its own stack.
-  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=2147483648',
-  '-Wl,--export=__stack_pointer', '-Wl,--strip-all',
+  '-Wl,--no-entry',
+  '-Wl,--import-memory',
+  '-Wl,--shared-memory',
+  '-Wl,--max-memory=2147483648',
+  '-Wl,--export=__stack_pointer',
+  '-Wl,--strip-all',
 ];
 
 /** The module's bytes as a TypeScript module (base64: the bundles need no loader for .wasm). */

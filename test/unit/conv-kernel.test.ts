@@ -21,9 +21,21 @@ const data = loadLabData();
 
 const shapes = [
   { label: 'seed network', config: SEED_CONFIG, size: 28 },
-  { label: 'depth [8, 12], kernel 3, hidden 100', config: parseConfig({ model: { depth: [8, 12], kernelSize: 3, hidden: 100, dropout: 0.3 } }), size: 28 },
-  { label: 'depth [4, 4], kernel 7, hidden 20, 30×30 images', config: parseConfig({ model: { depth: [4, 4], kernelSize: 7, hidden: 20, dropout: 0.5 } }), size: 30 },
-  { label: 'depth [12, 8], kernel 1, hidden 36', config: parseConfig({ model: { depth: [12, 8], kernelSize: 1, hidden: 36, dropout: 0.5 } }), size: 28 },
+  {
+    label: 'depth [8, 12], kernel 3, hidden 100',
+    config: parseConfig({ model: { depth: [8, 12], kernelSize: 3, hidden: 100, dropout: 0.3 } }),
+    size: 28,
+  },
+  {
+    label: 'depth [4, 4], kernel 7, hidden 20, 30×30 images',
+    config: parseConfig({ model: { depth: [4, 4], kernelSize: 7, hidden: 20, dropout: 0.5 } }),
+    size: 30,
+  },
+  {
+    label: 'depth [12, 8], kernel 1, hidden 36',
+    config: parseConfig({ model: { depth: [12, 8], kernelSize: 1, hidden: 36, dropout: 0.5 } }),
+    size: 28,
+  },
 ];
 
 function images(n: number, size: number, from: number): { px: Float32Array; idx: number[] } {
@@ -47,11 +59,27 @@ for (const { label, config, size } of shapes) {
     assert.ok(replica.usesKernel, 'the replica runs the kernels');
     const g = replica.gradientBuffer();
     for (let s = 0; size === 28 && s < 20; s++) {
-      replica.gradients(data.train, Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count), s, 0, g, config.model.dropout);
+      replica.gradients(
+        data.train,
+        Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count),
+        s,
+        0,
+        g,
+        config.model.dropout,
+      );
       replica.apply([g], [1]);
     }
     const weights = replica.values();
-    const cases: { n: number; dropout: number; px: Float32Array; labels: number[]; mask?: Float32Array; got?: Float32Array; loss?: number; right?: number }[] = [];
+    const cases: {
+      n: number;
+      dropout: number;
+      px: Float32Array;
+      labels: number[];
+      mask?: Float32Array;
+      got?: Float32Array;
+      loss?: number;
+      right?: number;
+    }[] = [];
     for (const n of [1, 23, 64]) {
       for (const dropout of [0, config.model.dropout]) {
         const { px, idx } = images(n, size, 7000 + n);
@@ -106,10 +134,22 @@ test('kernel validation: the same predictions as tfjs, in batches of the capacit
   init.dispose();
   const g = replica.gradientBuffer();
   for (let s = 0; s < 30; s++) {
-    replica.gradients(data.train, Array.from({ length: 48 }, (_, i) => s * 48 + i), s, 0, g, 0.5);
+    replica.gradients(
+      data.train,
+      Array.from({ length: 48 }, (_, i) => s * 48 + i),
+      s,
+      0,
+      g,
+      0.5,
+    );
     replica.apply([g], [1]);
   }
-  const set = { ...data.validation, count: 1000, images: data.validation.images.subarray(0, 1000 * 784), labels: data.validation.labels.subarray(0, 1000) };
+  const set = {
+    ...data.validation,
+    count: 1000,
+    images: data.validation.images.subarray(0, 1000 * 784),
+    labels: data.validation.labels.subarray(0, 1000),
+  };
   const x = imagesTensor(set);
   const want = evaluateTensor(replica.net, x, set.labels, 1000, 100, 777).correct;
   const got = replica.correct(set, () => assert.fail('the kernels need no tensor'), 100, 777);
@@ -119,14 +159,23 @@ test('kernel validation: the same predictions as tfjs, in batches of the capacit
   replica.dispose();
 });
 
-test('the kernel\'s dropout masks are dropoutRows(), bit for bit', async () => {
+test("the kernel's dropout masks are dropoutRows(), bit for bit", async () => {
   await selectBackend('wasm');
   const spec = specFromConfig(SEED_CONFIG);
   const init = ConvNet.init(spec, 1);
   const replica = new Replica(spec, flattenValues(spec, init.values()), SEED_CONFIG.training);
   init.dispose();
-  const kernel = (replica as unknown as { kernel: { dropoutMask(seed: number, step: number, p: number, from: number, to: number): void; mask: Float32Array } }).kernel;
-  for (const [seed, step, p, from, to] of [[1, 0, 0.5, 0, 64], [0x7fffffff, 123456, 0.3, 32, 64], [-5, 2 ** 31 - 1, 0.9, 5, 6], [42, 17, 1e-9, 0, 3]] as const) {
+  const kernel = (
+    replica as unknown as {
+      kernel: { dropoutMask(seed: number, step: number, p: number, from: number, to: number): void; mask: Float32Array };
+    }
+  ).kernel;
+  for (const [seed, step, p, from, to] of [
+    [1, 0, 0.5, 0, 64],
+    [0x7fffffff, 123456, 0.3, 32, 64],
+    [-5, 2 ** 31 - 1, 0.9, 5, 6],
+    [42, 17, 1e-9, 0, 3],
+  ] as const) {
     kernel.dropoutMask(seed, step, p, from, to);
     const want = dropoutRows(seed, step, spec.hidden, p, from, to);
     assert.deepEqual(kernel.mask.subarray(0, want.length), want, `seed ${seed} step ${step} p ${p}`);
@@ -136,7 +185,11 @@ test('the kernel\'s dropout masks are dropoutRows(), bit for bit', async () => {
 
 test('shapes the kernels do not cover use the tfjs step', async () => {
   await selectBackend('wasm');
-  for (const model of [{ depth: [3, 5], kernelSize: 3, hidden: 37 }, { depth: [4, 8], kernelSize: 5, hidden: 30 }, { depth: [4, 36], kernelSize: 5, hidden: 32 }]) {
+  for (const model of [
+    { depth: [3, 5], kernelSize: 3, hidden: 37 },
+    { depth: [4, 8], kernelSize: 5, hidden: 30 },
+    { depth: [4, 36], kernelSize: 5, hidden: 32 },
+  ]) {
     const spec = specFromConfig(parseConfig({ model: { ...model, dropout: 0.5 } }));
     assert.ok(!convKernelSupports(spec));
     const init = ConvNet.init(spec, 1);
@@ -144,7 +197,14 @@ test('shapes the kernels do not cover use the tfjs step', async () => {
     init.dispose();
     assert.ok(!replica.usesKernel);
     const g = replica.gradientBuffer();
-    const r = replica.gradients(data.train, Array.from({ length: 64 }, (_, i) => i), 0, 0, g, 0.5);
+    const r = replica.gradients(
+      data.train,
+      Array.from({ length: 64 }, (_, i) => i),
+      0,
+      0,
+      g,
+      0.5,
+    );
     assert.ok(Number.isFinite(r.loss));
     replica.dispose();
   }

@@ -14,6 +14,7 @@ import { CONVNET_WASM_BASE64 } from './kernels/convnetWasm';
  */
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- merges into the global WebAssembly namespace
   namespace WebAssembly {
     class Global {
       value: number;
@@ -26,8 +27,32 @@ interface Exports {
   scratch_floats(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
   logits_offset(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
   dlog_offset(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
-  forward(P: number, pixels: number, mask: number, n: number, s: number, S: number, k: number, C1: number, C2: number, H: number, K: number): void;
-  backward(P: number, G: number, mask: number, n: number, s: number, S: number, k: number, C1: number, C2: number, H: number, K: number): void;
+  forward(
+    P: number,
+    pixels: number,
+    mask: number,
+    n: number,
+    s: number,
+    S: number,
+    k: number,
+    C1: number,
+    C2: number,
+    H: number,
+    K: number,
+  ): void;
+  backward(
+    P: number,
+    G: number,
+    mask: number,
+    n: number,
+    s: number,
+    S: number,
+    k: number,
+    C1: number,
+    C2: number,
+    H: number,
+    K: number,
+  ): void;
   dropout_mask(out: number, seed: number, step: number, hidden: number, p: number, keep: number, from: number, to: number): void;
 }
 
@@ -49,12 +74,20 @@ export function convKernelEnabled(): boolean {
   return process.env.MNIST_LAB_STEP !== 'tfjs';
 }
 
-const dims = (spec: ConvNetSpec): [number, number, number, number, number, number] => [spec.imageSize, spec.kernelSize, spec.depth[0], spec.depth[1], spec.hidden, spec.numClasses];
+const dims = (spec: ConvNetSpec): [number, number, number, number, number, number] => [
+  spec.imageSize,
+  spec.kernelSize,
+  spec.depth[0],
+  spec.depth[1],
+  spec.hidden,
+  spec.numClasses,
+];
 
 let probe: Exports | null = null;
 /** An instance on a small memory of its own, for the layout functions (pure). */
 function layoutFns(): Exports {
-  probe ??= new WebAssembly.Instance(module(), { env: { memory: new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true }) } }).exports as unknown as Exports;
+  probe ??= new WebAssembly.Instance(module(), { env: { memory: new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true }) } })
+    .exports as unknown as Exports;
   return probe;
 }
 
@@ -141,7 +174,12 @@ export class ConvKernel {
       const row = r * Kp;
       let max = -Infinity;
       let arg = 0;
-      for (let c = 0; c < K; c++) if (lv[row + c]! > max) (max = lv[row + c]!), (arg = c);
+      for (let c = 0; c < K; c++) {
+        if (lv[row + c]! > max) {
+          max = lv[row + c]!;
+          arg = c;
+        }
+      }
       let sum = 0;
       for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
       const logSum = Math.log(sum);
@@ -168,7 +206,12 @@ export class ConvKernel {
       const row = r * this.kp;
       let max = -Infinity;
       let arg = 0;
-      for (let c = 0; c < K; c++) if (lv[row + c]! > max) (max = lv[row + c]!), (arg = c);
+      for (let c = 0; c < K; c++) {
+        if (lv[row + c]! > max) {
+          max = lv[row + c]!;
+          arg = c;
+        }
+      }
       out[r] = arg;
     }
   }
