@@ -34,7 +34,7 @@ INLINE int up4(int x) { return (x + 3) & ~3; }
 // ---- the scratch layout (floats from the scratch base) ----
 typedef struct {
   int p, Sp, Xs, P1, Q1, P2, F, Kp, KW;
-  int xpad, p1pad, flat, hd, dh, logits, dlog, dflat, colcnt, colrow, colval,
+  int xpad, p1pad, flat, hd, dh, logits, dlog, dflat, paircnt, pairrow, pairval, colcnt, colrow, colval,
       arg1, arg2, c1, c2, dp1, dw2t, w2t, dw1, hdcnt, hdidx, w2p, b4p, dw2p, hacc, total;
 } Layout;
 
@@ -59,6 +59,9 @@ INLINE Layout layout(int n, int S, int k, int C1, int C2, int H, int K) {
   REGION(logits, n * L.Kp);
   REGION(dlog, n * L.Kp);
   REGION(dflat, n * L.F);
+  REGION(paircnt, L.F / 2 + 1);
+  REGION(pairrow, (L.F / 2 + 1) * n);
+  REGION(pairval, 2 * (L.F / 2 + 1) * n);
   REGION(colcnt, L.F);
   REGION(colrow, n * L.F);
   REGION(colval, n * L.F);
@@ -214,15 +217,45 @@ INLINE void forward_impl(const float *P, const float *pixels, const float *mask,
     }
     colcnt[f] = c;
   }
-  // fc1 + bias + ReLU (+ dropout): hd [n][H], 16 columns at a time: each weight block row
-  // W1[f][j0..j0+16) is loaded once into registers and added into the rows where input f is
-  // non-zero (accumulators [n][16] in L1; W1's rows 2 KB apart would share few L1 sets).
+  // ... and per pair of inputs (2q, 2q+1): the rows where either is non-zero, with both values.
+  int32_t *paircnt = (int32_t *)(s + L.paircnt), *pairrow = (int32_t *)(s + L.pairrow);
+  float *pairval = s + L.pairval;
+  for (int q = 0; q < F / 2; q++) {
+    int c = 0;
+    for (int r = 0; r < n; r++) {
+      float v1 = flat[r * F + 2 * q], v2 = flat[r * F + 2 * q + 1];
+      pairrow[q * n + c] = r;
+      pairval[2 * (q * n + c)] = v1;
+      pairval[2 * (q * n + c) + 1] = v2;
+      c += (v1 != 0.0f) | (v2 != 0.0f);
+    }
+    paircnt[q] = c;
+  }
+  // fc1 + bias + ReLU (+ dropout): hd [n][H], 16 columns at a time: the weight block rows
+  // W1[f][j0..j0+16) of two inputs are loaded once into registers and added into the rows where
+  // either input is non-zero (accumulators [n][16] in L1; W1's rows 2 KB apart would share few
+  // L1 sets). Two inputs per visit halve the accumulators' stores, which bound this loop; the
+  // sum's order is that of one input at a time (adding 0·w changes nothing).
   float *hd = s + L.hd, *acc = s + L.hacc;
   const float *W = P + o.w3;
   int j0 = 0;
   for (; j0 + 16 <= H; j0 += 16) {
     __builtin_memset(acc, 0, sizeof(float) * 16 * n);
-    for (int f = 0; f < F; f++) {
+    for (int q = 0; q < F / 2; q++) {
+      const float *w = W + 2 * q * H + j0, *u = w + H;
+      const V w0 = ld(w), w1 = ld(w + 4), w2 = ld(w + 8), w3 = ld(w + 12);
+      const V u0 = ld(u), u1 = ld(u + 4), u2 = ld(u + 8), u3 = ld(u + 12);
+      const int32_t *rows = pairrow + q * n;
+      const float *vals = pairval + 2 * q * n;
+      for (int t = 0, c = paircnt[q]; t < c; t++) {
+        float *a = acc + rows[t] * 16;
+        const V v = bc(vals + 2 * t), x = bc(vals + 2 * t + 1);
+        st(a, mad(mad(ld(a), v, w0), x, u0)), st(a + 4, mad(mad(ld(a + 4), v, w1), x, u1));
+        st(a + 8, mad(mad(ld(a + 8), v, w2), x, u2)), st(a + 12, mad(mad(ld(a + 12), v, w3), x, u3));
+      }
+    }
+    if (F % 2) {
+      const int f = F - 1;
       const float *w = W + f * H + j0;
       const V w0 = ld(w), w1 = ld(w + 4), w2 = ld(w + 8), w3 = ld(w + 12);
       const int32_t *rows = colrow + f * n;
