@@ -11,7 +11,8 @@ BLAS; see shared/notes/engine.md). scripts/bench.ts sets that up; by hand:
       interleaved benchmark server. FILE holds uint32 (little-endian) training-image indices,
       64 per batch. Reads commands on stdin, one per line, answers one JSON line each:
         train START COUNT   COUNT training steps on batches START.. (the seed's train_model,
-                            dropout on); answers {"ms": [per-step milliseconds], "loss": last}
+                            dropout on); answers {"ms": [per-step milliseconds], "cpu": [per-step
+                            CPU milliseconds, all threads of the process], "loss": last}
         val                 one validation pass as the seed does it (eval mode, the 5000
                             validation images in batches of 64); answers {"ms": t, "right": n}
         quit
@@ -134,13 +135,16 @@ def serve():
         if cmd[0] == 'train':
             start, count = int(cmd[1]), int(cmd[2])
             times = []
+            cpu = []
             loss = None
             for b in range(start, start + count):
                 t0 = time.perf_counter()
+                c0 = time.process_time()
                 idx = order[b * BATCH:(b + 1) * BATCH]
                 _, loss = seed.train_model(train_x[idx], train_y[idx])
+                cpu.append((time.process_time() - c0) * 1000)
                 times.append((time.perf_counter() - t0) * 1000)
-            print(json.dumps({'ms': times, 'loss': float(loss)}), flush=True)
+            print(json.dumps({'ms': times, 'cpu': cpu, 'loss': float(loss)}), flush=True)
         elif cmd[0] == 'val':
             t0 = time.perf_counter()
             right = seed.evaluation_model(val_loader)

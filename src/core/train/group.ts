@@ -10,7 +10,7 @@ import { imagesTensor } from '../analysis/evaluate';
 import type { ConvNetSpec } from '../model/convnet';
 import { tf } from '../tf';
 import { DeviceGroup } from './deviceGroup';
-import { Replica, ReplicaMemory, type ShardResult, paramLayout } from './replica';
+import { type MemoryOffsets, Replica, ReplicaMemory, type ShardResult, paramLayout, replicaWorkFloats } from './replica';
 import { Arena } from './sgdKernel';
 
 /** What the training loop needs from its replicas, however many and wherever they run. */
@@ -68,11 +68,10 @@ class LocalGroup implements ReplicaGroup {
   readonly replicas = 1;
   private readonly replica: Replica;
   private readonly grads: Float32Array;
-  private readonly valX: tf.Tensor4D;
+  private valX: tf.Tensor4D | null = null;
   constructor(private readonly o: GroupOptions) {
-    this.replica = new Replica(o.spec, o.initial, o.config.training);
+    this.replica = new Replica(o.spec, o.initial, o.config.training, undefined, true);
     this.grads = this.replica.gradientBuffer();
-    this.valX = imagesTensor(o.validation);
   }
   async step(indices: Uint32Array, step: number) {
     const r = this.replica.gradients(this.o.train, indices, step, 0, this.grads, this.o.config.model.dropout);
@@ -80,7 +79,7 @@ class LocalGroup implements ReplicaGroup {
     return { loss: r.loss, right: r.right };
   }
   async validate() {
-    return this.replica.correct(this.valX, this.o.validation.labels, 0, this.o.validation.count);
+    return this.replica.correct(this.o.validation, () => (this.valX ??= imagesTensor(this.o.validation)), 0, this.o.validation.count);
   }
   async weights() {
     return this.replica.values();
@@ -89,7 +88,7 @@ class LocalGroup implements ReplicaGroup {
     return [this.replica.values()];
   }
   async dispose() {
-    this.valX.dispose();
+    this.valX?.dispose();
     this.replica.dispose();
   }
 }
@@ -126,7 +125,7 @@ export interface ReplicaInit {
    */
   memory: WebAssembly.Memory;
   gradsOffset: number;
-  memoryOffsets: [number, number, number][];
+  memoryOffsets: MemoryOffsets[];
   /** Shard sizes of the pending step per slot, [2][replicas], to weight the average. */
   counts: Int32Array;
 }
@@ -164,9 +163,12 @@ class ThreadGroup implements ReplicaGroup {
   static async start(o: GroupOptions): Promise<ThreadGroup> {
     const g = new ThreadGroup(o, o.workers);
     const { total } = paramLayout(o.spec);
-    const arena = new Arena(Arena.floatsFor([2 * g.replicas * total, ...Array<number>(3 * g.replicas).fill(total)]), true);
+    // Each replica's work region holds the WebAssembly step's data for a shard of the batch.
+    const shard = shardSizes(o.config.training.batchSize, g.replicas)[0]!;
+    const work = replicaWorkFloats(o.spec, shard);
+    const arena = new Arena(Arena.floatsFor([2 * g.replicas * total, ...ReplicaMemory.floats(total, work, g.replicas)]), true);
     const grads = arena.alloc(2 * g.replicas * total);
-    const memoryOffsets = Array.from({ length: g.replicas }, () => ReplicaMemory.alloc(arena, total).offsets());
+    const memoryOffsets = Array.from({ length: g.replicas }, () => ReplicaMemory.alloc(arena, total, work, shard).offsets());
     const train = toShared(o.train);
     const validation = toShared(o.validation);
     const script = o.replicaScript ?? join(__dirname, 'replica-worker.js');

@@ -172,7 +172,12 @@ export class ManualStep {
         const row = r * K;
         let max = -Infinity;
         let arg = 0;
-        for (let c = 0; c < K; c++) if (lv[row + c]! > max) ((max = lv[row + c]!), (arg = c));
+        for (let c = 0; c < K; c++) {
+          if (lv[row + c]! > max) {
+            max = lv[row + c]!;
+            arg = c;
+          }
+        }
         let sum = 0;
         for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
         const logSum = Math.log(sum);

@@ -5,6 +5,7 @@ import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../analysis/evaluate';
 import { Rng } from '../rng';
 import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
+import { ConvKernel, convKernelEnabled, convKernelFloats, convKernelSupports } from './convKernel';
 import { Arena, SgdKernel } from './sgdKernel';
 import { tf } from '../tf';
 
@@ -48,9 +49,17 @@ function rowSeed(seed: number, step: number, row: number): number {
  * draws it), rows [from, to) of it: each row from its own seeded stream, so the masks are the
  * same whatever the number of replicas and no replica draws rows it does not use.
  */
-export function dropoutRows(seed: number, step: number, hidden: number, p: number, from: number, to: number): Float32Array {
+export function dropoutRows(
+  seed: number,
+  step: number,
+  hidden: number,
+  p: number,
+  from: number,
+  to: number,
+  out?: Float32Array,
+): Float32Array {
   const keep = 1 / (1 - p);
-  const m = new Float32Array((to - from) * hidden);
+  const m = out ?? new Float32Array((to - from) * hidden);
   for (let r = from; r < to; r++) {
     const rng = new Rng(rowSeed(seed, step, r));
     const o = (r - from) * hidden;
@@ -74,7 +83,9 @@ export interface ShardResult {
  * identical: data parallelism is then the same algorithm as one batch.
  */
 export class Replica {
-  readonly net: ConvNet;
+  private readonly network: ConvNet;
+  /** The tfjs variables lag behind `weights` (the kernel step does not need them). */
+  private stale = false;
   readonly size: number;
   private readonly weights: Float32Array;
   private readonly velocity: Float32Array;
@@ -87,6 +98,10 @@ export class Replica {
   private readonly sgd: SgdKernel;
   readonly arena: Arena;
   private readonly manual: ManualStep;
+  /** The WebAssembly step (wasm backend, shapes it covers), else null: the tfjs manual step. */
+  private readonly kernel: ConvKernel | null;
+  /** Gradients land here when the caller's buffer is not in the kernel's memory. */
+  private readonly kernelGrads: Float32Array | null;
   /** fc1's weights transposed, for the manual step's forward pass (wasm/cpu only). */
   private fc1T: tf.Tensor | null = null;
   private fc1TValues: Float32Array | null = null;
@@ -101,6 +116,11 @@ export class Replica {
      * this replica's own, with room for one gradient buffer (`gradientBuffer`).
      */
     memory?: ReplicaMemory,
+    /**
+     * With the kernels, put new weights into the tfjs variables only when `net` is next read
+     * (the groups: their kernel steps never read it), not after every update (≈ 0.1 ms).
+     */
+    private readonly lazyNet = false,
   ) {
     const layout = paramLayout(spec);
     if (initial.length !== layout.total) throw new Error(`replica: ${initial.length} initial values, the network has ${layout.total}`);
@@ -109,17 +129,62 @@ export class Replica {
     this.shapes = paramShapes(spec);
     this.sizes = Object.fromEntries(PARAM_NAMES.map((n) => [n, this.shapes[n].reduce((a, b) => a * b, 1)])) as Record<ParamName, number>;
     const P = layout.total;
-    const m = memory ?? ReplicaMemory.own(P);
+    const m = memory ?? ReplicaMemory.own(P, replicaWorkFloats(spec, training.batchSize), training.batchSize);
     this.arena = m.arena;
     [this.weights, this.velocity, this.sum] = [m.weights, m.velocity, m.sum];
     this.weights.set(initial);
     this.velocity.fill(0);
     this.sgd = new SgdKernel(this.arena);
-    this.net = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
+    this.network = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
     this.labelBuf = new Int32Array(training.batchSize);
     this.manual = new ManualStep(spec);
+    const capacity = m.capacity;
+    const kernelFloats = replicaWorkFloats(spec, capacity);
+    if (kernelFloats > 0 && m.work.length >= kernelFloats && this.arena.shared && tf.getBackend() === 'wasm') {
+      this.kernelGrads = m.work.subarray(0, P);
+      this.kernel = new ConvKernel(this.arena.memory, m.work.subarray(Math.ceil(P / 4) * 4), spec, capacity);
+    } else {
+      this.kernel = null;
+      this.kernelGrads = null;
+    }
+  }
+
+  /** Whether this replica's steps run the WebAssembly kernels. */
+  get usesKernel(): boolean {
+    return this.kernel !== null;
+  }
+
+  /** The network, its variables holding the current weights. */
+  get net(): ConvNet {
+    if (this.stale) this.syncNet();
+    return this.network;
+  }
+
+  /** New tensors from `weights` (not writes in place: wasm's XNNPACK caches packed weights per tensor). */
+  private syncNet(): void {
+    // wasm copies the values into its heap; the cpu backend keeps the very array it is given, so
+    // it gets a copy (a copy per step on wasm would be 0.8 MB of garbage per step for nothing).
+    const aliases = tf.getBackend() !== 'wasm';
+    const p = this.weights;
+    tf.tidy(() => {
+      for (const name of PARAM_NAMES) {
+        const off = this.offsets[name];
+        const values = aliases ? p.slice(off, off + this.sizes[name]) : p.subarray(off, off + this.sizes[name]);
+        this.network.params[name].assign(tf.tensor(values, this.shapes[name], 'float32'));
+      }
+    });
+    this.stale = false;
+  }
+
+  /** The kernel step on the images already in `kernel.pixels` (and its mask), into `out`. */
+  private kernelStep(kernel: ConvKernel, labels: ArrayLike<number>, n: number, masked: boolean, out: Float32Array): ShardResult {
+    const inMemory = out.buffer === this.arena.memory.buffer;
+    const target = inMemory ? out : this.kernelGrads!;
+    const r = kernel.gradients(this.weights, labels, n, masked, target);
+    if (!inMemory) out.set(target);
+    return { ...r, n };
   }
 
   /**
@@ -129,6 +194,13 @@ export class Replica {
   gradients(set: ImageSet, indices: ArrayLike<number>, step: number, row: number, out: Float32Array, dropout: number): ShardResult {
     const n = indices.length;
     const s = this.spec.imageSize;
+    const kernel = this.kernel;
+    if (kernel && n <= kernel.capacity && n > 0) {
+      gatherImages(set, indices, kernel.pixels);
+      for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
+      if (dropout > 0) kernel.dropoutMask(this.training.seed, step, dropout, row, row + n);
+      return this.kernelStep(kernel, this.labelBuf, n, dropout > 0, out);
+    }
     gatherImages(set, indices, this.pixels);
     for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
     const maskValues = dropout > 0 ? dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n) : undefined;
@@ -162,6 +234,12 @@ export class Replica {
     const pixels = x.dataSync() as Float32Array;
     const labels = y.dataSync() as Int32Array;
     const m = mask ? (mask.dataSync() as Float32Array) : undefined;
+    const n = x.shape[0];
+    if (this.kernel && n <= this.kernel.capacity && n > 0) {
+      this.kernel.pixels.set(pixels);
+      if (m) this.kernel.mask.set(m);
+      return this.kernelStep(this.kernel, labels, n, m !== undefined, out);
+    }
     return { ...this.manual.gradients(this.stepParams(), pixels, labels, m, out), n: x.shape[0] };
   }
 
@@ -205,17 +283,9 @@ export class Replica {
         p[i] = f(p[i]! - f(lr * vi));
       }
     }
-    // New tensors, not writes in place: wasm's XNNPACK caches packed weights per tensor. wasm
-    // copies the values into its heap; the cpu backend keeps the very array it is given, so it
-    // gets a copy (a copy per step on wasm would be 0.8 MB of garbage per step for nothing).
-    const aliases = tf.getBackend() !== 'wasm';
-    tf.tidy(() => {
-      for (const name of PARAM_NAMES) {
-        const off = this.offsets[name];
-        const values = aliases ? p.slice(off, off + this.sizes[name]) : p.subarray(off, off + this.sizes[name]);
-        this.net.params[name].assign(tf.tensor(values, this.shapes[name], 'float32'));
-      }
-    });
+    // The tfjs variables follow when next needed (at once for the tfjs step).
+    this.stale = true;
+    if (!this.kernel || !this.lazyNet) this.syncNet();
     this.fc1T?.dispose();
     this.fc1T = null; // made again, from the new weights, by the next manual step
   }
@@ -225,47 +295,92 @@ export class Replica {
     return this.arena.alloc(this.size);
   }
 
-  /** Right answers on images [start, start+count) of `x`/`labels` (eval mode). */
-  correct(x: tf.Tensor4D, labels: Uint8Array, start: number, count: number): number {
-    return evaluateTensor(this.net, x, labels, 1000, start, count).correct;
+  /**
+   * Right answers on images [start, start+count) of `set` (eval mode): with the kernels in
+   * batches of their capacity, else with tfjs on `tensor()` (all of `set`'s images).
+   */
+  correct(set: ImageSet, tensor: () => tf.Tensor4D, start: number, count: number): number {
+    const kernel = this.kernel;
+    if (!kernel) return evaluateTensor(this.net, tensor(), set.labels, 1000, start, count).correct;
+    const predicted = new Uint8Array(kernel.capacity);
+    const indices = new Uint32Array(kernel.capacity);
+    let right = 0;
+    for (let at = start; at < start + count; at += kernel.capacity) {
+      const n = Math.min(kernel.capacity, start + count - at);
+      for (let i = 0; i < n; i++) indices[i] = at + i;
+      gatherImages(set, indices.subarray(0, n), kernel.pixels);
+      kernel.predict(this.weights, n, predicted);
+      for (let i = 0; i < n; i++) if (predicted[i] === set.labels[at + i]) right++;
+    }
+    return right;
   }
 
-  /** The weights the network computes with, read back from its variables (flat layout). */
+  /** The weights the network computes with (flat layout): read back from its variables, or, with the kernels, the weights themselves. */
   values(): Float32Array {
+    if (this.kernel) return this.weights.slice();
     return flattenValues(this.spec, this.net.values());
   }
 
   dispose(): void {
     this.fc1T?.dispose();
-    this.net.dispose();
+    this.network.dispose();
   }
 }
 
-/** A replica's weights, velocity and scratch sum: views of one Arena's memory. */
+/**
+ * Floats of a replica's work region for the WebAssembly step with shards of up to `capacity`
+ * images (a gradient buffer and the kernels' own region); 0 when the kernels are off or do not
+ * cover the shape.
+ */
+export function replicaWorkFloats(spec: ConvNetSpec, capacity: number): number {
+  if (!convKernelEnabled() || !convKernelSupports(spec) || capacity < 1) return 0;
+  return Math.ceil(paramLayout(spec).total / 4) * 4 + convKernelFloats(spec, capacity);
+}
+
+/** Byte offsets of weights, velocity, sum and work region, the work region's floats, its capacity in images. */
+export type MemoryOffsets = [number, number, number, number, number, number];
+
+/** A replica's weights, velocity, scratch sum and work region (kernels): views of one Arena's memory. */
 export class ReplicaMemory {
   constructor(
     readonly arena: Arena,
     readonly weights: Float32Array,
     readonly velocity: Float32Array,
     readonly sum: Float32Array,
+    readonly work: Float32Array,
+    /** Images per step the work region has room for. */
+    readonly capacity: number,
   ) {}
 
-  /** Allocates the three regions in `arena`. */
-  static alloc(arena: Arena, size: number): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.alloc(size), arena.alloc(size), arena.alloc(size));
+  /** Allocates the regions in `arena`. */
+  static alloc(arena: Arena, size: number, workFloats = 0, capacity = 0): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.alloc(size), arena.alloc(size), arena.alloc(size), arena.alloc(workFloats), capacity);
   }
 
-  /** A memory of its own, with room for one gradient buffer besides. */
-  static own(size: number): ReplicaMemory {
-    return ReplicaMemory.alloc(new Arena(Arena.floatsFor([size, size, size, size]), false), size);
+  /** Floats of an arena holding `replicas` replicas' regions (besides what the caller adds). */
+  static floats(size: number, workFloats: number, replicas = 1): number[] {
+    return Array.from({ length: replicas }, () => [size, size, size, workFloats]).flat();
   }
 
-  /** Byte offsets, to rebuild the views on another thread (`at`). */
-  offsets(): [number, number, number] {
-    return [this.weights.byteOffset, this.velocity.byteOffset, this.sum.byteOffset];
+  /**
+   * A memory of its own, with room for one gradient buffer besides (shared when there is a
+   * work region: the kernels' module imports a shared memory).
+   */
+  static own(size: number, workFloats = 0, capacity = 0): ReplicaMemory {
+    return ReplicaMemory.alloc(
+      new Arena(Arena.floatsFor([...ReplicaMemory.floats(size, workFloats), size]), workFloats > 0),
+      size,
+      workFloats,
+      capacity,
+    );
   }
 
-  static at(arena: Arena, size: number, [w, v, s]: [number, number, number]): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size));
+  /** Byte offsets and the work region's length, to rebuild the views on another thread (`at`). */
+  offsets(): MemoryOffsets {
+    return [this.weights.byteOffset, this.velocity.byteOffset, this.sum.byteOffset, this.work.byteOffset, this.work.length, this.capacity];
+  }
+
+  static at(arena: Arena, size: number, [w, v, s, k, kn, capacity]: MemoryOffsets): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size), arena.at(k, kn), capacity);
   }
 }

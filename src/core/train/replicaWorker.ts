@@ -18,8 +18,15 @@ async function main(): Promise<void> {
   const arena = Arena.of(init.memory, true);
   const P = paramLayout(init.spec).total;
   const R = init.replicas;
-  const replica = new Replica(init.spec, init.initial, init.config.training, ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!));
-  const valX = imagesTensor(init.validation);
+  const replica = new Replica(
+    init.spec,
+    init.initial,
+    init.config.training,
+    ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!),
+    true,
+  );
+  let valX: ReturnType<typeof imagesTensor> | null = null;
+  const validationTensor = () => (valX ??= imagesTensor(init.validation));
   const grads = arena.at(init.gradsOffset, 2 * R * P);
   const slotView = (slot: number, r: number) => grads.subarray((slot * R + r) * P, (slot * R + r + 1) * P);
   /** The step whose gradients are complete in shared memory but not applied here yet. */
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
   port.on('message', (m: ToReplica) => {
     try {
       if (m.type === 'exit') {
-        valX.dispose();
+        valX?.dispose();
         replica.dispose();
         port.close();
         return;
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
         pending = { slot: m.slot };
         send({ type: 'stepped', ...r });
       } else if (m.type === 'validate') {
-        send({ type: 'validated', right: replica.correct(valX, init.validation.labels, m.start, m.count) });
+        send({ type: 'validated', right: replica.correct(init.validation, validationTensor, m.start, m.count) });
       } else if (m.type === 'weights') {
         send({ type: 'weights', values: replica.values() });
       }

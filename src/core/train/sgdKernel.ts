@@ -12,6 +12,7 @@
 
 // The few WebAssembly JS API types used here (the project's lib has no DOM, where they live).
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augments the global WebAssembly namespace's types
   namespace WebAssembly {
     interface MemoryDescriptor {
       initial: number;

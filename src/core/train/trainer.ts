@@ -90,7 +90,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   let step = 0;
   let epochsCompleted = 0;
-  let valAccuracy = NaN;
+  let valAccuracy: number;
   let cancelled = false;
   const validate = async () => (await group.validate()) / data.validation.count;
 

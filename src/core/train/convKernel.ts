@@ -1,0 +1,218 @@
+import type { ConvNetSpec } from '../model/convnet';
+import { CONVNET_WASM_BASE64 } from './kernels/convnetWasm';
+
+/**
+ * The training step and the forward pass of the ConvNet as WebAssembly SIMD kernels built from
+ * src/core/train/kernels/convnet.c (scripts/build-kernels.mjs): no TensorFlow.js in the step,
+ * no weight packing, the network's zeros (ReLU, max-pool, dropout) skipped. Everything lives in
+ * one shared WebAssembly.Memory (the replicas' Arena): the parameters, the gradients and, per
+ * replica, a work region (its stack, scratch, pixels and dropout mask). The log-softmax and the
+ * loss are computed here, in JavaScript, as the tfjs step (manualStep.ts) does.
+ *
+ * Shapes: depths multiples of 4 up to 32 and a hidden width that is a multiple of 4 (the seed's
+ * [4, 8] and 512); others use the tfjs step (`convKernelSupports`).
+ */
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- merges into the global WebAssembly namespace
+  namespace WebAssembly {
+    class Global {
+      value: number;
+    }
+  }
+}
+
+interface Exports {
+  __stack_pointer: WebAssembly.Global;
+  scratch_floats(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
+  logits_offset(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
+  dlog_offset(n: number, S: number, k: number, C1: number, C2: number, H: number, K: number): number;
+  forward(
+    P: number,
+    pixels: number,
+    mask: number,
+    n: number,
+    s: number,
+    S: number,
+    k: number,
+    C1: number,
+    C2: number,
+    H: number,
+    K: number,
+  ): void;
+  backward(
+    P: number,
+    G: number,
+    mask: number,
+    n: number,
+    s: number,
+    S: number,
+    k: number,
+    C1: number,
+    C2: number,
+    H: number,
+    K: number,
+  ): void;
+  dropout_mask(out: number, seed: number, step: number, hidden: number, p: number, keep: number, from: number, to: number): void;
+}
+
+let compiled: WebAssembly.Module | null = null;
+const module = (): WebAssembly.Module => (compiled ??= new WebAssembly.Module(Buffer.from(CONVNET_WASM_BASE64, 'base64')));
+
+/** Stack of each kernel instance (the kernels keep a few hundred bytes on it). */
+const STACK_FLOATS = 16384;
+
+/** Whether the kernels cover this network's shape (else the tfjs step runs). */
+export function convKernelSupports(spec: ConvNetSpec): boolean {
+  const [c1, c2] = spec.depth;
+  const ok4 = (c: number) => c > 0 && c % 4 === 0 && c <= 32;
+  return ok4(c1) && ok4(c2) && spec.hidden % 4 === 0 && spec.kernelSize % 2 === 1 && spec.imageSize >= 4 && spec.numClasses >= 1;
+}
+
+/** Whether to use the kernels at all: MNIST_LAB_STEP=tfjs turns them off (for comparisons). */
+export function convKernelEnabled(): boolean {
+  return process.env.MNIST_LAB_STEP !== 'tfjs';
+}
+
+const dims = (spec: ConvNetSpec): [number, number, number, number, number, number] => [
+  spec.imageSize,
+  spec.kernelSize,
+  spec.depth[0],
+  spec.depth[1],
+  spec.hidden,
+  spec.numClasses,
+];
+
+let probe: Exports | null = null;
+/** An instance on a small memory of its own, for the layout functions (pure). */
+function layoutFns(): Exports {
+  probe ??= new WebAssembly.Instance(module(), { env: { memory: new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true }) } })
+    .exports as unknown as Exports;
+  return probe;
+}
+
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Floats of the work region for batches of up to n images (stack, scratch, pixels, mask). */
+export function convKernelFloats(spec: ConvNetSpec, n: number): number {
+  const s = layoutFns().scratch_floats(n, ...dims(spec));
+  return STACK_FLOATS + up4(s) + up4(n * spec.imageSize * spec.imageSize) + up4(n * spec.hidden) + 16;
+}
+
+export interface KernelResult {
+  loss: number;
+  right: number;
+}
+
+/** One instance of the kernels with its work region (one per replica and thread). */
+export class ConvKernel {
+  private readonly fns: Exports;
+  private readonly d: [number, number, number, number, number, number];
+  private readonly scratch: number;
+  private readonly kp: number;
+  /** Pixels of up to `capacity` images, [n][S][S], scaled (gatherImages); filled by the caller. */
+  readonly pixels: Float32Array;
+  /** The dropout keep-mask [n][H], filled by the caller. */
+  readonly mask: Float32Array;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    work: Float32Array,
+    private readonly spec: ConvNetSpec,
+    readonly capacity: number,
+  ) {
+    if (work.buffer !== memory.buffer) throw new Error('conv kernel: the work region is not in the memory');
+    if (work.length < convKernelFloats(spec, capacity)) throw new Error('conv kernel: work region too small');
+    this.fns = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as Exports;
+    this.d = dims(spec);
+    const base = Math.ceil(work.byteOffset / 16) * 16;
+    // Its own stack (grows down) at the start of the work region: threads sharing the memory
+    // never share a stack.
+    this.fns.__stack_pointer.value = base + STACK_FLOATS * 4;
+    this.scratch = base + STACK_FLOATS * 4;
+    const sFloats = up4(this.fns.scratch_floats(capacity, ...this.d));
+    const S = spec.imageSize;
+    this.pixels = new Float32Array(memory.buffer, this.scratch + sFloats * 4, capacity * S * S);
+    this.mask = new Float32Array(memory.buffer, this.pixels.byteOffset + up4(capacity * S * S) * 4, capacity * spec.hidden);
+    this.kp = up4(spec.numClasses);
+  }
+
+  /** Rows [from, to) of a step's dropout mask into `mask`: exactly dropoutRows(seed, step, hidden, p, from, to). */
+  dropoutMask(seed: number, step: number, p: number, from: number, to: number): void {
+    if (to - from > this.capacity) throw new Error(`conv kernel: ${to - from} rows, room for ${this.capacity}`);
+    this.fns.dropout_mask(this.mask.byteOffset, seed, step, this.spec.hidden, p, 1 / (1 - p), from, to);
+  }
+
+  private check(params: Float32Array, n: number): void {
+    if (params.buffer !== this.memory.buffer) throw new Error('conv kernel: parameters not in the memory');
+    if (n < 1 || n > this.capacity) throw new Error(`conv kernel: ${n} images, room for ${this.capacity}`);
+  }
+
+  /** The logits [n][Kp] of the images in `pixels` (mask applied when `masked`). A view: read it before the next call. */
+  forward(params: Float32Array, n: number, masked: boolean): Float32Array {
+    this.check(params, n);
+    this.fns.forward(params.byteOffset, this.pixels.byteOffset, masked ? this.mask.byteOffset : 0, n, this.scratch, ...this.d);
+    return new Float32Array(this.memory.buffer, this.scratch + this.fns.logits_offset(n, ...this.d) * 4, n * this.kp);
+  }
+
+  /**
+   * Gradients of the mean NLL loss of the images in `pixels` with `labels` (and the dropout
+   * mask in `mask` when `masked`) into `out` (flat PARAM_NAMES layout; in the memory).
+   */
+  gradients(params: Float32Array, labels: ArrayLike<number>, n: number, masked: boolean, out: Float32Array): KernelResult {
+    if (out.buffer !== this.memory.buffer) throw new Error('conv kernel: gradients not in the memory');
+    const K = this.spec.numClasses;
+    const Kp = this.kp;
+    const lv = this.forward(params, n, masked);
+    const dlog = new Float32Array(this.memory.buffer, this.scratch + this.fns.dlog_offset(n, ...this.d) * 4, n * Kp);
+    dlog.fill(0);
+    // log-softmax + NLL and its gradient (softmax − one-hot) / n, as manualStep.ts.
+    let loss = 0;
+    let right = 0;
+    const db2 = new Float64Array(K);
+    for (let r = 0; r < n; r++) {
+      const row = r * Kp;
+      let max = -Infinity;
+      let arg = 0;
+      for (let c = 0; c < K; c++) {
+        if (lv[row + c]! > max) {
+          max = lv[row + c]!;
+          arg = c;
+        }
+      }
+      let sum = 0;
+      for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
+      const logSum = Math.log(sum);
+      const y = labels[r]!;
+      loss -= lv[row + y]! - max - logSum;
+      if (arg === y) right++;
+      for (let c = 0; c < K; c++) {
+        const g = (Math.exp(lv[row + c]! - max - logSum) - (c === y ? 1 : 0)) / n;
+        dlog[row + c] = g;
+        db2[c]! += g;
+      }
+    }
+    this.fns.backward(params.byteOffset, out.byteOffset, masked ? this.mask.byteOffset : 0, n, this.scratch, ...this.d);
+    const b4 = out.length - K;
+    for (let c = 0; c < K; c++) out[b4 + c] = db2[c]!;
+    return { loss: loss / n, right };
+  }
+
+  /** Predicted classes (first maximum of the logits) of the images in `pixels`, into `out`. */
+  predict(params: Float32Array, n: number, out: Uint8Array | number[]): void {
+    const K = this.spec.numClasses;
+    const lv = this.forward(params, n, false);
+    for (let r = 0; r < n; r++) {
+      const row = r * this.kp;
+      let max = -Infinity;
+      let arg = 0;
+      for (let c = 0; c < K; c++) {
+        if (lv[row + c]! > max) {
+          max = lv[row + c]!;
+          arg = c;
+        }
+      }
+      out[r] = arg;
+    }
+  }
+}
