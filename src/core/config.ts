@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LabError } from './errors';
+import { LabError, errorMessage } from './errors';
 import { hasOwn, readUntrustedTextSync } from './files/untrusted';
 
 /** The lab's "model file": the network and the hyperparameters. Defaults are the seed's. */
@@ -311,7 +311,7 @@ export function parseConfigText(text: string, file = '<config>'): LabConfig {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = errorMessage(e);
     const pos = /position (\d+)/.exec(msg);
     const where = pos ? ` at ${lineCol(text, Number(pos[1]))}` : '';
     throw new LabError(`${file}: not valid JSON${where}: ${msg}`, { file, code: 'invalid-config' });

@@ -22,6 +22,7 @@ import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
 import { type Restriction, TrainingController, refuseOutsideWorkspace } from './trainingController';
 import { WorkerProcess } from './workerProcess';
+import { errorMessage } from '../core/errors';
 
 const ANALYSIS_IDLE_MS = 5 * 60_000;
 
@@ -124,7 +125,7 @@ export class LabContext implements vscode.Disposable {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '.gitignore'), '*\n');
     } catch (e) {
-      this.output.appendLine(`could not create the runs folder ${dir}: ${e instanceof Error ? e.message : e}`);
+      this.output.appendLine(`could not create the runs folder ${dir}: ${errorMessage(e)}`);
     }
   }
 

@@ -11,6 +11,7 @@ import { writeJsonAtomic } from '../core/runs/atomic';
 import { processAlive, sameProcess } from '../core/runs/process';
 import { parseSummary } from '../core/runs/store';
 import { WorkerProcess, type WorkerOptions } from './workerProcess';
+import { errorMessage } from '../core/errors';
 
 export { type Restriction, refuseOutsideWorkspace };
 
@@ -94,7 +95,7 @@ export class TrainingController {
         },
       );
     } catch (e) {
-      if (active.runDir) await markFailed(active.runDir, e instanceof Error ? e.message : String(e));
+      if (active.runDir) await markFailed(active.runDir, errorMessage(e));
       throw e;
     } finally {
       this.current = null;

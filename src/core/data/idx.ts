@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { LabError } from '../errors';
+import { LabError, errorMessage } from '../errors';
 import { FILE_LIMITS, readUntrustedSync } from '../files/untrusted';
 
 /** An IDX array of unsigned bytes (type 0x08), as used by MNIST and its relatives. */
@@ -33,7 +33,7 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank?: number,
           code: 'invalid-data',
         });
       }
-      throw new LabError(`${file}: gzip data is corrupt or truncated (${(e as Error).message})`, { file, code: 'invalid-data' });
+      throw new LabError(`${file}: gzip data is corrupt or truncated (${errorMessage(e)})`, { file, code: 'invalid-data' });
     }
   }
   if (buf.length < 4) {

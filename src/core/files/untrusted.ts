@@ -9,7 +9,7 @@
 import { constants, closeSync, fstatSync, opendirSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { open, opendir as opendirAsync, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { LabError } from '../errors';
+import { LabError, errorMessage } from '../errors';
 
 /** Size limits per kind of file; each is far above what the lab itself writes. */
 export const FILE_LIMITS = {
@@ -76,7 +76,7 @@ function openError(path: string, kind: FileKind, e: unknown): LabError {
     return new LabError(`${path}: ${what} cannot be read (permission denied)`, { file: path, code: 'invalid-data' });
   if (code === 'ELOOP') return new LabError(`${path}: ${what} is a symbolic link loop`, { file: path, code: 'invalid-data' });
   if (code === 'EISDIR') return new LabError(`${path}: ${what} is a directory, not a regular file`, { file: path, code: 'invalid-data' });
-  return new LabError(`${path}: ${what} cannot be read (${code ?? (e as Error).message})`, { file: path, code: 'invalid-data' });
+  return new LabError(`${path}: ${what} cannot be read (${code ?? errorMessage(e)})`, { file: path, code: 'invalid-data' });
 }
 
 function checkStats(path: string, kind: FileKind, st: Stats, max: number): void {
@@ -237,7 +237,7 @@ export function parseJsonFile(text: string, path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new LabError(`${path}: not valid JSON (${(e as Error).message})`, { file: path, code: 'invalid-data' });
+    throw new LabError(`${path}: not valid JSON (${errorMessage(e)})`, { file: path, code: 'invalid-data' });
   }
 }
 

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type LabConfig, parseConfig } from '../config';
-import { LabError } from '../errors';
+import { LabError, errorMessage } from '../errors';
 import type { KernelSnapshot, ProgressEvent, RunStatus, RunSummary, TrainingEvent } from '../events';
 import { hasOwn, isPlainObject, listFolder, listFolderSync, parseJsonFile, readUntrustedTextSync } from '../files/untrusted';
 import { writeJsonAtomic } from './atomic';
@@ -31,7 +31,7 @@ export class RunDirectory {
     const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40) || 'run';
     const root = resolve(outDir);
     const cannot = (e: unknown) =>
-      new LabError(`${root}: cannot make a run folder there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: root, code: 'invalid-input' });
+      new LabError(`${root}: cannot make a run folder there (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, { file: root, code: 'invalid-input' });
     try {
       mkdirSync(root, { recursive: true });
     } catch (e) {
