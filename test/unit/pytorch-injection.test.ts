@@ -100,7 +100,7 @@ test(
       `\\u0022); open(${m}, "w")#`,
       `\ud800 lone`,
       `{open(${m}, "w")}`,
-      `\0nul\r\n`,
+      `cr\r\n`,
       `😀 \\N{QUOTATION MARK}`,
     ];
     const net = ConvNet.init(SPEC, 3);
@@ -147,7 +147,18 @@ test(
     );
     assert.ok(!existsSync(join(dir, 'o', 'refused')));
     assert.equal(r2.status, 0, r2.stderr);
-    assert.equal(ex.status, 0, ex.stderr);
+    assert.equal(ex.status, 0, ex.stderr + ex.stdout);
+    // A NUL in a class name never gets that far: the run's config is refused, naming the field.
+    const nulRun = join(dir, 'nul-run');
+    mkdirSync(nulRun);
+    writeFileSync(join(nulRun, 'config.json'), JSON.stringify({ name: 'x', data: { classNames: ['a', 'b\0'] } }));
+    writeFileSync(join(nulRun, 'summary.json'), JSON.stringify({ runId: 'x', status: 'completed' }));
+    const two = ConvNet.init({ ...SPEC, numClasses: 2 }, 3);
+    await saveModel(two, join(nulRun, 'model'));
+    two.dispose();
+    const nul = await run(process.execPath, [CLI, 'export', nulRun, '--out', join(dir, 'o', 'nul')], dir);
+    assert.equal(nul.status, 2, nul.stderr);
+    assert.match(nul.stderr, /nul-run[\\/]config\.json: data\.classNames\[1\]: must not contain a NUL character/);
     const snippet = join(out, 'load_pytorch.py');
     const code = readFileSync(snippet, 'utf8');
     assert.ok(!/[\u2028\u2029]/.test(code));
