@@ -24,7 +24,7 @@ export function supportsUnicode(env: Env = process.env, platform: string = proce
   return /utf-?8/i.test(locale);
 }
 
-type StyleText = (format: string | string[], text: string) => string;
+type StyleText = (format: string | string[], text: string, options?: { validateStream?: boolean }) => string;
 const styleText = (util as unknown as { styleText?: StyleText }).styleText;
 
 /** Colours on a TTY only, never with NO_COLOR (any non-empty value) or TERM=dumb, and only where node:util has styleText. */
@@ -36,7 +36,9 @@ export type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'cyan';
 
 /** `text` in `style` where `on`, else as is. */
 export function paint(style: Style, text: string, on: boolean): string {
-  return on && typeof styleText === 'function' ? styleText(style, text) : text;
+  // validateStream: false: whether colours are on is decided here, for the stream written to
+  // (styleText alone would look at stdout's TTY-ness and the colour variables).
+  return on && typeof styleText === 'function' ? styleText(style, text, { validateStream: false }) : text;
 }
 
 /** Seconds as m:ss, or h:mm:ss from an hour on. */
@@ -103,7 +105,8 @@ export function renderProgress(s: ProgressState, columns: number, unicode: boole
     const room = max - s.label.length - tail.length - 4; // spaces and the bar's two ends
     if (room >= 10) return `${s.label} ${drawBar(fraction, Math.min(room, 40), unicode)} ${tail}`.slice(0, max);
   }
-  return `${s.label} ${count}${eta ? ` ${eta}` : ''}`.slice(0, max);
+  for (const short of [`${s.label} ${count}${eta ? ` ${eta}` : ''}`, `${s.label} ${count}`, count]) if (short.length <= max) return short;
+  return count.slice(0, max);
 }
 
 export interface ProgressBarOptions {
@@ -247,9 +250,12 @@ export function formatSweep(r: SweepResult, unicode: boolean): string[] {
   const sigma = unicode ? 'σ' : 'sigma';
   lines.push(
     ...table([
-      ['rotation', ...r.rotation.angles.map((x) => `${sign(x)}${deg}`)],
+      ['rotated', ...r.rotation.angles.map((x) => `${sign(x)}${deg}`)],
       ['', ...r.rotation.accuracy.map(a)],
-      ['noise', ...r.noise.sigmas.map((x) => `${sigma} ${x}`)],
+    ]),
+    '',
+    ...table([
+      [`noise (seed ${r.noise.seed})`, ...r.noise.sigmas.map((x) => `${sigma} ${x}`)],
       ['', ...r.noise.accuracy.map(a)],
     ]),
   );
