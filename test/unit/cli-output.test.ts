@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as util from 'node:util';
@@ -18,6 +18,7 @@ import {
   type TermStream,
 } from '../../src/cli/output';
 import { cli } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
 
 /** A terminal (or not) that keeps what is written. */
 function fakeStream(isTTY: boolean, columns?: number): TermStream & { text: string } {
@@ -228,4 +229,21 @@ test('the CLI: --version, per-command help with examples, did you mean, usage er
   assert.match(none.stderr, /mnist-lab train \[CONFIG\]/);
   // Not a terminal: no colour codes in an error.
   assert.ok(!cli(['trian']).stderr.includes(ESC));
+});
+
+test('compare: steps and status columns after the accuracies and the time', () => {
+  const seedRun = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');
+  const root = tempDir();
+  const a = join(root, 'a-seed');
+  const b = join(root, 'b-stopped');
+  cpSync(seedRun, a, { recursive: true });
+  cpSync(seedRun, b, { recursive: true });
+  const summary = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8'));
+  writeFileSync(join(b, 'summary.json'), JSON.stringify({ ...summary, status: 'cancelled', steps: 20 }));
+  const r = cli(['compare', a, b]);
+  assert.equal(r.status, 0, r.stderr);
+  const [, head, rowA, rowB] = r.stdout.trim().split('\n');
+  assert.match(head!, /^run\s+validation\s+test\s+time\s+steps\s+status$/);
+  assert.match(rowA!, new RegExp(`^a-seed\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d s\\s+${summary.steps}\\s+completed$`));
+  assert.match(rowB!, /^b-stopped\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d s\s+20\s+cancelled$/);
 });
