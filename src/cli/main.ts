@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, describeAttempts, selectBackend } from '../core/backends';
@@ -19,7 +19,7 @@ import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
 import { formatProgressLine, pctTight as pct } from '../core/format';
-import { ProgressBar } from './output';
+import { ProgressBar, colorsFor, didYouMean, formatSweep, paint, seedNote, supportsUnicode } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
 const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
@@ -29,10 +29,10 @@ Usage:
                   [--workers N] [--data DIR] [--out DIR] [--json]
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
-  mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME]
+  mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
-  Every command also takes --verbose (the stack of an internal error).
+  mnist-lab help [COMMAND] | --help | --version
 
 CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
@@ -45,12 +45,101 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
            export: where weights given as a file are written in both formats, with
            load_pytorch.py (the seed's ConvNet loading them)
 --sweep    robustness: test accuracy under every shift (dx, dy) in [-k, k], rotations and
-           Gaussian noise, printed as one JSON object (see README)
+           Gaussian noise: a table on a terminal, one JSON object with --json or when stdout
+           is not a terminal (a pipe, a file)
 --range    robustness --sweep: k, the largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
 compare    two or more run directories: the config fields that differ, final accuracies,
-           durations
+           durations, steps and status
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
+--version  the version of mnist-lab
+--verbose  the backends tried before the one used (train), and the stack of an internal error
+
+Per command: mnist-lab COMMAND --help, or mnist-lab help COMMAND (with examples).
 `;
+
+const COMMANDS = ['train', 'evaluate', 'robustness', 'export', 'compare', 'help'] as const;
+
+/** `mnist-lab COMMAND --help` and `mnist-lab help COMMAND`: its usage, options and examples. */
+const COMMAND_HELP: Record<string, string> = {
+  train: `mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
+                [--workers N] [--data DIR] [--out DIR] [--json] [--verbose]
+
+Trains the ConvNet (the seed's settings, or CONFIG's) and writes a run directory under --out.
+On a terminal a progress bar on stderr shows the epoch's steps, ms/step, loss, accuracy and ETA.
+
+  --epochs N     overrides training.epochs
+  --max-steps N  stops after N steps in all (a partial run: quick checks)
+  --backend NAME ${BACKEND_NAMES.join(' | ')} (default auto)
+  --seed N       overrides training.seed
+  --workers N    data-parallel replicas, 1..${MAX_WORKERS} (default: the number of CPU cores)
+  --data DIR     MNIST-layout IDX files (default: the embedded MNIST)
+  --out DIR      where run directories go (default ./runs)
+  --json         one JSON object per line (start, progress, epoch, summary, error)
+  --verbose      also the backends tried before the one used
+
+Examples:
+  mnist-lab train                          the original lab: 20 epochs
+  mnist-lab train --max-steps 200          a quick check
+  mnist-lab train my.mnist.json --epochs 5 --json > run.jsonl
+`,
+  evaluate: `mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
+
+Validation and test accuracy of a run directory, a model.json or a .safetensors file.
+
+Examples:
+  mnist-lab evaluate runs/2026-01-01T12-00-00-seed
+  mnist-lab evaluate model.safetensors --data ./fashion --json
+`,
+  robustness: `mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
+mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME] [--json]
+
+One test image shifted by (dx, dy) (right and down positive), and the whole test split shifted.
+--sweep: the accuracy under every shift in [-range, range], rotations and Gaussian noise: a
+table on a terminal, one JSON object with --json or when stdout is not a terminal.
+
+Examples:
+  mnist-lab robustness runs/… --dx -3          the original lab: 3 pixels left
+  mnist-lab robustness runs/… --sweep --range 2
+  mnist-lab robustness runs/… --sweep --json | jq .shift.byRadius
+`,
+  export: `mnist-lab export RUN [--out DIR] [--json]
+
+Writes the weights as safetensors (PyTorch state_dict) and TensorFlow.js, with load_pytorch.py.
+
+Examples:
+  mnist-lab export runs/…                     into the run's model/ folder
+  mnist-lab export model.safetensors --out exported
+`,
+  compare: `mnist-lab compare RUN RUN… [--json]
+
+The config fields in which the runs differ, then one row per run: those fields, validation and
+test accuracy, time, steps and status.
+
+Example:
+  mnist-lab compare runs/*
+`,
+  help: `mnist-lab help [COMMAND]
+
+This text, or one command's help with examples (same as mnist-lab COMMAND --help).
+`,
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function unknownCommand(command: string): LabError {
+  const near = didYouMean(command, COMMANDS);
+  const shown = command.length > 40 ? `${command.slice(0, 40)}…` : command;
+  return new LabError(
+    `unknown command '${shown}'${near ? ` — did you mean ${near}?` : ''} (train, evaluate, robustness, export, compare; see mnist-lab --help)`,
+  );
+}
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -72,7 +161,13 @@ function strFlag(flags: Flags, name: string): string | undefined {
 }
 
 class Output {
-  constructor(readonly json: boolean) {}
+  /** stdout is a terminal (a person reads it), and colours are on there. */
+  readonly tty = Boolean(process.stdout.isTTY);
+  readonly color = colorsFor(process.stdout);
+  constructor(
+    readonly json: boolean,
+    readonly verbose = false,
+  ) {}
   event(e: TrainingEvent | Record<string, unknown>): void {
     if (this.json) process.stdout.write(`${JSON.stringify(e)}\n`);
   }
@@ -114,6 +209,9 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const bar = !out.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  // What the bar shows besides the step: the epoch's size, the latest loss and accuracy.
+  let stepsPerEpoch = 0;
+  let latest: ProgressEvent | null = null;
   try {
     const summary = await runTraining({
       config,
@@ -122,12 +220,23 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
       maxSteps,
       workers,
       signal: controller.signal,
-      onStep: bar ? (step, total, epoch) => bar.update(step, total, `epoch ${epoch}/${config.training.epochs}`) : undefined,
+      onStep: bar
+        ? (step, total, epoch) => {
+            const done = stepsPerEpoch ? step - (epoch - 1) * stepsPerEpoch : step;
+            const size = stepsPerEpoch ? Math.min(stepsPerEpoch, total - (epoch - 1) * stepsPerEpoch) : total;
+            bar.update(step, total, `epoch ${epoch}/${config.training.epochs}`, {
+              part: { step: done, total: size },
+              loss: latest?.loss,
+              accuracy: latest?.trainAccuracy,
+            });
+          }
+        : undefined,
       onEvent: (e) => {
         out.event(e);
         if (out.json) return;
         bar?.clear();
         if (e.type === 'start') {
+          stepsPerEpoch = e.batchesPerEpoch;
           out.line(
             `MNIST Lab: training "${e.config.name}" on ${e.backend} — ${e.device}${(e.workers ?? 1) > 1 ? `, ${e.workers} data-parallel replicas` : ''}`,
           );
@@ -135,13 +244,24 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
             `data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`,
           );
           out.line(`run: ${e.runDir}`);
-          if (e.attempts && e.attempts.length > 1)
+          // The attempts in full with --verbose, and in a log (stdout not a terminal); on a
+          // terminal one line says that others were tried.
+          if (e.attempts && e.attempts.length > 1 && out.tty && !out.verbose)
+            out.line(
+              paint(
+                'dim',
+                `(${e.attempts.length - 1} other backend${e.attempts.length > 2 ? 's' : ''} tried first: --verbose says why)`,
+                out.color,
+              ),
+            );
+          else if (e.attempts && e.attempts.length > 1)
             out.line(
               `backends tried:\n${describeAttempts(e.attempts)
                 .map((l) => `  ${l}`)
                 .join('\n')}`,
             );
         } else if (e.type === 'progress') {
+          latest = e;
           out.line(formatProgressLine(e as ProgressEvent, e.epoch));
         } else if (e.type === 'epoch') {
           out.line(`— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`);
@@ -149,7 +269,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
       },
     });
     bar?.clear();
-    printSummary(summary, out);
+    printSummary(summary, out, stepsPerEpoch ? stepsPerEpoch * config.training.epochs : undefined);
     if (summary.status === 'failed') return 1;
     return summary.status === 'cancelled' ? 130 : 0;
   } catch (e) {
@@ -164,14 +284,15 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
   }
 }
 
-function printSummary(s: RunSummary, out: Output): void {
+function printSummary(s: RunSummary, out: Output, fullSteps?: number): void {
   if (out.json) return;
-  out.line(`status: ${s.status}${s.error ? ` (${s.error})` : ''}`);
+  const statusStyle = s.status === 'completed' ? 'green' : s.status === 'failed' ? 'red' : 'yellow';
+  out.line(`status: ${paint(statusStyle, s.status, out.color)}${s.error ? ` (${s.error})` : ''}`);
   out.line(
     `steps: ${s.steps}/${s.totalSteps}, epochs completed: ${s.epochsCompleted}/${s.epochs}, ${s.seconds.toFixed(1)} s${s.msPerStep ? ` (${s.msPerStep.toFixed(1)} ms/step)` : ''} on ${s.backend}`,
   );
   out.line(
-    `validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)}${s.seedTestAccuracy === null ? '' : ` (the seed: ${pct(s.seedTestAccuracy)})`}`,
+    `validation accuracy: ${pct(s.valAccuracy)}   test accuracy: ${pct(s.testAccuracy)}${seedNote(s, fullSteps, SEED_CONFIG.training.epochs)}`,
   );
   if (s.model) out.line(`model: ${s.model.safetensors}\n       ${s.model.tfjs}`);
   if (s.classNames) out.line(`classes: ${s.classNames.map((n, i) => `${i} ${n}`).join(', ')}`);
@@ -218,7 +339,7 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
 }
 
 async function cmdRobustness(positionals: string[], flags: Flags, out: Output): Promise<number> {
-  if (flags.sweep) return cmdSweep(positionals, flags);
+  if (flags.sweep) return cmdSweep(positionals, flags, out);
   if (flags.range !== undefined) throw new LabError('--range: only with --sweep', { field: 'range' });
   const { net, file, data, backend, classNames } = await loadForAnalysis(positionals, flags, 'robustness');
   try {
@@ -285,8 +406,11 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
   }
 }
 
-/** `robustness --sweep`: one JSON object on stdout (a progress bar on a terminal's stderr). */
-async function cmdSweep(positionals: string[], flags: Flags): Promise<number> {
+/**
+ * `robustness --sweep`: a table on a terminal; one JSON object on stdout with --json or when
+ * stdout is not a terminal (a pipe, a file: what scripts read). A progress bar on a terminal's stderr.
+ */
+async function cmdSweep(positionals: string[], flags: Flags, out: Output): Promise<number> {
   const raw = flags.range;
   const range = raw === undefined ? DEFAULT_SWEEP_RANGE : Number(raw);
   if (
@@ -307,9 +431,17 @@ async function cmdSweep(positionals: string[], flags: Flags): Promise<number> {
     const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
     const r = await robustnessSweep(net, data.test, { range, onProgress: (done, total) => bar?.update(done, total, 'batches') });
     bar?.clear();
-    process.stdout.write(
-      `${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement: describeShiftSweep(r) })}\n`,
-    );
+    const statement = describeShiftSweep(r);
+    if (out.json || !out.tty) {
+      process.stdout.write(
+        `${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement })}\n`,
+      );
+      return 0;
+    }
+    out.line(`model: ${file} (backend ${backend.name})`);
+    for (const l of formatSweep(r, supportsUnicode())) out.line(l);
+    out.line('');
+    out.line(paint('bold', statement, out.color));
     return 0;
   } finally {
     net.dispose();
@@ -370,13 +502,15 @@ function cmdCompare(positionals: string[], out: Output): number {
   // readRun checks every file of each run (summary, config, metrics): nothing unchecked reaches compareRuns.
   const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
   out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
-  const head = ['run', ...c.fields, 'validation', 'test', 'time'];
+  const head = ['run', ...c.fields, 'validation', 'test', 'time', 'steps', 'status'];
   const rows = c.runs.map((r) => [
     r.label,
     ...r.values,
     pct(r.valAccuracy),
     pct(r.testAccuracy),
     Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—',
+    String(r.steps),
+    r.status,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const fmt = (row: string[]) =>
@@ -414,7 +548,7 @@ export async function main(argv: string[]): Promise<number> {
   let parsed;
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose');
-  const out = new Output(json);
+  const out = new Output(json, verbose);
   try {
     try {
       parsed = parseArgs({
@@ -437,6 +571,7 @@ export async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
+          version: { type: 'boolean', short: 'V' },
         },
       });
     } catch (e) {
@@ -444,9 +579,25 @@ export async function main(argv: string[]): Promise<number> {
     }
     const [command, ...rest] = parsed.positionals;
     const flags = parsed.values as Flags;
-    if (flags.help || !command || command === 'help') {
-      process.stdout.write(USAGE);
-      return command || flags.help ? 0 : 2;
+    if (flags.version) {
+      process.stdout.write(`mnist-lab ${version()}\n`);
+      return 0;
+    }
+    if (!command) {
+      // A usage error: the usage on stderr, exit 2 (--help alone: stdout, 0).
+      (flags.help ? process.stdout : process.stderr).write(USAGE);
+      return flags.help ? 0 : 2;
+    }
+    if (command === 'help' || flags.help) {
+      const topic = command === 'help' ? rest[0] : command;
+      if (topic === undefined) {
+        process.stdout.write(USAGE);
+        return 0;
+      }
+      const text = COMMAND_HELP[topic];
+      if (!text) throw unknownCommand(topic);
+      process.stdout.write(text);
+      return 0;
     }
     switch (command) {
       case 'train':
@@ -460,7 +611,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'compare':
         return cmdCompare(rest, out);
       default:
-        throw new LabError(`unknown command '${command}' (train, evaluate, robustness, export, compare)`);
+        throw unknownCommand(command);
     }
   } catch (e) {
     // A LabError is the user's to fix: one line, exit 2. Anything else is a bug of the lab:
@@ -479,7 +630,7 @@ export async function main(argv: string[]): Promise<number> {
         });
       else
         process.stderr.write(
-          `mnist-lab: ${bad ? '' : 'internal error: '}${message}${bad || verbose ? '' : ' (run again with --verbose for details)'}\n`,
+          `${paint('red', 'mnist-lab:', colorsFor(process.stderr))} ${bad ? '' : 'internal error: '}${message}${bad || verbose ? '' : ' (run again with --verbose for details)'}\n`,
         );
       if (!bad && verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     } catch {
