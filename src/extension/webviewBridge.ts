@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { type AnalysisType, isAnalysisType } from '../core/analyses';
-import type { FromWebviewMessage, ToWebviewMessage } from '../core/protocol';
+import type { ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
 import { l10nDataBlock } from './l10n';
@@ -75,7 +75,6 @@ export class WebviewBridge implements vscode.Disposable {
     private readonly webview: vscode.Webview,
     private readonly isVisible: () => boolean,
     private readonly ctx: LabContext,
-    private readonly onUnhandled?: (m: FromWebviewMessage) => void,
   ) {
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
@@ -153,6 +152,7 @@ export class WebviewBridge implements vscode.Disposable {
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
     } else if (isAnalysisType(m.type)) {
+      // Every analysis alike: the context adds the run's target and forwards it (src/core/analyses.ts).
       const { messageId, ...request } = m;
       this.answer(
         messageId,
@@ -160,8 +160,6 @@ export class WebviewBridge implements vscode.Disposable {
           this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total }),
         ),
       );
-    } else {
-      this.onUnhandled?.(m);
     }
   }
 
