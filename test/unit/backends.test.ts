@@ -227,7 +227,10 @@ describe('webgpu (Dawn over Vulkan)', () => {
   /** Skips (or, in CI, fails) when webgpu cannot load here. */
   const need = (t: { skip(m: string): void }): boolean => {
     if (active) return true;
-    if (IN_CI) assert.fail(`CI=true: webgpu must load here (scripts/install-lavapipe.sh installs lavapipe): ${why}`);
+    if (IN_CI)
+      assert.fail(
+        `CI=true: webgpu must install (from the npm registry) and load here (scripts/install-lavapipe.sh installs lavapipe): ${why}`,
+      );
     t.skip(`webgpu cannot load here: ${why}`);
     return false;
   };
