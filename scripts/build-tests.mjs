@@ -1,5 +1,6 @@
 // Bundles each test/**/*.test.ts into out/test/ (dependencies stay external).
 import { build } from 'esbuild';
+import { tfjsParts } from './esbuild-tfjs.mjs';
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ await build({
   format: 'cjs',
   sourcemap: 'inline',
   packages: 'external',
+  plugins: [tfjsParts],
   logLevel: 'warning',
   absWorkingDir: root,
 });
@@ -37,6 +39,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   packages: 'external',
+  plugins: [tfjsParts],
   logLevel: 'warning',
   absWorkingDir: root,
 });

@@ -1,6 +1,7 @@
 // Bundles every entry point with esbuild. Dependencies stay in node_modules (packages:
 // 'external') so that tfjs finds its .wasm files; the packaged extension bundles differently.
 import { build } from 'esbuild';
+import { tfjsParts } from './esbuild-tfjs.mjs';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ const common = {
   packages: 'external',
   logLevel: 'warning',
   absWorkingDir: root,
+  plugins: [tfjsParts],
 };
 
 await Promise.all([

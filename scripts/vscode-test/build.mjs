@@ -2,6 +2,7 @@
 //   test/vscode/suite/{index,*.test}.ts -> out/test/vscode/suite/*.js  (loaded by the extension host; `vscode` external)
 //   test/vscode/run-*.ts, test/vscode/e2e/*.e2e.ts -> out/test/vscode/…  (Node: the runners and the UI tests)
 import { build } from 'esbuild';
+import { tfjsParts } from '../esbuild-tfjs.mjs';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ const common = {
 // The suite: mocha and vscode come from the extension host's require (mocha from node_modules).
 const a = await build({ ...common, entryPoints: suite, external: ['vscode', 'mocha'], metafile: true });
 // Runners: dependencies stay in node_modules, the project's own sources (src/core) are bundled.
-const b = await build({ ...common, entryPoints: node, packages: 'external', metafile: true });
+const b = await build({ ...common, entryPoints: node, packages: 'external', plugins: [tfjsParts], metafile: true });
 // Files are overwritten in place (a run in progress keeps working); outputs of deleted sources go.
 const outputs = new Set([...Object.keys(a.metafile.outputs), ...Object.keys(b.metafile.outputs)].map((f) => resolve(root, f)));
 const sweep = (dir) => {

@@ -1,8 +1,8 @@
 /**
- * The one place that loads TensorFlow.js. The union package registers the gradients that
- * training needs (tfjs-core alone does not in Node).
+ * The one place that loads TensorFlow.js: its parts (tfjs.ts), not the umbrella package, so
+ * that `npm install` brings only what runs. `tf.xxx` is what the umbrella offered for them.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from './tfjs';
 
 tf.enableProdMode();
 

@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { resolvePackage, selectBackend } from '../../src/core/backends';
 import {
+  acceleratedBackend,
   BackendInstallError,
   explainInstallFailure,
   findNpm,
   installBackend,
   installedBackendDirs,
   installedPackages,
+  packageName,
 } from '../../src/core/backends/install';
 import { LabError } from '../../src/core/errors';
 import { tf } from '../../src/core/tf';
@@ -26,11 +28,10 @@ const IN_CI = process.env.CI === 'true';
 /** A port nothing listens on: connections are refused at once. */
 const REFUSING = 'http://127.0.0.1:9/';
 const npm = findNpm(process.execPath);
-const lockedWebgpuVersion = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { version?: string }>;
-  }
-).packages['node_modules/webgpu']?.version;
+/** The webgpu version the installer pins (webgpu is no dependency of the project: no lock file entry). */
+const webgpuVersion = acceleratedBackend('webgpu')
+  .packages.find((p) => packageName(p) === 'webgpu')
+  ?.slice('webgpu@'.length);
 
 /**
  * The webgpu tests install offline, from npm's cache. `npm install` from the lock file caches
@@ -83,7 +84,7 @@ describe('finding npm', () => {
 describe('installing a backend with npm', () => {
   test('webgpu from the npm cache into a fresh global storage; the loader then loads Dawn from there', async (t) => {
     assert.ok(npm);
-    assert.equal(lockedWebgpuVersion, '0.6.2', 'the installer pins the version of package-lock.json');
+    assert.equal(webgpuVersion, '0.6.2', 'the installer pins webgpu 0.6.2');
     await cacheWebgpu();
     const root = tempDir('mnist-lab-storage-');
     const lines: string[] = [];
@@ -92,7 +93,7 @@ describe('installing a backend with npm', () => {
     assert.deepEqual(readdirSync(root), ['webgpu'], 'only the installed folder: the temporary one was renamed into place');
     assert.deepEqual(
       r.packages.map((p) => `${p.name}@${p.version}`),
-      [`webgpu@${lockedWebgpuVersion}`, '@tensorflow/tfjs-backend-webgpu@4.22.0'],
+      [`webgpu@${webgpuVersion}`, '@tensorflow/tfjs-backend-webgpu@4.22.0'],
     );
     assert.ok(
       existsSync(
@@ -118,7 +119,7 @@ describe('installing a backend with npm', () => {
     assert.deepEqual(installedBackendDirs(root), [r.dir]);
     assert.equal(installedPackages(root, 'webgpu')?.[0]?.dir, join(r.dir, 'node_modules', 'webgpu'));
     assert.equal(installedPackages(root, 'tensorflow'), null);
-    // The loader prefers the installed folder to the project's own copy.
+    // The loader finds it in the installed folder (the project has no copy of its own).
     assert.equal(resolvePackage('webgpu', installedBackendDirs(root))?.from, r.dir);
 
     let active;

@@ -2,10 +2,12 @@
  * The backend ladder (issue 6): the native TensorFlow backends' failure paths (they cannot be
  * installed here), and WebGPU for real (Dawn over Vulkan; in CI Mesa's lavapipe, installed by
  * scripts/install-lavapipe.sh): the PyTorch fixture within 1e-4 relative, and a short training
- * run that must match wasm's. With CI=true a webgpu that cannot load is a failure, not a skip.
+ * run that must match wasm's. webgpu is no dependency of the project: it is installed first, with
+ * the extension's installer, into a cache folder (test/helpers/webgpu.ts). With CI=true a webgpu
+ * that cannot be installed or cannot load is a failure, not a skip.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
@@ -34,6 +36,7 @@ import { cli, jsonLines } from '../helpers/cli';
 import { head, writeIdxDir } from '../helpers/dataset';
 import { FIXTURE, T, maxAbs, maxAbsDiff, nhwcToNchw, stateDict } from '../helpers/pytorchFixture';
 import { tempDir } from '../helpers/tmp';
+import { installWebgpu } from '../helpers/webgpu';
 
 const IN_CI = process.env.CI === 'true';
 /** Relative tolerance on GPU backends (issue 6): max |Δ| ≤ 1e-4 · max |PyTorch value|. */
@@ -125,17 +128,16 @@ describe('the backend ladder', () => {
 
   test('a modulePaths folder is searched first, then the project', () => {
     const extra = tempDir('mnist-lab-backends-');
-    // A real copy of the (pure JS) tfjs WebGPU backend package, as the extension would install it.
-    const src = resolvePackage('@tensorflow/tfjs-backend-webgpu');
-    assert.ok(src, '@tensorflow/tfjs-backend-webgpu is an optional dependency of the project');
+    // The manifest of the tfjs WebGPU backend package, where the extension would install it.
+    assert.equal(resolvePackage('@tensorflow/tfjs-backend-webgpu'), null, 'not a dependency: the installer brings it');
     const dest = join(extra, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu');
     mkdirSync(dest, { recursive: true });
-    cpSync(join(src.dir, 'package.json'), join(dest, 'package.json'));
+    writeFileSync(join(dest, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-backend-webgpu', version: '4.22.0' }));
     const found = resolvePackage('@tensorflow/tfjs-backend-webgpu', [extra]);
     assert.deepEqual(found, { name: '@tensorflow/tfjs-backend-webgpu', dir: dest, version: '4.22.0', from: extra });
     // A node_modules folder itself works too; a folder without the package falls through.
     assert.equal(resolvePackage('@tensorflow/tfjs-backend-webgpu', [join(extra, 'node_modules')])?.dir, dest);
-    assert.equal(resolvePackage('webgpu', [extra])?.from, null);
+    assert.equal(resolvePackage('@tensorflow/tfjs-core', [extra])?.from, null);
     assert.equal(resolvePackage('@tensorflow/tfjs-node-gpu', [extra]), resolvePackage('@tensorflow/tfjs-node-gpu'));
     const installed = installedAcceleratedBackends([extra]).map((b) => b.backend);
     assert.equal(installed.includes('webgpu'), resolvePackage('webgpu') !== null);
@@ -211,8 +213,11 @@ const full = () => (mnist ??= loadLabData());
 describe('webgpu (Dawn over Vulkan)', () => {
   let active: ActiveBackend | null = null;
   let why = '';
+  let webgpuDir = '';
   before(async () => {
     try {
+      // Not a dependency: installed as "MNIST: Install Accelerated Backend" does (sets MNIST_LAB_BACKENDS_DIR).
+      webgpuDir = await installWebgpu();
       active = await selectBackend('webgpu');
     } catch (e) {
       why = e instanceof Error ? e.message : String(e);
@@ -222,7 +227,10 @@ describe('webgpu (Dawn over Vulkan)', () => {
   /** Skips (or, in CI, fails) when webgpu cannot load here. */
   const need = (t: { skip(m: string): void }): boolean => {
     if (active) return true;
-    if (IN_CI) assert.fail(`CI=true: webgpu must load here (scripts/install-lavapipe.sh installs lavapipe): ${why}`);
+    if (IN_CI)
+      assert.fail(
+        `CI=true: webgpu must install (from the npm registry) and load here (scripts/install-lavapipe.sh installs lavapipe): ${why}`,
+      );
     t.skip(`webgpu cannot load here: ${why}`);
     return false;
   };
@@ -235,7 +243,9 @@ describe('webgpu (Dawn over Vulkan)', () => {
     assert.equal(active!.name, 'webgpu');
     assert.equal(tf.getBackend(), 'webgpu');
     assert.equal(readsSynchronously(), false);
-    assert.match(active!.device, /; WebGPU via Dawn over (Vulkan|Metal|Direct3D 12|OpenGL ES)$/);
+    // Dawn from the installed folder, which the device names.
+    assert.match(active!.device, /; WebGPU via Dawn over (Vulkan|Metal|Direct3D 12|OpenGL ES); webgpu 0\.6\.2 from \S+$/);
+    assert.ok(active!.device.endsWith(` from ${webgpuDir}`), active!.device);
     assert.doesNotMatch(active!.device, /unknown adapter/);
   });
 
