@@ -9,6 +9,11 @@ const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [
   a[2] + (b[2] - a[2]) * t,
 ];
 
+/** The diverging colour of `v` in [−1, 1]: −1 → blue, 0 → background, +1 → red (clamped). */
+export function signedColour(v: number, pal: Palette): [number, number, number] {
+  return v >= 0 ? mix(pal.background, pal.positive, Math.min(1, v)) : mix(pal.background, pal.negative, Math.min(1, -v));
+}
+
 /**
  * Draws a rows×cols grid of values. `mode` 'intensity': 0 → background, max → foreground (images,
  * feature maps); 'signed': negative → blue, 0 → background, positive → red, symmetric scale
@@ -32,12 +37,7 @@ export function drawHeatmap(
   if (s === 0) s = 1;
   for (let i = 0; i < rows * cols; i++) {
     const v = values[i]! / s;
-    const c =
-      mode === 'intensity'
-        ? mix(pal.background, pal.foreground, Math.min(1, Math.max(0, v)))
-        : v >= 0
-          ? mix(pal.background, pal.positive, Math.min(1, v))
-          : mix(pal.background, pal.negative, Math.min(1, -v));
+    const c = mode === 'intensity' ? mix(pal.background, pal.foreground, Math.min(1, Math.max(0, v))) : signedColour(v, pal);
     img.data[4 * i] = c[0];
     img.data[4 * i + 1] = c[1];
     img.data[4 * i + 2] = c[2];
@@ -76,4 +76,43 @@ export function drawFeatureMaps(parent: HTMLElement, maps: LayerMapsPayload, pre
   maps.maps.forEach((m, c) =>
     drawHeatmap(figure(parent, t('channel {0}', c), `${prefix}-${c}`), m, maps.size, maps.size, pal, 'intensity', s),
   );
+}
+
+/** A number for a colour scale's label: 3 significant digits, a true minus sign. */
+const scaleLabel = (v: number): string =>
+  (v < 0 ? '−' : v > 0 ? '+' : '') +
+  Math.abs(v)
+    .toPrecision(3)
+    .replace(/\.?0+$/, '');
+
+/**
+ * A colour-scale bar for signed heatmaps drawn on the scale `scale` (−scale … 0 … +scale), in the
+ * same diverging colours as {@link drawHeatmap}; its canvas carries `testId`. Fills `parent`.
+ */
+export function drawSignedScale(parent: HTMLElement, scale: number, pal: Palette, testId: string): HTMLCanvasElement {
+  parent.replaceChildren();
+  const canvas = document.createElement('canvas');
+  canvas.dataset.testid = testId;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${scaleLabel(-scale)} … 0 … ${scaleLabel(scale)}`);
+  const n = 256;
+  canvas.width = n;
+  canvas.height = 1;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(n, 1);
+  for (let i = 0; i < n; i++) {
+    const c = signedColour((2 * i) / (n - 1) - 1, pal);
+    img.data.set([c[0], c[1], c[2], 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+  canvas.dataset.drawn = 'true';
+  const labels = document.createElement('div');
+  labels.className = 'scale-labels';
+  for (const v of [-scale, 0, scale]) {
+    const span = document.createElement('span');
+    span.textContent = scaleLabel(v);
+    labels.append(span);
+  }
+  parent.append(canvas, labels);
+  return canvas;
 }

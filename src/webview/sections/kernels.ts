@@ -1,7 +1,7 @@
 /** The conv1 and conv2 kernels at the end of an epoch (a slider over the run's snapshots). */
 import type { KernelSnapshot } from '../../core/events';
 import { $, h } from '../dom';
-import { drawHeatmap, figure, maxAbs } from '../draw';
+import { drawHeatmap, drawSignedScale, figure, maxAbs } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, slider, wide } from '../widgets';
@@ -21,6 +21,8 @@ export const kernels: SectionFactory = (page) => {
           : t('This run has no kernel snapshots (no epoch finished).');
       $('conv1-kernels').replaceChildren();
       $('conv2-kernels').replaceChildren();
+      $('conv1-scale').replaceChildren();
+      $('conv2-scale').replaceChildren();
       return;
     }
     if (epoch < 0 || epoch >= snaps.length) epoch = snaps.length - 1;
@@ -53,6 +55,7 @@ export const kernels: SectionFactory = (page) => {
         'signed',
         s1,
       );
+    drawSignedScale($('conv1-scale'), s1, pal, 'kernel-scale-conv1');
     const [o2, i2, k2] = s.conv2.shape as [number, number, number, number];
     const c2 = $('conv2-kernels');
     c2.replaceChildren();
@@ -72,6 +75,7 @@ export const kernels: SectionFactory = (page) => {
           s2,
         );
       }
+    drawSignedScale($('conv2-scale'), s2, pal, 'kernel-scale-conv2');
   }
 
   return {
@@ -84,8 +88,10 @@ export const kernels: SectionFactory = (page) => {
           h('div', { id: 'epoch-slider-wrap' }),
           h('h3', { textContent: t('conv1: 4 kernels, 5×5') }),
           h('div', { id: 'conv1-kernels', className: 'grid', testid: 'conv1-kernels' }),
+          h('div', { id: 'conv1-scale', className: 'kernel-scale' }),
           h('h3', { textContent: t('conv2: input channel (row) × output channel (column), 5×5 each') }),
           h('div', { id: 'conv2-kernels', className: 'grid conv2', testid: 'conv2-kernels' }),
+          h('div', { id: 'conv2-scale', className: 'kernel-scale' }),
         ),
       ),
     onState: (_state, { runChanged }) => {

@@ -51,6 +51,53 @@ async function screenshot(name: string): Promise<string> {
   return file;
 }
 
+/** Hides the workbench's notification toasts (for a picture); returns the function that shows them again. */
+async function hideToasts(): Promise<() => Promise<void>> {
+  const style = await page.addStyleTag({ content: '.notifications-toasts, .notifications-center { display: none !important; }' });
+  return async () => {
+    await style.evaluate((e: any) => e.remove()).catch(() => undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+}
+
+/**
+ * A picture for the docs: the part of the page that `parts` cover (their union, padded, within
+ * `within` — by default the webview), toasts hidden, saved as .test-artifacts/e2e/docs/NAME.png
+ * (docs/screenshots/ holds the curated copies). A failed picture is logged, never a test failure.
+ */
+async function docShot(name: string, parts: Locator[], within: Locator = page.locator('iframe.webview').first()): Promise<void> {
+  const dir = join(ARTIFACTS, 'docs');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.png`);
+  const show = await hideToasts();
+  try {
+    // The first part at the top, the panel's sticky header scrolled away with the rest (for the picture).
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await parts[0]!.evaluate((e: any) => {
+      const doc = e.ownerDocument;
+      // An inline style property (the webview's CSP refuses a <style> element).
+      doc.querySelector('header')?.style.setProperty('position', 'static', 'important');
+      e.scrollIntoView({ block: 'start' });
+      if (doc.scrollingElement) doc.scrollingElement.scrollLeft = 0;
+    });
+    await page.waitForTimeout(300);
+    const boxes = await Promise.all(parts.map((p) => p.boundingBox()));
+    const outer = await within.boundingBox();
+    if (!outer || boxes.some((b) => !b)) throw new Error('no bounding box');
+    const pad = 8;
+    const x0 = Math.max(outer.x, Math.min(...boxes.map((b) => b!.x)) - pad);
+    const y0 = Math.max(outer.y, Math.min(...boxes.map((b) => b!.y)) - pad);
+    const x1 = Math.min(outer.x + outer.width, Math.max(...boxes.map((b) => b!.x + b!.width)) + pad);
+    const y1 = Math.min(outer.y + outer.height, Math.max(...boxes.map((b) => b!.y + b!.height)) + pad);
+    await page.screenshot({ path: file, clip: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
+    log(`doc picture ${file} (${Math.round(x1 - x0)}×${Math.round(y1 - y0)})`);
+  } catch (e) {
+    log(`doc picture ${name} not taken: ${e instanceof Error ? e.message : e}`);
+  } finally {
+    await parts[0]!.evaluate((e: any) => e.ownerDocument.querySelector('header')?.style.removeProperty('position')).catch(() => undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await show();
+  }
+}
+
 function runsDir(): string {
   return join(ws, '.mnist-lab', 'runs');
 }
@@ -380,6 +427,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
       .filter((l) => l.includes('"progress"')).length;
     assert.equal(plotPoints, 2 * progressLines, `the plot shows ${plotPoints} markers for ${progressLines} progress events × 2 curves`);
     await screenshot('lab-panel-finished');
+    await docShot('lab-panel', [page.locator('iframe.webview').first()]);
   });
 
   it('the error-rate plot gains points while training', async function () {
@@ -445,7 +493,10 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await show(lab, '#kernels');
     await assertCanvasesDrawn(lab, '#conv1-kernels', 4);
     await assertCanvasesDrawn(lab, '#conv2-kernels', 32);
+    for (const l of ['conv1', 'conv2'])
+      assert.ok((await canvasStats(lab.getByTestId(`kernel-scale-${l}`))).distinct > 10, `no ${l} colour scale`);
     await screenshot('lab-panel-kernels');
+    await docShot('kernels', [lab.locator('#kernels')]);
     await show(lab, '#feature-maps');
     await assertCanvasesDrawn(lab, '#conv1-maps', 4);
     await assertCanvasesDrawn(lab, '#conv2-maps', 8);
@@ -479,6 +530,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.ok(caption.includes(`true label ${cli.label}`), `caption "${caption}" vs true label ${cli.label}`);
     assert.equal(shown, cli.originalPrediction, 'the panel’s prediction differs from the CLI’s on the same run');
     await screenshot('lab-panel-prediction-4');
+    await docShot('test-image', [lab.locator('#test-image-card'), lab.locator('#feature-maps')]);
   });
 
   it('the robustness shift changes the shifted image', async () => {
@@ -590,6 +642,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     const seven = await predictedAfter('a drawn 7', bar.requests);
     log(`e2e: drew a 7: the bar alone "${bar.text}", with its stem "${seven.text}"`);
     await screenshot('draw-digit-7');
+    await docShot('draw-digit', [lab.locator('section.card', { has: lab.locator('#draw-pad') })]);
     assert.equal(seven.digit, 7, `a drawn 7 is predicted as ${seven.digit} ("${seven.text}")`);
 
     await lab.locator('#draw-undo').click();
@@ -630,6 +683,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     assert.notEqual(heat2.hash, heat.hash, 'the heatmap did not change with the patch size');
     log(`e2e: occlusion 8×8 stride 2: "${second}"`);
     await screenshot('occlusion-patch-8');
+    await docShot('occlusion', [lab.locator('section.card', { has: lab.locator('#occlusion-run') })]);
   });
 
   it('the confusion matrix of the finished run: counts sum to the test split, a cell shows its images', async () => {
@@ -684,6 +738,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     );
     log(`e2e: confusion: ${correct}/${total} right; cell "${title}"`);
     await screenshot('confusion-matrix-cell');
+    await docShot('confusion-matrix', [lab.locator('#confusion')]);
   });
 
   it('the misclassified gallery: clicking an image makes it the chosen test image', async () => {
@@ -755,6 +810,7 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await lab.locator('#robustness-sweep').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
     await page.waitForTimeout(150);
     await screenshot('robustness-sweep');
+    await docShot('robustness-sweep', [lab.locator('#sweep-statement'), lab.locator('#sweep-shift-plot')]);
   });
 
   it('the inline accuracy hint appears in the config after training', async () => {
