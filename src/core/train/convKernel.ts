@@ -1,5 +1,6 @@
 import type { ConvNetSpec } from '../model/convnet';
 import { CONVNET_WASM_BASE64 } from './kernels/convnetWasm';
+import { softmaxNll } from './softmaxLoss';
 
 /**
  * The training step and the forward pass of the ConvNet as WebAssembly SIMD kernels built from
@@ -166,32 +167,7 @@ export class ConvKernel {
     const lv = this.forward(params, n, masked);
     const dlog = new Float32Array(this.memory.buffer, this.scratch + this.fns.dlog_offset(n, ...this.d) * 4, n * Kp);
     dlog.fill(0);
-    // log-softmax + NLL and its gradient (softmax − one-hot) / n, as manualStep.ts.
-    let loss = 0;
-    let right = 0;
-    const db2 = new Float64Array(K);
-    for (let r = 0; r < n; r++) {
-      const row = r * Kp;
-      let max = -Infinity;
-      let arg = 0;
-      for (let c = 0; c < K; c++) {
-        if (lv[row + c]! > max) {
-          max = lv[row + c]!;
-          arg = c;
-        }
-      }
-      let sum = 0;
-      for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
-      const logSum = Math.log(sum);
-      const y = labels[r]!;
-      loss -= lv[row + y]! - max - logSum;
-      if (arg === y) right++;
-      for (let c = 0; c < K; c++) {
-        const g = (Math.exp(lv[row + c]! - max - logSum) - (c === y ? 1 : 0)) / n;
-        dlog[row + c] = g;
-        db2[c]! += g;
-      }
-    }
+    const { loss, right, db2 } = softmaxNll(lv, labels, n, K, Kp, dlog);
     this.fns.backward(params.byteOffset, out.byteOffset, masked ? this.mask.byteOffset : 0, n, this.scratch, ...this.d);
     const b4 = out.length - K;
     for (let c = 0; c < K; c++) out[b4 + c] = db2[c]!;

@@ -2,6 +2,7 @@ import type { ConvNetSpec, ParamName } from '../model/convnet';
 import { flatSize } from '../model/convnet';
 import { storageView } from '../backends/memory';
 import { tf } from '../tf';
+import { softmaxNll } from './softmaxLoss';
 
 /**
  * One training step's gradients of the seed ConvNet written out by hand: the forward pass as
@@ -165,32 +166,7 @@ export class ManualStep {
       const lv = view(logits);
       const dlog = this.buf('dlog', n * K);
       const dlogT = this.buf('dlogT', K * n);
-      let loss = 0;
-      let right = 0;
-      const db2 = new Float64Array(K);
-      for (let r = 0; r < n; r++) {
-        const row = r * K;
-        let max = -Infinity;
-        let arg = 0;
-        for (let c = 0; c < K; c++) {
-          if (lv[row + c]! > max) {
-            max = lv[row + c]!;
-            arg = c;
-          }
-        }
-        let sum = 0;
-        for (let c = 0; c < K; c++) sum += Math.exp(lv[row + c]! - max);
-        const logSum = Math.log(sum);
-        const y = labels[r]!;
-        loss -= lv[row + y]! - max - logSum;
-        if (arg === y) right++;
-        for (let c = 0; c < K; c++) {
-          const g = (Math.exp(lv[row + c]! - max - logSum) - (c === y ? 1 : 0)) / n;
-          dlog[row + c] = g;
-          dlogT[c * n + r] = g;
-          db2[c]! += g;
-        }
-      }
+      const { loss, right, db2 } = softmaxNll(lv, labels, n, K, K, dlog, dlogT);
       for (let c = 0; c < K; c++) out[o['fc2.bias'] + c] = db2[c]!;
 
       // ---- fc2 backward ----
