@@ -7,7 +7,7 @@
  * The extension host uses the async variants only: a read there must never block its thread.
  */
 import { constants, closeSync, fstatSync, opendirSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
-import { open, opendir as opendirAsync, realpath } from 'node:fs/promises';
+import { type FileHandle, open, opendir as opendirAsync, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LabError, errorMessage } from '../errors';
 
@@ -162,8 +162,11 @@ async function checkInside(path: string, root: string): Promise<void> {
 // file the flag changes nothing.
 const FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** Reads a file the lab did not write, whole, within its kind's size limit (CLI, worker, tests). */
-export function readUntrustedSync(path: string, opts: ReadOptions): Buffer {
+/**
+ * Opens a file the lab did not write and checks it on the descriptor (inside its folder, a
+ * regular file, within its kind's limit): what every read below starts with. The caller closes it.
+ */
+function openCheckedSync(path: string, opts: ReadOptions): { fd: number; st: Stats; max: number } {
   const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
   if (opts.inside) checkInsideSync(path, opts.inside);
   let fd: number;
@@ -175,6 +178,37 @@ export function readUntrustedSync(path: string, opts: ReadOptions): Buffer {
   try {
     const st = fstatSync(fd);
     checkStats(path, opts.kind, st, max);
+    return { fd, st, max };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** The same without blocking the calling thread. */
+async function openChecked(path: string, opts: ReadOptions): Promise<{ handle: FileHandle; st: Stats; max: number }> {
+  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
+  if (opts.inside) await checkInside(path, opts.inside);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, FLAGS);
+  } catch (e) {
+    throw openError(path, opts.kind, e);
+  }
+  try {
+    const st = await handle.stat();
+    checkStats(path, opts.kind, st, max);
+    return { handle, st, max };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+/** Reads a file the lab did not write, whole, within its kind's size limit (CLI, worker, tests). */
+export function readUntrustedSync(path: string, opts: ReadOptions): Buffer {
+  const { fd, st, max } = openCheckedSync(path, opts);
+  try {
     // The size may change under us: read at most max + 1 bytes and refuse more than max.
     const buf = Buffer.allocUnsafe(Math.min(st.size, max) + 1);
     let n = 0;
@@ -195,17 +229,8 @@ export function readUntrustedSync(path: string, opts: ReadOptions): Buffer {
 
 /** The same, without blocking the calling thread (the extension host). */
 export async function readUntrusted(path: string, opts: ReadOptions): Promise<Buffer> {
-  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
-  if (opts.inside) await checkInside(path, opts.inside);
-  let handle;
+  const { handle, st, max } = await openChecked(path, opts);
   try {
-    handle = await open(path, FLAGS);
-  } catch (e) {
-    throw openError(path, opts.kind, e);
-  }
-  try {
-    const st = await handle.stat();
-    checkStats(path, opts.kind, st, max);
     const buf = Buffer.allocUnsafe(Math.min(st.size, max) + 1);
     let n = 0;
     for (;;) {
@@ -257,16 +282,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  * folder): an IDX header without reading its data.
  */
 export function readUntrustedHeadSync(path: string, n: number, opts: ReadOptions): Buffer {
-  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
-  if (opts.inside) checkInsideSync(path, opts.inside);
-  let fd: number;
+  const { fd } = openCheckedSync(path, opts);
   try {
-    fd = openSync(path, FLAGS);
-  } catch (e) {
-    throw openError(path, opts.kind, e);
-  }
-  try {
-    checkStats(path, opts.kind, fstatSync(fd), max);
     const buf = Buffer.alloc(n);
     let got = 0;
     while (got < n) {
@@ -281,16 +298,8 @@ export function readUntrustedHeadSync(path: string, n: number, opts: ReadOptions
 }
 
 export async function readUntrustedHead(path: string, n: number, opts: ReadOptions): Promise<Buffer> {
-  const max = opts.maxBytes ?? FILE_LIMITS[opts.kind];
-  if (opts.inside) await checkInside(path, opts.inside);
-  let handle;
+  const { handle } = await openChecked(path, opts);
   try {
-    handle = await open(path, FLAGS);
-  } catch (e) {
-    throw openError(path, opts.kind, e);
-  }
-  try {
-    checkStats(path, opts.kind, await handle.stat(), max);
     const buf = Buffer.alloc(n);
     let got = 0;
     while (got < n) {
