@@ -18,11 +18,11 @@ import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
-import { formatProgressLine, pctTight as pct } from '../core/format';
+import { formatProgressLine, pctTight as pct, stepsOfTotal } from '../core/format';
 import { ProgressBar, colorsFor, didYouMean, formatSweep, paint, seedNote, supportsUnicode } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
-const USAGE = `MNIST Lab — the seed's ConvNet lab on MNIST, headless.
+const USAGE = `MNIST Lab — the original lab's ConvNet lab on MNIST, headless.
 
 Usage:
   mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
@@ -34,16 +34,16 @@ Usage:
   mnist-lab compare RUN RUN… [--json]
   mnist-lab help [COMMAND] | --help | --version
 
-CONFIG  a lab config (*.mnist.json); without it, the seed's settings.
+CONFIG  a lab config (*.mnist.json); without it, the original lab's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
-        state_dict, e.g. saved from the seed's notebook).
+        state_dict, e.g. saved from the original lab's notebook).
 --backend  ${BACKEND_NAMES.join(' | ')} (default auto)
 --workers  data-parallel replicas on worker threads, 1..${MAX_WORKERS} (default: the number of CPU
            cores)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats, with
-           load_pytorch.py (the seed's ConvNet loading them)
+           load_pytorch.py (the original lab's ConvNet loading them)
 --sweep    robustness: test accuracy under every shift (dx, dy) in [-k, k], rotations and
            Gaussian noise: a table on a terminal, one JSON object with --json or when stdout
            is not a terminal (a pipe, a file)
@@ -64,7 +64,7 @@ const COMMAND_HELP: Record<string, string> = {
   train: `mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
                 [--workers N] [--data DIR] [--out DIR] [--json] [--verbose]
 
-Trains the ConvNet (the seed's settings, or CONFIG's) and writes a run directory under --out.
+Trains the ConvNet (the original lab's settings, or CONFIG's) and writes a run directory under --out.
 On a terminal a progress bar on stderr shows the epoch's steps, ms/step, loss, accuracy and ETA.
 
   --epochs N     overrides training.epochs
@@ -244,9 +244,9 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
             `data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`,
           );
           out.line(`run: ${e.runDir}`);
-          // The attempts in full with --verbose, and in a log (stdout not a terminal); on a
-          // terminal one line says that others were tried.
-          if (e.attempts && e.attempts.length > 1 && out.tty && !out.verbose)
+          // The attempts in full only with --verbose (the start event of --json and events.jsonl
+          // always carry them); otherwise one line says that others were tried.
+          if (e.attempts && e.attempts.length > 1 && !out.verbose)
             out.line(
               paint(
                 'dim',
@@ -330,7 +330,7 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
     out.line(`model: ${file} (backend ${backend.name})`);
     out.line(`validation accuracy: ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal})`);
     out.line(
-      `test accuracy:       ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`,
+      `test accuracy:       ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the original lab: ${pct(seed)}`}`,
     );
     return 0;
   } finally {
@@ -489,7 +489,7 @@ async function cmdExport(positionals: string[], flags: Flags, out: Output): Prom
     out.event({ type: 'summary', command: 'export', model: file, ...paths, pytorch: snippet });
     out.line(`safetensors (PyTorch state_dict): ${paths.safetensors}`);
     out.line(`TensorFlow.js (layers model):     ${paths.tfjs}`);
-    out.line(`PyTorch loader (the seed's ConvNet): ${snippet}`);
+    out.line(`PyTorch loader (the original lab's ConvNet): ${snippet}`);
     out.line(`\nRun it: python3 ${snippet}   (torch and numpy; in the notebook: exec(open(...).read()), then use net)`);
     return 0;
   } finally {
@@ -502,14 +502,15 @@ function cmdCompare(positionals: string[], out: Output): number {
   // readRun checks every file of each run (summary, config, metrics): nothing unchecked reaches compareRuns.
   const c = compareRuns(positionals.map((p) => readRun(resolve(p))));
   out.event({ type: 'summary', command: 'compare', fields: c.fields, runs: c.runs.map(({ curve: _curve, ...r }) => r) });
-  const head = ['run', ...c.fields, 'validation', 'test', 'time', 'steps', 'status'];
+  const head = ['run', ...c.fields, 'validation', 'test', 'time', 'epochs', 'steps', 'status'];
   const rows = c.runs.map((r) => [
     r.label,
     ...r.values,
     pct(r.valAccuracy),
     pct(r.testAccuracy),
     Number.isFinite(r.seconds) ? `${r.seconds.toFixed(1)} s` : '—',
-    String(r.steps),
+    `${r.epochsCompleted}/${r.epochs}`,
+    stepsOfTotal(r.steps, r.totalSteps),
     r.status,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

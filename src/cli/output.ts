@@ -198,9 +198,9 @@ export function didYouMean(word: string, choices: readonly string[]): string | n
 }
 
 /**
- * After a training's test accuracy: the seed's 99.06 % for a full run; a partial run (fewer
+ * After a training's test accuracy: the original lab's 99.06 % for a full run; a partial run (fewer
  * steps than its epochs hold: --max-steps, or stopped) says so instead of inviting the comparison.
- * `fullSteps`: the steps of all its epochs; `seedEpochs`: the epochs the seed's accuracy took.
+ * `fullSteps`: the steps of all its epochs; `seedEpochs`: the epochs the original lab's accuracy took.
  */
 export function seedNote(
   s: Pick<RunSummary, 'steps' | 'totalSteps' | 'seedTestAccuracy'>,
@@ -211,7 +211,7 @@ export function seedNote(
     const seed = s.seedTestAccuracy === null ? '' : `; the original lab's ${pct(s.seedTestAccuracy)} is for ${seedEpochs} full epochs`;
     return ` (partial run: ${s.steps} of ${Math.max(fullSteps, s.totalSteps)} steps${seed})`;
   }
-  return s.seedTestAccuracy === null ? '' : ` (the seed: ${pct(s.seedTestAccuracy)})`;
+  return s.seedTestAccuracy === null ? '' : ` (the original lab: ${pct(s.seedTestAccuracy)})`;
 }
 
 /** Rows of cells as columns two spaces apart (the first left-aligned, the others right-aligned). */

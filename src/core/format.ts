@@ -16,3 +16,7 @@ export const pctTight = (v: unknown, digits = 2): string =>
 export function formatProgressLine(e: ProgressEvent, epoch: number): string {
   return `Epoch: ${epoch} [${e.samples}/${e.trainSize} (${e.percent.toFixed(0)}%)]\tLoss: ${e.loss.toFixed(6)}\tTrain accuracy: ${pctTight(e.trainAccuracy)}\tValidation accuracy: ${pctTight(e.valAccuracy)}`;
 }
+
+/** Steps of a run as a table cell: `9380`, or `188/9380` for one that stopped before its last step. */
+export const stepsOfTotal = (steps: number, totalSteps: number): string =>
+  totalSteps > 0 && steps !== totalSteps ? `${steps}/${totalSteps}` : String(steps);

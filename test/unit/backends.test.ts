@@ -203,7 +203,11 @@ describe('the backend ladder', () => {
     assert.equal(attempts.at(-1)!.name, start.backend);
     const human = cli(['train', '--max-steps', '1', '--data', data, '--out', out]);
     assert.equal(human.status, 0, human.stderr);
-    assert.match(human.stdout, /backends tried:\n {2}tensorflow-gpu ✗ package @tensorflow\/tfjs-node-gpu is not installed/);
+    assert.doesNotMatch(human.stdout, /backends tried:|not installed/, 'the attempts only with --verbose');
+    assert.match(human.stdout, /\(\d+ other backends? tried first: --verbose says why\)/);
+    const verbose = cli(['train', '--max-steps', '1', '--data', data, '--out', out, '--verbose']);
+    assert.equal(verbose.status, 0, verbose.stderr);
+    assert.match(verbose.stdout, /backends tried:\n {2}tensorflow-gpu ✗ package @tensorflow\/tfjs-node-gpu is not installed/);
   });
 });
 

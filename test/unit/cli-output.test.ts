@@ -140,7 +140,7 @@ test('clock, edit distance and did-you-mean', () => {
 
 test("partial run: the test accuracy line says so instead of comparing with the seed's 99.06 %", () => {
   const full = { steps: 18760, totalSteps: 18760, seedTestAccuracy: 0.9906 };
-  assert.equal(seedNote(full, 18760), ' (the seed: 99.06%)');
+  assert.equal(seedNote(full, 18760), ' (the original lab: 99.06%)');
   assert.equal(
     seedNote({ steps: 20, totalSteps: 20, seedTestAccuracy: 0.9906 }, 18760, 20),
     " (partial run: 20 of 18760 steps; the original lab's 99.06% is for 20 full epochs)",
@@ -231,7 +231,7 @@ test('the CLI: --version, per-command help with examples, did you mean, usage er
   assert.ok(!cli(['trian']).stderr.includes(ESC));
 });
 
-test('compare: steps and status columns after the accuracies and the time', () => {
+test('compare: epochs, steps (done/asked when stopped early) and status after the accuracies and the time', () => {
   const seedRun = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'seed-run-20-epochs');
   const root = tempDir();
   const a = join(root, 'a-seed');
@@ -239,11 +239,11 @@ test('compare: steps and status columns after the accuracies and the time', () =
   cpSync(seedRun, a, { recursive: true });
   cpSync(seedRun, b, { recursive: true });
   const summary = JSON.parse(readFileSync(join(b, 'summary.json'), 'utf8'));
-  writeFileSync(join(b, 'summary.json'), JSON.stringify({ ...summary, status: 'cancelled', steps: 20 }));
+  writeFileSync(join(b, 'summary.json'), JSON.stringify({ ...summary, status: 'cancelled', steps: 20, epochsCompleted: 0 }));
   const r = cli(['compare', a, b]);
   assert.equal(r.status, 0, r.stderr);
   const [, head, rowA, rowB] = r.stdout.trim().split('\n');
-  assert.match(head!, /^run\s+validation\s+test\s+time\s+steps\s+status$/);
-  assert.match(rowA!, new RegExp(`^a-seed\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d s\\s+${summary.steps}\\s+completed$`));
-  assert.match(rowB!, /^b-stopped\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d s\s+20\s+cancelled$/);
+  assert.match(head!, /^run\s+validation\s+test\s+time\s+epochs\s+steps\s+status$/);
+  assert.match(rowA!, new RegExp(`^a-seed\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d\\d%\\s+\\d+\\.\\d s\\s+20/20\\s+${summary.steps}\\s+completed$`));
+  assert.match(rowB!, /^b-stopped\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d s\s+0\/20\s+20\/18760\s+cancelled$/);
 });

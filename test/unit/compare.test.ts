@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { SEED_CONFIG, type LabConfig } from '../../src/core/config';
 import { loadLabData } from '../../src/core/data/mnist';
 import { compareRuns, differingFields, flattenConfig } from '../../src/core/runs/compare';
+import { stepsOfTotal } from '../../src/core/format';
 import { readRun } from '../../src/core/runs/store';
 import { cli, jsonLines } from '../helpers/cli';
 import { head, writeIdxDir } from '../helpers/dataset';
@@ -98,7 +99,16 @@ test("mnist-lab compare: three real runs of different configs, the differing fie
   const human = cli(['compare', ...runs]).stdout;
   assert.match(human, /configs differ in: model\.depth, training\.learningRate/);
   assert.match(human, /\[16,32\]\s+0\.001\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d s/);
+  // Six steps of a one-epoch config: no whole epoch done, the six steps it was asked for, completed.
+  assert.match(human, /epochs\s+steps\s+status\n/);
+  for (const line of human.trimEnd().split('\n').slice(-3)) assert.match(line, /\s0\/1\s+6\s+completed$/);
   const one = cli(['compare', runs[0]!]);
   assert.equal(one.status, 2);
   assert.match(one.stderr, /compare takes two or more run directories, got 1/);
+});
+
+test('stepsOfTotal: a run stopped early shows done/asked, a finished one its steps', () => {
+  assert.equal(stepsOfTotal(188, 9380), '188/9380');
+  assert.equal(stepsOfTotal(9380, 9380), '9380');
+  assert.equal(stepsOfTotal(3, 0), '3', 'an old summary without totalSteps');
 });

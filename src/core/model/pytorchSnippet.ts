@@ -1,5 +1,5 @@
 /**
- * A Python file that loads exported weights into the seed's PyTorch `ConvNet`: the class as the
+ * A Python file that loads exported weights into the original lab's PyTorch `ConvNet`: the class as the
  * seed's notebook writes it (its literals 4, 8, 5, 512 become depth, kernel_size and hidden, the
  * seed's values for a seed config), and a safetensors reader in numpy + struct, so that it needs
  * only torch and numpy (Debian has no python3-safetensors).
@@ -47,8 +47,8 @@ export function pytorchSnippet(spec: ConvNetSpec, weightsFile: string, className
   const usable = Array.isArray(classNames) && classNames.length === spec.numClasses && classNames.every((n) => typeof n === 'string');
   const names = usable ? classNames.map((n) => n.slice(0, MAX_NAME)) : Array.from({ length: spec.numClasses }, (_, i) => String(i));
   const py = pyString;
-  return `# Loads MNIST Lab weights into the seed lab's PyTorch ConvNet. Needs torch and numpy.
-#   python3 load_pytorch.py   (or exec it in the seed's notebook: then use net)
+  return `# Loads MNIST Lab weights into the original lab's PyTorch ConvNet. Needs torch and numpy.
+#   python3 load_pytorch.py   (or exec it in the original lab's notebook: then use net)
 import json
 import struct
 

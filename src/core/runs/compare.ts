@@ -17,6 +17,11 @@ export interface ComparedRun {
   testAccuracy: number | null;
   seconds: number;
   steps: number;
+  /** Whole epochs done, of the config's epochs (a `--max-steps` run did not finish the first). */
+  epochsCompleted: number;
+  epochs: number;
+  /** The steps the run's config asked for (epochs × batches per epoch, or --max-steps). */
+  totalSteps: number;
   /** The value of each differing field, as JSON text (`[4,8]`, `0.001`), in `fields` order. */
   values: string[];
   /** The error curves (%), one point per validation. */
@@ -80,6 +85,9 @@ export function compareRuns(runs: RunToCompare[]): RunComparison {
         testAccuracy: r.summary.testAccuracy,
         seconds: r.summary.seconds,
         steps: r.summary.steps,
+        totalSteps: r.summary.totalSteps,
+        epochsCompleted: r.summary.epochsCompleted,
+        epochs: r.summary.epochs,
         values: fields.map((f) => flat.get(f) ?? '—'),
         curve: {
           steps: r.progress.map((p) => p.step),

@@ -73,7 +73,7 @@ export async function evaluateCommand(c: LabContext, args: { run?: string } = {}
     );
     const seed = seedAccuracyFor(target.classNames);
     c.output.appendLine(
-      `evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the seed: ${pct(seed)}`}`,
+      `evaluate ${r.model}: validation ${pct(r.valAccuracy)} (${r.valCorrect}/${r.valTotal}), test ${pct(r.testAccuracy)} (${r.testCorrect}/${r.testTotal})${seed === null ? '' : `; the original lab: ${pct(seed)}`}`,
     );
     void vscode.window.showInformationMessage(
       seed === null
@@ -85,7 +85,7 @@ export async function evaluateCommand(c: LabContext, args: { run?: string } = {}
             pct(r.valAccuracy),
           )
         : vscode.l10n.t(
-            'MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the seed: {4}.',
+            'MNIST Lab: test accuracy {0} ({1}/{2}), validation {3} — the original lab: {4}.',
             pct(r.testAccuracy),
             r.testCorrect,
             r.testTotal,

@@ -20,7 +20,7 @@ async function confirmStopAndTrain(question: string): Promise<boolean> {
 
 /** Train's arguments when called programmatically (tests, CodeLens): all optional. */
 export interface TrainArgs {
-  /** A *.mnist.json config file (else the active editor's, else the seed's settings). */
+  /** A *.mnist.json config file (else the active editor's, else the original lab's settings). */
   config?: string;
   maxSteps?: number;
   epochs?: number;
@@ -105,7 +105,9 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
   c.ensureRunsDir(outDir);
   // Beside the config, so the file stays in view while the curves grow.
   LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
-  c.output.appendLine(`MNIST Lab: training "${config.name}"${source ? ` from ${source}` : " with the seed's settings"} → ${outDir}`);
+  c.output.appendLine(
+    `MNIST Lab: training "${config.name}"${source ? ` from ${source}` : " with the original lab's settings"} → ${outDir}`,
+  );
   const epochs = config.training.epochs;
   let val: number | null = null;
   let backend: string | undefined;
@@ -155,7 +157,7 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
           },
         );
         c.output.appendLine(
-          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)}${summary.seedTestAccuracy === null ? '' : ` (the seed: ${pct(summary.seedTestAccuracy)})`}`,
+          `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; ${summary.steps}/${summary.totalSteps} steps, ${summary.seconds.toFixed(1)} s on ${summary.backend} (${summary.device}); validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)}${summary.seedTestAccuracy === null ? '' : ` (the original lab: ${pct(summary.seedTestAccuracy)})`}`,
         );
         if (summary.status === 'failed')
           void showError(
@@ -171,12 +173,12 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
                 : vscode.l10n.t('MNIST Lab: training finished — test accuracy {0}.', pct(summary.testAccuracy))
               : summary.status === 'cancelled' || cancelled
                 ? vscode.l10n.t(
-                    'MNIST Lab: training stopped — test accuracy {0} (the seed: {1}).',
+                    'MNIST Lab: training stopped — test accuracy {0} (the original lab: {1}).',
                     pct(summary.testAccuracy),
                     pct(summary.seedTestAccuracy),
                   )
                 : vscode.l10n.t(
-                    'MNIST Lab: training finished — test accuracy {0} (the seed: {1}).',
+                    'MNIST Lab: training finished — test accuracy {0} (the original lab: {1}).',
                     pct(summary.testAccuracy),
                     pct(summary.seedTestAccuracy),
                   ),

@@ -2,7 +2,7 @@
  * Problems of a `*.mnist.json` that VS Code's JSON schema support cannot report (an even kernel,
  * a batch larger than the validation split, a data directory that is not there), plus every
  * problem the core's checkConfig finds, each on the exact text of the value, with a fix that
- * restores the seed's value. Reads the file system (data directories); no vscode import.
+ * restores the original lab's value. Reads the file system (data directories); no vscode import.
  */
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -85,7 +85,7 @@ function removeProperty(property: Node): TextEdit {
   return { offset: property.offset, length: property.length, content: '' };
 }
 
-/** The quick fix for a path: the seed's value in place of the written one, or removing a field the seed does not have. */
+/** The quick fix for a path: the original lab's value in place of the written one, or removing a field the seed does not have. */
 export function seedFix(doc: ConfigDocument, path: string): ConfigDiagnostic['fix'] | undefined {
   const node = nodeAtPath(doc, path);
   if (!node) return undefined;
@@ -93,11 +93,14 @@ export function seedFix(doc: ConfigDocument, path: string): ConfigDiagnostic['fi
   if (seed === undefined) {
     const property = node.parent?.type === 'property' ? node.parent : undefined;
     if (!property) return undefined;
-    return { title: t('Remove "{0}" (the seed has no such field)', pathSegments(path).at(-1) ?? path), edits: [removeProperty(property)] };
+    return {
+      title: t('Remove "{0}" (the original lab has no such field)', pathSegments(path).at(-1) ?? path),
+      edits: [removeProperty(property)],
+    };
   }
   const content = path === '' ? `${JSON.stringify(SEED_CONFIG, null, 2)}` : compactJson(seed);
   return {
-    title: path === '' ? t("Restore the seed's config") : t("Restore the seed's value {0}", content),
+    title: path === '' ? t("Restore the original lab's config") : t("Restore the original lab's value {0}", content),
     edits: [{ offset: node.offset, length: node.length, content }],
   };
 }
@@ -265,7 +268,7 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
     at(
       'model.kernelSize',
       'kernel-even',
-      `kernelSize ${kernel} is even: "same" padding ((k−1)/2 on each side) needs an odd kernel size (the seed: ${SEED_CONFIG.model.kernelSize})`,
+      `kernelSize ${kernel} is even: "same" padding ((k−1)/2 on each side) needs an odd kernel size (the original lab: ${SEED_CONFIG.model.kernelSize})`,
     );
   }
   const depth = written('model.depth');
@@ -273,7 +276,7 @@ export function configDiagnostics(doc: ConfigDocument, ctx: DiagnosticContext): 
     at(
       'model.depth',
       'depth',
-      `depth must be two positive integers, the channels of conv1 and conv2 (the seed: ${compactJson(SEED_CONFIG.model.depth)}); got ${compactJson(depth)}`,
+      `depth must be two positive integers, the channels of conv1 and conv2 (the original lab: ${compactJson(SEED_CONFIG.model.depth)}); got ${compactJson(depth)}`,
     );
   }
   const dataDirWritten = written('data.dir');

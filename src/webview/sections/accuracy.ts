@@ -1,4 +1,4 @@
-/** The test accuracy, beside the seed's and the latest validation accuracy. */
+/** The test accuracy, beside the original lab's and the latest validation accuracy. */
 import { h, pct, setText } from '../dom';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
@@ -24,9 +24,9 @@ export const accuracy: SectionFactory = (page) => {
               s.summary?.steps ?? 0,
             )
         : test === null
-          ? t('the seed reached {0}; latest validation accuracy {1}', pct(seed), pct(lastVal))
+          ? t('the original lab reached {0}; latest validation accuracy {1}', pct(seed), pct(lastVal))
           : t(
-              'the seed: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps',
+              'the original lab: {0} ({1} points) · validation {2} · {3}/{4} epochs, {5} steps',
               pct(seed),
               `${test >= seed ? '+' : ''}${(100 * (test - seed)).toFixed(2)}`,
               pct(s.summary?.valAccuracy),

@@ -4,7 +4,8 @@
  * run's own in the error-rate plot). Shown only for the run it was made on.
  */
 import { $, h, pct } from '../dom';
-import { t } from '../l10n';
+import { statusName, t } from '../l10n';
+import { stepsOfTotal } from '../../core/format';
 import type { SectionFactory } from '../page';
 import { drawFinalAccuracyPlot, runColour } from '../plots';
 import { section, wide } from '../widgets';
@@ -32,7 +33,7 @@ export const comparison: SectionFactory = (page) => {
     $('comparison-fields').textContent = c.fields.length
       ? t('{0} runs; their configs differ in: {1}', c.runs.length, c.fields.join(', '))
       : t('{0} runs with identical configs (they differ only in chance: run order, or the worker count).', c.runs.length);
-    const head = [t('run'), ...c.fields, t('validation'), t('test'), t('time'), t('steps')];
+    const head = [t('run'), ...c.fields, t('validation'), t('test'), t('time'), t('epochs'), t('steps'), t('status')];
     $('comparison-table').replaceChildren(
       h('thead', {}, h('tr', {}, ...head.map((text) => h('th', { textContent: text })))),
       h(
@@ -46,9 +47,15 @@ export const comparison: SectionFactory = (page) => {
             'tr',
             { testid: `comparison-row-${i}` },
             name,
-            ...[...r.values, pct(r.valAccuracy), pct(r.testAccuracy), duration(r.seconds), String(r.steps)].map((v) =>
-              h('td', { textContent: v }),
-            ),
+            ...[
+              ...r.values,
+              pct(r.valAccuracy),
+              pct(r.testAccuracy),
+              duration(r.seconds),
+              `${r.epochsCompleted}/${r.epochs}`,
+              stepsOfTotal(r.steps, r.totalSteps),
+              statusName(r.status),
+            ].map((v) => h('td', { textContent: v })),
           );
         }),
       ),

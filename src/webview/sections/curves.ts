@@ -20,7 +20,7 @@ export const curves: SectionFactory = (page) => {
       wide(
         section(
           'curves',
-          t('Error rate (the seed’s record)'),
+          t('Error rate (the original lab’s record)'),
           h('div', { id: 'error-plot', className: 'plot', testid: 'error-plot' }),
           h('h3', { textContent: t('Loss') }),
           h('div', { id: 'loss-plot', className: 'plot small', testid: 'loss-plot' }),

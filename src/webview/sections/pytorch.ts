@@ -24,8 +24,8 @@ export const pytorch: SectionFactory = () => ({
     $('pytorch').hidden = !p;
     if (!p) return;
     $('pytorch-file').textContent = p.written
-      ? t('The seed’s ConvNet loading this run’s weights, saved as {0}: run it with python3 (needs torch and numpy).', p.file)
-      : t('The seed’s ConvNet loading these weights (torch and numpy); Copy puts it on the clipboard.');
+      ? t('The original lab’s ConvNet loading this run’s weights, saved as {0}: run it with python3 (needs torch and numpy).', p.file)
+      : t('The original lab’s ConvNet loading these weights (torch and numpy); Copy puts it on the clipboard.');
     $('pytorch-code').textContent = p.code;
   },
 });

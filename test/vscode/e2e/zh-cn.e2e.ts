@@ -154,7 +154,7 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     const headings = await lab.locator('h2').allInnerTexts();
     for (const h of [
       'Test accuracy',
-      'Error rate (the seed’s record)',
+      'Error rate (the original lab’s record)',
       'Kernels',
       'Feature maps of the test image',
       'Robustness: shift the test image',
