@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { OverlayCurve } from '../core/protocol';
 import { compareRuns } from '../core/runs/compare';
-import { readRun } from '../core/runs/store';
+import { readRunAsync } from '../core/runs/store';
 import type { LabContext } from './ctx';
 
 /** The most runs one comparison draws (two curves each); more would not be readable. */
@@ -39,7 +39,8 @@ export async function showRunsInPanel(c: LabContext, dirs: string[]): Promise<Hi
   });
   if (c.runView.state.runDir !== first || !others.length) return shown();
   try {
-    const comparison = compareRuns(dirs.map((d) => readRun(d)));
+    const comparison = compareRuns(await Promise.all(dirs.map((d) => readRunAsync(d))));
+    if (c.runView.state.runDir !== first) return shown(); // another run was opened meanwhile
     const overlay: OverlayCurve[] = comparison.runs.slice(1).map((r) => ({ runDir: r.runDir, label: r.label, ...r.curve }));
     c.runView.replace({ ...c.runView.state, overlay, comparison });
   } catch (e) {

@@ -73,7 +73,7 @@ export class LabPanel {
 }
 
 /** After a reload VS Code recreates the panel; the page's saved state says which run it showed. */
-export function registerLabPanelSerializer(ctx: LabContext, openRun: (runDir: string) => void): vscode.Disposable {
+export function registerLabPanelSerializer(ctx: LabContext, openRun: (runDir: string) => Promise<unknown>): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(LabPanel.viewType, {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       // The page saved this state: a hostile page may name any path. Only a run in the runs
@@ -85,7 +85,7 @@ export function registerLabPanelSerializer(ctx: LabContext, openRun: (runDir: st
       if (problem) {
         ctx.output.appendLine(`MNIST Lab: ${problem}`);
         void vscode.window.showWarningMessage(vscode.l10n.t('MNIST Lab: {0}', problem));
-      } else if (!ctx.training.active && runDir !== null && runDir !== ctx.runView.state.runDir) openRun(runDir);
+      } else if (!ctx.training.active && runDir !== null && runDir !== ctx.runView.state.runDir) await openRun(runDir);
       LabPanel.revive(panel, ctx);
     },
   });

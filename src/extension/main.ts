@@ -26,9 +26,10 @@ export function activate(context: vscode.ExtensionContext): void {
     status.command = 'mnistLab.openLab';
     c.push(status);
     let shownOnce = false;
-    const showLatestOnce = () => {
-      if (!shownOnce && c.runView.state.status === 'idle') openRun(c);
+    const showLatestOnce = async () => {
+      const first = !shownOnce;
       shownOnce = true;
+      if (first && c.runView.state.status === 'idle') await openRun(c);
     };
     const side = new SideViewProvider(c, showLatestOnce);
     c.push(vscode.window.registerWebviewViewProvider(SideViewProvider.viewId, side));

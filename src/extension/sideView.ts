@@ -11,7 +11,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider {
 
   constructor(
     private readonly ctx: LabContext,
-    private readonly onFirstShow: () => void,
+    private readonly onFirstShow: () => Promise<void>,
   ) {}
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -48,7 +48,7 @@ export class SideViewProvider implements vscode.WebviewViewProvider {
       bridge.dispose();
       if (this.bridge === bridge) this.bridge = undefined;
     });
-    this.onFirstShow();
+    void this.onFirstShow();
   }
 
   dispose(): void {

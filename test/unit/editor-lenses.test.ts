@@ -150,22 +150,22 @@ test('history lines: accuracy, validation, date, steps, backend', () => {
   assert.equal(shortDate('not a date'), 'not a date');
 });
 
-test('Dissect on bare weights: the seed notebook’s safetensors as a run of its own, kernels read without tfjs', () => {
+test('Dissect on bare weights: the seed notebook’s safetensors as a run of its own, kernels read without tfjs', async () => {
   const file = join(FIXTURES, 'pytorch-seed.safetensors');
-  assert.ok(isWeightsFile(file));
-  assert.ok(!isWeightsFile(join(runs, '20260102-000000-seed')), 'a run directory is not a weights file');
+  assert.ok(await isWeightsFile(file));
+  assert.ok(!(await isWeightsFile(join(runs, '20260102-000000-seed'))), 'a run directory is not a weights file');
   const k = kernelsOfSafetensors(file)!;
   assert.deepEqual(k.conv1.shape, [4, 1, 5, 5]);
   assert.deepEqual(k.conv2.shape, [8, 4, 5, 5]);
   assert.equal(k.conv1.weight.length, 100);
   assert.equal(k.conv2.bias.length, 8);
   assert.ok(k.conv1.weight.some((w) => w !== 0));
-  const v = runViewFromWeights(file);
+  const v = await runViewFromWeights(file);
   assert.equal(v.runDir, file, 'the analysis worker loads the file itself');
   assert.equal(v.status, 'completed');
   assert.equal(v.summary?.model?.safetensors, file);
   assert.equal(v.snapshots.length, 1);
-  const tfjs = runViewFromWeights(join(runs, '20260102-000000-seed', 'model', 'model.json'));
+  const tfjs = await runViewFromWeights(join(runs, '20260102-000000-seed', 'model', 'model.json'));
   assert.equal(tfjs.snapshots.length, 0);
   assert.ok(tfjs.summary?.model?.tfjs.endsWith('model.json'));
 });

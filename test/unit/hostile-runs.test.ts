@@ -18,7 +18,7 @@ import { MAX_DIR_ENTRIES, listFolderSync, refuseOutsideWorkspace } from '../../s
 import { writeFileAtomic } from '../../src/core/runs/atomic';
 import { compareRuns } from '../../src/core/runs/compare';
 import { processStartTime } from '../../src/core/runs/process';
-import { MAX_RUN_ENTRIES, RunDirectory, listRuns, listRunsAsync, readRun } from '../../src/core/runs/store';
+import { MAX_RUN_ENTRIES, RunDirectory, listRuns, listRunsAsync, readRun, readRunAsync } from '../../src/core/runs/store';
 import { dataDirProblem, probeDataDir, validationSize } from '../../src/extension/editor/diagnostics';
 import { RunIndex, historyItem, readRunRecord, readRunRecordAsync } from '../../src/extension/editor/runHistory';
 import {
@@ -75,10 +75,10 @@ describe('hostile run folders (committed corpus: test/fixtures/hostile/runs)', (
     test(`${c}: readRun refuses it by name; the run history skips it or reads what is valid; nothing else is thrown`, async () => {
       tried++;
       const dir = seedRun(`corpus-${c}`, (d) => cpSync(join(HOSTILE_RUNS, c), d, { recursive: true }));
-      assert.throws(
-        () => readRun(dir),
-        labError(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](kernels[\\\\/])?${expected[c]}`)),
-      );
+      const message = labError(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/](kernels[\\\\/])?${expected[c]}`));
+      assert.throws(() => readRun(dir), message);
+      // The extension host's reader: the same refusal, without blocking.
+      await assert.rejects(readRunAsync(dir), message);
       const sync = readRunRecord(dir);
       const async = await readRunRecordAsync(dir);
       assert.deepEqual(sync, async);
@@ -112,6 +112,11 @@ describe('hostile run folders (committed corpus: test/fixtures/hostile/runs)', (
     const dir = seedRun('cut-metrics', (d) => appendFileSync(join(d, 'metrics.jsonl'), '{"type":"progress","epoch":21,"ste'));
     const full = readRun(SEED_RUN).progress.length;
     assert.equal(readRun(dir).progress.length, full);
+  });
+
+  test('readRunAsync reads what readRun reads: the committed 20-epoch run, field for field', async () => {
+    tried++;
+    assert.deepEqual(await readRunAsync(SEED_RUN), readRun(SEED_RUN));
   });
 });
 
@@ -163,6 +168,7 @@ describe('run files that are not regular files, or too large (made here: they ca
       });
       await withinSeconds(2, async () => {
         assert.throws(() => readRun(dir), labError(re));
+        await assert.rejects(readRunAsync(dir), labError(re));
         const rec = readRunRecord(dir);
         assert.deepEqual(await readRunRecordAsync(dir), rec);
         if (file === 'summary.json') assert.equal(rec, null);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type LabConfig, parseConfig } from '../config';
 import { LabError, errorMessage } from '../errors';
 import type { KernelSnapshot, ProgressEvent, RunStatus, RunSummary, TrainingEvent } from '../events';
-import { hasOwn, isPlainObject, listFolder, listFolderSync, parseJsonFile, readUntrustedTextSync } from '../files/untrusted';
+import { hasOwn, isPlainObject, listFolder, listFolderSync, parseJsonFile, readUntrustedText, readUntrustedTextSync } from '../files/untrusted';
 import { writeJsonAtomic } from './atomic';
 import { sameProcess } from './process';
 
@@ -103,15 +103,29 @@ function typeOf(v: unknown): string {
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** A missing run file says the folder is not a complete run; other errors pass unchanged. */
+function missingRunFile(e: unknown, file: string): unknown {
+  return e instanceof LabError && e.code === 'not-found'
+    ? new LabError(`${file}: missing (not a complete run directory)`, { file, code: 'not-found' })
+    : e;
+}
+
 function readJsonSync(file: string): unknown {
   let text: string;
   try {
     text = readUntrustedTextSync(file, { kind: 'runJson' });
   } catch (e) {
-    if (e instanceof LabError && e.code === 'not-found') {
-      throw new LabError(`${file}: missing (not a complete run directory)`, { file, code: 'not-found' });
-    }
-    throw e;
+    throw missingRunFile(e, file);
+  }
+  return parseJsonFile(text, file);
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readUntrustedText(file, { kind: 'runJson' });
+  } catch (e) {
+    throw missingRunFile(e, file);
   }
   return parseJsonFile(text, file);
 }
@@ -325,14 +339,44 @@ export function readRun(dir: string): StoredRun {
   const metricsFile = join(dir, 'metrics.jsonl');
   const progress = existsFileSync(metricsFile) ? parseMetrics(readUntrustedTextSync(metricsFile, { kind: 'metrics' }), metricsFile) : [];
   const kdir = join(dir, 'kernels');
-  const snapshots = listFolderSync(kdir)
+  const snapshots = snapshotFiles(listFolderSync(kdir)).map((f) => {
+    const file = join(kdir, f);
+    return parseSnapshot(parseJsonFile(readUntrustedTextSync(file, { kind: 'snapshot' }), file), file);
+  });
+  return { dir, config, summary, progress, snapshots };
+}
+
+/** The kernel snapshots of a run folder's `kernels/`, in epoch order, at most MAX_SNAPSHOTS. */
+const snapshotFiles = (names: string[]) =>
+  names
     .filter((f) => /^epoch-\d+\.json$/.test(f))
     .sort()
-    .slice(0, MAX_SNAPSHOTS)
-    .map((f) => {
-      const file = join(kdir, f);
-      return parseSnapshot(parseJsonFile(readUntrustedTextSync(file, { kind: 'snapshot' }), file), file);
-    });
+    .slice(0, MAX_SNAPSHOTS);
+
+/** A run folder's config.json, checked; null when the folder has none (weights outside a run). */
+export async function readRunConfigAsync(dir: string): Promise<LabConfig | null> {
+  const file = join(dir, 'config.json');
+  if ((await stat(file).catch(() => null)) === null) return null;
+  return parseRunConfig(await readJson(file), file);
+}
+
+/** readRun without blocking the calling thread (the extension host): the same checks, the same errors. */
+export async function readRunAsync(dir: string): Promise<StoredRun> {
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new LabError(`${dir}: no such run directory`, { file: dir, code: 'not-found' });
+  const configFile = join(dir, 'config.json');
+  const config = parseRunConfig(await readJson(configFile), configFile);
+  const summaryFile = join(dir, 'summary.json');
+  const summary = summaryWithLiveStatus(await readJson(summaryFile), summaryFile, dir);
+  const metricsFile = join(dir, 'metrics.jsonl');
+  const hasMetrics = (await stat(metricsFile).catch(() => null)) !== null;
+  const progress = hasMetrics ? parseMetrics(await readUntrustedText(metricsFile, { kind: 'metrics' }), metricsFile) : [];
+  const kdir = join(dir, 'kernels');
+  const snapshots: KernelSnapshot[] = [];
+  for (const f of snapshotFiles(await listFolder(kdir))) {
+    const file = join(kdir, f);
+    snapshots.push(parseSnapshot(parseJsonFile(await readUntrustedText(file, { kind: 'snapshot' }), file), file));
+  }
   return { dir, config, summary, progress, snapshots };
 }
 

@@ -21,7 +21,7 @@ export interface CommandContext {
   status: vscode.StatusBarItem;
   editor: EditorModel;
   /** Shows the latest run in the panel the first time a view opens with nothing on show. */
-  showLatestOnce(): void;
+  showLatestOnce(): Promise<void>;
 }
 
 type Handler = (...args: never[]) => unknown;
@@ -47,8 +47,8 @@ export function createCommands(): Record<string, CommandFactory> {
         pickRun(c),
     'mnistLab.evaluate':
       ({ c }) =>
-      (args?: { run?: string } | vscode.Uri) => {
-        const a = runArgsOfConfig(args, c.runsDir);
+      async (args?: { run?: string } | vscode.Uri) => {
+        const a = await runArgsOfConfig(args, c.runsDir);
         return a === null ? undefined : evaluateCommand(c, a);
       },
     'mnistLab.robustness':

@@ -6,7 +6,7 @@ import { SEED_CONFIG } from '../../core/config';
 import { seedAccuracyFor } from '../../core/events';
 import { pct } from '../../core/format';
 import type { AnalysisTarget } from '../../core/protocol';
-import { listRuns, listRunsAsync, readRun } from '../../core/runs/store';
+import { listRunsAsync, readRunAsync, readRunConfigAsync } from '../../core/runs/store';
 import type { LabContext } from '../ctx';
 import { MAX_INDEXED_RUNS, readRunRecordAsync } from '../editor/runHistory';
 import { isWeightsFile, runViewFromWeights } from '../editor/weightsView';
@@ -16,16 +16,23 @@ import { OPENED_RUNS_KEY, rememberOpenedRun } from '../panelState';
 import { runViewFromStored } from '../runView';
 import { reportError } from './report';
 
-/** Shows a stored run (the latest when none is named), unless a training is on show. */
-export function openRun(c: LabContext, runDir?: string): boolean {
+/**
+ * Shows a stored run (the latest when none is named), unless a training is on show. Every file is
+ * read asynchronously: the extension host never waits on a run folder (metrics up to 64 MiB,
+ * kernel snapshots, weights up to 512 MiB).
+ */
+export async function openRun(c: LabContext, runDir?: string): Promise<boolean> {
   if (c.training.active) return true;
   // The latest run, or, when it cannot be read (reported), the newest one that can.
-  const candidates = runDir ? [runDir] : listRuns(c.runsDir);
+  const candidates = runDir ? [runDir] : await listRunsAsync(c.runsDir);
   let reported = false;
   for (const dir of candidates) {
     try {
       // A weights file (a model file's Dissect lens) shows as a run of its own.
-      c.runView.replace(isWeightsFile(dir) ? runViewFromWeights(dir) : runViewFromStored(readRun(dir)));
+      const view = (await isWeightsFile(dir)) ? await runViewFromWeights(dir) : runViewFromStored(await readRunAsync(dir));
+      // A training started while the files were read takes the panel.
+      if (c.training.active) return true;
+      c.runView.replace(view);
       // A run the user opened by name: the panel may reopen it after a reload (labPanel's serializer).
       if (runDir)
         void c.extension.workspaceState.update(
@@ -41,27 +48,34 @@ export function openRun(c: LabContext, runDir?: string): boolean {
   return false;
 }
 
-/** The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model. */
-function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
+/**
+ * The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model.
+ * Reads only summaries and configs (run records), asynchronously.
+ */
+async function finishedRunTarget(c: LabContext, run?: string): Promise<AnalysisTarget | null> {
   if (run) {
-    const stored = existsSync(join(run, 'config.json')) ? readRun(run) : null;
-    return c.targetFor(run, stored?.config);
+    // A named run with a config.json: the config must be a valid one (a LabError naming it otherwise).
+    const stored = (await isWeightsFile(run)) ? null : await readRunConfigAsync(run);
+    return c.targetFor(run, stored ?? undefined);
   }
   const shown = c.analysisTarget();
   if (shown.model) return shown;
-  for (const dir of listRuns(c.runsDir)) {
-    try {
-      const r = readRun(dir);
-      if (r.summary.model && r.summary.status !== 'running') return c.targetFor(dir, r.config);
-    } catch {
-      // a corrupt run is skipped here; opening it directly reports it
-    }
+  for (const dir of await listRunsAsync(c.runsDir)) {
+    // a corrupt run is skipped here; opening it directly reports it
+    const r = await readRunRecordAsync(dir);
+    if (r?.model && r.config && r.status !== 'running') return c.targetFor(dir, r.config);
   }
   return null;
 }
 
 export async function evaluateCommand(c: LabContext, args: { run?: string } = {}) {
-  const target = finishedRunTarget(c, args.run);
+  let target: AnalysisTarget | null;
+  try {
+    target = await finishedRunTarget(c, args.run);
+  } catch (e) {
+    reportError(c, e);
+    return undefined;
+  }
   if (!target) {
     void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no finished run to evaluate yet. Run MNIST: Train first.'));
     return undefined;
@@ -101,7 +115,13 @@ export async function evaluateCommand(c: LabContext, args: { run?: string } = {}
 }
 
 export async function robustnessCommand(c: LabContext, args: { run?: string; index?: number; dx?: number; dy?: number } = {}) {
-  const target = finishedRunTarget(c, args.run);
+  let target: AnalysisTarget | null;
+  try {
+    target = await finishedRunTarget(c, args.run);
+  } catch (e) {
+    reportError(c, e);
+    return undefined;
+  }
   if (!target) {
     void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: no finished run to check yet. Run MNIST: Train first.'));
     return undefined;
@@ -114,7 +134,7 @@ export async function robustnessCommand(c: LabContext, args: { run?: string; ind
     c.output.appendLine(
       `robustness ${target.model}: test image #${index} (label ${r.label}) predicted ${r.original.prediction.label}; shifted by (${dx}, ${dy}) predicted ${r.shifted.prediction.label}; mean |Δ| conv1 ${r.meanAbsDiff.conv1.toFixed(4)}, conv2 ${r.meanAbsDiff.conv2.toFixed(4)}`,
     );
-    if (target.model !== c.runView.state.runDir) openRun(c, target.model!);
+    if (target.model !== c.runView.state.runDir) await openRun(c, target.model!);
     LabPanel.createOrShow(c).reveal('robustness');
     void vscode.window.showInformationMessage(
       r.shifted.prediction.label === r.label
@@ -159,9 +179,9 @@ export async function newConfig(c: LabContext): Promise<void> {
 }
 
 /** MNIST Lab: Open Lab: the panel on the run on show (or a named run, or the latest run). */
-export function openLab(c: LabContext, showLatestOnce: () => void, args?: { run?: string }): string | null {
-  showLatestOnce();
-  if (args?.run) openRun(c, args.run);
+export async function openLab(c: LabContext, showLatestOnce: () => Promise<void>, args?: { run?: string }): Promise<string | null> {
+  await showLatestOnce();
+  if (args?.run) await openRun(c, args.run);
   LabPanel.createOrShow(c);
   return c.runView.state.runDir;
 }
@@ -188,5 +208,5 @@ export async function pickRun(c: LabContext): Promise<void> {
     }),
     { placeHolder: vscode.l10n.t('Open which run in the lab panel?') },
   );
-  if (pick && openRun(c, pick.dir)) LabPanel.createOrShow(c);
+  if (pick && (await openRun(c, pick.dir))) LabPanel.createOrShow(c);
 }

@@ -4,19 +4,20 @@
  * check (the analysis worker loads the file itself), and, for safetensors, the conv kernels read
  * here without TensorFlow.js. No vscode import.
  */
-import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SEED_TEST_ACCURACY, type KernelSnapshot } from '../../core/events';
-import { readUntrustedSync } from '../../core/files/untrusted';
+import { readUntrusted, readUntrustedSync } from '../../core/files/untrusted';
 import { decodeTensor, readSafetensorsHeader } from '../../core/model/safetensors';
 import type { RunView } from '../../core/protocol';
 import { pytorchSnippetFor } from '../pytorchView';
 import { emptyRunView } from '../runView';
 
 /** Whether a path names a weights file rather than a run directory. */
-export function isWeightsFile(path: string): boolean {
+export async function isWeightsFile(path: string): Promise<boolean> {
+  if (!/\.safetensors$/i.test(path) && !/\.json$/i.test(path)) return false;
   try {
-    return statSync(path).isFile() && (/\.safetensors$/i.test(path) || /\.json$/i.test(path));
+    return (await stat(path)).isFile();
   } catch {
     return false;
   }
@@ -24,8 +25,12 @@ export function isWeightsFile(path: string): boolean {
 
 /** conv1/conv2 of a PyTorch-layout state dict, as the panel's epoch snapshot (epoch 0: the file as it is). */
 export function kernelsOfSafetensors(file: string): KernelSnapshot | null {
+  return kernelsOfSafetensorsBytes(readUntrustedSync(file, { kind: 'weights' }), file);
+}
+
+/** The same from the file's bytes (read by the caller: the extension host reads asynchronously). */
+export function kernelsOfSafetensorsBytes(bytes: Buffer, file: string): KernelSnapshot | null {
   // Checked whole (header, offsets, dtypes) first; only conv1/conv2 are decoded (finite values).
-  const bytes = readUntrustedSync(file, { kind: 'weights' });
   const header = readSafetensorsHeader(bytes, file);
   const layer = (name: 'conv1' | 'conv2') => {
     const w = header.tensors[`${name}.weight`];
@@ -44,11 +49,11 @@ export function kernelsOfSafetensors(file: string): KernelSnapshot | null {
 }
 
 /** A finished "run" whose only content is the weights: the analysis target is the file itself. */
-export function runViewFromWeights(file: string): RunView {
-  const st = statSync(file);
+export async function runViewFromWeights(file: string): Promise<RunView> {
+  const st = await stat(file);
   const stamp = st.mtime.toISOString();
   const v = emptyRunView();
-  const snapshot = /\.safetensors$/i.test(file) ? kernelsOfSafetensors(file) : null;
+  const snapshot = /\.safetensors$/i.test(file) ? kernelsOfSafetensorsBytes(await readUntrusted(file, { kind: 'weights' }), file) : null;
   v.runDir = file;
   v.name = basename(file);
   v.status = 'completed';
