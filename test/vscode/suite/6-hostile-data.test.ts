@@ -112,4 +112,24 @@ describe('hostile data folders named by a config in the editor (issue 13)', func
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
   }
+
+  it('a FIFO named *.mnist.json given to Evaluate as the explorer menu does: the host answers within 2 s and asks for a run', async () => {
+    const fifo = join(workspaceRoot(), 'hostile-pipe.mnist.json');
+    rmSync(fifo, { force: true });
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const { result, maxLagMs } = await maxLagDuring(async () => {
+        const t0 = Date.now();
+        // The menu hands the command the file's Uri: its config is read (bounded, never a FIFO) to find its runs.
+        const r = await vscode.commands.executeCommand<unknown>('mnistLab.evaluate', vscode.Uri.file(fifo));
+        return { r, ms: Date.now() - t0 };
+      });
+      note(`Evaluate on a FIFO named hostile-pipe.mnist.json: answered in ${result.ms} ms; worst event-loop lag ${maxLagMs} ms`);
+      assert.equal(result.r, undefined, 'no run of that file to evaluate');
+      assert.ok(result.ms < 2000, `Evaluate took ${result.ms} ms`);
+      assert.ok(maxLagMs < 2000, `the extension host's event loop stalled for ${maxLagMs} ms`);
+    } finally {
+      rmSync(fifo, { force: true });
+    }
+  });
 });
