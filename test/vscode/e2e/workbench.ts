@@ -10,7 +10,7 @@ import { log } from '../harness';
 import { waitFor } from './waits';
 
 /** Runs a command from the palette by its title (retried: commands appear once their extension registered them). */
-export async function paletteCommand(page: Page, title: string): Promise<void> {
+export async function paletteCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
   await waitFor(
     `the command "${title}" in the palette`,
     async () => {
@@ -26,7 +26,7 @@ export async function paletteCommand(page: Page, title: string): Promise<void> {
       await page.keyboard.press('Enter');
       return true;
     },
-    30_000,
+    timeoutMs,
     500,
   );
 }
