@@ -113,12 +113,19 @@ function newestVsix(root: string, since: number): string {
   return candidates[0]!;
 }
 
+let packaged: string | undefined;
+
 /**
  * The .vsix the UI tests install: MNIST_LAB_VSIX, or `npm run package -- <tmp>/mnist-lab.vsix`
  * (a private path, so that runs in parallel do not overwrite each other's package).
  */
 export function packageVsix(root: string, tmp: string, label = 'e2e'): string {
   if (process.env.MNIST_LAB_VSIX) return process.env.MNIST_LAB_VSIX;
+  // The UI test files run in one process (run-e2e.ts): package once, into the layer's temp folder
+  // (run.mjs's MNIST_LAB_TEST_TMP, kept until the layer ends), not once per file.
+  if (packaged && existsSync(packaged)) return packaged;
+  const shared = process.env.MNIST_LAB_TEST_TMP;
+  if (shared) tmp = shared;
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (issue 3: npm run package builds the .vsix)');
   const t0 = Date.now();
@@ -139,6 +146,7 @@ export function packageVsix(root: string, tmp: string, label = 'e2e'): string {
     );
   }
   const vsix = existsSync(out) ? out : newestVsix(root, t0);
+  if (shared) packaged = vsix;
   log(`${label}: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return vsix;
 }
