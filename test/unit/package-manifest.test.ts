@@ -130,8 +130,19 @@ test('the package: a 128×128 PNG icon, keywords, a gallery banner; notices, cha
     `!${pkg.icon}`,
     '!media/walkthrough/*.png',
     '!docs/screenshots/*.png',
+    '!docs/media/*.gif',
   ]) {
     assert.ok(ignore.includes(line), `.vscodeignore lacks ${line}`);
+  }
+  // The extension page shows the README from the package: each of its pictures must be packed.
+  const packed = ignore
+    .filter((l) => l.startsWith('!'))
+    .map((l) => new RegExp(`^${l.slice(1).replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`));
+  for (const src of [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/<img[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!)) {
+    assert.ok(
+      packed.some((re) => re.test(src)),
+      `README's picture ${src} is not packed (.vscodeignore)`,
+    );
   }
   for (const f of ['CHANGELOG.md', 'THIRD_PARTY_NOTICES.md']) assert.ok(existsSync(join(ROOT, f)), f);
 });

@@ -468,7 +468,13 @@ export interface Browser {
   close: () => Promise<void>;
 }
 
-export async function launchBrowser(root: string, tracker: ProcessTracker, viewport = { width: 1600, height: 1000 }): Promise<Browser> {
+export async function launchBrowser(
+  root: string,
+  tracker: ProcessTracker,
+  viewport = { width: 1600, height: 1000 },
+  /** Playwright's video of the page (recordVideo): needs Playwright's ffmpeg (scripts/record-gif.mjs provides Debian's). */
+  recordVideo?: { dir: string; size: { width: number; height: number } },
+): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run node scripts/vscode-test/setup.mjs`);
   const profile = join(root, 'chromium-profile');
@@ -485,6 +491,7 @@ export async function launchBrowser(root: string, tracker: ProcessTracker, viewp
     viewport,
     timeout: 60_000,
     env,
+    ...(recordVideo ? { recordVideo } : {}),
   });
   tracker.scan();
   const page = context.pages()[0] ?? (await context.newPage());
@@ -492,7 +499,7 @@ export async function launchBrowser(root: string, tracker: ProcessTracker, viewp
     context,
     page,
     close: async () => {
-      await Promise.race([context.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([context.close().catch(() => undefined), new Promise((r) => setTimeout(r, recordVideo ? 120_000 : 5000))]);
     },
   };
 }

@@ -11,6 +11,7 @@ import type { Frame, Locator, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { CURVE_CONFIG_NAME, REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { docShot as docShotIn, packageVsix, paletteCommand as paletteCommandIn } from './workbench';
 
 // Browser-side code (page.evaluate / locator.evaluate callbacks) runs in the webview's DOM; the
 // project's tsconfig has no DOM lib, so these are typed loosely here.
@@ -51,51 +52,9 @@ async function screenshot(name: string): Promise<string> {
   return file;
 }
 
-/** Hides the workbench's notification toasts (for a picture); returns the function that shows them again. */
-async function hideToasts(): Promise<() => Promise<void>> {
-  const style = await page.addStyleTag({ content: '.notifications-toasts, .notifications-center { display: none !important; }' });
-  return async () => {
-    await style.evaluate((e: any) => e.remove()).catch(() => undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
-  };
-}
-
-/**
- * A picture for the docs: the part of the page that `parts` cover (their union, padded, within
- * `within` — by default the webview), toasts hidden, saved as .test-artifacts/e2e/docs/NAME.png
- * (docs/screenshots/ holds the curated copies). A failed picture is logged, never a test failure.
- */
-async function docShot(name: string, parts: Locator[], within: Locator = page.locator('iframe.webview').first()): Promise<void> {
-  const dir = join(ARTIFACTS, 'docs');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.png`);
-  const show = await hideToasts();
-  try {
-    // The first part at the top, the panel's sticky header scrolled away with the rest (for the picture).
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    await parts[0]!.evaluate((e: any) => {
-      const doc = e.ownerDocument;
-      // An inline style property (the webview's CSP refuses a <style> element).
-      doc.querySelector('header')?.style.setProperty('position', 'static', 'important');
-      e.scrollIntoView({ block: 'start' });
-      if (doc.scrollingElement) doc.scrollingElement.scrollLeft = 0;
-    });
-    await page.waitForTimeout(300);
-    const boxes = await Promise.all(parts.map((p) => p.boundingBox()));
-    const outer = await within.boundingBox();
-    if (!outer || boxes.some((b) => !b)) throw new Error('no bounding box');
-    const pad = 8;
-    const x0 = Math.max(outer.x, Math.min(...boxes.map((b) => b!.x)) - pad);
-    const y0 = Math.max(outer.y, Math.min(...boxes.map((b) => b!.y)) - pad);
-    const x1 = Math.min(outer.x + outer.width, Math.max(...boxes.map((b) => b!.x + b!.width)) + pad);
-    const y1 = Math.min(outer.y + outer.height, Math.max(...boxes.map((b) => b!.y + b!.height)) + pad);
-    await page.screenshot({ path: file, clip: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } });
-    log(`doc picture ${file} (${Math.round(x1 - x0)}×${Math.round(y1 - y0)})`);
-  } catch (e) {
-    log(`doc picture ${name} not taken: ${e instanceof Error ? e.message : e}`);
-  } finally {
-    await parts[0]!.evaluate((e: any) => e.ownerDocument.querySelector('header')?.style.removeProperty('position')).catch(() => undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
-    await show();
-  }
+/** A picture for the docs: .test-artifacts/e2e/docs/NAME.png (docs/screenshots/ holds the curated copies). */
+async function docShot(name: string, parts: Locator[], within?: Locator): Promise<void> {
+  await docShotIn(page, join(ARTIFACTS, 'docs', `${name}.png`), parts, { within });
 }
 
 function runsDir(): string {
@@ -165,26 +124,7 @@ async function assertCanvasesDrawn(frame: Frame, container: string, expected: nu
   return stats;
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-      if (!label.includes(title)) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    30_000,
-    500,
-  );
-}
+const paletteCommand = (title: string): Promise<void> => paletteCommandIn(page, title);
 
 /** Scrolls a webview section to the top of the panel, below its sticky header. */
 async function show(frame: Frame, selector: string): Promise<void> {
@@ -246,53 +186,20 @@ function cliRobustness(run: string, dx: number): { originalPrediction: number; s
   return JSON.parse(line) as { originalPrediction: number; shiftedPrediction: number; label: number };
 }
 
-function findVsix(since: number): string {
-  const candidates = readdirSync(ROOT)
-    .filter((f) => f.endsWith('.vsix'))
-    .map((f) => join(ROOT, f))
-    .filter((f) => statSync(f).mtimeMs >= since - 2000)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!candidates.length) throw new Error(`npm run package produced no .vsix in ${ROOT}`);
-  return candidates[0]!;
-}
-
 describe('UI end-to-end in code-server (packaged .vsix)', function () {
   this.timeout(120_000);
 
   before(async function () {
     this.timeout(300_000);
-    rmSync(ARTIFACTS, { recursive: true, force: true });
+    // Its own step pictures only: the other UI test files (run before it) keep theirs.
+    if (existsSync(ARTIFACTS))
+      for (const f of readdirSync(ARTIFACTS)) if (/^\d\d-.*\.png$/.test(f)) rmSync(join(ARTIFACTS, f), { force: true });
     tracker = new ProcessTracker('e2e');
     tmp = makeTempRoot('e2e');
     tracker.addTempDir(tmp);
     ws = join(tmp, 'workspace');
     makeWorkspace(ws);
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-      if (!pkg.scripts?.package) throw new Error('package.json has no "package" script (issue 3: npm run package builds the .vsix)');
-      const t0 = Date.now();
-      log('e2e: npm run package');
-      // scripts/package.mjs takes the .vsix path as its argument: a private one, so that runs in
-      // parallel do not overwrite each other's package.
-      const out = join(tmp, 'mnist-lab.vsix');
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0) {
-        const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
-        process.stderr.write(`--- npm run package output ---\n${text}\n---\n`);
-        throw new Error(
-          `npm run package failed (${r.status ?? r.signal}): ${
-            text
-              .split('\n')
-              .filter((l) => /error/i.test(l))
-              .join(' / ')
-              .slice(0, 1000) || text.slice(-1000)
-          }`,
-        );
-      }
-      vsix = existsSync(out) ? out : findVsix(t0);
-      log(`e2e: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    }
+    const vsix = packageVsix(ROOT, tmp);
     // npm's registry refuses (as offline): MNIST: Install Accelerated Backend fails, fast.
     cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e', env: { npm_config_registry: REFUSING_NPM_REGISTRY } });
     browser = await launchBrowser(cs.root, tracker);

@@ -14,6 +14,7 @@ import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, make
 import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
 import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { docShot } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -212,6 +213,16 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
     assert.ok(progress.startsWith(tr('epoch {0}/{1} · step {2}/{3}', 20, 20, 18760, 18760)), `progress line: ${progress}`);
     log(`e2e zh-cn: panel: ${prediction} / ${shifted} / ${total} / ${progress}`);
     await screenshot('02-lab-panel');
+    // The docs' picture (docs/screenshots/zh-cn-lab-panel.png): the panel's top, at a width a README page shows legibly.
+    await page.setViewportSize({ width: 1150, height: 900 });
+    await page.waitForTimeout(1500);
+    await docShot(page, join(ARTIFACTS, 'docs', 'zh-cn-lab-panel.png'), [
+      lab.locator('header'),
+      lab.locator('#accuracy'),
+      lab.locator('#curves'),
+    ]);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.waitForTimeout(500);
     await lab.locator('#kernels').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
     await page.waitForTimeout(300);
     await screenshot('03-lab-panel-kernels');
