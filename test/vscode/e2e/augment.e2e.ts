@@ -124,7 +124,7 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
     await tracker?.stopAll();
   });
 
-  it('MNIST Lab: Compare Runs on the two runs, then the sweep (k = 3) of both: a line per run in each plot', async function () {
+  it('MNIST Lab: Compare Runs on the two runs, then the sweep (k = 2) of both: a line per run in each plot', async function () {
     this.timeout(480_000);
     await paletteCommand('MNIST Lab: Compare Runs');
     for (const run of [SEED_RUN, AUGMENTED_RUN]) {
@@ -146,7 +146,7 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
     assert.ok(options[1]!.includes(SEED_RUN), `the compared run is not offered: ${options.join(' | ')}`);
     assert.equal(await compare.inputValue(), '0');
     await lab.locator('#robustness-sweep').evaluate((e: any) => e.scrollIntoView({ block: 'start' })); // eslint-disable-line @typescript-eslint/no-explicit-any
-    await lab.locator('#sweep-range').fill('3');
+    await lab.locator('#sweep-range').fill('2');
     await lab.locator('#btn-sweep').click();
     await waitFor(
       'the second run’s sweep in progress',
@@ -171,11 +171,11 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
       assert.ok((await lab.locator(`#${id} .legend .traces`).count()) === 2, `${id}: no legend of the two runs`);
     }
     assert.ok(!(await lab.locator('#sweep-radius-plot').isHidden()));
-    // Radius 3 of the augmented run is well above the seed's (the point of the augmentation):
-    // read back from the worst-accuracy numbers of the statement.
-    const worst3 = [...statement.matchAll(/≥ ([\d.]+) % for ≤ 3 px/g)].map((m) => Number(m[1]));
-    assert.equal(worst3.length, 2, statement);
-    assert.ok(worst3[0]! > worst3[1]! + 20, `augmented ${worst3[0]} % vs seed ${worst3[1]} % at radius 3`);
+    // Radius 2 of the augmented run is well above the seed's (the point of the augmentation; the
+    // committed runs: 98.7 % and 69.3 %): read back from the worst-accuracy numbers of the statement.
+    const worst2 = [...statement.matchAll(/≥ ([\d.]+) % for ≤ 2 px/g)].map((m) => Number(m[1]));
+    assert.equal(worst2.length, 2, statement);
+    assert.ok(worst2[0]! > worst2[1]! + 20, `augmented ${worst2[0]} % vs seed ${worst2[1]} % at radius 2`);
     await screenshot('02-sweeps-compared');
     await docShot('augment-sweep', [lab.locator('#sweep-statement'), lab.locator('#sweep-plots')]);
   });
