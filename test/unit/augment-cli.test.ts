@@ -75,3 +75,22 @@ test('the panel asks for a compared run’s sweep by its place among the runs dr
     );
   assert.equal(validateFromWebview({ messageId: 1, type: 'ready', overlay: 0 }).ok, false);
 });
+
+test('the editor marks a bad training.augment value on its own text, naming the field, with a fix that removes it (the seed has none)', async () => {
+  const { parseConfigDocument } = await import('../../src/extension/editor/configDocument');
+  const { configDiagnostics } = await import('../../src/extension/editor/diagnostics');
+  const text = '{\n  "training": { "augment": { "shift": 2.5, "rotate": 10 } }\n}\n';
+  const ds = configDiagnostics(parseConfigDocument(text), { file: join(root, 'lab.mnist.json'), defaultDataDir: null });
+  assert.equal(ds.length, 1, JSON.stringify(ds));
+  const d = ds[0]!;
+  assert.equal(d.path, 'training.augment.shift');
+  assert.match(d.message, /must be integer, got number 2\.5/);
+  assert.equal(text.slice(d.span.offset, d.span.offset + d.span.length), '2.5');
+  assert.ok(d.fix, 'no quick fix');
+  let fixed = text;
+  for (const e of [...d.fix.edits].sort((a, b) => b.offset - a.offset))
+    fixed = fixed.slice(0, e.offset) + e.content + fixed.slice(e.offset + e.length);
+  assert.deepEqual(JSON.parse(fixed), { training: { augment: { rotate: 10 } } });
+  const good = '{ "training": { "augment": { "shift": 3 } } }';
+  assert.deepEqual(configDiagnostics(parseConfigDocument(good), { file: join(root, 'lab.mnist.json'), defaultDataDir: null }), []);
+});
