@@ -172,7 +172,13 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     const pal = page.palette();
     const o = other;
     const mine = runName(page.state?.runDir ?? null);
-    $('sweep-statement').textContent = o ? `${mine}: ${sweepStatement(r)} ${o.label}: ${sweepStatement(o.result)}` : sweepStatement(r);
+    // One sentence per run, each on its line.
+    if (o)
+      $('sweep-statement').replaceChildren(
+        h('div', { textContent: `${mine}: ${sweepStatement(r)}` }),
+        h('div', { textContent: `${o.label}: ${sweepStatement(o.result)}` }),
+      );
+    else $('sweep-statement').textContent = sweepStatement(r);
     $('sweep-plots').hidden = false;
     $('sweep-plots').classList.toggle('compared', o !== null);
     $('sweep-radius-plot').hidden = o === null;

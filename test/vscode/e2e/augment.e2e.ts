@@ -114,7 +114,8 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
     browser = await launchBrowser(cs.root, tracker);
     page = browser.page;
     page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
-    await page.goto(workbenchUrl(cs, ws));
+    // A loaded machine (other tests, trainings) takes longer than the default 30 s to serve the workbench.
+    await page.goto(workbenchUrl(cs, ws), { timeout: 120_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   });
 
