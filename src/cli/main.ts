@@ -11,7 +11,7 @@ import { checkModelFitsData, dataChoiceFor, maxShift, shiftInRange } from '../co
 import { seedAccuracyFor, type ProgressEvent, type RunSummary, type TrainingEvent } from '../core/events';
 import { loadModel, prepareExportDir, saveModel } from '../core/model/interchange';
 import { isInside } from '../core/files/untrusted';
-import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
+import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, type SweepResult, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
@@ -19,17 +19,17 @@ import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
 import { formatProgressLine, pctTight as pct, stepsOfTotal } from '../core/format';
-import { ProgressBar, colorsFor, didYouMean, formatSweep, paint, seedNote, supportsUnicode } from './output';
+import { ProgressBar, colorsFor, didYouMean, formatSweep, formatSweepComparison, paint, seedNote, supportsUnicode } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
-const USAGE = `MNIST Lab — the original lab's ConvNet lab on MNIST, headless.
+const USAGE = `MNIST Lab — the original lab's ConvNet on MNIST, headless.
 
 Usage:
   mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
                   [--workers N] [--data DIR] [--out DIR] [--json]
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
-  mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME] [--json]
+  mnist-lab robustness RUN --sweep [--range 3] [--compare RUN2] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
   mnist-lab help [COMMAND] | --help | --version
@@ -48,6 +48,8 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
            Gaussian noise: a table on a terminal, one JSON object with --json or when stdout
            is not a terminal (a pipe, a file)
 --range    robustness --sweep: k, the largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
+--compare  robustness --sweep: the same sweep of a second RUN beside the first (e.g. trained
+           with and without training.augment)
 compare    two or more run directories: the config fields that differ, final accuracies,
            durations, steps and status
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
@@ -91,16 +93,20 @@ Examples:
   mnist-lab evaluate model.safetensors --data ./fashion --json
 `,
   robustness: `mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
-mnist-lab robustness RUN --sweep [--range 3] [--data DIR] [--backend NAME] [--json]
+mnist-lab robustness RUN --sweep [--range 3] [--compare RUN2] [--data DIR] [--backend NAME] [--json]
 
 One test image shifted by (dx, dy) (right and down positive), and the whole test split shifted.
 --sweep: the accuracy under every shift in [-range, range], rotations and Gaussian noise: a
 table on a terminal, one JSON object with --json or when stdout is not a terminal.
+--compare RUN2: the same sweep of RUN2 (its own data), side by side with RUN's: the worst
+accuracy within each shift radius, rotations and noise, one row per run; in JSON, RUN2's
+sweep under "compare".
 
 Examples:
   mnist-lab robustness runs/… --dx -3          the original lab: 3 pixels left
   mnist-lab robustness runs/… --sweep --range 2
   mnist-lab robustness runs/… --sweep --json | jq .shift.byRadius
+  mnist-lab robustness runs/…-seed --sweep --compare runs/…-augmented
 `,
   export: `mnist-lab export RUN [--out DIR] [--json]
 
@@ -341,6 +347,7 @@ async function cmdEvaluate(positionals: string[], flags: Flags, out: Output): Pr
 async function cmdRobustness(positionals: string[], flags: Flags, out: Output): Promise<number> {
   if (flags.sweep) return cmdSweep(positionals, flags, out);
   if (flags.range !== undefined) throw new LabError('--range: only with --sweep', { field: 'range' });
+  if (flags.compare !== undefined) throw new LabError('--compare: only with --sweep', { field: 'compare' });
   const { net, file, data, backend, classNames } = await loadForAnalysis(positionals, flags, 'robustness');
   try {
     const index = intFlag(flags, 'index', 0) ?? 4;
@@ -426,25 +433,50 @@ async function cmdSweep(positionals: string[], flags: Flags, out: Output): Promi
   }
   for (const f of ['index', 'dx', 'dy'] as const)
     if (flags[f] !== undefined) throw new LabError(`--${f}: not used with --sweep (it measures the whole test split)`, { field: f });
-  const { net, file, data, backend } = await loadForAnalysis(positionals, flags, 'robustness');
+  const compare = flags.compare;
+  if (compare !== undefined && (typeof compare !== 'string' || compare.trim() === ''))
+    throw new LabError('--compare: expected a second RUN (a run directory, model.json or .safetensors)', { field: 'compare' });
+  const first = await loadForAnalysis(positionals, flags, 'robustness');
+  const runs = [first];
   try {
+    if (compare !== undefined) {
+      // The second run on its own data (its config's), unless --data names one for both.
+      const second = loadModel(resolve(compare));
+      runs.push({ ...first, run: resolve(compare), net: second.net, file: second.file, ...dataFor(resolve(compare), flags) });
+      checkModelFitsData(second.net, second.file, runs[1]!.data);
+    }
     const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
-    const r = await robustnessSweep(net, data.test, { range, onProgress: (done, total) => bar?.update(done, total, 'batches') });
+    const results = [];
+    for (const [i, r] of runs.entries()) {
+      const label = runs.length > 1 ? `run ${i + 1} of ${runs.length}: batches` : 'batches';
+      results.push(await robustnessSweep(r.net, r.data.test, { range, onProgress: (done, total) => bar?.update(done, total, label) }));
+    }
     bar?.clear();
+    const [r, r2] = results as [SweepResult, SweepResult | undefined];
     const statement = describeShiftSweep(r);
     if (out.json || !out.tty) {
+      const other = r2 && { compare: { model: runs[1]!.file, split: 'test', ...r2, statement: describeShiftSweep(r2) } };
       process.stdout.write(
-        `${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: file, backend: backend.name, split: 'test', ...r, statement })}\n`,
+        `${JSON.stringify({ type: 'summary', command: 'robustness', sweep: true, model: first.file, backend: first.backend.name, split: 'test', ...r, statement, ...other })}\n`,
       );
       return 0;
     }
-    out.line(`model: ${file} (backend ${backend.name})`);
-    for (const l of formatSweep(r, supportsUnicode())) out.line(l);
+    if (!r2) {
+      out.line(`model: ${first.file} (backend ${first.backend.name})`);
+      for (const l of formatSweep(r, supportsUnicode())) out.line(l);
+      out.line('');
+      out.line(paint('bold', statement, out.color));
+      return 0;
+    }
+    out.line(`run 1: ${first.file}`);
+    out.line(`run 2: ${runs[1]!.file} (backend ${first.backend.name})`);
+    for (const l of formatSweepComparison(r, r2, supportsUnicode())) out.line(l);
     out.line('');
-    out.line(paint('bold', statement, out.color));
+    out.line(paint('bold', `run 1: ${statement}`, out.color));
+    out.line(paint('bold', `run 2: ${describeShiftSweep(r2)}`, out.color));
     return 0;
   } finally {
-    net.dispose();
+    for (const r of runs) r.net.dispose();
   }
 }
 
@@ -569,6 +601,7 @@ export async function main(argv: string[]): Promise<number> {
           dy: { type: 'string' },
           sweep: { type: 'boolean' },
           range: { type: 'string' },
+          compare: { type: 'string' },
           json: { type: 'boolean' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },

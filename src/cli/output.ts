@@ -261,3 +261,35 @@ export function formatSweep(r: SweepResult, unicode: boolean): string[] {
   );
   return lines;
 }
+
+/**
+ * `robustness --sweep --compare`: two runs' sweeps, one row per run: the worst accuracy within
+ * each shift radius, each rotation, each noise level (both sweeps measure the same transforms).
+ */
+export function formatSweepComparison(r1: SweepResult, r2: SweepResult, unicode: boolean): string[] {
+  const a = (v: number) => (100 * v).toFixed(1);
+  const sign = (v: number) => (v > 0 ? `+${v}` : String(v));
+  const deg = unicode ? '°' : ' deg';
+  const sigma = unicode ? 'σ' : 'sigma';
+  return [
+    `test split: ${r1.count} and ${r2.count} images (accuracies in %)`,
+    '',
+    ...table([
+      ['worst within radius', ...r1.shift.byRadius.map((b) => `${b.radius} px`)],
+      ['run 1', ...r1.shift.byRadius.map((b) => a(b.minAccuracy))],
+      ['run 2', ...r2.shift.byRadius.map((b) => a(b.minAccuracy))],
+    ]),
+    '',
+    ...table([
+      ['rotated', ...r1.rotation.angles.map((x) => `${sign(x)}${deg}`)],
+      ['run 1', ...r1.rotation.accuracy.map(a)],
+      ['run 2', ...r2.rotation.accuracy.map(a)],
+    ]),
+    '',
+    ...table([
+      [`noise (seed ${r1.noise.seed})`, ...r1.noise.sigmas.map((x) => `${sigma} ${x}`)],
+      ['run 1', ...r1.noise.accuracy.map(a)],
+      ['run 2', ...r2.noise.accuracy.map(a)],
+    ]),
+  ];
+}

@@ -2,6 +2,16 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LabError, errorMessage } from './errors';
 import { hasOwn, readUntrustedTextSync } from './files/untrusted';
 
+/**
+ * Random transforms of each training image (src/core/train/augment.ts): a rotation by up to
+ * `rotate` degrees, a shift by up to `shift` whole pixels per axis, Gaussian noise of σ `noise`.
+ */
+export interface Augment {
+  shift: number;
+  rotate: number;
+  noise: number;
+}
+
 /** The lab's "model file": the network and the hyperparameters. Defaults are the seed's. */
 export interface LabConfig {
   name: string;
@@ -20,10 +30,15 @@ export interface LabConfig {
     batchSize: number;
     learningRate: number;
     momentum: number;
-    /** Seeds the weight initialisation, the shuffles and the dropout masks. */
+    /** Seeds the weight initialisation, the shuffles, the dropout masks and the augmentation. */
     seed: number;
     /** Validate on the whole validation split every this many batches (the seed: 100). */
     evalEvery: number;
+    /**
+     * Augmentation of the training batches; absent or null = none (the seed). Absent from a
+     * config without it, so such a config, and its run's records, stay exactly as before.
+     */
+    augment?: Augment | null;
   };
   data: {
     /** A directory of MNIST-layout IDX files; null = the embedded MNIST. Relative to the config file. */
@@ -53,6 +68,9 @@ export const CONFIG_LIMITS = {
   /** Problems listed in one error message; the rest are counted. */
   problems: 20,
 } as const;
+
+/** Bounds of `training.augment` (a shift beyond 14 px leaves little of a 28×28 digit, as the sweep's range). */
+export const AUGMENT_LIMITS = { shift: 14, rotate: 180, noise: 1 } as const;
 
 const int = (description: string, def: number, min: number, max: number): JsonSchema => ({
   type: 'integer',
@@ -121,6 +139,36 @@ export const CONFIG_SCHEMA: JsonSchema = {
         momentum: { type: 'number', description: 'SGD momentum (the seed: 0.9).', default: 0.9, minimum: 0, exclusiveMaximum: 1 },
         seed: int('Seed of the weight initialisation, the shuffles and the dropout masks.', 1, 0, 2147483647),
         evalEvery: int('Evaluate the validation split and record the error rates every this many batches (the seed: 100).', 100, 1, 100000),
+        augment: {
+          type: ['object', 'null'],
+          description:
+            "Random transforms of each training image, drawn from the seed: rotation, then shift, then noise (the robustness sweep's transforms). Absent or null = none (the seed).",
+          additionalProperties: false,
+          properties: {
+            shift: int(
+              "Shift by whole pixels, dx and dy each uniform in −shift..shift, zeros filling in (the sweep's shift); 0 = none.",
+              0,
+              0,
+              AUGMENT_LIMITS.shift,
+            ),
+            rotate: {
+              type: 'number',
+              description:
+                "Rotation by an angle uniform in [−rotate, rotate] degrees about the centre, bilinear (the sweep's rotation); 0 = none.",
+              default: 0,
+              minimum: 0,
+              maximum: AUGMENT_LIMITS.rotate,
+            },
+            noise: {
+              type: 'number',
+              description:
+                "σ of Gaussian noise added to every pixel (pixels in [0, 1]), then clipped to [0, 1] (the sweep's noise); 0 = none.",
+              default: 0,
+              minimum: 0,
+              maximum: AUGMENT_LIMITS.noise,
+            },
+          },
+        },
       },
     },
     data: {
@@ -280,6 +328,16 @@ export function checkConfig(raw: unknown): { config: LabConfig; problems: Config
     training: pick(SEED_CONFIG.training, field(r, 'training')),
     data: pick(SEED_CONFIG.data, field(r, 'data')),
   };
+  // `training.augment` is not among the defaults (absent = none): copied field by field when given.
+  const augment = field(field(r, 'training'), 'augment');
+  if (augment === null) config.training.augment = null;
+  else if (typeOf(augment) === 'object') {
+    const num = (k: keyof Augment) => {
+      const v = field(augment, k);
+      return typeof v === 'number' ? v : 0;
+    };
+    config.training.augment = { shift: num('shift'), rotate: num('rotate'), noise: num('noise') };
+  }
   if (problems.length === 0) checkSemantics(config, problems);
   return { config, problems };
 }

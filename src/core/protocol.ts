@@ -186,8 +186,17 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
+/**
+ * An analysis, of the run on show or, with `overlay`, of one of the runs drawn over it (an index
+ * into its `overlay`: the page never names files).
+ */
+export type OverlayableAnalysisRequest = AnalysisRequest & { overlay?: number };
+
+/** Most runs drawn over the run on show (src/extension/compareRuns.ts MAX_COMPARED_RUNS, less the run itself). */
+export const MAX_OVERLAY_RUNS = 8;
+
 export type FromWebviewRequest =
-  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
+  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | OverlayableAnalysisRequest;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -261,7 +270,11 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
           ? `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`
           : null;
   } else if (isAnalysisType(type)) {
-    problem = analysisProblem(type, raw, ['messageId', 'type']);
+    const overlay = own(raw, 'overlay');
+    problem =
+      overlay !== undefined && (!isInt(overlay) || overlay < 0 || overlay >= MAX_OVERLAY_RUNS)
+        ? `overlay must be a whole number 0..${MAX_OVERLAY_RUNS - 1}, got ${describeValue(overlay)}`
+        : analysisProblem(type, raw, ['messageId', 'type', 'overlay']);
   } else {
     return { ok: false, error: `unknown message type ${describeValue(type)}` };
   }

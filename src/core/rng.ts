@@ -28,3 +28,14 @@ export class Rng {
     return p;
   }
 }
+
+/**
+ * Mixes a seed, a step and a row into the seed of that row's own stream (the dropout mask, the
+ * augmentation): the same whatever the number of replicas, and no replica draws rows it does not use.
+ */
+export function rowSeed(seed: number, step: number, row: number): number {
+  let h = (seed ^ 0x5bd1e995) >>> 0;
+  h = Math.imul(h ^ step, 0x27d4eb2d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15) ^ row, 0x85ebca6b) >>> 0;
+  return (h ^ (h >>> 13)) >>> 0;
+}

@@ -22,7 +22,8 @@ import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
 import { type Restriction, TrainingController, refuseOutsideWorkspace } from './trainingController';
 import { WorkerProcess } from './workerProcess';
-import { errorMessage } from '../core/errors';
+import { LabError, errorMessage } from '../core/errors';
+import { readRunRecordAsync } from './editor/runHistory';
 
 const ANALYSIS_IDLE_MS = 5 * 60_000;
 
@@ -189,6 +190,23 @@ export class LabContext implements vscode.Disposable {
     onProgress?: (done: number, total: number) => void,
   ): Promise<AnalysisResult<K>> {
     return this.analyzeTarget(this.analysisTarget(), request, onProgress);
+  }
+
+  /**
+   * The same for run `index` of those drawn over the run on show (a comparison): its saved model
+   * and its data, as its own config names them.
+   */
+  async analyzeOverlay<K extends AnalysisType>(
+    index: number,
+    request: AnalysisRequest<K>,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<AnalysisResult<K>> {
+    const o = this.runView.state.overlay?.[index];
+    if (!o) throw new LabError(`there is no compared run #${index + 1} in the lab panel`);
+    const run = await readRunRecordAsync(o.runDir);
+    if (!run?.model || run.status === 'running')
+      throw new LabError(`${o.runDir}: the run has no saved model (it has not finished)`, { file: o.runDir });
+    return this.analyzeTarget(this.targetFor(o.runDir, run.config), request, onProgress);
   }
 
   /** The same for a given target (commands on a run that is not on show). */

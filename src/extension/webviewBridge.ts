@@ -152,13 +152,13 @@ export class WebviewBridge implements vscode.Disposable {
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
     } else if (isAnalysisType(m.type)) {
-      // Every analysis alike: the context adds the run's target and forwards it (src/core/analyses.ts).
-      const { messageId, ...request } = m;
+      // Every analysis alike: the context adds the run's target (or an overlaid run's) and forwards it (src/core/analyses.ts).
+      const { messageId, overlay, ...request } = m;
+      const progress = (done: number, total: number) =>
+        this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total });
       this.answer(
         messageId,
-        this.ctx.analyze(request, (done, total) =>
-          this.post({ type: 'analysisProgress', messageId: this.nextId++, inReplyTo: messageId, done, total }),
-        ),
+        overlay === undefined ? this.ctx.analyze(request, progress) : this.ctx.analyzeOverlay(overlay, request, progress),
       );
     }
   }

@@ -53,7 +53,8 @@ export function send(request: FromWebviewRequest): void {
  * its 'analysisProgress' messages meanwhile.
  */
 export function request<K extends AnalysisType>(
-  req: AnalysisRequest<K>,
+  /** With `overlay`: of that run among those drawn over the run on show. */
+  req: AnalysisRequest<K> & { overlay?: number },
   onProgress?: (done: number, total: number) => void,
 ): Promise<AnalysisResult<K>> {
   const messageId = nextId++;

@@ -6,15 +6,24 @@ import type { ConvNet } from '../model/convnet';
  * b[i, j] = a[i - dy, j - dx]. dx < 0 moves the digit left; the seed's case is dx = -3
  * (`b[i, j] = a[i, j + 3]`).
  */
-export function shiftImage(image: Float32Array, size: number, dx: number, dy: number): Float32Array {
+export function shiftImage(
+  image: Float32Array,
+  size: number,
+  dx: number,
+  dy: number,
+  out: Float32Array = new Float32Array(size * size),
+): Float32Array {
   if (!Number.isInteger(dx) || !Number.isInteger(dy)) throw new Error(`shift must be whole pixels, got (${dx}, ${dy})`);
-  const out = new Float32Array(size * size);
+  if (out === image) throw new Error('shiftImage: out must not be the image itself');
   for (let i = 0; i < size; i++) {
     const si = i - dy;
-    if (si < 0 || si >= size) continue;
+    if (si < 0 || si >= size) {
+      out.fill(0, i * size, (i + 1) * size);
+      continue;
+    }
     for (let j = 0; j < size; j++) {
       const sj = j - dx;
-      if (sj >= 0 && sj < size) out[i * size + j] = image[si * size + sj]!;
+      out[i * size + j] = sj >= 0 && sj < size ? image[si * size + sj]! : 0;
     }
   }
   return out;

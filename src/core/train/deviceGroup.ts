@@ -4,6 +4,7 @@ import { ConvNet, PARAM_NAMES, type ParamName } from '../model/convnet';
 import { webgpuDeviceLost } from '../backends/webgpu';
 import { tf } from '../tf';
 import type { GroupOptions, ReplicaGroup } from './group';
+import { augmentBatch, augments } from './augment';
 import { dropoutRows, flattenValues, unflattenValues } from './replica';
 
 /** A failed read, with the reason when the GPU device was lost (Dawn's own error is empty). */
@@ -19,7 +20,7 @@ function deviceError(e: unknown): never {
  * loss and the right answers come back each step, read asynchronously. A GPU backend cannot read
  * synchronously in Node (tfjs-backend-webgpu's readSync needs a browser's OffscreenCanvas and
  * Dawn has no blocking map), so the CPU replicas (dataSync of every gradient) cannot run there.
- * Same algorithm as Replica: same batches, same dropout masks, PyTorch's SGD-momentum
+ * Same algorithm as Replica: same batches, same augmentation, same dropout masks, PyTorch's SGD-momentum
  * (v = μv + g; p −= lr·v) in float32.
  */
 export class DeviceGroup implements ReplicaGroup {
@@ -51,6 +52,8 @@ export class DeviceGroup implements ReplicaGroup {
     const n = indices.length;
     const s = spec.imageSize;
     gatherImages(train, indices, this.pixels);
+    const augment = config.training.augment;
+    if (augments(augment)) augmentBatch(augment, config.training.seed, step, 0, this.pixels, n, s);
     for (let k = 0; k < n; k++) this.labelBuf[k] = train.labels[indices[k]!]!;
     const p = config.model.dropout;
     const [loss, right] = tf.tidy(() => {

@@ -3,10 +3,11 @@ import { type ImageSet, gatherImages } from '../data/mnist';
 import { ConvNet, type ConvNetSpec, PARAM_NAMES, type ParamName, paramShapes } from '../model/convnet';
 import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../analysis/evaluate';
-import { Rng } from '../rng';
+import { Rng, rowSeed } from '../rng';
 import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
 import { ConvKernel, convKernelEnabled, convKernelFloats, convKernelSupports } from './convKernel';
 import { Arena, SgdKernel } from './sgdKernel';
+import { augmentBatch, augments } from './augment';
 import { tf } from '../tf';
 
 /** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
@@ -34,14 +35,6 @@ export function unflattenValues(spec: ConvNetSpec, flat: Float32Array): Record<P
   const out = {} as Record<ParamName, Float32Array>;
   for (const n of PARAM_NAMES) out[n] = flat.slice(offsets[n], offsets[n] + shapes[n].reduce((a, b) => a * b, 1));
   return out;
-}
-
-/** Mixes a seed, a step and a row into the seed of that row's dropout mask. */
-function rowSeed(seed: number, step: number, row: number): number {
-  let h = (seed ^ 0x5bd1e995) >>> 0;
-  h = Math.imul(h ^ step, 0x27d4eb2d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15) ^ row, 0x85ebca6b) >>> 0;
-  return (h ^ (h >>> 13)) >>> 0;
 }
 
 /**
@@ -94,6 +87,8 @@ export class Replica {
   private readonly sizes: Record<ParamName, number>;
   private readonly pixels: Float32Array;
   private readonly labelBuf: Int32Array;
+  /** One image, for the augmentation's transforms. */
+  private readonly scratch: Float32Array;
   private readonly sum: Float32Array;
   private readonly sgd: SgdKernel;
   readonly arena: Arena;
@@ -109,7 +104,7 @@ export class Replica {
   constructor(
     readonly spec: ConvNetSpec,
     initial: Float32Array,
-    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize'>,
+    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize' | 'augment'>,
     /**
      * Where the weights, the velocity and a scratch sum live (views of one WebAssembly memory,
      * for the SIMD update; the gradients applied should live there too). Default: a memory of
@@ -139,6 +134,7 @@ export class Replica {
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
     this.labelBuf = new Int32Array(training.batchSize);
+    this.scratch = new Float32Array(px);
     this.manual = new ManualStep(spec);
     const capacity = m.capacity;
     const kernelFloats = replicaWorkFloats(spec, capacity);
@@ -189,19 +185,22 @@ export class Replica {
 
   /**
    * Gradients of the mean loss over images `indices` of `set` (rows [row, row+n) of the step's
-   * batch, for the dropout mask), written into `out` (flat layout).
+   * batch, for the dropout mask and the augmentation), written into `out` (flat layout).
    */
   gradients(set: ImageSet, indices: ArrayLike<number>, step: number, row: number, out: Float32Array, dropout: number): ShardResult {
     const n = indices.length;
     const s = this.spec.imageSize;
     const kernel = this.kernel;
+    const augment = this.training.augment;
     if (kernel && n <= kernel.capacity && n > 0) {
       gatherImages(set, indices, kernel.pixels);
+      if (augments(augment)) augmentBatch(augment, this.training.seed, step, row, kernel.pixels, n, s, this.scratch);
       for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
       if (dropout > 0) kernel.dropoutMask(this.training.seed, step, dropout, row, row + n);
       return this.kernelStep(kernel, this.labelBuf, n, dropout > 0, out);
     }
     gatherImages(set, indices, this.pixels);
+    if (augments(augment)) augmentBatch(augment, this.training.seed, step, row, this.pixels, n, s, this.scratch);
     for (let k = 0; k < n; k++) this.labelBuf[k] = set.labels[indices[k]!]!;
     const maskValues = dropout > 0 ? dropoutRows(this.training.seed, step, this.spec.hidden, dropout, row, row + n) : undefined;
     const pixels = this.pixels.subarray(0, n * s * s);

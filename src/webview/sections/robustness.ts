@@ -133,8 +133,9 @@ export const robustness: SectionFactory = (page) => {
           sweep.element,
         ),
       ),
-    onState: (_state, { runChanged, finished }) => {
+    onState: (state, { runChanged, finished }) => {
       if (runChanged) sweep.runChanged();
+      sweep.stateChanged(state);
       if (runChanged || finished) void load();
     },
     onImageChosen: () => void load(),

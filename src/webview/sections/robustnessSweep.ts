@@ -2,10 +2,14 @@
  * The robustness sweep beside the seed's single shifted digit: test-split accuracy for every
  * shift in [−k, k]² (a heatmap), for rotations and for added noise (curves), and the sentence
  * that turns "robust to small translations" into a measurement. Runs in the worker with progress;
- * cancellable.
+ * cancellable. With runs compared in the panel (drawn over this one), the sweep of one of them
+ * is drawn in the same plots ("with augmentation" against "without" in one picture): a line per
+ * run for the worst accuracy within each shift radius, for rotation and for noise.
  */
 import type { SweepPayload } from '../../core/analyses';
+import type { RunView } from '../../core/protocol';
 import { $, h, pct, vscodeButton } from '../dom';
+import { runColour } from '../plots';
 import { t } from '../l10n';
 import type { LabPage } from '../page';
 import { errorMessage } from '../../core/errors';
@@ -32,12 +36,21 @@ export interface RobustnessSweep {
   readonly element: HTMLElement;
   /** A new run on show: its sweep is not this one. */
   runChanged(): void;
+  /** A new state: the runs compared with this one may have changed. */
+  stateChanged(state: RunView): void;
   /** The theme changed. */
   redraw(): void;
 }
 
+/** The last part of a run folder's path (`<time>-<name>`). */
+const runName = (dir: string | null) => (dir ?? '').split(/[\\/]/).filter(Boolean).pop() ?? '';
+
 export function robustnessSweep(page: LabPage): RobustnessSweep {
   let result: SweepPayload | null = null;
+  /** The sweep of a compared run, drawn with this run's. */
+  let other: { index: number; label: string; result: SweepPayload } | null = null;
+  const compare = h('select', { id: 'sweep-compare', testid: 'sweep-compare' });
+  const compareRow = h('label', { id: 'sweep-compare-row', hidden: true }, `${t('compare with')} `, compare);
   const range = h('input', {
     id: 'sweep-range',
     type: 'number',
@@ -70,6 +83,7 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
       'div',
       { className: 'row' },
       h('label', {}, `${t('shifts up to k =')} `, range, ` ${t('px')}`),
+      compareRow,
       run,
       cancel,
       h('progress', { id: 'sweep-progress', value: 0, max: 1, hidden: true, testid: 'sweep-progress' }),
@@ -80,17 +94,36 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
       'div',
       { id: 'sweep-plots', className: 'sweep-plots', hidden: true },
       h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }),
+      h('div', { id: 'sweep-radius-plot', className: 'plot', testid: 'sweep-radius-plot', hidden: true }),
       h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }),
       h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' }),
     ),
   );
 
+  /** The compared runs (drawn over this one) are the choices besides "no other run". */
+  function stateChanged(state: RunView): void {
+    const runs = state.overlay ?? [];
+    const key = JSON.stringify(runs.map((o) => o.runDir));
+    if (compare.dataset.runs === key) return;
+    compare.dataset.runs = key;
+    const before = compare.value;
+    compare.replaceChildren(
+      h('option', { value: '', textContent: t('no other run') }),
+      ...runs.map((o, i) => h('option', { value: String(i), textContent: o.label })),
+    );
+    // The first compared run is the natural choice ("with" against "without").
+    compare.value = runs.some((_, i) => String(i) === before) ? before : runs.length ? '0' : '';
+    compareRow.hidden = runs.length === 0;
+    if (other && !runs[other.index]) other = null;
+  }
+
   /** A new run on show: its sweep is not this one. */
   function runChanged(): void {
     result = null;
+    other = null;
     $('sweep-statement').textContent = '';
     $('sweep-status').textContent = '';
-    for (const id of ['sweep-shift-plot', 'sweep-rotation-plot', 'sweep-noise-plot']) $(id).replaceChildren();
+    for (const id of ['sweep-shift-plot', 'sweep-rotation-plot', 'sweep-noise-plot', 'sweep-radius-plot']) $(id).replaceChildren();
     $('sweep-plots').hidden = true;
     delete $('robustness-sweep').dataset.done;
   }
@@ -102,12 +135,22 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     $('btn-sweep').setAttribute('disabled', '');
     $('btn-sweep-cancel').removeAttribute('disabled');
     $('sweep-status').textContent = t('starting…');
+    const chosen = compare.value === '' ? null : Number(compare.value);
+    const label = chosen === null ? '' : (page.state?.overlay?.[chosen]?.label ?? '');
+    const parts = chosen === null ? 1 : 2;
+    const progress = (part: number) => (done: number, total: number) => {
+      bar.max = total * parts;
+      bar.value = total * (part - 1) + done;
+      $('sweep-status').textContent =
+        parts > 1
+          ? t('run {0} of {1}: {2} of {3} batches of forward passes', part, parts, done, total)
+          : t('{0} of {1} batches of forward passes', done, total);
+    };
     try {
-      result = await page.request({ type: 'sweep', range: k }, (done, total) => {
-        bar.max = total;
-        bar.value = done;
-        $('sweep-status').textContent = t('{0} of {1} batches of forward passes', done, total);
-      });
+      other = null;
+      result = await page.request({ type: 'sweep', range: k }, progress(1));
+      if (chosen !== null)
+        other = { index: chosen, label, result: await page.request({ type: 'sweep', range: k, overlay: chosen }, progress(2)) };
       $('sweep-status').textContent = t(
         '{0} test images, {1} transformed copies each',
         result.count,
@@ -127,8 +170,40 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     const r = result;
     if (!r) return;
     const pal = page.palette();
-    $('sweep-statement').textContent = sweepStatement(r);
+    const o = other;
+    const mine = runName(page.state?.runDir ?? null);
+    // One sentence per run, each on its line.
+    if (o)
+      $('sweep-statement').replaceChildren(
+        h('div', { textContent: `${mine}: ${sweepStatement(r)}` }),
+        h('div', { textContent: `${o.label}: ${sweepStatement(o.result)}` }),
+      );
+    else $('sweep-statement').textContent = sweepStatement(r);
     $('sweep-plots').hidden = false;
+    $('sweep-plots').classList.toggle('compared', o !== null);
+    $('sweep-radius-plot').hidden = o === null;
+    /** This run's line and, when comparing, the other run's (dashed), in the comparison's colours. */
+    const lines = (x: (p: SweepPayload) => number[], y: (p: SweepPayload) => number[], colour: string) => [
+      {
+        x: x(r),
+        y: y(r).map((v) => 100 * v),
+        mode: 'lines+markers',
+        name: o ? mine : '',
+        line: { color: o ? runColour(pal, 0) : colour },
+      },
+      ...(o
+        ? [
+            {
+              x: x(o.result),
+              y: y(o.result).map((v) => 100 * v),
+              mode: 'lines+markers',
+              name: o.label,
+              line: { color: runColour(pal, o.index + 1), dash: 'dash' },
+            },
+          ]
+        : []),
+    ];
+    const legend = o ? { showlegend: true, legend: { orientation: 'h', y: -0.3, font: { color: pal.fg } } } : { showlegend: false };
     const rgb = (c: [number, number, number]) => `rgb(${c.join(',')})`;
     const axis = { gridcolor: pal.grid, zerolinecolor: pal.grid, linecolor: pal.grid, color: pal.fg };
     const base = (title: string, x: string, y: string) => ({
@@ -163,7 +238,11 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
         },
       ],
       {
-        ...base(t('accuracy (%) with every test image shifted'), t('dx (px, right +)'), t('dy (px, down +)')),
+        ...base(
+          o ? `${mine}: ${t('accuracy (%) with every test image shifted')}` : t('accuracy (%) with every test image shifted'),
+          t('dx (px, right +)'),
+          t('dy (px, down +)'),
+        ),
         xaxis: { ...axis, title: { text: t('dx (px, right +)') }, dtick: 1 },
         yaxis: { ...axis, title: { text: t('dy (px, down +)') }, autorange: 'reversed', dtick: 1 },
       },
@@ -171,33 +250,53 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     );
     void Plotly.react(
       $('sweep-rotation-plot'),
-      [
-        {
-          x: r.rotation.angles,
-          y: r.rotation.accuracy.map((v) => 100 * v),
-          mode: 'lines+markers',
-          name: t('rotation'),
-          line: { color: pal.validation },
-        },
-      ],
+      lines(
+        (p) => p.rotation.angles,
+        (p) => p.rotation.accuracy,
+        pal.validation,
+      ),
       {
         ...base(t('accuracy (%) under rotation (bilinear, about the centre)'), t('angle (°, counter-clockwise +)'), '%'),
         yaxis: { ...axis, title: { text: '%' }, range: [0, 100] },
+        ...legend,
       },
       config,
     );
     void Plotly.react(
       $('sweep-noise-plot'),
-      [{ x: r.noise.sigmas, y: r.noise.accuracy.map((v) => 100 * v), mode: 'lines+markers', name: t('noise'), line: { color: pal.loss } }],
+      lines(
+        (p) => p.noise.sigmas,
+        (p) => p.noise.accuracy,
+        pal.loss,
+      ),
       {
         ...base(t('accuracy (%) with added Gaussian noise (clipped to [0, 1])'), t('σ (pixel values 0–1)'), '%'),
         yaxis: { ...axis, title: { text: '%' }, range: [0, 100] },
+        ...legend,
       },
       config,
     );
+    if (o) {
+      void Plotly.react(
+        $('sweep-radius-plot'),
+        lines(
+          (p) => p.shift.byRadius.map((b) => b.radius),
+          (p) => p.shift.byRadius.map((b) => b.minAccuracy),
+          pal.train,
+        ),
+        {
+          ...base(t('worst accuracy (%) over the shifts within each radius'), t('radius: max(|dx|, |dy|) (px)'), '%'),
+          xaxis: { ...axis, title: { text: t('radius: max(|dx|, |dy|) (px)') }, dtick: 1 },
+          yaxis: { ...axis, title: { text: '%' }, range: [0, 100] },
+          ...legend,
+        },
+        config,
+      );
+    }
     $('robustness-sweep').dataset.done = 'true';
+    $('robustness-sweep').dataset.compared = o ? 'true' : 'false';
     $('sweep-shift-plot').dataset.cells = String(z.length * z.length);
   }
 
-  return { element, runChanged, redraw: drawSweep };
+  return { element, runChanged, stateChanged, redraw: drawSweep };
 }
