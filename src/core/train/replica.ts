@@ -7,6 +7,8 @@ import { Rng } from '../rng';
 import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
 import { ConvKernel, convKernelEnabled, convKernelFloats, convKernelSupports } from './convKernel';
 import { Arena, SgdKernel } from './sgdKernel';
+import { OptimizerState, type OptimizerTraining, isPlainSgd } from './optimizer';
+import type { StepHyper } from './schedule';
 import { tf } from '../tf';
 
 /** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
@@ -79,8 +81,8 @@ export interface ShardResult {
 /**
  * One copy of the network that computes gradients on its share of a batch and applies an
  * averaged gradient with PyTorch's SGD-momentum (v = μv + g; p −= lr·v, in float32 as PyTorch
- * rounds). Every replica applies the identical update to identical weights, so replicas stay
- * identical: data parallelism is then the same algorithm as one batch.
+ * rounds), or with the configured torch.optim optimizer (optimizer.ts). Every replica applies
+ * the identical update to identical weights, so replicas stay identical: data parallelism is then the same algorithm as one batch.
  */
 export class Replica {
   private readonly network: ConvNet;
@@ -96,6 +98,8 @@ export class Replica {
   private readonly labelBuf: Int32Array;
   private readonly sum: Float32Array;
   private readonly sgd: SgdKernel;
+  /** The optimizer other than the seed's plain SGD-momentum; null: the SIMD kernel's update. */
+  private readonly optimizer: OptimizerState | null;
   readonly arena: Arena;
   private readonly manual: ManualStep;
   /** The WebAssembly step (wasm backend, shapes it covers), else null: the tfjs manual step. */
@@ -109,7 +113,7 @@ export class Replica {
   constructor(
     readonly spec: ConvNetSpec,
     initial: Float32Array,
-    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize'>,
+    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize'> & Partial<OptimizerTraining>,
     /**
      * Where the weights, the velocity and a scratch sum live (views of one WebAssembly memory,
      * for the SIMD update; the gradients applied should live there too). Default: a memory of
@@ -135,6 +139,18 @@ export class Replica {
     this.weights.set(initial);
     this.velocity.fill(0);
     this.sgd = new SgdKernel(this.arena);
+    this.optimizer = isPlainSgd(training)
+      ? null
+      : new OptimizerState(
+          {
+            optimizer: training.optimizer ?? 'sgd',
+            nesterov: training.nesterov ?? false,
+            weightDecay: training.weightDecay ?? null,
+            betas: training.betas ?? [0.9, 0.999],
+            eps: training.eps ?? 1e-8,
+          },
+          this.velocity,
+        );
     this.network = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
@@ -264,14 +280,34 @@ export class Replica {
 
   /**
    * Applies Σ weights[r]·grads[r] (summed in replica order) with SGD-momentum: the SIMD kernel
-   * when the gradients live in this replica's memory, else the same arithmetic in JavaScript.
+   * when the gradients live in this replica's memory, else the same arithmetic in JavaScript;
+   * with another optimizer, its update (optimizer.ts) on the sum. `hyper`: the step's learning
+   * rate and momentum (a schedule's); default the config's.
    */
-  apply(grads: Float32Array[], weights: number[]): void {
-    const lr = Math.fround(this.training.learningRate);
-    const mu = Math.fround(this.training.momentum);
+  apply(grads: Float32Array[], weights: number[], hyper?: StepHyper): void {
+    const lr = Math.fround(hyper?.lr ?? this.training.learningRate);
+    const mu = Math.fround(hyper?.momentum ?? this.training.momentum);
     const p = this.weights;
     const v = this.velocity;
-    if (!this.sgd.update(p, v, grads, weights, lr, mu, this.sum)) {
+    if (this.optimizer) {
+      const f = Math.fround;
+      const single = grads.length === 1 && weights[0] === 1;
+      let g = grads[0]!;
+      if (!single) {
+        g = this.sum;
+        g.fill(0);
+        for (let r = 0; r < grads.length; r++) {
+          const w = f(weights[r]!);
+          const gr = grads[r]!;
+          for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w * gr[i]!));
+        }
+      }
+      this.optimizer.step(
+        p,
+        g,
+        hyper ?? { lr: this.training.learningRate, momentum: this.training.momentum, beta1: this.training.betas?.[0] ?? 0.9 },
+      );
+    } else if (!this.sgd.update(p, v, grads, weights, lr, mu, this.sum)) {
       const f = Math.fround;
       const len = p.length;
       const single = grads.length === 1 && weights[0] === 1;

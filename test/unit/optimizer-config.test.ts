@@ -1,0 +1,91 @@
+/** The optimizer and schedule fields of a config: defaults, bad values named by field, the webgpu refusal. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LabError } from '../../src/core/errors';
+import { SEED_CONFIG, parseConfig } from '../../src/core/config';
+import { refuseOnDevice } from '../../src/core/train/deviceGroup';
+import { isPlainSgd, weightDecayOf } from '../../src/core/train/optimizer';
+import { hyperAt } from '../../src/core/train/schedule';
+
+test("the defaults are the original lab's: SGD, no Nesterov, no weight decay, a constant rate", () => {
+  const t = parseConfig({}).training;
+  assert.equal(t.optimizer, 'sgd');
+  assert.equal(t.nesterov, false);
+  assert.equal(weightDecayOf(t), 0);
+  assert.equal(t.schedule.type, 'none');
+  assert.ok(isPlainSgd(t), 'the seed config must take the SIMD SGD-momentum path');
+  for (const step of [0, 1, 937, 18_759]) assert.deepEqual(hyperAt(t, step, 938), { lr: 0.001, momentum: 0.9, beta1: 0.9 });
+});
+
+test("weightDecay null is torch.optim's default: 0 for SGD and Adam, 0.01 for AdamW", () => {
+  assert.equal(weightDecayOf(parseConfig({ training: { optimizer: 'adam' } }).training), 0);
+  assert.equal(weightDecayOf(parseConfig({ training: { optimizer: 'adamw' } }).training), 0.01);
+  assert.equal(weightDecayOf(parseConfig({ training: { optimizer: 'adamw', weightDecay: 0 } }).training), 0);
+  assert.ok(!isPlainSgd(parseConfig({ training: { weightDecay: 5e-4 } }).training));
+  assert.ok(!isPlainSgd(parseConfig({ training: { nesterov: true } }).training));
+});
+
+test('a schedule object keeps only its own fields, with defaults filled', () => {
+  const t = parseConfig({ training: { schedule: { type: 'cosine', etaMin: 1e-5 } } }).training;
+  assert.deepEqual(t.schedule, { ...SEED_CONFIG.training.schedule, type: 'cosine', etaMin: 1e-5 });
+  // Cosine over training.epochs when tMax is not given: the last epoch's rate is near etaMin, not the start's.
+  const last = hyperAt(t, 19 * 938, 938).lr;
+  assert.ok(last < 1e-5 + 0.001 * 0.01 && last > 1e-5, `last epoch lr ${last}`);
+});
+
+test('bad optimizer and schedule values are refused, naming the field', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ training: { optimizer: 'rmsprop' } }, /training\.optimizer: must be one of "sgd", "adam", "adamw", got "rmsprop"/],
+    [{ training: { optimizer: 1 } }, /training\.optimizer: must be string, got integer 1/],
+    [{ training: { nesterov: 'yes' } }, /training\.nesterov: must be boolean, got string/],
+    [{ training: { nesterov: true, optimizer: 'adam' } }, /training\.nesterov: Nesterov momentum is SGD's; optimizer "adam"/],
+    [{ training: { nesterov: true, momentum: 0 } }, /training\.nesterov: Nesterov momentum needs training\.momentum > 0/],
+    [{ training: { weightDecay: -0.1 } }, /training\.weightDecay: must be ≥ 0, got -0\.1/],
+    [{ training: { betas: [0.9, 1] } }, /training\.betas\[1\]: must be < 1, got 1/],
+    [{ training: { betas: [0.9] } }, /training\.betas: must have at least 2 items, got 1/],
+    [{ training: { eps: -1 } }, /training\.eps: must be ≥ 0, got -1/],
+    [{ training: { schedule: 'cosine' } }, /training\.schedule: must be object, got string/],
+    [{ training: { schedule: { type: 'exponential' } } }, /training\.schedule\.type: must be one of "none", "step", "cosine", "one-cycle"/],
+    [{ training: { schedule: { type: 'step' } } }, /training\.schedule: the "step" schedule needs stepSize/],
+    [{ training: { schedule: { type: 'step', stepSize: 0 } } }, /training\.schedule\.stepSize: must be ≥ 1, got 0/],
+    [{ training: { schedule: { type: 'step', stepSize: 2, gamma: 0 } } }, /training\.schedule\.gamma: must be > 0, got 0/],
+    [{ training: { schedule: { tMax: 2.5 } } }, /training\.schedule\.tMax: must be integer or null, got number 2\.5/],
+    [{ training: { schedule: { pctStart: 1.5 } } }, /training\.schedule\.pctStart: must be ≤ 1, got 1\.5/],
+    [
+      { training: { schedule: { annealStrategy: 'exp' } } },
+      /training\.schedule\.annealStrategy: must be one of "cos", "linear", got "exp"/,
+    ],
+    [{ training: { schedule: { maxMomentum: 1 } } }, /training\.schedule\.maxMomentum: must be < 1, got 1/],
+    [{ training: { schedule: { T_max: 3 } } }, /training\.schedule\.T_max: unknown field \(allowed: type, stepSize/],
+  ];
+  for (const [raw, re] of cases) {
+    assert.throws(
+      () => parseConfig(raw, 'lab.mnist.json'),
+      (e: Error) => e instanceof LabError && re.test(e.message) && e.message.startsWith('lab.mnist.json: '),
+      `${JSON.stringify(raw)} → ${re}`,
+    );
+  }
+});
+
+test('a one-cycle warm-up of no steps is refused as PyTorch refuses it (ZeroDivisionError there)', () => {
+  // pctStart × total steps = 1: the first phase ends where it starts.
+  const t = parseConfig({ training: { epochs: 10, schedule: { type: 'one-cycle', pctStart: 0.1 } } }).training;
+  assert.throws(() => hyperAt(t, 0, 1), /training\.schedule\.pctStart 0\.1 × 10 steps leaves a one-cycle phase with no steps/);
+});
+
+test('the webgpu step refuses what it does not implement, naming the field', () => {
+  const refused: [unknown, RegExp][] = [
+    [{ training: { optimizer: 'adam' } }, /^training\.optimizer "adam" is not available on the webgpu backend/],
+    [{ training: { nesterov: true } }, /^training\.nesterov is not available on the webgpu backend/],
+    [{ training: { weightDecay: 1e-4 } }, /^training\.weightDecay is not available/],
+    [{ training: { schedule: { type: 'cosine' } } }, /^training\.schedule "cosine" is not available/],
+  ];
+  for (const [raw, re] of refused) {
+    assert.throws(
+      () => refuseOnDevice(parseConfig(raw).training),
+      (e: Error) => e instanceof LabError && re.test(e.message) && e.field!.startsWith('training.'),
+    );
+  }
+  refuseOnDevice(parseConfig({}).training);
+  refuseOnDevice(parseConfig({ training: { weightDecay: 0 } }).training);
+});
