@@ -6,6 +6,7 @@ import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { refuseOnDevice } from '../../src/core/train/deviceGroup';
 import { isPlainSgd, weightDecayOf } from '../../src/core/train/optimizer';
 import { hyperAt } from '../../src/core/train/schedule';
+import { type AdamScalars, Arena, SgdKernel, adamElement } from '../../src/core/train/sgdKernel';
 
 test("the defaults are the original lab's: SGD, no Nesterov, no weight decay, a constant rate", () => {
   const t = parseConfig({}).training;
@@ -89,3 +90,44 @@ test('the webgpu step refuses what it does not implement, naming the field', () 
   refuseOnDevice(parseConfig({}).training);
   refuseOnDevice(parseConfig({ training: { weightDecay: 0 } }).training);
 });
+
+test('the SIMD Adam update = its float32 definition (adamElement), bit for bit, tail included', () => {
+  const len = 10_007;
+  const arena = new Arena(Arena.floatsFor(Array<number>(4).fill(len)), false);
+  const kernel = new SgdKernel(arena);
+  const [p, m, v, g] = [arena.alloc(len), arena.alloc(len), arena.alloc(len), arena.alloc(len)];
+  const [rp, rm, rv] = [new Float32Array(len), new Float32Array(len), new Float32Array(len)];
+  let seed = 7;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  for (let i = 0; i < len; i++) rp[i] = p[i] = rand() * 0.3;
+  const f = Math.fround;
+  for (const [step, decoupled] of [
+    [1, false],
+    [2, true],
+    [3, false],
+  ] as const) {
+    for (let i = 0; i < len; i++) g[i] = rand() * 10 ** Math.floor(rand() * 8 - 6);
+    const c: AdamScalars = {
+      b1: f(0.9),
+      a1: f(1 - 0.9),
+      b2: f(0.999),
+      a2: f(1 - 0.999),
+      negStepSize: f(-(0.001 / (1 - 0.9 ** step))),
+      bc2Sqrt: f(Math.sqrt(1 - 0.999 ** step)),
+      eps: f(1e-8),
+      decay: decoupled ? f(1 - 0.001 * 0.01) : 1,
+      wd: decoupled ? 0 : f(0.05),
+    };
+    assert.ok(kernel.adam(p, m, v, g, c));
+    for (let i = 0; i < len; i++) adamElement(rp, rm, rv, g, i, c);
+    for (let i = 0; i < len; i++) {
+      if (!Object.is(p[i], rp[i]) || !Object.is(m[i], rm[i]) || !Object.is(v[i], rv[i])) {
+        assert.fail(`step ${step}: element ${i}: p ${p[i]} vs ${rp[i]}, m ${m[i]} vs ${rm[i]}, v ${v[i]} vs ${rv[i]}`);
+      }
+    }
+  }
+  // Arrays outside the module's memory are refused (the caller then runs adamElement itself).
+  assert.equal(kernel.adam(new Float32Array(8), m.subarray(0, 8), v.subarray(0, 8), g.subarray(0, 8), { ...ZERO_SCALARS }), false);
+});
+
+const ZERO_SCALARS: AdamScalars = { b1: 0, a1: 0, b2: 0, a2: 0, negStepSize: 0, bc2Sqrt: 1, eps: 0, decay: 1, wd: 0 };

@@ -4,13 +4,16 @@
  * `_single_tensor_adam`, `_single_tensor_adamw`). The seed's plain SGD-momentum does not come
  * here: it keeps its SIMD kernel (sgdKernel.ts).
  *
- * Rounding: `a.add_(b, alpha=c)` is a fused multiply-add in PyTorch's vectorised kernel
+ * Rounding: SGD's `a.add_(b, alpha=c)` is a fused multiply-add in PyTorch's vectorised kernel
  * (`vec::fmadd`); a product of two float32 values is exact in a double, so `fround(a + c·b)`
- * rounds once as well. Python scalars (lr, betas, bias corrections) are doubles that the kernels
- * cast to float32.
+ * rounds once as well. Adam runs as a WebAssembly SIMD loop (sgdKernel.ts), which has no fused
+ * multiply-add without relaxed SIMD: there every product is rounded, at most an ulp from
+ * PyTorch's. Python scalars (lr, betas, bias corrections) are doubles that the kernels cast to
+ * float32.
  */
 import type { LabConfig } from '../config';
 import type { StepHyper } from './schedule';
+import { type AdamScalars, type SgdKernel, adamElement } from './sgdKernel';
 
 const f = Math.fround;
 
@@ -38,8 +41,14 @@ export class OptimizerState {
     private readonly t: OptimizerTraining,
     /** SGD's momentum buffer or Adam's exp_avg (the replica's velocity array). */
     private readonly first: Float32Array,
+    /** Room for Adam's exp_avg_sq (beside `first` in the kernel's memory: the SIMD update runs). */
+    second: Float32Array,
+    /** The SIMD module (Adam), when the arrays are views of its memory. */
+    private readonly kernel: SgdKernel | null = null,
+    /** Scratch room for Adam's gradient with its L2 term (in the kernel's memory; may be the gradient itself). */
+    private readonly scratch: Float32Array | null = null,
   ) {
-    this.second = t.optimizer === 'sgd' ? null : new Float32Array(first.length);
+    this.second = t.optimizer === 'sgd' ? null : second;
   }
 
   /** One step on `p` with the gradient `g` (the average of the shards already summed). */
@@ -75,33 +84,58 @@ export class OptimizerState {
   private adam(p: Float32Array, g: Float32Array, h: StepHyper, decoupled: boolean): void {
     const [, beta2] = this.t.betas;
     const beta1 = h.beta1;
-    const wdValue = weightDecayOf(this.t);
+    const wd = weightDecayOf(this.t);
     const step = this.steps;
-    const b1 = f(beta1);
-    const a1 = f(1 - beta1);
-    const b2 = f(beta2);
-    const a2 = f(1 - beta2);
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
-    const negStepSize = f(-(h.lr / biasCorrection1));
-    const bc2Sqrt = f(Math.sqrt(biasCorrection2));
-    const eps = f(this.t.eps);
-    // AdamW: param.mul_(1 - lr·wd) before the moments; Adam: grad.add(param, alpha=wd).
-    const decay = decoupled ? f(1 - h.lr * wdValue) : 1;
-    const wd = decoupled ? 0 : f(wdValue);
+    const c: AdamScalars = {
+      b1: f(beta1),
+      a1: f(1 - beta1),
+      b2: f(beta2),
+      a2: f(1 - beta2),
+      negStepSize: f(-(h.lr / biasCorrection1)),
+      bc2Sqrt: f(Math.sqrt(biasCorrection2)),
+      eps: f(this.t.eps),
+      // AdamW: param.mul_(1 - lr·wd) before the moments; Adam: grad.add(param, alpha=wd).
+      decay: decoupled ? f(1 - h.lr * wd) : 1,
+      wd: decoupled ? 0 : f(wd),
+    };
     const m = this.first;
     const v = this.second!;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      let pi = p[i]!;
-      const gi = wd !== 0 ? f(g[i]! + wd * pi) : g[i]!;
-      if (decoupled && decay !== 1) pi = f(pi * decay);
-      const mi = f(f(b1 * m[i]!) + a1 * gi);
-      const vi = f(f(b2 * v[i]!) + f(f(a2 * gi) * gi));
-      m[i] = mi;
-      v[i] = vi;
-      const denom = f(f(f(Math.sqrt(vi)) / bc2Sqrt) + eps);
-      p[i] = f(pi + f(f(negStepSize * mi) / denom));
+    if (c.wd !== 0 && this.scratch) {
+      // grad.add(param, alpha=wd) is fused in PyTorch (vec::fmadd) and Adam magnifies its last bit
+      // where a gradient is near eps: added here, rounded once, before the SIMD loop.
+      const s = this.scratch;
+      for (let i = 0; i < p.length; i++) s[i] = f(g[i]! + c.wd * p[i]!);
+      g = s;
+      c.wd = 0;
     }
+    if (this.kernel?.adam(p, m, v, g, c)) return;
+    for (let i = 0; i < p.length; i++) adamElement(p, m, v, g, i, c);
   }
+}
+
+const OPTIMIZER_NAMES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW' } as const;
+
+/**
+ * The optimizer and schedule in a few words, for the CLI and the panel: "AdamW (lr 0.001,
+ * weight decay 0.01), cosine schedule". Null for the seed's (SGD-momentum at a constant rate).
+ */
+export function describeOptimizer(t: LabConfig['training'], lr: (v: number) => string = String): string | null {
+  if (isPlainSgd(t) && t.schedule.type === 'none') return null;
+  const parts = [`lr ${lr(t.learningRate)}`];
+  if (t.optimizer === 'sgd') parts.push(`momentum ${t.momentum}${t.nesterov ? ', Nesterov' : ''}`);
+  else parts.push(`betas ${t.betas[0]}/${t.betas[1]}, eps ${t.eps}`);
+  const wd = weightDecayOf(t);
+  if (wd !== 0) parts.push(`weight decay ${wd}`);
+  const s = t.schedule;
+  const schedule =
+    s.type === 'step'
+      ? `, step schedule (×${s.gamma} every ${s.stepSize} epochs)`
+      : s.type === 'cosine'
+        ? `, cosine schedule (to ${lr(s.etaMin)} over ${s.tMax ?? t.epochs} epochs)`
+        : s.type === 'one-cycle'
+          ? `, one-cycle schedule (max lr ${lr(s.maxLr ?? t.learningRate)}, per batch)`
+          : '';
+  return `${OPTIMIZER_NAMES[t.optimizer]} (${parts.join(', ')})${schedule}`;
 }

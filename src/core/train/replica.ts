@@ -136,6 +136,7 @@ export class Replica {
     const m = memory ?? ReplicaMemory.own(P, replicaWorkFloats(spec, training.batchSize), training.batchSize);
     this.arena = m.arena;
     [this.weights, this.velocity, this.sum] = [m.weights, m.velocity, m.sum];
+    m.second.fill(0);
     this.weights.set(initial);
     this.velocity.fill(0);
     this.sgd = new SgdKernel(this.arena);
@@ -150,6 +151,9 @@ export class Replica {
             eps: training.eps ?? 1e-8,
           },
           this.velocity,
+          m.second,
+          this.sgd,
+          m.sum,
         );
     this.network = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
     const px = spec.imageSize * spec.imageSize;
@@ -295,11 +299,13 @@ export class Replica {
       let g = grads[0]!;
       if (!single) {
         g = this.sum;
-        g.fill(0);
-        for (let r = 0; r < grads.length; r++) {
-          const w = f(weights[r]!);
-          const gr = grads[r]!;
-          for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w * gr[i]!));
+        if (!this.sgd.sum(grads, weights, g)) {
+          g.fill(0);
+          for (let r = 0; r < grads.length; r++) {
+            const w = f(weights[r]!);
+            const gr = grads[r]!;
+            for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w * gr[i]!));
+          }
         }
       }
       this.optimizer.step(
@@ -373,16 +379,20 @@ export function replicaWorkFloats(spec: ConvNetSpec, capacity: number): number {
   return Math.ceil(paramLayout(spec).total / 4) * 4 + convKernelFloats(spec, capacity);
 }
 
-/** Byte offsets of weights, velocity, sum and work region, the work region's floats, its capacity in images. */
-export type MemoryOffsets = [number, number, number, number, number, number];
+/** Byte offsets of weights, velocity, sum, second moment and work region, the work region's floats, its capacity in images. */
+export type MemoryOffsets = [number, number, number, number, number, number, number];
 
-/** A replica's weights, velocity, scratch sum and work region (kernels): views of one Arena's memory. */
+/**
+ * A replica's weights, velocity (Adam: exp_avg), scratch sum, second moment (Adam's exp_avg_sq)
+ * and work region (kernels): views of one Arena's memory.
+ */
 export class ReplicaMemory {
   constructor(
     readonly arena: Arena,
     readonly weights: Float32Array,
     readonly velocity: Float32Array,
     readonly sum: Float32Array,
+    readonly second: Float32Array,
     readonly work: Float32Array,
     /** Images per step the work region has room for. */
     readonly capacity: number,
@@ -390,12 +400,20 @@ export class ReplicaMemory {
 
   /** Allocates the regions in `arena`. */
   static alloc(arena: Arena, size: number, workFloats = 0, capacity = 0): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.alloc(size), arena.alloc(size), arena.alloc(size), arena.alloc(workFloats), capacity);
+    return new ReplicaMemory(
+      arena,
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(workFloats),
+      capacity,
+    );
   }
 
   /** Floats of an arena holding `replicas` replicas' regions (besides what the caller adds). */
   static floats(size: number, workFloats: number, replicas = 1): number[] {
-    return Array.from({ length: replicas }, () => [size, size, size, workFloats]).flat();
+    return Array.from({ length: replicas }, () => [size, size, size, size, workFloats]).flat();
   }
 
   /**
@@ -413,10 +431,18 @@ export class ReplicaMemory {
 
   /** Byte offsets and the work region's length, to rebuild the views on another thread (`at`). */
   offsets(): MemoryOffsets {
-    return [this.weights.byteOffset, this.velocity.byteOffset, this.sum.byteOffset, this.work.byteOffset, this.work.length, this.capacity];
+    return [
+      this.weights.byteOffset,
+      this.velocity.byteOffset,
+      this.sum.byteOffset,
+      this.second.byteOffset,
+      this.work.byteOffset,
+      this.work.length,
+      this.capacity,
+    ];
   }
 
-  static at(arena: Arena, size: number, [w, v, s, k, kn, capacity]: MemoryOffsets): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size), arena.at(k, kn), capacity);
+  static at(arena: Arena, size: number, [w, v, s, s2, k, kn, capacity]: MemoryOffsets): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size), arena.at(s2, size), arena.at(k, kn), capacity);
   }
 }
