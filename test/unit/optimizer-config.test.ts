@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import { LabError } from '../../src/core/errors';
 import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { refuseOnDevice } from '../../src/core/train/deviceGroup';
-import { isPlainSgd, weightDecayOf } from '../../src/core/train/optimizer';
+import { describeOptimizer, isPlainSgd, weightDecayOf } from '../../src/core/train/optimizer';
+import { parseMetrics } from '../../src/core/runs/store';
+import { formatLr, formatProgressLine } from '../../src/core/format';
 import { hyperAt } from '../../src/core/train/schedule';
 import { type AdamScalars, Arena, SgdKernel, adamElement } from '../../src/core/train/sgdKernel';
 
@@ -131,3 +133,49 @@ test('the SIMD Adam update = its float32 definition (adamElement), bit for bit, 
 });
 
 const ZERO_SCALARS: AdamScalars = { b1: 0, a1: 0, b2: 0, a2: 0, negStepSize: 0, bc2Sqrt: 1, eps: 0, decay: 1, wd: 0 };
+
+test('metrics.jsonl: the learning rate is read back when recorded, older lines without it still read, a bad one is named', () => {
+  const line = (extra: object) =>
+    JSON.stringify({
+      type: 'progress',
+      epoch: 1,
+      batch: 0,
+      step: 1,
+      totalSteps: 10,
+      samples: 64,
+      trainSize: 640,
+      percent: 10,
+      loss: 2.3,
+      trainAccuracy: 0.1,
+      valAccuracy: 0.1,
+      record: [90, 90],
+      seconds: 1,
+      ...extra,
+    });
+  const read = parseMetrics(`${line({})}\n${line({ lr: 0.0025 })}\n`, 'metrics.jsonl');
+  assert.equal(read[0]!.lr, undefined);
+  assert.equal(read[1]!.lr, 0.0025);
+  assert.throws(
+    () => parseMetrics(`${line({ lr: 'fast' })}\n`, 'metrics.jsonl'),
+    /metrics\.jsonl: line 1: lr must be a finite number ≥ 0, got string/,
+  );
+  assert.throws(() => parseMetrics(`${line({ lr: -1 })}\n`, 'metrics.jsonl'), /line 1: lr/);
+  // The seed-style line shows the rate only for a run with a schedule.
+  assert.doesNotMatch(formatProgressLine(read[1]!, 1), /LR/);
+  assert.match(formatProgressLine(read[1]!, 1, true), /\tLR: 0\.0025$/);
+  assert.doesNotMatch(formatProgressLine(read[0]!, 1, true), /LR/);
+  assert.equal(formatLr(3.2e-7), '3.2e-7');
+  assert.equal(formatLr(0.001), '0.001');
+});
+
+test('the optimizer in a few words, for the CLI; nothing for the seed', () => {
+  assert.equal(describeOptimizer(parseConfig({}).training), null);
+  assert.equal(
+    describeOptimizer(parseConfig({ training: { optimizer: 'adamw', schedule: { type: 'cosine' } } }).training),
+    'AdamW (lr 0.001, betas 0.9/0.999, eps 1e-8, weight decay 0.01), cosine schedule (to 0 over 20 epochs)',
+  );
+  assert.equal(
+    describeOptimizer(parseConfig({ training: { nesterov: true, weightDecay: 5e-4 } }).training),
+    'SGD (lr 0.001, momentum 0.9, Nesterov, weight decay 0.0005)',
+  );
+});
