@@ -177,7 +177,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     training: {
       type: 'object',
-      description: 'The training loop: SGD with momentum on cross-entropy, shuffled batches.',
+      description: "The training loop: an optimizer (the seed's SGD with momentum) on cross-entropy, shuffled batches.",
       additionalProperties: false,
       properties: {
         epochs: int('Passes over the 60,000 training images (the seed: 20).', 20, 1, 1000),
