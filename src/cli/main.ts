@@ -18,7 +18,9 @@ import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
-import { formatProgressLine, pctTight as pct, stepsOfTotal } from '../core/format';
+import { formatLr, formatProgressLine, pctTight as pct, stepsOfTotal } from '../core/format';
+import { hyperAt, scheduled } from '../core/train/schedule';
+import { describeOptimizer } from '../core/train/optimizer';
 import { ProgressBar, colorsFor, didYouMean, formatSweep, formatSweepComparison, paint, seedNote, supportsUnicode } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
@@ -249,6 +251,8 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
           out.line(
             `data: train ${e.trainSize}, validation ${e.validationSize}, test ${e.testSize}; ${e.parameters.toLocaleString('en')} parameters; ${e.totalSteps} steps`,
           );
+          const optimizer = describeOptimizer(e.config.training, formatLr);
+          if (optimizer) out.line(`optimizer: ${optimizer}`);
           out.line(`run: ${e.runDir}`);
           // The attempts in full only with --verbose (the start event of --json and events.jsonl
           // always carry them); otherwise one line says that others were tried.
@@ -268,7 +272,7 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
             );
         } else if (e.type === 'progress') {
           latest = e;
-          out.line(formatProgressLine(e as ProgressEvent, e.epoch));
+          out.line(formatProgressLine(e as ProgressEvent, e.epoch, scheduled(config.training)));
         } else if (e.type === 'epoch') {
           out.line(`— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`);
         }
@@ -276,6 +280,8 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
     });
     bar?.clear();
     printSummary(summary, out, stepsPerEpoch ? stepsPerEpoch * config.training.epochs : undefined);
+    if (!out.json && scheduled(config.training) && stepsPerEpoch && summary.steps > 0)
+      out.line(`last learning rate: ${formatLr(hyperAt(config.training, summary.steps - 1, stepsPerEpoch).lr)} (step ${summary.steps})`);
     if (summary.status === 'failed') return 1;
     return summary.status === 'cancelled' ? 130 : 0;
   } catch (e) {

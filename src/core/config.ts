@@ -39,6 +39,18 @@ export interface LabConfig {
      * config without it, so such a config, and its run's records, stay exactly as before.
      */
     augment?: Augment | null;
+    /** torch.optim's SGD (the seed's), Adam or AdamW. */
+    optimizer: OptimizerName;
+    /** SGD only: Nesterov momentum (needs momentum > 0). */
+    nesterov: boolean;
+    /** L2 penalty (SGD, Adam) or decoupled decay (AdamW); null = torch.optim's default (0; AdamW 0.01). */
+    weightDecay: number | null;
+    /** Adam/AdamW's coefficients of the running averages of the gradient and its square. */
+    betas: [number, number];
+    /** Adam/AdamW's term added to the denominator. */
+    eps: number;
+    /** How the learning rate changes during training (torch.optim.lr_scheduler). */
+    schedule: ScheduleConfig;
   };
   data: {
     /** A directory of MNIST-layout IDX files; null = the embedded MNIST. Relative to the config file. */
@@ -48,10 +60,69 @@ export interface LabConfig {
   };
 }
 
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const SCHEDULES = ['none', 'step', 'cosine', 'one-cycle'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
+/**
+ * A learning-rate schedule, with torch.optim.lr_scheduler's parameters (camelCase). `step` and
+ * `cosine` step once per epoch (StepLR, CosineAnnealingLR as PyTorch users call them, after each
+ * epoch), `one-cycle` once per batch (OneCycleLR over epochs × batches per epoch).
+ */
+export interface ScheduleConfig {
+  type: ScheduleName;
+  /** StepLR's step_size: epochs between two decays (required by `step`). */
+  stepSize: number | null;
+  /** StepLR's gamma: the factor of each decay. */
+  gamma: number;
+  /** CosineAnnealingLR's T_max in epochs; null = training.epochs. */
+  tMax: number | null;
+  /** CosineAnnealingLR's eta_min. */
+  etaMin: number;
+  /** OneCycleLR's max_lr; null = training.learningRate. */
+  maxLr: number | null;
+  pctStart: number;
+  annealStrategy: 'cos' | 'linear';
+  divFactor: number;
+  finalDivFactor: number;
+  /** OneCycleLR's cycle_momentum: SGD's momentum (Adam's beta1) goes maxMomentum → baseMomentum → maxMomentum. */
+  cycleMomentum: boolean;
+  baseMomentum: number;
+  maxMomentum: number;
+}
+
 export const SEED_CONFIG: LabConfig = {
   name: 'seed',
   model: { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 },
-  training: { epochs: 20, batchSize: 64, learningRate: 0.001, momentum: 0.9, seed: 1, evalEvery: 100 },
+  training: {
+    epochs: 20,
+    batchSize: 64,
+    learningRate: 0.001,
+    momentum: 0.9,
+    seed: 1,
+    evalEvery: 100,
+    optimizer: 'sgd',
+    nesterov: false,
+    weightDecay: null,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    schedule: {
+      type: 'none',
+      stepSize: null,
+      gamma: 0.1,
+      tMax: null,
+      etaMin: 0,
+      maxLr: null,
+      pctStart: 0.3,
+      annealStrategy: 'cos',
+      divFactor: 25,
+      finalDivFactor: 1e4,
+      cycleMomentum: true,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
+    },
+  },
   data: { dir: null, classNames: null },
 };
 
@@ -124,7 +195,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     training: {
       type: 'object',
-      description: 'The training loop: SGD with momentum on cross-entropy, shuffled batches.',
+      description: "The training loop: an optimizer (the seed's SGD with momentum) on cross-entropy, shuffled batches.",
       additionalProperties: false,
       properties: {
         epochs: int('Passes over the 60,000 training images (the seed: 20).', 20, 1, 1000),
@@ -166,6 +237,127 @@ export const CONFIG_SCHEMA: JsonSchema = {
               default: 0,
               minimum: 0,
               maximum: AUGMENT_LIMITS.noise,
+              },
+            },
+          },
+        optimizer: {
+          type: 'string',
+          description: "torch.optim's SGD (the seed's, with momentum), Adam or AdamW.",
+          enum: [...OPTIMIZERS],
+          default: 'sgd',
+        },
+        nesterov: { type: 'boolean', description: 'SGD only: Nesterov momentum (needs momentum > 0).', default: false },
+        weightDecay: {
+          type: ['number', 'null'],
+          description:
+            "Weight decay: an L2 penalty added to the gradient (SGD, Adam) or AdamW's decoupled decay; null = torch.optim's default (0; AdamW: 0.01).",
+          default: null,
+          minimum: 0,
+          maximum: 10,
+        },
+        betas: {
+          type: 'array',
+          description: "Adam/AdamW's betas: decay rates of the running averages of the gradient and of its square.",
+          items: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+          minItems: 2,
+          maxItems: 2,
+          default: SEED_CONFIG.training.betas,
+        },
+        eps: { type: 'number', description: "Adam/AdamW's eps, added to the denominator.", default: 1e-8, minimum: 0, maximum: 1 },
+        schedule: {
+          type: 'object',
+          description:
+            'Learning-rate schedule, as torch.optim.lr_scheduler: "step" (StepLR) and "cosine" (CosineAnnealingLR) change it once per epoch, "one-cycle" (OneCycleLR) once per batch.',
+          additionalProperties: false,
+          default: SEED_CONFIG.training.schedule,
+          properties: {
+            type: {
+              type: 'string',
+              description: "none (the seed's: constant), step, cosine or one-cycle.",
+              enum: [...SCHEDULES],
+              default: 'none',
+            },
+            stepSize: {
+              type: ['integer', 'null'],
+              description: 'step: epochs between two decays (StepLR step_size); required by "step".',
+              default: null,
+              minimum: 1,
+              maximum: 1000,
+            },
+            gamma: {
+              type: 'number',
+              description: 'step: factor of each decay (StepLR gamma).',
+              default: 0.1,
+              exclusiveMinimum: 0,
+              maximum: 1,
+            },
+            tMax: {
+              type: ['integer', 'null'],
+              description: 'cosine: epochs of the half cosine (CosineAnnealingLR T_max); null = training.epochs.',
+              default: null,
+              minimum: 1,
+              maximum: 1000,
+            },
+            etaMin: {
+              type: 'number',
+              description: 'cosine: the lowest learning rate (CosineAnnealingLR eta_min).',
+              default: 0,
+              minimum: 0,
+              maximum: 10,
+            },
+            maxLr: {
+              type: ['number', 'null'],
+              description: 'one-cycle: the peak learning rate (OneCycleLR max_lr); null = training.learningRate.',
+              default: null,
+              exclusiveMinimum: 0,
+              maximum: 10,
+            },
+            pctStart: {
+              type: 'number',
+              description: 'one-cycle: fraction of the steps spent raising the learning rate (pct_start).',
+              default: 0.3,
+              minimum: 0,
+              maximum: 1,
+            },
+            annealStrategy: {
+              type: 'string',
+              description: 'one-cycle: "cos" or "linear" (anneal_strategy).',
+              enum: ['cos', 'linear'],
+              default: 'cos',
+            },
+            divFactor: {
+              type: 'number',
+              description: 'one-cycle: the first learning rate is maxLr / divFactor (div_factor).',
+              default: 25,
+              exclusiveMinimum: 0,
+              maximum: 1e9,
+            },
+            finalDivFactor: {
+              type: 'number',
+              description: 'one-cycle: the last learning rate is maxLr / divFactor / finalDivFactor (final_div_factor).',
+              default: 1e4,
+              exclusiveMinimum: 0,
+              maximum: 1e12,
+            },
+            cycleMomentum: {
+              type: 'boolean',
+              description:
+                "one-cycle: cycle SGD's momentum (Adam's beta1) inversely to the learning rate, replacing training.momentum (cycle_momentum).",
+              default: true,
+            },
+            baseMomentum: {
+              type: 'number',
+              description: 'one-cycle: the lowest momentum (base_momentum).',
+              default: 0.85,
+              minimum: 0,
+              exclusiveMaximum: 1,
+            },
+            maxMomentum: {
+              type: 'number',
+              description: 'one-cycle: the highest momentum (max_momentum).',
+              default: 0.95,
+              minimum: 0,
+              exclusiveMaximum: 1,
             },
           },
         },
@@ -248,6 +440,10 @@ function checkSchema(value: unknown, schema: JsonSchema, path: string, out: Conf
     if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum)
       out.push({ path, message: `must be < ${schema.exclusiveMaximum}, got ${value}` });
   }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value) && typeOf(value) === 'string') {
+    const shown = (value as string).length > 40 ? `${(value as string).slice(0, 40)}…` : (value as string);
+    out.push({ path, message: `must be one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(shown)}` });
+  }
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength) out.push({ path, message: `must not be empty` });
     if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
@@ -295,6 +491,18 @@ function checkSemantics(cfg: LabConfig, out: ConfigProblem[]): void {
   if (cfg.model.kernelSize % 2 === 0) {
     out.push({ path: 'model.kernelSize', message: `must be odd for "same" padding, got ${cfg.model.kernelSize}` });
   }
+  const t = cfg.training;
+  if (t.nesterov && t.optimizer !== 'sgd') {
+    out.push({ path: 'training.nesterov', message: `Nesterov momentum is SGD's; optimizer "${t.optimizer}" has none (set it false)` });
+  } else if (t.nesterov && t.momentum === 0) {
+    out.push({ path: 'training.nesterov', message: 'Nesterov momentum needs training.momentum > 0 (as torch.optim.SGD)' });
+  }
+  if (t.schedule.type === 'step' && t.schedule.stepSize === null) {
+    out.push({
+      path: 'training.schedule',
+      message: 'the "step" schedule needs stepSize: the epochs between two decays (StepLR step_size)',
+    });
+  }
   if (cfg.data.classNames && new Set(cfg.data.classNames).size !== cfg.data.classNames.length) {
     out.push({ path: 'data.classNames', message: 'must not repeat a name' });
   }
@@ -325,7 +533,10 @@ export function checkConfig(raw: unknown): { config: LabConfig; problems: Config
   const config: LabConfig = {
     name: typeof name === 'string' ? name : SEED_CONFIG.name,
     model: pick(SEED_CONFIG.model, field(r, 'model')),
-    training: pick(SEED_CONFIG.training, field(r, 'training')),
+    training: {
+      ...pick(SEED_CONFIG.training, field(r, 'training')),
+      schedule: pick(SEED_CONFIG.training.schedule, field(field(r, 'training'), 'schedule')),
+    },
     data: pick(SEED_CONFIG.data, field(r, 'data')),
   };
   // `training.augment` is not among the defaults (absent = none): copied field by field when given.

@@ -52,6 +52,8 @@ export interface ProgressEvent {
   /** The seed's `record` entry: (train error %, validation error %). */
   record: [number, number];
   seconds: number;
+  /** The learning rate of the latest step (a schedule's); absent in runs made before it was recorded. */
+  lr?: number;
 }
 
 /** conv1/conv2 weights and biases, PyTorch layouts ([out, in, k, k]), flattened. */

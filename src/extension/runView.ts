@@ -3,6 +3,7 @@
  * run directory, and replayed whole to a webview that (re)appears. No vscode import.
  */
 import { formatProgressLine } from '../core/format';
+import { scheduled } from '../core/train/schedule';
 import { SEED_TEST_ACCURACY, seedAccuracyFor, type KernelSnapshot, type ProgressEvent, type TrainingEvent } from '../core/events';
 import type { RunView, ToWebviewMessage } from '../core/protocol';
 import type { StoredRun } from '../core/runs/store';
@@ -44,7 +45,8 @@ export function runViewFromStored(run: StoredRun): RunView {
   v.status = run.summary.status;
   v.config = run.config;
   v.progress = run.progress;
-  v.log = run.progress.map((p) => formatProgressLine(p, p.epoch));
+  const showLr = run.config ? scheduled(run.config.training) : false;
+  v.log = run.progress.map((p) => formatProgressLine(p, p.epoch, showLr));
   v.snapshots = run.snapshots.map(displaySnapshot);
   v.summary = run.summary;
   v.step = run.summary.steps;
@@ -108,7 +110,7 @@ export class RunViewModel {
         return null;
       }
       case 'progress': {
-        const line = formatProgressLine(e, e.epoch);
+        const line = formatProgressLine(e, e.epoch, v.config ? scheduled(v.config.training) : false);
         v.progress.push(e);
         v.log.push(line);
         v.step = e.step;

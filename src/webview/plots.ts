@@ -92,7 +92,32 @@ export function drawErrorPlot(
   );
 }
 
+/** The recorded learning rates, when they change during the run (a schedule); else null (a constant rate is no curve). */
+export function learningRates(progress: ProgressEvent[]): { steps: number[]; lr: number[] } | null {
+  const points = progress.filter((p) => typeof p.lr === 'number');
+  if (points.length < 2 || points.every((p) => p.lr === points[0]!.lr)) return null;
+  return { steps: points.map((p) => p.step), lr: points.map((p) => p.lr!) };
+}
+
+/** The loss, and on a second axis (right) the learning rate where a schedule changed it. */
 export function drawLossPlot(el: HTMLElement, progress: ProgressEvent[], pal: Palette): Promise<unknown> {
+  const rates = learningRates(progress);
+  const base = layout(pal, t('cross-entropy loss'), false) as Record<string, unknown>;
+  const axis = base.yaxis as Record<string, unknown>;
+  const withRate = rates
+    ? {
+        ...base,
+        margin: { l: 52, r: 60, t: 30, b: 40 },
+        yaxis2: {
+          ...axis,
+          title: { text: t('learning rate') },
+          overlaying: 'y',
+          side: 'right',
+          showgrid: false,
+          exponentformat: 'e',
+        },
+      }
+    : base;
   return Plotly.react(
     el,
     [
@@ -104,8 +129,20 @@ export function drawLossPlot(el: HTMLElement, progress: ProgressEvent[], pal: Pa
         line: { color: pal.loss },
         marker: { size: 4 },
       },
+      ...(rates
+        ? [
+            {
+              x: rates.steps,
+              y: rates.lr,
+              name: t('learning rate'),
+              mode: 'lines',
+              yaxis: 'y2',
+              line: { color: cssVar('--vscode-charts-orange', '#d18616'), dash: 'dot', width: 1.5 },
+            },
+          ]
+        : []),
     ],
-    layout(pal, t('cross-entropy loss'), false),
+    withRate,
     config,
   );
 }

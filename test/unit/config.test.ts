@@ -82,4 +82,8 @@ test('the committed JSON Schema is the one generated from CONFIG_SCHEMA', () => 
       assert.deepEqual(v.default, (SEED_CONFIG[section] as Record<string, unknown>)[k], `${section}.${k}`);
     }
   }
+  const schedule = props.training!.properties.schedule as unknown as { properties: Record<string, { default?: unknown }> };
+  for (const [k, v] of Object.entries(schedule.properties)) {
+    assert.deepEqual(v.default, (SEED_CONFIG.training.schedule as unknown as Record<string, unknown>)[k], `training.schedule.${k}`);
+  }
 });

@@ -214,7 +214,38 @@ function isValidConfig(c: unknown): c is LabConfig {
   if (!Array.isArray(m.depth) || m.depth.length !== 2 || !m.depth.every((x) => int(x, 1, 256))) return false;
   if (!int(m.kernelSize, 1, 13) || (m.kernelSize as number) % 2 === 0 || !int(m.hidden, 1, 8192) || !num(m.dropout, (x) => x >= 0 && x < 1))
     return false;
-  if (!plain(t) || !keys(t, ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'evalEvery'])) return false;
+  const trainingKeys = ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'evalEvery'];
+  const optimizerKeys = ['optimizer', 'nesterov', 'weightDecay', 'betas', 'eps', 'schedule'];
+  if (!plain(t) || !keys(t, [...trainingKeys, ...optimizerKeys])) return false;
+  if (!['sgd', 'adam', 'adamw'].includes(t.optimizer as string) || typeof t.nesterov !== 'boolean') return false;
+  if (t.nesterov && (t.optimizer !== 'sgd' || t.momentum === 0)) return false;
+  if (t.weightDecay !== null && !num(t.weightDecay, (x) => x >= 0 && x <= 10)) return false;
+  if (!Array.isArray(t.betas) || t.betas.length !== 2 || !t.betas.every((b) => num(b, (x) => x >= 0 && x < 1))) return false;
+  if (!num(t.eps, (x) => x >= 0 && x <= 1)) return false;
+  const s = t.schedule;
+  const scheduleKeys = [
+    'type',
+    'stepSize',
+    'gamma',
+    'tMax',
+    'etaMin',
+    'maxLr',
+    'pctStart',
+    'annealStrategy',
+    'divFactor',
+    'finalDivFactor',
+  ];
+  if (!plain(s) || !keys(s, [...scheduleKeys, 'cycleMomentum', 'baseMomentum', 'maxMomentum'])) return false;
+  if (!['none', 'step', 'cosine', 'one-cycle'].includes(s.type as string) || !['cos', 'linear'].includes(s.annealStrategy as string))
+    return false;
+  if (s.type === 'step' && s.stepSize === null) return false;
+  if ((s.stepSize !== null && !int(s.stepSize, 1, 1000)) || (s.tMax !== null && !int(s.tMax, 1, 1000))) return false;
+  if (s.maxLr !== null && !num(s.maxLr, (x) => x > 0 && x <= 10)) return false;
+  if (!num(s.gamma, (x) => x > 0 && x <= 1) || !num(s.etaMin, (x) => x >= 0 && x <= 10) || !num(s.pctStart, (x) => x >= 0 && x <= 1))
+    return false;
+  if (!num(s.divFactor, (x) => x > 0 && x <= 1e9) || !num(s.finalDivFactor, (x) => x > 0 && x <= 1e12)) return false;
+  if (typeof s.cycleMomentum !== 'boolean' || !num(s.baseMomentum, (x) => x >= 0 && x < 1) || !num(s.maxMomentum, (x) => x >= 0 && x < 1))
+    return false;
   if (
     !int(t.epochs, 1, 1000) ||
     !int(t.batchSize, 1, 4096) ||
@@ -260,17 +291,47 @@ const validConfig: fc.Arbitrary<LabConfig> = fc.record(
       },
       { noNullPrototype: true },
     ),
-    training: fc.record(
-      {
-        epochs: fc.integer({ min: 1, max: 1000 }),
-        batchSize: fc.integer({ min: 1, max: 4096 }),
-        learningRate: fc.double({ min: 1e-9, max: 10, noNaN: true }),
-        momentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
-        seed: fc.integer({ min: 0, max: 2147483647 }),
-        evalEvery: fc.integer({ min: 1, max: 100000 }),
-      },
-      { noNullPrototype: true },
-    ),
+    training: fc
+      .record(
+        {
+          epochs: fc.integer({ min: 1, max: 1000 }),
+          batchSize: fc.integer({ min: 1, max: 4096 }),
+          learningRate: fc.double({ min: 1e-9, max: 10, noNaN: true }),
+          momentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
+          seed: fc.integer({ min: 0, max: 2147483647 }),
+          evalEvery: fc.integer({ min: 1, max: 100000 }),
+          optimizer: fc.constantFrom('sgd' as const, 'adam' as const, 'adamw' as const),
+          nesterov: fc.boolean(),
+          weightDecay: fc.option(fc.double({ min: 0, max: 10, noNaN: true }), { nil: null }),
+          betas: fc.tuple(fc.double({ min: 0, max: 0.999, noNaN: true }), fc.double({ min: 0, max: 0.999, noNaN: true })),
+          eps: fc.double({ min: 0, max: 1, noNaN: true }),
+          schedule: fc.record(
+            {
+              type: fc.constantFrom('none' as const, 'step' as const, 'cosine' as const, 'one-cycle' as const),
+              stepSize: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+              gamma: fc.double({ min: 1e-6, max: 1, noNaN: true }),
+              tMax: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+              etaMin: fc.double({ min: 0, max: 10, noNaN: true }),
+              maxLr: fc.option(fc.double({ min: 1e-9, max: 10, noNaN: true }), { nil: null }),
+              pctStart: fc.double({ min: 0, max: 1, noNaN: true }),
+              annealStrategy: fc.constantFrom('cos' as const, 'linear' as const),
+              divFactor: fc.double({ min: 1e-3, max: 1e9, noNaN: true }),
+              finalDivFactor: fc.double({ min: 1e-3, max: 1e12, noNaN: true }),
+              cycleMomentum: fc.boolean(),
+              baseMomentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
+              maxMomentum: fc.double({ min: 0, max: 0.999, noNaN: true }),
+            },
+            { noNullPrototype: true },
+          ),
+        },
+        { noNullPrototype: true },
+      )
+      // The rules between fields: Nesterov is SGD's and needs momentum; the step schedule needs its step size.
+      .map((t) => ({
+        ...t,
+        nesterov: t.nesterov && t.optimizer === 'sgd' && t.momentum > 0,
+        schedule: { ...t.schedule, stepSize: t.schedule.type === 'step' ? (t.schedule.stepSize ?? 3) : t.schedule.stepSize },
+      })),
     data: fc.record(
       {
         dir: fc.option(
@@ -354,6 +415,10 @@ test('property: random JSON values → a valid config or a LabError, never anoth
               'momentum',
               'seed',
               'evalEvery',
+              'optimizer',
+              'nesterov',
+              'weightDecay',
+              'schedule',
               'dir',
               'classNames',
               ...HOSTILE_KEYS,

@@ -267,6 +267,8 @@ function parseProgress(e: Record<string, unknown>, file: string, line: number): 
   }
   const record = e.record;
   if (!Array.isArray(record) || record.length !== 2 || !record.every(finite)) throw bad(file, `line ${line}: record`, 'must be two finite numbers');
+  // The learning rate: recorded since the schedules came; older runs have none.
+  if (hasOwn(e, 'lr') && !(finite(e.lr) && e.lr >= 0)) throw bad(file, `line ${line}: lr`, `must be a finite number ≥ 0, got ${typeOf(e.lr)}`);
   return e as unknown as ProgressEvent;
 }
 

@@ -2,7 +2,9 @@ import { gatherImages } from '../data/mnist';
 import { imagesTensor } from '../analysis/evaluate';
 import { ConvNet, PARAM_NAMES, type ParamName } from '../model/convnet';
 import { webgpuDeviceLost } from '../backends/webgpu';
+import { LabError } from '../errors';
 import { tf } from '../tf';
+import { isPlainSgd } from './optimizer';
 import type { GroupOptions, ReplicaGroup } from './group';
 import { augmentBatch, augments } from './augment';
 import { dropoutRows, flattenValues, unflattenValues } from './replica';
@@ -13,6 +15,29 @@ function deviceError(e: unknown): never {
   if (lost) throw new Error(`the GPU device was lost (${lost}); another backend can run the next training`);
   if (e instanceof Error && e.message) throw e;
   throw new Error(`reading from the GPU failed${e instanceof Error ? ` (${e.name})` : `: ${String(e)}`}`);
+}
+
+/**
+ * The GPU step implements the seed's optimizer only: anything else is refused, naming the field,
+ * before the network is put on the device.
+ */
+export function refuseOnDevice(t: GroupOptions['config']['training']): void {
+  const field =
+    t.optimizer !== 'sgd'
+      ? `training.optimizer "${t.optimizer}"`
+      : t.nesterov
+        ? 'training.nesterov'
+        : !isPlainSgd(t)
+          ? 'training.weightDecay'
+          : t.schedule.type !== 'none'
+            ? `training.schedule "${t.schedule.type}"`
+            : null;
+  if (field) {
+    throw new LabError(
+      `${field} is not available on the webgpu backend yet (it trains with the original lab's SGD-momentum at a constant rate); train on wasm or cpu`,
+      { field: field.split(' ')[0]! },
+    );
+  }
 }
 
 /**
@@ -34,6 +59,7 @@ export class DeviceGroup implements ReplicaGroup {
   private readonly mu: tf.Scalar;
 
   constructor(private readonly o: Pick<GroupOptions, 'spec' | 'initial' | 'config' | 'train' | 'validation'>) {
+    refuseOnDevice(o.config.training);
     this.net = ConvNet.fromValues(o.spec, unflattenValues(o.spec, o.initial));
     this.velocity = Object.fromEntries(PARAM_NAMES.map((n) => [n, tf.variable(tf.zerosLike(this.net.params[n]), false)])) as Record<
       ParamName,

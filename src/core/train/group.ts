@@ -12,6 +12,12 @@ import { tf } from '../tf';
 import { DeviceGroup } from './deviceGroup';
 import { type MemoryOffsets, Replica, ReplicaMemory, type ShardResult, paramLayout, replicaWorkFloats } from './replica';
 import { Arena } from './sgdKernel';
+import { Schedule } from './schedule';
+
+/** Batches per epoch of a run (the last one may be short): what the schedules count steps in. */
+export function stepsPerEpochOf(o: Pick<GroupOptions, 'config' | 'train'>): number {
+  return Math.ceil(o.train.count / o.config.training.batchSize);
+}
 
 /** What the training loop needs from its replicas, however many and wherever they run. */
 export interface ReplicaGroup {
@@ -68,14 +74,16 @@ class LocalGroup implements ReplicaGroup {
   readonly replicas = 1;
   private readonly replica: Replica;
   private readonly grads: Float32Array;
+  private readonly schedule: Schedule;
   private valX: tf.Tensor4D | null = null;
   constructor(private readonly o: GroupOptions) {
     this.replica = new Replica(o.spec, o.initial, o.config.training, undefined, true);
     this.grads = this.replica.gradientBuffer();
+    this.schedule = new Schedule(o.config.training, stepsPerEpochOf(o));
   }
   async step(indices: Uint32Array, step: number) {
     const r = this.replica.gradients(this.o.train, indices, step, 0, this.grads, this.o.config.model.dropout);
-    this.replica.apply([this.grads], [1]);
+    this.replica.apply([this.grads], [1], this.schedule.at(step));
     return { loss: r.loss, right: r.right };
   }
   async validate() {

@@ -8,6 +8,8 @@ import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
 import { ConvKernel, convKernelEnabled, convKernelFloats, convKernelSupports } from './convKernel';
 import { Arena, SgdKernel } from './sgdKernel';
 import { augmentBatch, augments } from './augment';
+import { OptimizerState, type OptimizerTraining, isPlainSgd } from './optimizer';
+import type { StepHyper } from './schedule';
 import { tf } from '../tf';
 
 /** Offsets of each parameter in the flat vector (PARAM_NAMES order, internal layouts). */
@@ -72,8 +74,8 @@ export interface ShardResult {
 /**
  * One copy of the network that computes gradients on its share of a batch and applies an
  * averaged gradient with PyTorch's SGD-momentum (v = μv + g; p −= lr·v, in float32 as PyTorch
- * rounds). Every replica applies the identical update to identical weights, so replicas stay
- * identical: data parallelism is then the same algorithm as one batch.
+ * rounds), or with the configured torch.optim optimizer (optimizer.ts). Every replica applies
+ * the identical update to identical weights, so replicas stay identical: data parallelism is then the same algorithm as one batch.
  */
 export class Replica {
   private readonly network: ConvNet;
@@ -91,6 +93,8 @@ export class Replica {
   private readonly scratch: Float32Array;
   private readonly sum: Float32Array;
   private readonly sgd: SgdKernel;
+  /** The optimizer other than the seed's plain SGD-momentum; null: the SIMD kernel's update. */
+  private readonly optimizer: OptimizerState | null;
   readonly arena: Arena;
   private readonly manual: ManualStep;
   /** The WebAssembly step (wasm backend, shapes it covers), else null: the tfjs manual step. */
@@ -104,7 +108,7 @@ export class Replica {
   constructor(
     readonly spec: ConvNetSpec,
     initial: Float32Array,
-    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize' | 'augment'>,
+    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize' | 'augment'> & Partial<OptimizerTraining>,
     /**
      * Where the weights, the velocity and a scratch sum live (views of one WebAssembly memory,
      * for the SIMD update; the gradients applied should live there too). Default: a memory of
@@ -127,9 +131,25 @@ export class Replica {
     const m = memory ?? ReplicaMemory.own(P, replicaWorkFloats(spec, training.batchSize), training.batchSize);
     this.arena = m.arena;
     [this.weights, this.velocity, this.sum] = [m.weights, m.velocity, m.sum];
+    m.second.fill(0);
     this.weights.set(initial);
     this.velocity.fill(0);
     this.sgd = new SgdKernel(this.arena);
+    this.optimizer = isPlainSgd(training)
+      ? null
+      : new OptimizerState(
+          {
+            optimizer: training.optimizer ?? 'sgd',
+            nesterov: training.nesterov ?? false,
+            weightDecay: training.weightDecay ?? null,
+            betas: training.betas ?? [0.9, 0.999],
+            eps: training.eps ?? 1e-8,
+          },
+          this.velocity,
+          m.second,
+          this.sgd,
+          m.sum,
+        );
     this.network = ConvNet.fromValues(spec, unflattenValues(spec, this.weights));
     const px = spec.imageSize * spec.imageSize;
     this.pixels = new Float32Array(training.batchSize * px);
@@ -263,14 +283,36 @@ export class Replica {
 
   /**
    * Applies Σ weights[r]·grads[r] (summed in replica order) with SGD-momentum: the SIMD kernel
-   * when the gradients live in this replica's memory, else the same arithmetic in JavaScript.
+   * when the gradients live in this replica's memory, else the same arithmetic in JavaScript;
+   * with another optimizer, its update (optimizer.ts) on the sum. `hyper`: the step's learning
+   * rate and momentum (a schedule's); default the config's.
    */
-  apply(grads: Float32Array[], weights: number[]): void {
-    const lr = Math.fround(this.training.learningRate);
-    const mu = Math.fround(this.training.momentum);
+  apply(grads: Float32Array[], weights: number[], hyper?: StepHyper): void {
+    const lr = Math.fround(hyper?.lr ?? this.training.learningRate);
+    const mu = Math.fround(hyper?.momentum ?? this.training.momentum);
     const p = this.weights;
     const v = this.velocity;
-    if (!this.sgd.update(p, v, grads, weights, lr, mu, this.sum)) {
+    if (this.optimizer) {
+      const f = Math.fround;
+      const single = grads.length === 1 && weights[0] === 1;
+      let g = grads[0]!;
+      if (!single) {
+        g = this.sum;
+        if (!this.sgd.sum(grads, weights, g)) {
+          g.fill(0);
+          for (let r = 0; r < grads.length; r++) {
+            const w = f(weights[r]!);
+            const gr = grads[r]!;
+            for (let i = 0; i < g.length; i++) g[i] = f(g[i]! + f(w * gr[i]!));
+          }
+        }
+      }
+      this.optimizer.step(
+        p,
+        g,
+        hyper ?? { lr: this.training.learningRate, momentum: this.training.momentum, beta1: this.training.betas?.[0] ?? 0.9 },
+      );
+    } else if (!this.sgd.update(p, v, grads, weights, lr, mu, this.sum)) {
       const f = Math.fround;
       const len = p.length;
       const single = grads.length === 1 && weights[0] === 1;
@@ -336,16 +378,20 @@ export function replicaWorkFloats(spec: ConvNetSpec, capacity: number): number {
   return Math.ceil(paramLayout(spec).total / 4) * 4 + convKernelFloats(spec, capacity);
 }
 
-/** Byte offsets of weights, velocity, sum and work region, the work region's floats, its capacity in images. */
-export type MemoryOffsets = [number, number, number, number, number, number];
+/** Byte offsets of weights, velocity, sum, second moment and work region, the work region's floats, its capacity in images. */
+export type MemoryOffsets = [number, number, number, number, number, number, number];
 
-/** A replica's weights, velocity, scratch sum and work region (kernels): views of one Arena's memory. */
+/**
+ * A replica's weights, velocity (Adam: exp_avg), scratch sum, second moment (Adam's exp_avg_sq)
+ * and work region (kernels): views of one Arena's memory.
+ */
 export class ReplicaMemory {
   constructor(
     readonly arena: Arena,
     readonly weights: Float32Array,
     readonly velocity: Float32Array,
     readonly sum: Float32Array,
+    readonly second: Float32Array,
     readonly work: Float32Array,
     /** Images per step the work region has room for. */
     readonly capacity: number,
@@ -353,12 +399,20 @@ export class ReplicaMemory {
 
   /** Allocates the regions in `arena`. */
   static alloc(arena: Arena, size: number, workFloats = 0, capacity = 0): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.alloc(size), arena.alloc(size), arena.alloc(size), arena.alloc(workFloats), capacity);
+    return new ReplicaMemory(
+      arena,
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(size),
+      arena.alloc(workFloats),
+      capacity,
+    );
   }
 
   /** Floats of an arena holding `replicas` replicas' regions (besides what the caller adds). */
   static floats(size: number, workFloats: number, replicas = 1): number[] {
-    return Array.from({ length: replicas }, () => [size, size, size, workFloats]).flat();
+    return Array.from({ length: replicas }, () => [size, size, size, size, workFloats]).flat();
   }
 
   /**
@@ -376,10 +430,18 @@ export class ReplicaMemory {
 
   /** Byte offsets and the work region's length, to rebuild the views on another thread (`at`). */
   offsets(): MemoryOffsets {
-    return [this.weights.byteOffset, this.velocity.byteOffset, this.sum.byteOffset, this.work.byteOffset, this.work.length, this.capacity];
+    return [
+      this.weights.byteOffset,
+      this.velocity.byteOffset,
+      this.sum.byteOffset,
+      this.second.byteOffset,
+      this.work.byteOffset,
+      this.work.length,
+      this.capacity,
+    ];
   }
 
-  static at(arena: Arena, size: number, [w, v, s, k, kn, capacity]: MemoryOffsets): ReplicaMemory {
-    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size), arena.at(k, kn), capacity);
+  static at(arena: Arena, size: number, [w, v, s, s2, k, kn, capacity]: MemoryOffsets): ReplicaMemory {
+    return new ReplicaMemory(arena, arena.at(w, size), arena.at(v, size), arena.at(s, size), arena.at(s2, size), arena.at(k, kn), capacity);
   }
 }

@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backends';
 import { errorMessage } from '../errors';
 import { imagesTensor } from '../analysis/evaluate';
-import type { FromReplica, ReplicaInit, ToReplica } from './group';
+import { type FromReplica, type ReplicaInit, type ToReplica, stepsPerEpochOf } from './group';
+import { Schedule } from './schedule';
 import { Replica, ReplicaMemory, paramLayout } from './replica';
 import { Arena } from './sgdKernel';
 
@@ -25,21 +26,23 @@ async function main(): Promise<void> {
     ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!),
     true,
   );
+  const schedule = new Schedule(init.config.training, stepsPerEpochOf(init));
   let valX: ReturnType<typeof imagesTensor> | null = null;
   const validationTensor = () => (valX ??= imagesTensor(init.validation));
   const grads = arena.at(init.gradsOffset, 2 * R * P);
   const slotView = (slot: number, r: number) => grads.subarray((slot * R + r) * P, (slot * R + r + 1) * P);
   /** The step whose gradients are complete in shared memory but not applied here yet. */
-  let pending: { slot: number } | null = null;
+  let pending: { slot: number; step: number } | null = null;
   const applyPending = () => {
     if (!pending) return;
-    const { slot } = pending;
+    const { slot, step } = pending;
     let n = 0;
     for (let r = 0; r < R; r++) n += init.counts[slot * R + r]!;
     const weights = Array.from({ length: R }, (_, r) => init.counts[slot * R + r]! / n);
     replica.apply(
       Array.from({ length: R }, (_, r) => slotView(slot, r)),
       weights,
+      schedule.at(step),
     );
     pending = null;
   };
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
           m.n > 0
             ? replica.gradients(init.train, indices, m.step, m.row, out, init.config.model.dropout)
             : (out.fill(0), { loss: 0, right: 0, n: 0 });
-        pending = { slot: m.slot };
+        pending = { slot: m.slot, step: m.step };
         send({ type: 'stepped', ...r });
       } else if (m.type === 'validate') {
         send({ type: 'validated', right: replica.correct(init.validation, validationTensor, m.start, m.count) });

@@ -99,6 +99,8 @@ const splat = simd(19); // f32x4.splat
 const add = simd(228);
 const sub = simd(229);
 const mul = simd(230);
+const div = simd(231);
+const sqrt = simd(227);
 const bump = (i: number) => [...get(i), 0x41, 16, 0x6a, ...set(i)]; // local += 16
 const countDown = (i: number) => [...get(i), 0x41, 1, 0x6b, ...set(i)]; // local -= 1
 /** block { loop { if (n == 0) break; body; continue } } */
@@ -150,16 +152,19 @@ function moduleBytes(shared: boolean, pages: number): Uint8Array {
       [0x60, ...vec([[I32], [I32], [I32], [F32], [F32], [I32]]), 0], // sgd1(p, v, g, lr, mu, n4)
       [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32], [F32], [F32], [I32]]), 0], // sgd2(p, v, g0, g1, w0, w1, lr, mu, n4)
       [0x60, ...vec([[I32], [I32], [F32], [I32], [I32]]), 0], // acc(s, g, w, first, n4)
+      // adam(p, m, v, g, b1, a1, b2, a2, negStepSize, bc2Sqrt, eps, decay, wd, n4)
+      [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32], [F32], [F32], [F32], [F32], [F32], [F32], [F32], [I32]]), 0],
     ]),
   );
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, shared ? 0x03 : 0x01, ...uleb(pages), ...uleb(pages)]]));
-  const funcs = section(3, vec([[0], [1], [2]]));
+  const funcs = section(3, vec([[0], [1], [2], [3]]));
   const exports = section(
     7,
     vec([
       [...str('sgd1'), 0, 0],
       [...str('sgd2'), 0, 1],
       [...str('acc'), 0, 2],
+      [...str('adam'), 0, 3],
     ]),
   );
   // sgd1: params p0 v1 g2 lr3 mu4 n5; locals lr6 mu7 vi8 s9 (v128)
@@ -233,7 +238,78 @@ function moduleBytes(shared: boolean, pages: number): Uint8Array {
       ]),
     ],
   );
-  const code = section(10, vec([sgd1, sgd2, acc]));
+  // adam: params p0 m1 v2 g3, scalars 4..12 (b1 a1 b2 a2 nss bc2 eps decay wd), n13; locals: their
+  // splats 14..22, gi 23, pi 24, mi 25, vi 26 (v128). Adam and AdamW (optimizer.ts), op for op.
+  const splats = Array.from({ length: 9 }, (_, k) => [...get(4 + k), ...splat, ...set(14 + k)]).flat();
+  const [B1, A1, B2, A2, NSS, BC2, EPS, DECAY, WD, GI, PI, MI, VI] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const adam = func(
+    [[13, V128]],
+    [
+      ...splats,
+      ...loop(13, [
+        ...load(0),
+        ...set(PI),
+        // gi = g + wd·p (Adam's L2 term; wd 0 for AdamW)
+        ...load(3),
+        ...get(WD),
+        ...get(PI),
+        ...mul,
+        ...add,
+        ...set(GI),
+        // p = p·(1 − lr·wd) (AdamW's decoupled decay; 1 for Adam)
+        ...get(PI),
+        ...get(DECAY),
+        ...mul,
+        ...set(PI),
+        // m = b1·m + (1 − b1)·gi
+        ...get(1),
+        ...get(B1),
+        ...load(1),
+        ...mul,
+        ...get(A1),
+        ...get(GI),
+        ...mul,
+        ...add,
+        0x22,
+        MI, // local.tee mi
+        ...store,
+        // v = b2·v + (1 − b2)·gi·gi
+        ...get(2),
+        ...get(B2),
+        ...load(2),
+        ...mul,
+        ...get(A2),
+        ...get(GI),
+        ...mul,
+        ...get(GI),
+        ...mul,
+        ...add,
+        0x22,
+        VI, // local.tee vi
+        ...store,
+        // p = p + (−stepSize·m) / (√v / √bc2 + eps)
+        ...get(0),
+        ...get(PI),
+        ...get(NSS),
+        ...get(MI),
+        ...mul,
+        ...get(VI),
+        ...sqrt,
+        ...get(BC2),
+        ...div,
+        ...get(EPS),
+        ...add,
+        ...div,
+        ...add,
+        ...store,
+        ...bump(0),
+        ...bump(1),
+        ...bump(2),
+        ...bump(3),
+      ]),
+    ],
+  );
+  const code = section(10, vec([sgd1, sgd2, acc, adam]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -241,6 +317,48 @@ interface Exports {
   sgd1(p: number, v: number, g: number, lr: number, mu: number, n4: number): void;
   sgd2(p: number, v: number, g0: number, g1: number, w0: number, w1: number, lr: number, mu: number, n4: number): void;
   acc(s: number, g: number, w: number, first: number, n4: number): void;
+  adam(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    b1: number,
+    a1: number,
+    b2: number,
+    a2: number,
+    negStepSize: number,
+    bc2Sqrt: number,
+    eps: number,
+    decay: number,
+    wd: number,
+    n4: number,
+  ): void;
+}
+
+/** Adam/AdamW's float32 scalars for one step (optimizer.ts rounds them as PyTorch's kernels do). */
+export interface AdamScalars {
+  b1: number;
+  a1: number;
+  b2: number;
+  a2: number;
+  negStepSize: number;
+  bc2Sqrt: number;
+  eps: number;
+  decay: number;
+  wd: number;
+}
+
+/** One element of the Adam update, exactly as the module computes it (the tail, and arrays outside the arena). */
+export function adamElement(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, i: number, c: AdamScalars): void {
+  const f = Math.fround;
+  let pi = p[i]!;
+  const gi = f(g[i]! + f(c.wd * pi));
+  pi = f(pi * c.decay);
+  const mi = f(f(c.b1 * m[i]!) + f(c.a1 * gi));
+  const vi = f(f(c.b2 * v[i]!) + f(f(c.a2 * gi) * gi));
+  m[i] = mi;
+  v[i] = vi;
+  p[i] = f(pi + f(f(c.negStepSize * mi) / f(f(f(Math.sqrt(vi)) / c.bc2Sqrt) + c.eps)));
 }
 
 /** The update over views of one Arena's memory. */
@@ -251,6 +369,47 @@ export class SgdKernel {
     const pages = arena.memory.buffer.byteLength / 65536;
     const module = new WebAssembly.Module(moduleBytes(arena.shared, pages));
     this.fns = new WebAssembly.Instance(module, { env: { memory: arena.memory } }).exports as unknown as Exports;
+  }
+
+  /**
+   * Adam/AdamW on p with the gradient g: m and v are exp_avg and exp_avg_sq. Every array must be
+   * a view of the arena (else false, nothing done); the last len % 4 values in JavaScript.
+   */
+  adam(p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, c: AdamScalars): boolean {
+    if (![p, m, v, g].every((a) => this.owns(a))) return false;
+    const n4 = p.length >>> 2;
+    this.fns.adam(
+      p.byteOffset,
+      m.byteOffset,
+      v.byteOffset,
+      g.byteOffset,
+      c.b1,
+      c.a1,
+      c.b2,
+      c.a2,
+      c.negStepSize,
+      c.bc2Sqrt,
+      c.eps,
+      c.decay,
+      c.wd,
+      n4,
+    );
+    for (let i = n4 * 4; i < p.length; i++) adamElement(p, m, v, g, i, c);
+    return true;
+  }
+
+  /** out = Σᵣ wᵣ·gᵣ in replica order, as `update` sums them; false (nothing done) when an array is not in the arena. */
+  sum(grads: Float32Array[], weights: number[], out: Float32Array): boolean {
+    if (![out, ...grads].every((a) => this.owns(a)) || grads.length === 0) return false;
+    const n4 = out.length >>> 2;
+    grads.forEach((g, r) => this.fns.acc(out.byteOffset, g.byteOffset, weights[r]!, r === 0 ? 1 : 0, n4));
+    const f = Math.fround;
+    for (let i = n4 * 4; i < out.length; i++) {
+      let s = 0;
+      for (let r = 0; r < grads.length; r++) s = f(s + f(f(weights[r]!) * grads[r]![i]!));
+      out[i] = s;
+    }
+    return true;
   }
 
   private owns(a: Float32Array): boolean {

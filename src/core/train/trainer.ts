@@ -9,6 +9,7 @@ import { Rng } from '../rng';
 import { tf } from '../tf';
 import { type ReplicaGroup, startReplicas } from './group';
 import { flattenValues, unflattenValues } from './replica';
+import { Schedule } from './schedule';
 
 export interface TrainOptions {
   config: LabConfig;
@@ -63,7 +64,8 @@ function loadInto(net: ConvNet, flat: Float32Array): void {
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * The seed's training loop: shuffled batches, an SGD-momentum step each, every `evalEvery`
+ * The seed's training loop: shuffled batches, an SGD-momentum step each (or the configured
+ * optimizer's, at the schedule's rate), every `evalEvery`
  * batches (from batch 0) a validation pass and a progress event with the seed's record entry,
  * a kernel snapshot at each epoch end. Resolves (never rejects) on cancellation, keeping what
  * was done; the final weights are put back into `opts.net`.
@@ -75,6 +77,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const batchesPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = Math.min(epochs * batchesPerEpoch, opts.maxSteps ?? Infinity);
   const shuffleRng = new Rng(seed + 1);
+  // The replicas follow the same schedule; this one says which rate each step used.
+  const schedule = new Schedule(config.training, batchesPerEpoch);
   const group: ReplicaGroup = await startReplicas({
     spec: net.spec,
     initial: flattenValues(net.spec, net.values()),
@@ -132,6 +136,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             valAccuracy,
             record: rec,
             seconds: (performance.now() - t0) / 1000,
+            lr: schedule.at(step - 1).lr,
           });
         }
         opts.onStep?.(step, totalSteps, epoch);

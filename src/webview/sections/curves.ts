@@ -1,8 +1,8 @@
-/** The seed's record (train and validation error rate per step, other runs' curves over it) and the loss. */
+/** The seed's record (train and validation error rate per step, other runs' curves over it), the loss and a schedule's learning rate. */
 import { $, h } from '../dom';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
-import { drawErrorPlot, drawLossPlot } from '../plots';
+import { drawErrorPlot, drawLossPlot, learningRates } from '../plots';
 import { section, wide } from '../widgets';
 
 export const curves: SectionFactory = (page) => {
@@ -12,6 +12,7 @@ export const curves: SectionFactory = (page) => {
     void drawErrorPlot($('error-plot'), s.progress, pal, false, s.overlay ?? []);
     $('error-plot').dataset.overlays = String(s.overlay?.length ?? 0);
     void drawLossPlot($('loss-plot'), s.progress, pal);
+    $('loss-plot').dataset.lrPoints = String(learningRates(s.progress)?.lr.length ?? 0);
     $('error-plot').dataset.points = String(s.progress.length);
   }
   return {
