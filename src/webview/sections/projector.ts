@@ -24,6 +24,7 @@ interface PlotlyElement extends HTMLElement {
 }
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
+  purge(el: HTMLElement): void;
 }
 declare const Plotly: PlotlyApi;
 
@@ -61,7 +62,8 @@ export const projector: SectionFactory = (page) => {
     digits = null;
     $('projection-summary').textContent = '';
     $('projection-status').textContent = '';
-    $('projection-plot').replaceChildren();
+    // Purge drops the plot and its event handlers: the next plot hooks them again.
+    Plotly.purge($('projection-plot'));
     $('projection-plot').hidden = true;
     tip.hidden = true;
     hooked = false;
