@@ -151,6 +151,38 @@ export interface ExamplesPayload extends ExamplesQuery {
 
 export type SweepPayload = SweepResult & { split: 'test' };
 
+/** How the projector lays out fc1's features in 2-D (src/core/analysis/projection.ts). */
+export const PROJECTION_METHODS = ['pca', 'umap'] as const;
+export type ProjectionMethod = (typeof PROJECTION_METHODS)[number];
+
+/** The learned space (src/core/analysis/projection.ts): fc1's features of test-split images laid out in 2-D. */
+export interface ProjectionPayload {
+  method: ProjectionMethod;
+  split: 'test';
+  /** The layer whose output is projected ('fc1', after its ReLU) and its width (the config's model.hidden). */
+  layer: 'fc1';
+  dimensions: number;
+  /** The first `count` images of the test split. */
+  count: number;
+  /** Per point: its index in the test file (as the chosen test image), true label, prediction, coordinates. */
+  indices: number[];
+  labels: number[];
+  predicted: number[];
+  x: number[];
+  y: number[];
+  /** PCA: the share of the variance along each axis; null for UMAP. */
+  explained: [number, number] | null;
+  /** UMAP's seed; null for PCA (deterministic). */
+  seed: number | null;
+  /** Share of points whose 5 nearest neighbours in the layout mostly carry their own label. */
+  neighbourAccuracy: number;
+  /** Seconds the layout took (features, then PCA or UMAP). */
+  seconds: number;
+  /** The digits, for the hover picture: base64 of count×size×size bytes (0–255). */
+  size: number;
+  thumbnails: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Field rules: each checks one value and carries its TypeScript type.
 
@@ -226,6 +258,11 @@ export const MAX_PATH_LENGTH = 4096;
 /** Most classes and the longest class name (as the config schema: src/core/config.ts). */
 export const MAX_CLASSES = 256;
 export const MAX_CLASS_NAME_LENGTH = 100;
+/** Most points a projection lays out; UMAP's time grows faster with the count, so it has a lower bound. */
+export const MAX_PROJECTION_POINTS = 10_000;
+export const MAX_UMAP_POINTS = 5000;
+/** The panel's UMAP: the first 2,000 test-split images (about a minute on two busy cores: docs/extension.md). */
+export const DEFAULT_UMAP_POINTS = 2000;
 
 const imageIndex = wholeNumber(0, MAX_IMAGE_INDEX);
 const shift = wholeNumber(-MAX_SHIFT, MAX_SHIFT);
@@ -274,6 +311,10 @@ export const ANALYSES = {
     limit: wholeNumber(1, MAX_EXAMPLES),
   }),
   sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
+  projection: analysis<ProjectionPayload>()(
+    { method: oneOf(PROJECTION_METHODS), count: wholeNumber(2, MAX_PROJECTION_POINTS), seed: wholeNumber(0, 0x7fffffff) },
+    { progress: true },
+  ),
 } as const;
 
 export type AnalysisTable = typeof ANALYSES;

@@ -83,19 +83,26 @@ export interface CancelSweepRequest {
   type: 'cancelSweep';
 }
 
+/** Stops a running projection (it answers `{ cancelled: false }` when none runs). */
+export interface CancelProjectionRequest {
+  type: 'cancelProjection';
+}
+
 export interface KernelsRequest {
   type: 'kernels';
   runDir: string;
 }
 
 /** Training, its stop, a run's kernels, the sweep's cancel, and every analysis of the table. */
-export type WorkerRequest = TrainRequest | StopRequest | CancelSweepRequest | KernelsRequest | WorkerAnalysisRequest;
+export type WorkerRequest =
+  TrainRequest | StopRequest | CancelSweepRequest | CancelProjectionRequest | KernelsRequest | WorkerAnalysisRequest;
 
 /** What each request answers with. */
 export type WorkerResults = {
   train: RunSummary;
   stop: { stopping: boolean };
   cancelSweep: { cancelled: boolean };
+  cancelProjection: { cancelled: boolean };
   kernels: KernelSnapshot[];
 } & AnalysisResults;
 
@@ -196,7 +203,11 @@ export type OverlayableAnalysisRequest = AnalysisRequest & { overlay?: number };
 export const MAX_OVERLAY_RUNS = 8;
 
 export type FromWebviewRequest =
-  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | OverlayableAnalysisRequest;
+  | { type: 'ready' }
+  | { type: 'cancelSweep' }
+  | { type: 'cancelProjection' }
+  | { type: 'command'; command: WebviewCommand }
+  | OverlayableAnalysisRequest;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -257,7 +268,7 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
   if (!isInt(messageId) || messageId < 0) return { ok: false, error: 'messageId must be a whole number ≥ 0' };
   const type = own(raw, 'type');
   let problem: string | null;
-  if (type === 'ready' || type === 'cancelSweep') {
+  if (type === 'ready' || type === 'cancelSweep' || type === 'cancelProjection') {
     const extra = unexpectedKey(raw, ['messageId', 'type']);
     problem = extra === null ? null : `unexpected field ${describeValue(extra)}`;
   } else if (type === 'command') {
@@ -388,7 +399,7 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   const type = own(r, 'type');
   let problem: string | null;
   if (type === 'train') problem = trainProblem(r);
-  else if (type === 'stop' || type === 'cancelSweep')
+  else if (type === 'stop' || type === 'cancelSweep' || type === 'cancelProjection')
     problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
   else if (type === 'kernels') {
     const extra = unexpectedKey(r, ['type', 'runDir']);

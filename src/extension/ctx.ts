@@ -226,6 +226,11 @@ export class LabContext implements vscode.Disposable {
     return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelSweep' }) : { cancelled: false };
   }
 
+  /** Stops a running projection, the same way. */
+  async cancelProjection(): Promise<{ cancelled: boolean }> {
+    return this.analysisWorker?.alive ? this.analysisWorker.request({ type: 'cancelProjection' }) : { cancelled: false };
+  }
+
   /**
    * Deactivation: a training is stopped properly if it can be within 1.5 s (its run is then
    * recorded as cancelled), else killed by PID; the analysis worker is killed at once.

@@ -151,6 +151,8 @@ export class WebviewBridge implements vscode.Disposable {
       void vscode.commands.executeCommand(`mnistLab.${m.command}`);
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
+    } else if (m.type === 'cancelProjection') {
+      this.answer(m.messageId, this.ctx.cancelProjection());
     } else if (isAnalysisType(m.type)) {
       // Every analysis alike: the context adds the run's target (or an overlaid run's) and forwards it (src/core/analyses.ts).
       const { messageId, overlay, ...request } = m;

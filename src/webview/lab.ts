@@ -18,6 +18,7 @@ import { kernels } from './sections/kernels';
 import { log } from './sections/log';
 import { modelSummary } from './sections/modelSummary';
 import { occlusion } from './sections/occlusion';
+import { projector } from './sections/projector';
 import { pytorch } from './sections/pytorch';
 import { robustness } from './sections/robustness';
 import { testImage } from './sections/testImage';
@@ -38,6 +39,7 @@ const SECTIONS: readonly SectionFactory[] = [
   confusion,
   gallery,
   occlusion,
+  projector, // the learned space: fc1 in 2-D
   drawDigit,
   modelSummary,
   pytorch,

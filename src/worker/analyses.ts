@@ -13,6 +13,7 @@ import { confusionOf, examplesOf, sweepOf } from './classification';
 import { drawnPrediction, occlusionOfTestImage } from './drawing';
 import { display } from './display';
 import { dataFor, modelAndData, modelFor } from './models';
+import { projectionOf } from './projection';
 
 export interface AnalysisContext {
   /** Progress of a long analysis: `done` of `total` batches. */
@@ -99,5 +100,9 @@ export const ANALYSIS_HANDLERS: AnalysisHandlers<AnalysisContext> = {
   async sweep(r, ctx) {
     const { net, data } = await modelAndData(r.target);
     return sweepOf(net, data, r.range, (done, total) => ctx.progress(done, total));
+  },
+  async projection(r, ctx) {
+    const { net, data } = await modelAndData(r.target);
+    return projectionOf(net, data, r, (done, total) => ctx.progress(done, total));
   },
 };

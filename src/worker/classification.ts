@@ -12,7 +12,7 @@ import type { AnalysisSplit, ConfusionPayload, ExamplesPayload, ExamplesQuery, S
 import { display } from './display';
 let cached: { net: ConvNet; data: LabData; split: AnalysisSplit; cls: Classification } | null = null;
 
-function classified(net: ConvNet, data: LabData, split: AnalysisSplit): Classification {
+export function classified(net: ConvNet, data: LabData, split: AnalysisSplit): Classification {
   if (cached?.net !== net || cached.data !== data || cached.split !== split) cached = { net, data, split, cls: classify(net, data[split]) };
   return cached.cls;
 }

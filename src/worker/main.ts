@@ -20,6 +20,7 @@ import { runTraining } from '../core/session';
 import { defaultWorkers } from '../core/train/group';
 import { ANALYSIS_HANDLERS, type AnalysisContext } from './analyses';
 import { cancelSweep } from './classification';
+import { cancelProjection } from './projection';
 import { backendOptions } from './models';
 import { type PriorityResult, lowerProcessPriority } from './priority';
 
@@ -82,6 +83,8 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
     }
     case 'cancelSweep':
       return cancelSweep();
+    case 'cancelProjection':
+      return cancelProjection();
     case 'kernels':
       return readRun(r.runDir).snapshots;
   }

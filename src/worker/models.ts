@@ -12,6 +12,7 @@ import { LabError } from '../core/errors';
 import type { ConvNet } from '../core/model/convnet';
 import { loadModel } from '../core/model/interchange';
 import { cancelSweep } from './classification';
+import { cancelProjection } from './projection';
 
 /** The bundled .wasm files lie beside this file in dist/ (setWasmPaths needs the folder). */
 export const backendOptions: BackendOptions = { wasmDir: process.env.MNIST_LAB_WASM_DIR || __dirname };
@@ -46,8 +47,9 @@ export async function modelFor(target: AnalysisTarget): Promise<{ net: ConvNet; 
   }
   const key = `${target.model}|${stamp}`;
   if (cachedModel?.key !== key) {
-    // A sweep on the old model stops at its next batch, before it would use the disposed weights.
+    // A sweep or a projection on the old model stops at its next batch, before it would use the disposed weights.
     cancelSweep();
+    cancelProjection();
     cachedModel?.net.dispose();
     cachedModel = null;
     const { net, file } = loadModel(target.model);

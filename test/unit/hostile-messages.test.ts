@@ -57,6 +57,8 @@ const WEBVIEW_FIELDS: Record<string, Record<string, Rule>> = {
   },
   sweep: { range: int(0, 14) },
   cancelSweep: {},
+  projection: { method: oneOf('pca', 'umap'), count: int(2, 10_000), seed: int(0, 0x7fffffff) },
+  cancelProjection: {},
   predictImage: { pixels },
   occlusion: { index: int(0, 1_000_000), patch: int(1, 28), stride: int(1, 28), fill: grey },
   command: { command: oneOf(...WEBVIEW_COMMANDS) },
@@ -115,6 +117,9 @@ const greyArb = fc.double({ min: 0, max: 1, noNaN: true });
 const indexArb = fc.integer({ min: 0, max: 1_000_000 });
 const shiftArb = fc.integer({ min: -64, max: 64 });
 const patchArb = fc.integer({ min: 1, max: 28 });
+const projectionArb = fc.constantFrom('pca', 'umap');
+const countArb = fc.integer({ min: 2, max: 10_000 });
+const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
 const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(model, { noNullPrototype: true });
 
 const webviewRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
@@ -134,6 +139,8 @@ const webviewRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   }),
   rec({ type: fc.constant('sweep'), range: fc.integer({ min: 0, max: 14 }) }),
   rec({ type: fc.constant('cancelSweep') }),
+  rec({ type: fc.constant('projection'), method: projectionArb, count: countArb, seed: seedArb }),
+  rec({ type: fc.constant('cancelProjection') }),
   rec({ type: fc.constant('predictImage'), pixels: fc.array(greyArb, { minLength: 1, maxLength: 64 }) }),
   rec({ type: fc.constant('occlusion'), index: indexArb, patch: patchArb, stride: patchArb, fill: greyArb }),
   rec({ type: fc.constant('command'), command: fc.constantFrom(...WEBVIEW_COMMANDS) }),
@@ -175,6 +182,8 @@ const validRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   }),
   rec({ type: fc.constant('stop') }),
   rec({ type: fc.constant('cancelSweep') }),
+  rec({ type: fc.constant('cancelProjection') }),
+  rec({ type: fc.constant('projection'), target: targetArb, method: projectionArb, count: countArb, seed: seedArb }),
   rec({ type: fc.constant('confusion'), target: targetArb, split: splitArb }),
   rec({
     type: fc.constant('examples'),
