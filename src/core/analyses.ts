@@ -9,6 +9,7 @@
  * Adding an analysis: one entry here, one handler in src/worker/analyses, one section in
  * src/webview/sections (see docs/architecture.md). No tfjs, node or vscode import.
  */
+import type { ChannelActivityPayload, EpochHistograms } from './analysis/histograms';
 import type { SweepResult } from './analysis/sweep';
 import type { LayerSummary } from './model/convnet';
 
@@ -274,6 +275,10 @@ export const ANALYSES = {
     limit: wholeNumber(1, MAX_EXAMPLES),
   }),
   sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
+  /** conv1/conv2/fc1 channels that never activate on a split (ReLU output 0 for every image). */
+  deadChannels: analysis<ChannelActivityPayload>()({ split }),
+  /** The histograms of the saved weights (epoch = the epochs completed; for runs trained before histograms were recorded). */
+  finalHistograms: analysis<EpochHistograms>()({}),
 } as const;
 
 export type AnalysisTable = typeof ANALYSES;
