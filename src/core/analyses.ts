@@ -9,6 +9,7 @@
  * Adding an analysis: one entry here, one handler in src/worker/analyses, one section in
  * src/webview/sections (see docs/architecture.md). No tfjs, node or vscode import.
  */
+import type { ChannelActivityPayload, EpochHistograms } from './analysis/histograms';
 import type { SweepResult } from './analysis/sweep';
 import type { LayerSummary } from './model/convnet';
 
@@ -315,6 +316,10 @@ export const ANALYSES = {
     { method: oneOf(PROJECTION_METHODS), count: wholeNumber(2, MAX_PROJECTION_POINTS), seed: wholeNumber(0, 0x7fffffff) },
     { progress: true },
   ),
+  /** conv1/conv2/fc1 channels that never activate on a split (ReLU output 0 for every image). */
+  deadChannels: analysis<ChannelActivityPayload>()({ split }),
+  /** The histograms of the saved weights (epoch = the epochs completed; for runs trained before histograms were recorded). */
+  finalHistograms: analysis<EpochHistograms>()({}),
 } as const;
 
 export type AnalysisTable = typeof ANALYSES;

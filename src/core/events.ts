@@ -1,3 +1,4 @@
+import type { EpochHistograms } from './analysis/histograms';
 import type { LabConfig } from './config';
 import { ownClassName } from './data/classes';
 import type { LayerSummary } from './model/convnet';
@@ -70,6 +71,8 @@ export interface EpochEvent {
   snapshot: KernelSnapshot;
   /** The validation split's confusion matrix (counts[true][predicted]) at the epoch's end, when asked for. */
   valConfusion?: number[][];
+  /** The layers' weights, gradients and outputs summarised at the epoch's end (src/core/analysis/histograms.ts), when recorded. */
+  histograms?: EpochHistograms;
 }
 
 /**

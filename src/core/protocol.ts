@@ -23,6 +23,7 @@ import {
   describeValue,
   isAnalysisType,
 } from './analyses';
+import type { EpochHistograms } from './analysis/histograms';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
 import type { RunComparison } from './runs/compare';
@@ -155,6 +156,8 @@ export interface RunView {
   comparison?: RunComparison;
   /** The Python file that loads this run's weights into the seed's PyTorch ConvNet. */
   pytorch?: PytorchSnippetView | null;
+  /** The layer histograms, one record per epoch (absent or empty: the run recorded none). */
+  histograms?: EpochHistograms[];
 }
 
 export interface PytorchSnippetView {
@@ -185,7 +188,7 @@ export type ToWebviewMessage =
   | { type: 'state'; messageId: number; state: RunView }
   | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
   | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
-  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion }
+  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion; histograms?: EpochHistograms }
   /** Scroll to the section that shows an analysis (e.g. MNIST: Robustness Check shows the robustness part). */
   | { type: 'reveal'; messageId: number; analysis: AnalysisType }
   /** Progress of the request `inReplyTo` (the robustness sweep). */

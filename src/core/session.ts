@@ -3,6 +3,7 @@ import type { LabConfig } from './config';
 import { errorMessage } from './errors';
 import { type LabData, loadLabData } from './data/mnist';
 import { evaluateAsync } from './analysis/evaluate';
+import { epochHistograms, histogramProbe } from './analysis/layerStats';
 import { seedAccuracyFor, type RunSummary, type TrainingEvent } from './events';
 import { ConvNet, specFromConfig } from './model/convnet';
 import { saveModel } from './model/interchange';
@@ -30,6 +31,8 @@ export interface TrainingRequest {
   data?: LabData;
   /** Epoch events carry the validation confusion matrix (the lab panel shows it live). */
   epochConfusion?: boolean;
+  /** Record the layer histograms at every epoch end (histograms.jsonl, epoch events); default true. */
+  histograms?: boolean;
 }
 
 /**
@@ -99,6 +102,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     startedAt,
   });
   const t0 = performance.now();
+  const probe = req.histograms === false ? null : histogramProbe(data);
   try {
     const result = await train({
       config,
@@ -117,8 +121,10 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
         summary.valAccuracy = e.valAccuracy;
         emit(e);
       },
+      ...(probe && { onEpochEnd: async (epoch, n) => ({ histograms: await epochHistograms(n, probe, epoch) }) }),
       onEpoch: (e) => {
         run.writeSnapshot(e.snapshot);
+        if (e.histograms) run.appendHistograms(e.histograms);
         summary.epochsCompleted = e.epoch;
         emit(e);
       },
@@ -142,6 +148,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
       // The failure itself is what gets recorded; a model that cannot be saved is not kept.
     }
   } finally {
+    probe?.dispose();
     net.dispose();
     summary.seconds = (performance.now() - t0) / 1000;
     summary.finishedAt = new Date().toISOString();

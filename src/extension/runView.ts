@@ -48,6 +48,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   const showLr = run.config ? scheduled(run.config.training) : false;
   v.log = run.progress.map((p) => formatProgressLine(p, p.epoch, showLr));
   v.snapshots = run.snapshots.map(displaySnapshot);
+  v.histograms = run.histograms ?? [];
   v.summary = run.summary;
   v.step = run.summary.steps;
   v.totalSteps = run.summary.totalSteps;
@@ -122,7 +123,13 @@ export class RunViewModel {
         const snapshot = displaySnapshot(e.snapshot);
         v.snapshots.push(snapshot);
         if (e.valConfusion) v.valConfusion = { epoch: e.epoch, counts: e.valConfusion };
-        this.fire({ type: 'snapshot', snapshot, ...(e.valConfusion && { valConfusion: { epoch: e.epoch, counts: e.valConfusion } }) });
+        if (e.histograms) (v.histograms ??= []).push(e.histograms);
+        this.fire({
+          type: 'snapshot',
+          snapshot,
+          ...(e.valConfusion && { valConfusion: { epoch: e.epoch, counts: e.valConfusion } }),
+          ...(e.histograms && { histograms: e.histograms }),
+        });
         return `— epoch ${e.epoch} done at ${e.seconds.toFixed(1)} s`;
       }
       case 'summary': {

@@ -15,6 +15,7 @@ import { drawDigit } from './sections/drawDigit';
 import { gallery } from './sections/gallery';
 import { header } from './sections/header';
 import { kernels } from './sections/kernels';
+import { layerHistograms } from './sections/layerHistograms';
 import { log } from './sections/log';
 import { modelSummary } from './sections/modelSummary';
 import { occlusion } from './sections/occlusion';
@@ -35,6 +36,7 @@ const SECTIONS: readonly SectionFactory[] = [
   log,
   testImage, // the chosen test image and its prediction, then its feature maps
   kernels,
+  layerHistograms, // weights, gradients and outputs per epoch; dead channels
   robustness, // with the sweep
   confusion,
   gallery,
@@ -77,6 +79,7 @@ onHostMessage((m) => {
       if (!state) return;
       state.snapshots.push(m.snapshot);
       if (m.valConfusion) state.valConfusion = m.valConfusion;
+      if (m.histograms) (state.histograms ??= []).push(m.histograms);
       for (const s of page.sections) s.onSnapshot?.(m.snapshot, m.valConfusion);
       break;
   }

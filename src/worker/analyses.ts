@@ -5,6 +5,7 @@
  */
 import { checkTestIndex, maxShift, shiftInRange } from '../core/analysis/service';
 import { evaluateSplits, featureMapsOf, predict, type FeatureMaps } from '../core/analysis/evaluate';
+import { channelActivity, epochHistograms, histogramProbe } from '../core/analysis/layerStats';
 import { robustnessCheck } from '../core/analysis/robustness';
 import type { AnalysisHandlers, FeatureMapsPayload, ImagePayload } from '../core/analyses';
 import { imageAt } from '../core/data/mnist';
@@ -96,6 +97,20 @@ export const ANALYSIS_HANDLERS: AnalysisHandlers<AnalysisContext> = {
   async examples(r) {
     const { net, data } = await modelAndData(r.target);
     return examplesOf(net, data, r);
+  },
+  async deadChannels(r) {
+    const { net, data } = await modelAndData(r.target);
+    return { split: r.split, ...(await channelActivity(net, r.split === 'test' ? data.test : data.validation)) };
+  },
+  async finalHistograms(r) {
+    const { net, data } = await modelAndData(r.target);
+    const probe = histogramProbe(data);
+    try {
+      // Epoch 1 stands for "the saved weights": the run folder says how many epochs they had.
+      return await epochHistograms(net, probe, 1);
+    } finally {
+      probe.dispose();
+    }
   },
   async sweep(r, ctx) {
     const { net, data } = await modelAndData(r.target);

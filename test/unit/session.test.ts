@@ -36,7 +36,7 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   const dir = summary.runDir;
   assert.deepEqual(listRuns(out), [dir]);
   assert.match(dir, /[\\/]\d{8}-\d{6}-small_test$/);
-  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'kernels', 'metrics.jsonl', 'model', 'summary.json']);
+  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'histograms.jsonl', 'kernels', 'metrics.jsonl', 'model', 'summary.json']);
   assert.deepEqual(readdirSync(join(dir, 'kernels')), ['epoch-001.json', 'epoch-002.json']);
   assert.deepEqual(readdirSync(join(dir, 'model')).sort(), ['load_pytorch.py', 'model.json', 'model.safetensors', 'weights.bin']);
   assert.ok(!readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.tmp')), 'no temporary files left');

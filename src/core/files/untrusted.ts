@@ -19,6 +19,8 @@ export const FILE_LIMITS = {
   runJson: 1 << 20,
   /** A run's metrics.jsonl (20 epochs: ≈ 60 KB). */
   metrics: 64 << 20,
+  /** A run's histograms.jsonl (≈ 10 KB per epoch; the config allows 1000 epochs). */
+  histograms: 32 << 20,
   /** One kernel snapshot (the seed's: 20 KB; depth 256 × 256 × 13² floats as JSON ≈ 100 MB). */
   snapshot: 128 << 20,
   /** model.json (topology + manifest: ≈ 5 KB). */
@@ -37,6 +39,7 @@ const KIND_NAMES: Record<FileKind, string> = {
   runJson: 'run file',
   metrics: 'metrics file',
   snapshot: 'kernel snapshot',
+  histograms: 'histograms file',
   modelJson: 'model.json',
   weights: 'weights file',
   idx: 'IDX file',

@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type LabConfig, parseConfig } from '../config';
+import { type EpochHistograms, parseHistogramsJsonl } from '../analysis/histograms';
 import { LabError, errorMessage } from '../errors';
 import type { KernelSnapshot, ProgressEvent, RunStatus, RunSummary, TrainingEvent } from '../events';
 import { hasOwn, isPlainObject, listFolder, listFolderSync, parseJsonFile, readUntrustedText, readUntrustedTextSync } from '../files/untrusted';
@@ -13,6 +14,7 @@ import { sameProcess } from './process';
  *   config.json      the config used (defaults filled in)
  *   metrics.jsonl    start, progress (with the seed's record entry) and epoch events, appended
  *   kernels/epoch-NNN.json  conv1/conv2 weights and biases at each epoch end
+ *   histograms.jsonl the layers' histograms at each epoch end (one line each, appended)
  *   model/model.safetensors, model/model.json + weights.bin
  *   summary.json     status, accuracies, times, backend, steps, and while it runs the PID and
  *                    start time of the process that trains it
@@ -67,6 +69,11 @@ export class RunDirectory {
     appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(line)}\n`);
   }
 
+  /** Appends one epoch's histograms to histograms.jsonl (≈ 10 KB a line). */
+  appendHistograms(h: EpochHistograms): void {
+    appendFileSync(join(this.dir, 'histograms.jsonl'), `${JSON.stringify(h)}\n`);
+  }
+
   writeSnapshot(s: KernelSnapshot): void {
     writeJsonAtomic(join(this.dir, 'kernels', `epoch-${String(s.epoch).padStart(3, '0')}.json`), s);
   }
@@ -84,6 +91,8 @@ export interface StoredRun {
   summary: RunSummary;
   progress: ProgressEvent[];
   snapshots: KernelSnapshot[];
+  /** The layer histograms per epoch (empty or absent for runs trained before they were recorded). */
+  histograms?: EpochHistograms[];
 }
 
 /** The most kernel snapshots a run is read with (one per epoch; the config allows far fewer epochs). */
@@ -345,7 +354,11 @@ export function readRun(dir: string): StoredRun {
     const file = join(kdir, f);
     return parseSnapshot(parseJsonFile(readUntrustedTextSync(file, { kind: 'snapshot' }), file), file);
   });
-  return { dir, config, summary, progress, snapshots };
+  const histogramsFile = join(dir, 'histograms.jsonl');
+  const histograms = existsFileSync(histogramsFile)
+    ? parseHistogramsJsonl(readUntrustedTextSync(histogramsFile, { kind: 'histograms' }), histogramsFile)
+    : [];
+  return { dir, config, summary, progress, snapshots, histograms };
 }
 
 /** The kernel snapshots of a run folder's `kernels/`, in epoch order, at most MAX_SNAPSHOTS. */
@@ -379,7 +392,10 @@ export async function readRunAsync(dir: string): Promise<StoredRun> {
     const file = join(kdir, f);
     snapshots.push(parseSnapshot(parseJsonFile(await readUntrustedText(file, { kind: 'snapshot' }), file), file));
   }
-  return { dir, config, summary, progress, snapshots };
+  const histogramsFile = join(dir, 'histograms.jsonl');
+  const hasHistograms = (await stat(histogramsFile).catch(() => null)) !== null;
+  const histograms = hasHistograms ? parseHistogramsJsonl(await readUntrustedText(histogramsFile, { kind: 'histograms' }), histogramsFile) : [];
+  return { dir, config, summary, progress, snapshots, histograms };
 }
 
 /** How the lab names a run folder: `<yyyymmdd>-<hhmmss>-<name>` (UTC), so that names sort by time. */

@@ -31,6 +31,12 @@ export interface TrainOptions {
   replicaScript?: string;
   /** Add the validation confusion matrix to every epoch event (one validation pass more per epoch). */
   epochConfusion?: boolean;
+  /**
+   * At each epoch end, before `onEpoch`, with `net` holding that epoch's weights (to read, not to
+   * train: the replicas keep their own copy). What it returns rides on the epoch event (the layer
+   * histograms: src/core/analysis/layerStats.ts).
+   */
+  onEpochEnd?: (epoch: number, net: ConvNet) => Promise<Pick<EpochEvent, 'histograms'>>;
 }
 
 export interface TrainResult {
@@ -145,20 +151,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       if (cancelled || seen < train.count) break;
       epochsCompleted = epoch;
-      if (opts.onEpoch) {
+      if (opts.onEpoch || opts.onEpochEnd) {
         const flat = await group.weights();
         const values = unflattenValues(net.spec, flat);
         let valConfusion: number[][] | undefined;
+        if (opts.epochConfusion || opts.onEpochEnd) loadInto(net, flat);
+        const extra = (await opts.onEpochEnd?.(epoch, net)) ?? {};
         if (opts.epochConfusion) {
-          loadInto(net, flat);
           valConfusion = confusionMatrix(data.validation.labels, await predictionsAsync(net, data.validation), net.spec.numClasses).counts;
         }
-        opts.onEpoch({
+        opts.onEpoch?.({
           type: 'epoch',
           epoch,
           seconds: (performance.now() - t0) / 1000,
           snapshot: kernelSnapshot(net.spec, values, epoch),
           ...(valConfusion && { valConfusion }),
+          ...extra,
         });
       }
     }

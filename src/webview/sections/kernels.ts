@@ -5,6 +5,7 @@ import { drawHeatmap, drawSignedScale, figure, maxAbs } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { section, slider, wide } from '../widgets';
+import { validationActivity } from './channelActivity';
 
 export const kernels: SectionFactory = (page) => {
   /** The snapshot shown (index into the run's snapshots; −1: the latest). */
@@ -76,6 +77,38 @@ export const kernels: SectionFactory = (page) => {
         );
       }
     drawSignedScale($('conv2-scale'), s2, pal, 'kernel-scale-conv2');
+    markDead(s);
+  }
+
+  /** Marks the kernels of channels that never activate on the validation split (the saved weights: the last epoch only). */
+  function markDead(s: KernelSnapshot): void {
+    const note = $('kernels-dead');
+    note.textContent = '';
+    const pending = s === page.state!.snapshots.at(-1) ? validationActivity(page) : null;
+    if (!pending) return;
+    const [, i2] = s.conv2.shape as [number, number];
+    void pending.then(
+      (r) => {
+        if (s !== page.state?.snapshots.at(-1)) return;
+        const dead: string[] = [];
+        for (const l of r.layers) {
+          if (l.layer === 'fc1' || !l.dead.length) continue;
+          dead.push(`${l.layer} ${l.dead.join(', ')}`);
+          for (const c of l.dead) {
+            const ids = l.layer === 'conv1' ? [`conv1-kernel-${c}`] : Array.from({ length: i2 }, (_, i) => `conv2-kernel-${i}-${c}`);
+            for (const id of ids) {
+              const fig = document.querySelector(`[data-testid="${id}"]`)?.closest('figure');
+              fig?.classList.add('dead');
+              fig?.setAttribute('title', t('channel {0} of {1} is dead: 0 for every validation image', c, l.layer));
+            }
+          }
+        }
+        note.textContent = dead.length
+          ? t('Crossed out: the kernels of dead channels ({0}), see “Layers over time”.', dead.join('; '))
+          : '';
+      },
+      () => undefined,
+    );
   }
 
   return {
@@ -92,6 +125,7 @@ export const kernels: SectionFactory = (page) => {
           h('h3', { textContent: t('conv2: input channel (row) × output channel (column), 5×5 each') }),
           h('div', { id: 'conv2-kernels', className: 'grid conv2', testid: 'conv2-kernels' }),
           h('div', { id: 'conv2-scale', className: 'kernel-scale' }),
+          h('p', { id: 'kernels-dead', className: 'muted', testid: 'kernels-dead' }),
         ),
       ),
     onState: (_state, { runChanged }) => {
