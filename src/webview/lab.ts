@@ -12,6 +12,7 @@ import { comparison } from './sections/comparison';
 import { confusion } from './sections/confusion';
 import { curves } from './sections/curves';
 import { drawDigit } from './sections/drawDigit';
+import { explain } from './sections/explain';
 import { gallery } from './sections/gallery';
 import { header } from './sections/header';
 import { kernels } from './sections/kernels';
@@ -38,6 +39,7 @@ const SECTIONS: readonly SectionFactory[] = [
   confusion,
   gallery,
   occlusion,
+  explain, // why the network decided: saliency and Grad-CAM of the chosen or drawn image
   drawDigit,
   modelSummary,
   pytorch,
