@@ -31,6 +31,11 @@ function drawOverlay(canvas: HTMLCanvasElement, r: ExplainPayload, pal: Palette)
   canvas.dataset.drawn = 'true';
 }
 
+/** Shows or hides an element (the panel's CSS gives rows and figures a display, which outranks `hidden`). */
+const showIf = (e: HTMLElement, show: boolean): void => {
+  e.style.display = show ? '' : 'none';
+};
+
 const METHOD_NAMES: Record<ExplainMethod, () => string> = {
   gradient: () => t('gradient (saliency)'),
   gradientTimesInput: () => t('gradient × input'),
@@ -103,7 +108,7 @@ export const explain: SectionFactory = (page) => {
     EXPLAIN_METHODS.map((m) => [m, METHOD_NAMES[m]()]),
     (v) => {
       ui.method = v as ExplainMethod;
-      smooth.hidden = ui.method !== 'smoothGrad';
+      showIf(smooth, ui.method === 'smoothGrad');
       schedule();
     },
   );
@@ -177,7 +182,7 @@ export const explain: SectionFactory = (page) => {
       ),
     ),
   );
-  smooth.hidden = true;
+  showIf(smooth, false);
 
   const controls = make('div', undefined, 'row');
   controls.append(
@@ -199,9 +204,9 @@ export const explain: SectionFactory = (page) => {
   const overlayCaption = make('figcaption', 'explain-heatmap-caption');
   const overlayFigure = make('figure', undefined, 'image');
   const legend = make('div', 'explain-scale', 'kernel-scale');
-  overlayFigure.append(overlay, overlayCaption, legend);
+  overlayFigure.append(overlay, overlayCaption);
   const coarseFigure = fig(coarse, t('Grad-CAM at conv2’s resolution (14×14), before upsampling'), 'explain-coarse-caption');
-  coarseFigure.hidden = true;
+  showIf(coarseFigure, false);
   const figures = make('div', undefined, 'row');
   figures.append(fig(image, t('image'), 'explain-image-caption'), overlayFigure, coarseFigure);
   const summary = make('div', 'explain-summary', 'muted', t('Choose a method and press Explain.'));
@@ -212,6 +217,7 @@ export const explain: SectionFactory = (page) => {
     controls,
     smooth,
     figures,
+    legend,
     summary,
     make(
       'p',
@@ -273,8 +279,9 @@ export const explain: SectionFactory = (page) => {
     drawOverlay(overlay, r, pal);
     if (r.signed) drawSignedScale(legend, r.scale, pal, 'explain-scale-bar');
     else drawPositiveScale(legend, r.scale, pal, 'explain-scale-bar');
-    coarseFigure.hidden = !r.gradCam;
-    if (r.gradCam) drawHeatmap(coarse, r.gradCam.values, r.gradCam.size, r.gradCam.size, pal, 'signed', r.scale || 1);
+    showIf(coarseFigure, !!r.gradCam);
+    // On its own scale: upsampling lowers the peak, so the 28×28 map's largest value would clip it.
+    if (r.gradCam) drawHeatmap(coarse, r.gradCam.values, r.gradCam.size, r.gradCam.size, pal, 'signed');
     const scoreName = r.score === 'logit' ? t('logit') : t('log-probability');
     overlayCaption.textContent = t('{0} of the {1} of class {2}', METHOD_NAMES[r.method](), scoreName, page.cls(r.classIndex));
     const what = r.index === null ? t('the drawn digit') : t('test image #{0} (true class {1})', r.index, page.cls(r.label!));

@@ -126,6 +126,8 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
       if (method === 'smoothGrad') {
         assert.ok(await lab.locator('#explain-smoothgrad').isVisible(), 'the SmoothGrad settings are hidden');
         await lab.locator('#explain-samples').fill('20');
+      } else {
+        assert.ok(!(await lab.locator('#explain-smoothgrad').isVisible()), 'the SmoothGrad settings are shown');
       }
       const text = await explained(method, '4');
       // The committed run predicts test image #4 (a 4) as 4 (README); the predicted class is explained.
@@ -142,7 +144,7 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
         assert.ok(coarse.width === 14 && coarse.distinct >= 5, `the 14×14 map ${JSON.stringify(coarse)}`);
       } else {
         assert.ok(labels[0]!.startsWith('−') && labels[1] === '0' && labels[2]!.startsWith('+'), `a signed scale: ${labels.join(' … ')}`);
-        assert.ok(await lab.locator('#explain-coarse').evaluate((c: any) => c.closest('figure').hidden)); // eslint-disable-line @typescript-eslint/no-explicit-any
+        assert.ok(!(await lab.locator('#explain-coarse').isVisible()), 'the 14×14 Grad-CAM map is shown for a gradient');
       }
       if (method === 'smoothGrad')
         assert.match(text, /SmoothGrad: the mean gradient of 20 noisy copies, σ = 15 % of the image’s range \(seed 0\)\./);
