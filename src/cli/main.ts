@@ -11,6 +11,17 @@ import { checkModelFitsData, dataChoiceFor, maxShift, shiftInRange } from '../co
 import { seedAccuracyFor, type ProgressEvent, type RunSummary, type TrainingEvent } from '../core/events';
 import { loadModel, prepareExportDir, saveModel } from '../core/model/interchange';
 import { isInside } from '../core/files/untrusted';
+import { explain } from '../core/analysis/explain';
+import {
+  EXPLAIN_METHODS,
+  EXPLAIN_SCORES,
+  type ExplainMethod,
+  type ExplainScore,
+  MAX_SMOOTHGRAD_SAMPLES,
+  MAX_SMOOTHGRAD_SEED,
+  MAX_SMOOTHGRAD_SIGMA,
+  SMOOTHGRAD_DEFAULTS,
+} from '../core/analysis/explainOptions';
 import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, type SweepResult, describeShiftSweep, robustnessSweep } from '../core/analysis/sweep';
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { compareRuns } from '../core/runs/compare';
@@ -32,6 +43,8 @@ Usage:
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN --sweep [--range 3] [--compare RUN2] [--data DIR] [--backend NAME] [--json]
+  mnist-lab explain RUN [--index 4] [--method gradient] [--class N] [--score logit]
+                  [--samples 50] [--sigma 0.15] [--seed 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
   mnist-lab help [COMMAND] | --help | --version
@@ -52,6 +65,7 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --range    robustness --sweep: k, the largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
 --compare  robustness --sweep: the same sweep of a second RUN beside the first (e.g. trained
            with and without training.augment)
+--method   explain: ${EXPLAIN_METHODS.join(' | ')} (default gradient)
 compare    two or more run directories: the config fields that differ, final accuracies,
            durations, steps and status
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
@@ -61,7 +75,7 @@ compare    two or more run directories: the config fields that differ, final acc
 Per command: mnist-lab COMMAND --help, or mnist-lab help COMMAND (with examples).
 `;
 
-const COMMANDS = ['train', 'evaluate', 'robustness', 'export', 'compare', 'help'] as const;
+const COMMANDS = ['train', 'evaluate', 'robustness', 'explain', 'export', 'compare', 'help'] as const;
 
 /** `mnist-lab COMMAND --help` and `mnist-lab help COMMAND`: its usage, options and examples. */
 const COMMAND_HELP: Record<string, string> = {
@@ -110,6 +124,27 @@ Examples:
   mnist-lab robustness runs/… --sweep --json | jq .shift.byRadius
   mnist-lab robustness runs/…-seed --sweep --compare runs/…-augmented
 `,
+  explain: `mnist-lab explain RUN [--index 4] [--method gradient] [--class N] [--score logit]
+                  [--samples 50] [--sigma 0.15] [--seed 0] [--data DIR] [--backend NAME] [--json]
+
+Why the network decided: a map over test image INDEX of what raises the class's score.
+
+  --method NAME  gradient (saliency), gradientTimesInput, smoothGrad (the mean gradient of noisy
+                 copies), gradCam (Grad-CAM on conv2, upsampled to the image); default gradient
+  --class N      the class explained (default: the predicted one)
+  --score NAME   logit (before the softmax, default) or logProbability
+  --samples N    smoothGrad: noisy copies, 1..${MAX_SMOOTHGRAD_SAMPLES} (default ${SMOOTHGRAD_DEFAULTS.samples})
+  --sigma F      smoothGrad: the noise's σ as a fraction of the image's range, 0..${MAX_SMOOTHGRAD_SIGMA} (default ${SMOOTHGRAD_DEFAULTS.sigma})
+  --seed N       smoothGrad: the noise's seed (default ${SMOOTHGRAD_DEFAULTS.seed})
+  --json         one JSON object: the map (28×28 row-major) and what it explains
+
+On a terminal the map is drawn in characters: + : . raise the score (most to least), = - ,
+lower it.
+
+Examples:
+  mnist-lab explain runs/… --index 4 --method gradCam
+  mnist-lab explain runs/… --method smoothGrad --samples 100 --json | jq .map
+`,
   export: `mnist-lab export RUN [--out DIR] [--json]
 
 Writes the weights as safetensors (PyTorch state_dict) and TensorFlow.js, with load_pytorch.py.
@@ -145,7 +180,7 @@ function unknownCommand(command: string): LabError {
   const near = didYouMean(command, COMMANDS);
   const shown = command.length > 40 ? `${command.slice(0, 40)}…` : command;
   return new LabError(
-    `unknown command '${shown}'${near ? ` — did you mean ${near}?` : ''} (train, evaluate, robustness, export, compare; see mnist-lab --help)`,
+    `unknown command '${shown}'${near ? ` — did you mean ${near}?` : ''} (train, evaluate, robustness, explain, export, compare; see mnist-lab --help)`,
   );
 }
 
@@ -419,6 +454,99 @@ async function cmdRobustness(positionals: string[], flags: Flags, out: Output): 
   }
 }
 
+/** `--name` one of `values` (or undefined when absent), with a did-you-mean on a typo. */
+function choiceFlag<const T extends readonly string[]>(flags: Flags, name: string, values: T): T[number] | undefined {
+  const v = strFlag(flags, name);
+  if (v === undefined) return undefined;
+  if ((values as readonly string[]).includes(v)) return v as T[number];
+  const near = didYouMean(v, values);
+  const shown = v.length > 40 ? `${v.slice(0, 40)}…` : v;
+  throw new LabError(`--${name}: unknown value '${shown}'${near ? ` — did you mean ${near}?` : ''} (one of: ${values.join(', ')})`, {
+    field: name,
+  });
+}
+
+/** A map in characters: + : . (positive, most to least), = - , (negative); blank below a tenth of the largest |value|. */
+function mapInCharacters(values: Float32Array, size: number, scale: number, color: boolean): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < size; i++) {
+    let line = '';
+    for (let j = 0; j < size; j++) {
+      const v = scale > 0 ? values[i * size + j]! / scale : 0;
+      const level = Math.abs(v) < 0.1 ? 0 : Math.abs(v) < 0.3 ? 1 : Math.abs(v) < 0.6 ? 2 : 3;
+      const ch = level === 0 ? ' ' : (v > 0 ? ' .:+' : ' ,-=')[level]!;
+      line += level === 0 ? '  ' : paint(v > 0 ? 'red' : 'cyan', ch + ch, color);
+    }
+    lines.push(`|${line}|`);
+  }
+  return lines;
+}
+
+async function cmdExplain(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  const method: ExplainMethod = choiceFlag(flags, 'method', EXPLAIN_METHODS) ?? 'gradient';
+  const score: ExplainScore = choiceFlag(flags, 'score', EXPLAIN_SCORES) ?? 'logit';
+  const samples = intFlag(flags, 'samples', 1, MAX_SMOOTHGRAD_SAMPLES) ?? SMOOTHGRAD_DEFAULTS.samples;
+  const seed = intFlag(flags, 'seed', 0, MAX_SMOOTHGRAD_SEED) ?? SMOOTHGRAD_DEFAULTS.seed;
+  const sigmaText = strFlag(flags, 'sigma');
+  const sigma = sigmaText === undefined ? SMOOTHGRAD_DEFAULTS.sigma : Number(sigmaText);
+  if (sigmaText !== undefined && (sigmaText.trim() === '' || !(sigma >= 0 && sigma <= MAX_SMOOTHGRAD_SIGMA)))
+    throw new LabError(
+      `--sigma: expected a fraction of the image's range in [0, ${MAX_SMOOTHGRAD_SIGMA}], got '${sigmaText.length > 40 ? `${sigmaText.slice(0, 40)}…` : sigmaText}'`,
+      { field: 'sigma' },
+    );
+  if (method !== 'smoothGrad')
+    for (const name of ['samples', 'sigma'])
+      if (flags[name] !== undefined) throw new LabError(`--${name}: only with --method smoothGrad`, { field: name });
+  const { net, file, data, backend, classNames } = await loadForAnalysis(positionals, flags, 'explain');
+  try {
+    const index = intFlag(flags, 'index', 0) ?? 4;
+    if (index >= data.testFile.count)
+      throw new LabError(`--index: ${index} is out of range 0..${data.testFile.count - 1} (test images)`, { field: 'index' });
+    const classIndex = intFlag(flags, 'class', 0, net.spec.numClasses - 1) ?? null;
+    const image = imageAt(data.testFile, index);
+    const label = data.testFile.labels[index]!;
+    const e = explain(net, image, { method, score, classIndex, samples, sigma, seed });
+    let scale = 0;
+    for (const v of e.map) scale = Math.max(scale, Math.abs(v));
+    out.event({
+      type: 'summary',
+      command: 'explain',
+      model: file,
+      backend: backend.name,
+      index,
+      label,
+      classNames,
+      method,
+      score,
+      classIndex: e.classIndex,
+      predicted: e.predicted,
+      probabilities: e.probabilities,
+      scoreValue: e.scoreValue,
+      size: e.size,
+      signed: e.signed,
+      scale,
+      map: Array.from(e.map),
+      ...(e.smoothGrad && { smoothGrad: e.smoothGrad }),
+      ...(e.gradCam && { gradCam: { size: e.gradCam.size, map: Array.from(e.gradCam.map), weights: Array.from(e.gradCam.weights) } }),
+    });
+    const name = (l: number) => labelText(classNames, l);
+    out.line(`model: ${file} (backend ${backend.name})`);
+    out.line(`test image #${index}: true label ${name(label)}, predicted ${name(e.predicted)} (${pct(e.probabilities[e.predicted]!)})`);
+    out.line(
+      `${method} of the ${score === 'logit' ? 'logit' : 'log-probability'} of class ${name(e.classIndex)} (${e.scoreValue.toFixed(3)}); largest |value| ${scale.toPrecision(3)}`,
+    );
+    if (e.smoothGrad)
+      out.line(
+        `SmoothGrad: ${e.smoothGrad.samples} noisy copies, σ = ${e.smoothGrad.sigma} of the image's range (${e.smoothGrad.sigmaPixels.toPrecision(3)}), seed ${e.smoothGrad.seed}`,
+      );
+    if (e.gradCam) out.line(`Grad-CAM: conv2 channel weights α = ${Array.from(e.gradCam.weights, (w) => w.toFixed(4)).join(', ')}`);
+    for (const l of mapInCharacters(e.map, e.size, scale, out.color)) out.line(l);
+    return 0;
+  } finally {
+    net.dispose();
+  }
+}
+
 /**
  * `robustness --sweep`: a table on a terminal; one JSON object on stdout with --json or when
  * stdout is not a terminal (a pipe, a file: what scripts read). A progress bar on a terminal's stderr.
@@ -608,6 +736,11 @@ export async function main(argv: string[]): Promise<number> {
           sweep: { type: 'boolean' },
           range: { type: 'string' },
           compare: { type: 'string' },
+          method: { type: 'string' },
+          class: { type: 'string' },
+          score: { type: 'string' },
+          samples: { type: 'string' },
+          sigma: { type: 'string' },
           json: { type: 'boolean' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
@@ -646,6 +779,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdEvaluate(rest, flags, out);
       case 'robustness':
         return await cmdRobustness(rest, flags, out);
+      case 'explain':
+        return await cmdExplain(rest, flags, out);
       case 'export':
         return await cmdExport(rest, flags, out);
       case 'compare':

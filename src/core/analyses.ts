@@ -10,6 +10,15 @@
  * src/webview/sections (see docs/architecture.md). No tfjs, node or vscode import.
  */
 import type { ChannelActivityPayload, EpochHistograms } from './analysis/histograms';
+import {
+  EXPLAIN_METHODS,
+  EXPLAIN_SCORES,
+  type ExplainMethod,
+  type ExplainScore,
+  MAX_SMOOTHGRAD_SAMPLES,
+  MAX_SMOOTHGRAD_SEED,
+  MAX_SMOOTHGRAD_SIGMA,
+} from './analysis/explainOptions';
 import type { SweepResult } from './analysis/sweep';
 import type { LayerSummary } from './model/convnet';
 
@@ -91,6 +100,35 @@ export interface OcclusionPayload {
   risen: number[];
   /** size×size: mean drop of the true class's probability over the patches covering each pixel. */
   heatmap: ImagePayload;
+}
+
+/**
+ * Why the network decided (src/core/analysis/explain.ts): a map over the image for one class.
+ * Maps travel at 5 significant digits (gradients can be far below display precision).
+ */
+export interface ExplainPayload {
+  /** The test image explained, or null for a drawn image. */
+  index: number | null;
+  /** Its true label (null for a drawing). */
+  label: number | null;
+  image: ImagePayload;
+  method: ExplainMethod;
+  score: ExplainScore;
+  /** The class explained (the predicted one unless the request named another). */
+  classIndex: number;
+  predicted: number;
+  probabilities: number[];
+  /** The explained class's logit or log-probability. */
+  scoreValue: number;
+  /** size×size, row-major. */
+  map: { size: number; values: number[] };
+  /** Gradients have both signs; Grad-CAM's map is ≥ 0. */
+  signed: boolean;
+  /** max |value| of the map (the colour scale's end; 0 when the map is all zero). */
+  scale: number;
+  smoothGrad?: { samples: number; sigma: number; sigmaPixels: number; seed: number };
+  /** Grad-CAM: the map at conv2's resolution and the channel weights α_k. */
+  gradCam?: { size: number; values: number[]; weights: number[] };
 }
 
 export interface ModelInfo {
@@ -228,6 +266,10 @@ export const oneOf = <const T extends readonly string[]>(values: T): Rule<T[numb
 
 export const nullable = <T>(r: Rule<T>): Rule<T | null> => rule((v) => (v === null ? null : r.check(v)));
 
+/** A finite number in [min, max]. */
+export const numberIn = (min: number, max: number): Rule<number> =>
+  rule((v) => (typeof v === 'number' && v >= min && v <= max ? null : `must be a number in [${min}, ${max}], got ${shown(v)}`));
+
 export const greyImage = (maxPixels: number): Rule<number[]> =>
   rule((v) => {
     if (!Array.isArray(v) || v.length === 0 || v.length > maxPixels) return `must be an array of 1..${maxPixels} grey levels`;
@@ -310,6 +352,17 @@ export const ANALYSES = {
     predicted: classOrAny,
     onlyWrong: flag,
     limit: wholeNumber(1, MAX_EXAMPLES),
+  }),
+  /** `index` (a test image) or `pixels` (a drawing at the model's size): exactly one is non-null. */
+  explain: analysis<ExplainPayload>()({
+    index: nullable(imageIndex),
+    pixels: nullable(greyImage(MAX_DRAWN_PIXELS)),
+    method: oneOf(EXPLAIN_METHODS),
+    score: oneOf(EXPLAIN_SCORES),
+    classIndex: classOrAny,
+    samples: wholeNumber(1, MAX_SMOOTHGRAD_SAMPLES),
+    sigma: numberIn(0, MAX_SMOOTHGRAD_SIGMA),
+    seed: wholeNumber(0, MAX_SMOOTHGRAD_SEED),
   }),
   sweep: analysis<SweepPayload>()({ range: wholeNumber(0, MAX_SWEEP_REQUEST_RANGE) }, { progress: true }),
   projection: analysis<ProjectionPayload>()(

@@ -116,3 +116,23 @@ export function drawSignedScale(parent: HTMLElement, scale: number, pal: Palette
   parent.append(canvas, labels);
   return canvas;
 }
+
+/**
+ * A colour-scale bar for maps that are never negative (0 … scale), from the background to
+ * `pal.positive` as {@link signedColour} draws positive values; its canvas carries `testId`.
+ */
+export function drawPositiveScale(parent: HTMLElement, scale: number, pal: Palette, testId: string): HTMLCanvasElement {
+  const canvas = drawSignedScale(parent, scale, pal, testId);
+  canvas.setAttribute('aria-label', `0 … ${scaleLabel(scale)}`);
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(canvas.width, 1);
+  for (let i = 0; i < canvas.width; i++) {
+    const c = signedColour(i / (canvas.width - 1), pal);
+    img.data.set([c[0], c[1], c[2], 255], 4 * i);
+  }
+  ctx.putImageData(img, 0, 0);
+  const labels = parent.querySelectorAll('.scale-labels span');
+  labels[0]!.textContent = '0';
+  labels[1]!.textContent = scaleLabel(scale / 2);
+  return canvas;
+}

@@ -12,6 +12,7 @@ import { comparison } from './sections/comparison';
 import { confusion } from './sections/confusion';
 import { curves } from './sections/curves';
 import { drawDigit } from './sections/drawDigit';
+import { explain } from './sections/explain';
 import { gallery } from './sections/gallery';
 import { header } from './sections/header';
 import { kernels } from './sections/kernels';
@@ -42,6 +43,7 @@ const SECTIONS: readonly SectionFactory[] = [
   gallery,
   occlusion,
   projector, // the learned space: fc1 in 2-D
+  explain, // why the network decided: saliency and Grad-CAM of the chosen or drawn image
   drawDigit,
   modelSummary,
   pytorch,

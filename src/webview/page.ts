@@ -50,6 +50,8 @@ export interface Section {
   onSnapshot?(snapshot: KernelSnapshot, valConfusion: LiveConfusion | undefined): void;
   /** Another test image was chosen (`page.choice.index`). */
   onImageChosen?(index: number): void;
+  /** The drawing on the draw-a-digit pad changed (`page.drawing`: preprocessed to 28×28, or null when the pad is empty). */
+  onDrawingChanged?(): void;
   /** The theme changed: draw again in `page.palette()` (only called once there is a state). */
   redraw?(): void;
 }
@@ -66,6 +68,7 @@ export class LabPage {
   private readonly chosen: Choice;
   private lastStatus: string | null = null;
   private lastRunDir: string | null | undefined;
+  private drawn: readonly number[] | null = null;
 
   constructor(saved: Partial<PersistedPanelState>, factories: readonly SectionFactory[]) {
     this.chosen = { index: saved.index ?? 4, dx: saved.dx ?? -3, dy: saved.dy ?? 0 };
@@ -114,6 +117,17 @@ export class LabPage {
     this.chosen.index = index;
     this.persist();
     for (const s of this.sections) s.onImageChosen?.(index);
+  }
+
+  /** The drawn digit (src/webview/sections/drawDigit.ts), preprocessed to the model's size; null: nothing drawn. */
+  get drawing(): readonly number[] | null {
+    return this.drawn;
+  }
+
+  /** The draw-a-digit pad has a new drawing (or none): the sections that explain it hear of it. */
+  setDrawing(pixels: readonly number[] | null): void {
+    this.drawn = pixels;
+    for (const s of this.sections) s.onDrawingChanged?.();
   }
 
   /** The robustness check's shift. */

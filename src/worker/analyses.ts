@@ -13,6 +13,7 @@ import { LabError } from '../core/errors';
 import { confusionOf, examplesOf, sweepOf } from './classification';
 import { drawnPrediction, occlusionOfTestImage } from './drawing';
 import { display } from './display';
+import { explanationOf } from './explain';
 import { dataFor, modelAndData, modelFor } from './models';
 import { projectionOf } from './projection';
 
@@ -111,6 +112,16 @@ export const ANALYSIS_HANDLERS: AnalysisHandlers<AnalysisContext> = {
     } finally {
       probe.dispose();
     }
+  },
+  async explain(r) {
+    if (r.index === null) {
+      const { net } = await modelFor(r.target);
+      return explanationOf(net, null, r);
+    }
+    const data = dataFor(r.target);
+    checkTestIndex(data, r.index);
+    const { net } = await modelAndData(r.target, data);
+    return explanationOf(net, data, r);
   },
   async sweep(r, ctx) {
     const { net, data } = await modelAndData(r.target);

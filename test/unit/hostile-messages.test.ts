@@ -61,6 +61,16 @@ const WEBVIEW_FIELDS: Record<string, Record<string, Rule>> = {
   cancelProjection: {},
   predictImage: { pixels },
   occlusion: { index: int(0, 1_000_000), patch: int(1, 28), stride: int(1, 28), fill: grey },
+  explain: {
+    index: (v) => v === null || int(0, 1_000_000)(v),
+    pixels: (v) => v === null || pixels(v),
+    method: oneOf('gradient', 'gradientTimesInput', 'smoothGrad', 'gradCam'),
+    score: oneOf('logit', 'logProbability'),
+    classIndex: classOrNull,
+    samples: int(1, 256),
+    sigma: (v) => typeof v === 'number' && v >= 0 && v <= 1,
+    seed: int(0, 0xffffffff),
+  },
   command: { command: oneOf(...WEBVIEW_COMMANDS) },
 };
 
@@ -120,6 +130,16 @@ const patchArb = fc.integer({ min: 1, max: 28 });
 const projectionArb = fc.constantFrom('pca', 'umap');
 const countArb = fc.integer({ min: 2, max: 10_000 });
 const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
+const explainFields = {
+  index: fc.option(indexArb, { nil: null }),
+  pixels: fc.option(fc.array(greyArb, { minLength: 1, maxLength: 64 }), { nil: null }),
+  method: fc.constantFrom('gradient', 'gradientTimesInput', 'smoothGrad', 'gradCam'),
+  score: fc.constantFrom('logit', 'logProbability'),
+  classIndex: classArb,
+  samples: fc.integer({ min: 1, max: 256 }),
+  sigma: fc.double({ min: 0, max: 1, noNaN: true }),
+  seed: fc.integer({ min: 0, max: 0xffffffff }),
+};
 const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(model, { noNullPrototype: true });
 
 const webviewRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
@@ -143,6 +163,7 @@ const webviewRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   rec({ type: fc.constant('cancelProjection') }),
   rec({ type: fc.constant('predictImage'), pixels: fc.array(greyArb, { minLength: 1, maxLength: 64 }) }),
   rec({ type: fc.constant('occlusion'), index: indexArb, patch: patchArb, stride: patchArb, fill: greyArb }),
+  rec({ type: fc.constant('explain'), ...explainFields }),
   rec({ type: fc.constant('command'), command: fc.constantFrom(...WEBVIEW_COMMANDS) }),
 );
 const validWebview = fc.tuple(fc.nat(), webviewRequests).map(([messageId, r]) => ({ messageId, ...r }));
@@ -202,6 +223,7 @@ const validRequests: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   rec({ type: fc.constant('robustness'), target: targetArb, index: indexArb, dx: shiftArb, dy: shiftArb }),
   rec({ type: fc.constant('predictImage'), target: targetArb, pixels: fc.array(greyArb, { minLength: 1, maxLength: 64 }) }),
   rec({ type: fc.constant('occlusion'), target: targetArb, index: indexArb, patch: patchArb, stride: patchArb, fill: greyArb }),
+  rec({ type: fc.constant('explain'), target: targetArb, ...explainFields }),
   rec({ type: fc.constant('kernels'), runDir: fc.constant('/runs/a') }),
 );
 const validToWorker = fc.tuple(fc.nat(), validRequests).map(([messageId, request]) => ({ messageId, request }));

@@ -116,9 +116,10 @@ export class ConvNet {
   /**
    * ReLU(conv(x) + bias) as one fused kernel, with a hand-written backward: dz = dy·[y > 0],
    * bias gradient Σdz, filter and input gradients as convolutions (backends/gradients.ts).
-   * conv1's input gradient (w.r.t. the image) is never needed and not computed.
+   * conv1's input gradient (w.r.t. the image) is not needed for training and is computed only
+   * when `imageGradient` is set (saliency maps, src/core/analysis/explain.ts).
    */
-  private conv(x: tf.Tensor4D, which: 'conv1' | 'conv2'): tf.Tensor4D {
+  private conv(x: tf.Tensor4D, which: 'conv1' | 'conv2', imageGradient = false): tf.Tensor4D {
     const pads = symmetricPads(this.pad);
     const pad = this.pad;
     const block = tf.customGrad(((xi: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
@@ -139,7 +140,7 @@ export class ConvNet {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [sx, sw, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
           const dz = tf.mul(dy, tf.step(sy)) as tf.Tensor4D;
-          const dx = which === 'conv1' ? tf.zerosLike(sx) : conv2dInputGrad(dz, sw, pads);
+          const dx = which === 'conv1' && !imageGradient ? tf.zerosLike(sx) : conv2dInputGrad(dz, sw, pads);
           return [dx, conv2dFilterGrad(sx, dz, pads), tf.sum(dz, [0, 1, 2])];
         },
       };
@@ -156,16 +157,27 @@ export class ConvNet {
    * the already scaled keep-mask [N, hidden]: 0 or 1/(1-p), as F.dropout does.
    */
   forward(x: tf.Tensor4D, dropoutMask?: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.logSoftmax(this.logitsFromConv2(this.conv2Activations(x), dropoutMask)));
+  }
+
+  /**
+   * conv2's activations ReLU(conv2(pool(ReLU(conv1(x))))) [N, H/2, W/2, depth2]: the layer
+   * Grad-CAM looks at. With `imageGradient`, gradients flow back to the image x (saliency).
+   */
+  conv2Activations(x: tf.Tensor4D, imageGradient = false): tf.Tensor4D {
+    return tf.tidy(() => this.conv(this.pool(this.conv(x, 'conv1', imageGradient)), 'conv2'));
+  }
+
+  /** The rest of the network from conv2's activations: pool, flatten, fc1, ReLU, (dropout), fc2: the logits [N, classes]. */
+  logitsFromConv2(a: tf.Tensor4D, dropoutMask?: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const h1 = this.pool(this.conv(x, 'conv1'));
-      const h2 = this.pool(this.conv(h1, 'conv2'));
-      const flat = tf.reshape(h2, [x.shape[0], flatSize(this.spec)]) as tf.Tensor2D;
+      const h2 = this.pool(a);
+      const flat = tf.reshape(h2, [a.shape[0], flatSize(this.spec)]) as tf.Tensor2D;
       let f1 = tf.relu(
         tf.add(tf.matMul(flat, this.params['fc1.weight'] as unknown as tf.Tensor2D), this.params['fc1.bias']),
       ) as tf.Tensor2D;
       if (dropoutMask) f1 = tf.mul(f1, dropoutMask);
-      const logits = tf.add(tf.matMul(f1, this.params['fc2.weight'] as unknown as tf.Tensor2D), this.params['fc2.bias']) as tf.Tensor2D;
-      return tf.logSoftmax(logits);
+      return tf.add(tf.matMul(f1, this.params['fc2.weight'] as unknown as tf.Tensor2D), this.params['fc2.bias']) as tf.Tensor2D;
     });
   }
 

@@ -143,6 +143,7 @@ export const drawDigit: SectionFactory = (page) => {
     lastSent = Date.now();
     const pre = preprocessDrawing(raster(), PAD, PAD, { normalize: true });
     if (pre.kind === 'empty') {
+      page.setDrawing(null);
       last = null;
       drawResult();
       showIdle(t('Nothing drawn yet: draw a digit on the pad.'));
@@ -151,13 +152,14 @@ export const drawDigit: SectionFactory = (page) => {
     const gen = generation;
     last = { image: pre.image, result: last?.result ?? null };
     drawResult();
+    const pixels = Array.from(pre.image, (v) => Math.round(v * 1e4) / 1e4);
+    page.setDrawing(pixels);
     if (!page.hasModel()) {
       showIdle(t('Predictions need the trained weights (saved when training ends).'));
       return;
     }
     inFlight = true;
     requests++;
-    const pixels = Array.from(pre.image, (v) => Math.round(v * 1e4) / 1e4);
     page
       .request({ type: 'predictImage', pixels })
       .then(

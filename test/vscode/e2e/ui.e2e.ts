@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { CURVE_CONFIG_NAME, REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, TEST_IMAGES, makeWorkspace } from '../workspace';
+import { type CanvasStats, canvasStats } from './pictures';
 import { frameIn, waitFor } from './waits';
 import { docShot as docShotIn, packageVsix, paletteCommand as paletteCommandIn } from './workbench';
 
@@ -79,35 +80,6 @@ function summaryOf(dir: string): Summary | undefined {
 
 /** The frame (of the nested webview iframes) that holds `selector`. */
 const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
-
-/** Pixel statistics of a canvas: is anything drawn on it? */
-interface CanvasStats {
-  width: number;
-  height: number;
-  distinct: number;
-  nonBackground: number;
-  hash: string;
-}
-
-async function canvasStats(canvas: Locator): Promise<CanvasStats> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return canvas.evaluate((c: any) => {
-    const ctx = c.getContext('2d');
-    const { width, height } = c;
-    if (!ctx || !width || !height) return { width, height, distinct: 0, nonBackground: 0, hash: '' };
-    const d = ctx.getImageData(0, 0, width, height).data as Uint8ClampedArray;
-    const colours = new Set<number>();
-    let h = 2166136261;
-    const bg = [d[0], d[1], d[2], d[3]];
-    let nonBackground = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      colours.add((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!);
-      if (d[i] !== bg[0] || d[i + 1] !== bg[1] || d[i + 2] !== bg[2] || d[i + 3] !== bg[3]) nonBackground++;
-      h = Math.imul(h ^ d[i]! ^ (d[i + 1]! << 8) ^ (d[i + 2]! << 16), 16777619) >>> 0;
-    }
-    return { width, height, distinct: colours.size, nonBackground, hash: h.toString(16) };
-  });
-}
 
 /** Every canvas under `container` has something drawn (several colours, not one flat fill). */
 async function assertCanvasesDrawn(frame: Frame, container: string, expected: number): Promise<CanvasStats[]> {
