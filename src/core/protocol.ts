@@ -148,6 +148,28 @@ export interface RunView {
   comparison?: RunComparison;
   /** The Python file that loads this run's weights into the seed's PyTorch ConvNet. */
   pytorch?: PytorchSnippetView | null;
+  /** A hyperparameter grid this run belongs to (its table and parallel coordinates). */
+  grid?: GridView | null;
+}
+
+/** A grid's runs as the panel shows them (from a grid record, src/core/runs/grid.ts). */
+export interface GridView {
+  /** The grid record. */
+  file: string;
+  name: string;
+  status: string;
+  /** The config paths the grid varies, e.g. `training.learningRate`. */
+  keys: string[];
+  points: GridPointView[];
+}
+
+export interface GridPointView {
+  /** One value per key, in the keys' order. */
+  values: (number | string | boolean | null | (number | string)[])[];
+  runDir: string | null;
+  status: string;
+  valAccuracy: number | null;
+  testAccuracy: number | null;
 }
 
 export interface PytorchSnippetView {
@@ -187,7 +209,15 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
 export type FromWebviewRequest =
-  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
+  | { type: 'ready' }
+  | { type: 'cancelSweep' }
+  | { type: 'command'; command: WebviewCommand }
+  /** Show the run of the grid's point `index` (of the grid on show; the host knows its folders). */
+  | { type: 'openGridPoint'; index: number }
+  | AnalysisRequest;
+
+/** The most points a grid has (CONFIG_LIMITS.gridPoints). */
+export const MAX_GRID_POINTS = 64;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -260,6 +290,9 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
         : typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)
           ? `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`
           : null;
+  } else if (type === 'openGridPoint') {
+    const extra = unexpectedKey(raw, ['messageId', 'type', 'index']);
+    problem = extra !== null ? `unexpected field ${describeValue(extra)}` : intIn(raw, 'index', 0, MAX_GRID_POINTS - 1);
   } else if (isAnalysisType(type)) {
     problem = analysisProblem(type, raw, ['messageId', 'type']);
   } else {
