@@ -311,6 +311,15 @@ function typeMatches(v: unknown, t: string): boolean {
   return actual === t || (t === 'number' && actual === 'integer');
 }
 
+/** A field name as shown in a message: at most 40 characters. */
+const bounded = (k: string): string => (k.length > 40 ? `${k.slice(0, 40)}…` : k);
+
+/** A field name as shown in a message: bounded, control characters escaped. */
+function fieldName(k: string): string {
+  const shown = bounded(k);
+  return /^[\w$]+$/.test(shown) ? shown : JSON.stringify(shown);
+}
+
 /** Checks a value against the subset of JSON Schema that CONFIG_SCHEMA uses. */
 function checkSchema(value: unknown, schema: JsonSchema, path: string, out: ConfigProblem[]): void {
   const types = schema.type === undefined ? undefined : ([] as string[]).concat(schema.type as string | string[]);
@@ -361,8 +370,8 @@ function checkSchema(value: unknown, schema: JsonSchema, path: string, out: Conf
       if (!hasOwn(props, k)) {
         if (schema.additionalProperties === false) {
           out.push({
-            // A field name as shown in a message: bounded, control characters escaped.
-            path: /^[\w$]+$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}]`,
+            // A dotted name (a grid key) in brackets, as the known ones: `grid["training.lr"]`.
+            path: k.includes('.') ? `${path}[${JSON.stringify(bounded(k))}]` : path ? `${path}.${fieldName(k)}` : fieldName(k),
             message: `unknown field (allowed: ${Object.keys(props)
               .filter((p) => p !== '$schema')
               .join(', ')})`,
