@@ -134,7 +134,7 @@ describe('a hyperparameter grid: trained from the palette, its table and paralle
 
   it('MNIST Lab: Train on a grid config trains its 4 points and writes the grid record', async function () {
     this.timeout(420_000);
-    await page.goto(workbenchUrl(cs, ws));
+    await page.goto(workbenchUrl(cs, ws), { timeout: 180_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: GRID_CONFIG_NAME }).first().click();
     const editor = page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
