@@ -107,8 +107,9 @@ function drawParallel(g: GridView, current: string | null, pal: Palette, open: (
   const H = 260;
   const top = 36;
   const bottom = 16;
-  const left = 60;
-  const right = 60;
+  // Room for the first and last axis titles, centred on their axes (≈ 7 px a character at 12 px).
+  const left = Math.max(60, 3.6 * axes[0]!.label.length + 8);
+  const right = Math.max(60, 3.6 * axes.at(-1)!.label.length + 8);
   const x = (j: number) => left + (j * (W - left - right)) / Math.max(1, axes.length - 1);
   const y = (a: number) => top + (1 - a) * (H - top - bottom);
   const fg = rgb(pal.foreground);

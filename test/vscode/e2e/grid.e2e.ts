@@ -193,7 +193,7 @@ describe('a hyperparameter grid: trained from the palette, its table and paralle
     const svg = lab.locator('[data-testid="grid-parallel"]');
     assert.equal(await svg.locator('polyline').count(), 4);
     assert.equal(await svg.locator('polyline.best').getAttribute('data-testid'), `grid-line-${best}`);
-    const labels = await svg.locator('text').allInnerTexts();
+    const labels = await svg.locator('text').allTextContents();
     for (const k of [...Object.keys(GRID), 'validation', 'test']) assert.ok(labels.includes(k), `axis ${k} in ${labels.join(', ')}`);
     await screenshot('panel');
     await docShot('grid', lab.locator('#grid'));
