@@ -1,8 +1,19 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, describeAttempts, selectBackend } from '../core/backends';
-import { type LabConfig, SEED_CONFIG, loadConfigFile, parseConfig } from '../core/config';
+import {
+  type GridPoint,
+  type GridSpec,
+  type LabConfig,
+  SEED_CONFIG,
+  expandGrid,
+  loadConfigFileWithGrid,
+  parseConfig,
+  resolveDataDir,
+} from '../core/config';
 import { classNamesOf, labelText } from '../core/data/classes';
 import { loadLabData, imageAt } from '../core/data/mnist';
 import { LabError, errorMessage, isLabError } from '../core/errors';
@@ -26,20 +37,21 @@ import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, type SweepResult, describeShiftSw
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
+import { GridRecordFile, type GridStatus } from '../core/runs/grid';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
 import { formatLr, formatProgressLine, pctTight as pct, stepsOfTotal } from '../core/format';
 import { hyperAt, scheduled } from '../core/train/schedule';
 import { describeOptimizer } from '../core/train/optimizer';
-import { ProgressBar, colorsFor, didYouMean, formatSweep, formatSweepComparison, paint, seedNote, supportsUnicode } from './output';
+import { ProgressBar, colorsFor, didYouMean, formatSweep, formatSweepComparison, paint, seedNote, supportsUnicode, table } from './output';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
 const USAGE = `MNIST Lab — the original lab's ConvNet on MNIST, headless.
 
 Usage:
   mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
-                  [--workers N] [--data DIR] [--out DIR] [--json]
+                  [--workers N] [--data DIR] [--out DIR] [--parallel N] [--point N] [--json]
   mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN [--index 4] [--dx -3] [--dy 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab robustness RUN --sweep [--range 3] [--compare RUN2] [--data DIR] [--backend NAME] [--json]
@@ -56,6 +68,9 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --workers  data-parallel replicas on worker threads, 1..${MAX_WORKERS} (default: the number of CPU
            cores)
 --data     a directory of MNIST-layout IDX files (default: the embedded MNIST)
+--parallel train, a config with a "grid": N of its runs at a time, in child processes sharing
+           the cores (default 1: one after the other)
+--point    train, a config with a "grid": only its N-th run (1 = the first)
 --out      train: the folder that receives run directories (default ./runs);
            export: where weights given as a file are written in both formats, with
            load_pytorch.py (the original lab's ConvNet loading them)
@@ -68,7 +83,7 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --method   explain: ${EXPLAIN_METHODS.join(' | ')} (default gradient)
 compare    two or more run directories: the config fields that differ, final accuracies,
            durations, steps and status
---json     one JSON object per line, each with a "type" (progress, epoch, summary, error)
+--json     one JSON object per line, each with a "type" (progress, epoch, summary, grid, error)
 --version  the version of mnist-lab
 --verbose  the backends tried before the one used (train), and the stack of an internal error
 
@@ -80,10 +95,12 @@ const COMMANDS = ['train', 'evaluate', 'robustness', 'explain', 'export', 'compa
 /** `mnist-lab COMMAND --help` and `mnist-lab help COMMAND`: its usage, options and examples. */
 const COMMAND_HELP: Record<string, string> = {
   train: `mnist-lab train [CONFIG] [--epochs N] [--max-steps N] [--backend NAME] [--seed N]
-                [--workers N] [--data DIR] [--out DIR] [--json] [--verbose]
+                [--workers N] [--data DIR] [--out DIR] [--parallel N] [--point N] [--json] [--verbose]
 
 Trains the ConvNet (the original lab's settings, or CONFIG's) and writes a run directory under --out.
 On a terminal a progress bar on stderr shows the epoch's steps, ms/step, loss, accuracy and ETA.
+A CONFIG with a "grid" trains every combination of its values, each a run directory, and writes
+a grid record in --out/grids/; it ends with a table of the runs (with --json: one "grid" line).
 
   --epochs N     overrides training.epochs
   --max-steps N  stops after N steps in all (a partial run: quick checks)
@@ -92,13 +109,17 @@ On a terminal a progress bar on stderr shows the epoch's steps, ms/step, loss, a
   --workers N    data-parallel replicas, 1..${MAX_WORKERS} (default: the number of CPU cores)
   --data DIR     MNIST-layout IDX files (default: the embedded MNIST)
   --out DIR      where run directories go (default ./runs)
-  --json         one JSON object per line (start, progress, epoch, summary, error)
+  --parallel N   a grid: N runs at a time in child processes, each with cores/N replicas
+                 (unless --workers); Ctrl-C stops them all
+  --point N      a grid: only its N-th run (1-based, in the grid's order)
+  --json         one JSON object per line (start, progress, epoch, summary, grid, error)
   --verbose      also the backends tried before the one used
 
 Examples:
   mnist-lab train                          the original lab: 20 epochs
   mnist-lab train --max-steps 200          a quick check
   mnist-lab train my.mnist.json --epochs 5 --json > run.jsonl
+  mnist-lab train grid.mnist.json --parallel 2   a grid, two runs at a time
 `,
   evaluate: `mnist-lab evaluate RUN [--data DIR] [--backend NAME] [--json]
 
@@ -219,38 +240,129 @@ class Output {
   }
 }
 
+/** The training flags that override a config, and where run folders go. */
+interface TrainSettings {
+  backend: string;
+  maxSteps: number | undefined;
+  workers: number;
+  outDir: string;
+}
+
+/** `--epochs`, `--seed` and `--data` over a config, checked as a config. */
+function withFlags(config: LabConfig, flags: Flags, data: string | undefined, file: string): LabConfig {
+  const epochs = intFlag(flags, 'epochs', 1);
+  const seed = intFlag(flags, 'seed', 0);
+  return parseConfig(
+    {
+      ...config,
+      training: { ...config.training, ...(epochs !== undefined && { epochs }), ...(seed !== undefined && { seed }) },
+      data: { ...config.data, ...(data !== undefined && { dir: resolve(data) }) },
+    },
+    file,
+  );
+}
+
+/** The most grid points `--parallel` trains at once. */
+const MAX_PARALLEL = 16;
+
 async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promise<number> {
   if (positionals.length > 1) throw new LabError(`train takes at most one CONFIG, got: ${positionals.join(' ')}`);
   const backend = strFlag(flags, 'backend') ?? 'auto';
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new LabError(`--backend: unknown backend '${backend}' (choose one of: ${BACKEND_NAMES.join(', ')})`, { field: 'backend' });
   }
-  let config: LabConfig = positionals[0] ? loadConfigFile(resolve(positionals[0])) : structuredClone(SEED_CONFIG);
-  const epochs = intFlag(flags, 'epochs', 1);
-  const seed = intFlag(flags, 'seed', 0);
+  const file = positionals[0] ? resolve(positionals[0]) : undefined;
+  const loaded = file ? loadConfigFileWithGrid(file) : { config: structuredClone(SEED_CONFIG), grid: null };
   const maxSteps = intFlag(flags, 'max-steps', 1);
-  const workers = intFlag(flags, 'workers', 1, MAX_WORKERS) ?? Math.min(defaultWorkers(), MAX_WORKERS);
+  const workersFlag = intFlag(flags, 'workers', 1, MAX_WORKERS);
+  const point = intFlag(flags, 'point', 1);
+  const parallel = intFlag(flags, 'parallel', 1, MAX_PARALLEL);
   const dataFlag = strFlag(flags, 'data');
   const data = dataFlag === undefined ? undefined : checkReadableDir(dataFlag, '--data');
-  config = parseConfig(
-    {
-      ...config,
-      training: { ...config.training, ...(epochs !== undefined && { epochs }), ...(seed !== undefined && { seed }) },
-      data: { ...config.data, ...(data !== undefined && { dir: resolve(data) }) },
-    },
-    positionals[0] ?? '<command line>',
-  );
+  const label = positionals[0] ?? '<command line>';
+  const { grid } = loaded;
+  if (!grid && (point !== undefined || parallel !== undefined)) {
+    throw new LabError(`--${point !== undefined ? 'point' : 'parallel'}: only for a config with a "grid"`, {
+      field: point !== undefined ? 'point' : 'parallel',
+    });
+  }
+  if (grid) {
+    // A flag that would set what the grid varies would make its runs alike: refused, naming both.
+    for (const [flag, key] of [
+      ['epochs', 'training.epochs'],
+      ['seed', 'training.seed'],
+      ['data', 'data.dir'],
+    ] as const) {
+      if (flags[flag] !== undefined && grid.keys.includes(key))
+        throw new LabError(`--${flag}: the grid of ${label} varies ${key}; leave out --${flag} or the grid key`, { field: flag });
+    }
+  }
+  const points = grid
+    ? expandGrid(loaded.config, grid).map((p) => ({ ...p, config: withFlags(resolveDataDir(p.config, file!), flags, data, label) }))
+    : [];
+  if (point !== undefined && point > points.length)
+    throw new LabError(`--point: the grid of ${label} has ${points.length} points, got ${point}`, { field: 'point' });
+  const single = grid ? null : withFlags(loaded.config, flags, data, label);
   const outDir = ensureWritableDir(strFlag(flags, 'out') ?? 'runs', '--out');
+  const settings: TrainSettings = {
+    backend,
+    maxSteps,
+    outDir,
+    workers: workersFlag ?? Math.max(1, Math.floor(Math.min(defaultWorkers(), MAX_WORKERS) / (point === undefined ? (parallel ?? 1) : 1))),
+  };
+  if (grid && point === undefined) {
+    if (parallel !== undefined && parallel > 1) {
+      // Each child shares the cores: cores / N replicas, unless --workers says otherwise.
+      const childWorkers = workersFlag ?? Math.max(1, Math.floor(defaultWorkers() / parallel));
+      return trainGridParallel(file!, points, grid, { ...settings, workers: childWorkers }, parallel, flags, out, loaded.config.name);
+    }
+    return trainGrid(file!, points, grid, settings, out, loaded.config.name);
+  }
+  const config = point !== undefined ? points[point - 1]!.config : single!;
   const controller = new AbortController();
+  const stopSignals = onInterrupt(out, () => controller.abort());
+  try {
+    const summary = await trainOne(config, settings, controller.signal, out, point !== undefined ? { point } : undefined);
+    if (summary.status === 'failed') return 1;
+    return summary.status === 'cancelled' ? 130 : 0;
+  } finally {
+    stopSignals();
+  }
+}
+
+/**
+ * Ctrl-C (and SIGTERM): `stop` once, then a second one quits at once. Returns what removes the
+ * handlers.
+ */
+function onInterrupt(out: Output, stop: () => void, quit: () => void = () => process.exit(130)): () => void {
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (interrupts > 1) return quit();
     if (!out.json) process.stderr.write('\nStopping after this step (Ctrl-C again to quit at once)…\n');
-    controller.abort();
+    stop();
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  return () => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  };
+}
+
+/**
+ * One training run as `train` prints it (progress bar, lines, summary); `tag` is added to every
+ * JSON line (a grid's `point`).
+ */
+async function trainOne(
+  config: LabConfig,
+  settings: TrainSettings,
+  signal: AbortSignal,
+  out: Output,
+  tag?: Record<string, unknown>,
+  onStart?: (runDir: string) => void,
+): Promise<RunSummary> {
+  const { outDir } = settings;
   const bar = !out.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   // What the bar shows besides the step: the epoch's size, the latest loss and accuracy.
   let stepsPerEpoch = 0;
@@ -259,10 +371,10 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
     const summary = await runTraining({
       config,
       outDir,
-      backend,
-      maxSteps,
-      workers,
-      signal: controller.signal,
+      backend: settings.backend,
+      maxSteps: settings.maxSteps,
+      workers: settings.workers,
+      signal,
       onStep: bar
         ? (step, total, epoch) => {
             const done = stepsPerEpoch ? step - (epoch - 1) * stepsPerEpoch : step;
@@ -275,7 +387,8 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
           }
         : undefined,
       onEvent: (e) => {
-        out.event(e);
+        out.event(tag ? { ...e, ...tag } : e);
+        if (e.type === 'start') onStart?.(e.runDir);
         if (out.json) return;
         bar?.clear();
         if (e.type === 'start') {
@@ -317,18 +430,204 @@ async function cmdTrain(positionals: string[], flags: Flags, out: Output): Promi
     printSummary(summary, out, stepsPerEpoch ? stepsPerEpoch * config.training.epochs : undefined);
     if (!out.json && scheduled(config.training) && stepsPerEpoch && summary.steps > 0)
       out.line(`last learning rate: ${formatLr(hyperAt(config.training, summary.steps - 1, stepsPerEpoch).lr)} (step ${summary.steps})`);
-    if (summary.status === 'failed') return 1;
-    return summary.status === 'cancelled' ? 130 : 0;
+    return summary;
   } catch (e) {
     bar?.clear();
     // The run folder could not be made (a full disk, a folder that went read-only): the user's --out.
     if (fsErrorInside(e, outDir)) throw fsLabError(e, outDir, '--out');
     if (config.data.dir && fsErrorInside(e, config.data.dir)) throw fsLabError(e, config.data.dir, '--data');
     throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
   }
+}
+
+/** A grid value as a table cell. */
+function cell(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The grid's last word: one `grid` JSON line, or a table of its runs. */
+function printGrid(record: GridRecordFile, outDir: string, out: Output): void {
+  const r = record.record;
+  out.event({
+    type: 'grid',
+    file: record.file,
+    status: r.status,
+    keys: r.keys,
+    runs: r.points.map((p) => ({
+      runDir: p.runDir === null ? null : join(outDir, p.runDir),
+      values: p.values,
+      status: p.status,
+      valAccuracy: p.valAccuracy,
+      testAccuracy: p.testAccuracy,
+    })),
+  });
+  if (out.json) return;
+  const best = r.points.reduce<number>((b, p, i) => ((p.valAccuracy ?? -1) > (r.points[b]?.valAccuracy ?? -1) ? i : b), 0);
+  out.line('');
+  out.line(`grid: ${r.points.length} runs, ${paint(r.status === 'completed' ? 'green' : 'yellow', r.status, out.color)} — ${record.file}`);
+  const rows = [
+    ['#', ...r.keys, 'validation', 'test', 'status', 'run'],
+    ...r.points.map((p, i) => [
+      `${i + 1}${i === best && p.valAccuracy !== null ? '*' : ''}`,
+      ...r.keys.map((k) => cell(p.values[k])),
+      pct(p.valAccuracy),
+      pct(p.testAccuracy),
+      p.status,
+      p.runDir ?? '—',
+    ]),
+  ];
+  for (const l of table(rows)) out.line(l);
+  if (r.points[best]?.valAccuracy != null) out.line(`* best validation accuracy`);
+}
+
+function gridHeader(grid: GridSpec, points: GridPoint[], out: Output, parallel?: number): void {
+  out.line(
+    `grid: ${points.length} runs (${grid.keys.map((k, i) => `${k} × ${grid.values[i]!.length}`).join(', ')})${parallel ? `, ${parallel} at a time` : ', one after the other'}`,
+  );
+}
+
+function gridStatus(record: GridRecordFile, cancelled: boolean): GridStatus {
+  const st = record.record.points.map((p) => p.status);
+  if (cancelled) return 'cancelled';
+  if (st.some((s) => s === 'failed')) return 'failed';
+  return st.every((s) => s === 'completed') ? 'completed' : 'cancelled';
+}
+
+/** Every point of a grid, one after the other in this process; Ctrl-C stops the one training and skips the rest. */
+async function trainGrid(
+  file: string,
+  points: GridPoint[],
+  grid: GridSpec,
+  settings: TrainSettings,
+  out: Output,
+  name: string,
+): Promise<number> {
+  const record = GridRecordFile.create(settings.outDir, { name, source: file, keys: grid.keys, values: points.map((p) => p.values) });
+  const controller = new AbortController();
+  const stopSignals = onInterrupt(out, () => controller.abort());
+  gridHeader(grid, points, out);
+  try {
+    for (const p of points) {
+      if (controller.signal.aborted) break;
+      out.line('');
+      out.line(
+        `— grid point ${p.index + 1}/${points.length}: ${Object.entries(p.values)
+          .map(([k, v]) => `${k} = ${cell(v)}`)
+          .join(', ')}`,
+      );
+      const summary = await trainOne(p.config, settings, controller.signal, out, { point: p.index + 1 }, (runDir) =>
+        record.update(p.index, { runDir, status: 'running', valAccuracy: null, testAccuracy: null }),
+      );
+      record.update(p.index, summary);
+    }
+  } finally {
+    stopSignals();
+    record.finish(gridStatus(record, controller.signal.aborted));
+  }
+  printGrid(record, settings.outDir, out);
+  const status = record.record.status;
+  return status === 'completed' ? 0 : status === 'failed' ? 1 : 130;
+}
+
+/**
+ * The points of a grid in `parallel` child processes (each `mnist-lab train CONFIG --point I
+ * --json`), each with its share of the cores. Ctrl-C stops every child (each records its run as
+ * cancelled); points not started are left out.
+ */
+async function trainGridParallel(
+  file: string,
+  points: GridPoint[],
+  grid: GridSpec,
+  settings: TrainSettings,
+  parallel: number,
+  flags: Flags,
+  out: Output,
+  name: string,
+): Promise<number> {
+  const record = GridRecordFile.create(settings.outDir, { name, source: file, keys: grid.keys, values: points.map((p) => p.values) });
+  const children = new Set<ChildProcess>();
+  let cancelled = false;
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const c of children) c.kill(signal);
+  };
+  const stopSignals = onInterrupt(
+    out,
+    () => {
+      cancelled = true;
+      stopAll('SIGTERM');
+    },
+    // A second Ctrl-C: each child quits at once too (its second signal).
+    () => stopAll('SIGTERM'),
+  );
+  // Children are in their own process groups (a terminal's Ctrl-C reaches this process only):
+  // should this process end, they end with it.
+  const killAll = () => stopAll('SIGKILL');
+  process.on('exit', killAll);
+  gridHeader(grid, points, out, parallel);
+  const forwarded: string[] = ['--out', settings.outDir, '--workers', String(settings.workers), '--backend', settings.backend];
+  if (settings.maxSteps !== undefined) forwarded.push('--max-steps', String(settings.maxSteps));
+  for (const f of ['epochs', 'seed'] as const) if (typeof flags[f] === 'string') forwarded.push(`--${f}`, flags[f] as string);
+  if (typeof flags.data === 'string') forwarded.push('--data', resolve(flags.data));
+  const runPoint = (p: GridPoint): Promise<void> =>
+    new Promise((done) => {
+      const child = spawn(process.execPath, [__filename, 'train', file, '--point', String(p.index + 1), '--json', ...forwarded], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      children.add(child);
+      let summary: RunSummary | null = null;
+      let error: string | null = null;
+      let stderr = '';
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let e: Record<string, unknown>;
+        try {
+          e = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          process.stderr.write(`[point ${p.index + 1}] ${line}\n`);
+          return;
+        }
+        if (out.json) process.stdout.write(`${JSON.stringify({ ...e, point: p.index + 1 })}\n`);
+        if (e.type === 'start' && typeof e.runDir === 'string')
+          record.update(p.index, { runDir: e.runDir, status: 'running', valAccuracy: null, testAccuracy: null });
+        else if (e.type === 'summary') summary = e as unknown as RunSummary;
+        else if (e.type === 'error') error = typeof e.message === 'string' ? e.message : 'failed';
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString('utf8')).slice(-4000);
+      });
+      child.on('close', (code) => {
+        children.delete(child);
+        const s = summary as RunSummary | null;
+        if (s) {
+          record.update(p.index, s);
+          if (!out.json)
+            out.line(
+              `point ${p.index + 1}/${points.length} ${s.status}: validation ${pct(s.valAccuracy)}, test ${pct(s.testAccuracy)} — ${s.runDir}`,
+            );
+        } else {
+          const why = error ?? (stderr.trim().split('\n').at(-1) || `exit code ${code}`);
+          const status = cancelled ? 'cancelled' : 'failed';
+          record.ended(p.index, status);
+          if (!out.json) process.stderr.write(`point ${p.index + 1}/${points.length} ${status}: ${why}\n`);
+          else if (!error) out.event({ type: 'error', message: why, point: p.index + 1 });
+        }
+        done();
+      });
+    });
+  let next = 0;
+  const lane = async () => {
+    while (!cancelled && next < points.length) await runPoint(points[next++]!);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, points.length) }, lane));
+  } finally {
+    stopSignals();
+    process.off('exit', killAll);
+    record.finish(gridStatus(record, cancelled));
+  }
+  printGrid(record, settings.outDir, out);
+  const status = record.record.status;
+  return status === 'completed' ? 0 : status === 'failed' ? 1 : 130;
 }
 
 function printSummary(s: RunSummary, out: Output, fullSteps?: number): void {
@@ -725,6 +1024,8 @@ export async function main(argv: string[]): Promise<number> {
         options: {
           epochs: { type: 'string' },
           'max-steps': { type: 'string' },
+          point: { type: 'string' },
+          parallel: { type: 'string' },
           workers: { type: 'string' },
           backend: { type: 'string' },
           seed: { type: 'string' },

@@ -138,6 +138,8 @@ export const CONFIG_LIMITS = {
   pathLength: 4096,
   /** Problems listed in one error message; the rest are counted. */
   problems: 20,
+  /** `grid`: the most runs (points) one config may ask for. */
+  gridPoints: 64,
 } as const;
 
 /** Bounds of `training.augment` (a shift beyond 14 px leaves little of a 28×28 digit, as the sweep's range). */
@@ -388,6 +390,141 @@ export const CONFIG_SCHEMA: JsonSchema = {
   },
 };
 
+/**
+ * The config's leaves as dotted paths (`training.learningRate`, `model.depth`, …), from the
+ * schema itself: a field added to CONFIG_SCHEMA can be a grid key without another list to keep.
+ */
+function leafPaths(schema: JsonSchema, prefix = ''): { path: string; schema: JsonSchema }[] {
+  const out: { path: string; schema: JsonSchema }[] = [];
+  for (const [k, sub] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+    if (!prefix && (k === '$schema' || k === 'grid')) continue;
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (sub.properties) out.push(...leafPaths(sub, path));
+    else out.push({ path, schema: sub });
+  }
+  return out;
+}
+
+/**
+ * `grid`: for each key (a dotted path of a config field) the values to train with; every
+ * combination is one run. Each value is checked by the field's own schema.
+ */
+function gridSchema(schema: JsonSchema): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const leaf of leafPaths(schema)) {
+    const { default: _default, ...items } = leaf.schema;
+    properties[leaf.path] = {
+      type: 'array',
+      description: `Values of ${leaf.path}, one run each (with every combination of the other keys).`,
+      minItems: 1,
+      maxItems: CONFIG_LIMITS.gridPoints,
+      items,
+    };
+  }
+  return {
+    type: 'object',
+    description: `A hyperparameter grid: "training.learningRate": [0.001, 0.01] trains one run per value (per combination with the other keys; at most ${CONFIG_LIMITS.gridPoints} runs). The rest of the file is what the runs share.`,
+    additionalProperties: false,
+    properties,
+  };
+}
+(CONFIG_SCHEMA.properties as Record<string, JsonSchema>).grid = gridSchema(CONFIG_SCHEMA);
+
+/** The paths a grid may vary: every leaf of the config. */
+export const GRID_PATHS: readonly string[] = Object.keys(
+  (CONFIG_SCHEMA.properties as Record<string, JsonSchema>).grid!.properties as object,
+);
+
+/** A grid as written: keys in the file's order, each with its values. */
+export interface GridSpec {
+  keys: string[];
+  values: unknown[][];
+}
+
+/** One combination of a grid: its values (key → value) and the whole config it trains. */
+export interface GridPoint {
+  /** 0-based, in the grid's order: the first key varies slowest. */
+  index: number;
+  values: Record<string, unknown>;
+  config: LabConfig;
+}
+
+/** How many runs a grid makes. */
+export function gridSize(grid: GridSpec): number {
+  return grid.values.reduce((n, v) => n * v.length, 1);
+}
+
+/** `config` with the value at the dotted `path` replaced (a fresh copy; missing sections are made). */
+function withValue(config: LabConfig, path: string, value: unknown): LabConfig {
+  const out = structuredClone(config) as unknown as Record<string, unknown>;
+  const parts = path.split('.');
+  let o = out;
+  for (const p of parts.slice(0, -1)) {
+    const next = o[p];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts.at(-1)!] = Array.isArray(value) ? Array.from(value) : value;
+  return out as unknown as LabConfig;
+}
+
+/** Every combination of the grid on top of `base`, the first key varying slowest (as itertools.product). */
+export function expandGrid(base: LabConfig, grid: GridSpec): GridPoint[] {
+  const points: GridPoint[] = [];
+  const n = gridSize(grid);
+  for (let index = 0; index < n; index++) {
+    let config = base;
+    const values: Record<string, unknown> = {};
+    let rest = index;
+    for (let k = grid.keys.length - 1; k >= 0; k--) {
+      const list = grid.values[k]!;
+      const v = list[rest % list.length];
+      rest = Math.floor(rest / list.length);
+      values[grid.keys[k]!] = v;
+    }
+    const ordered: Record<string, unknown> = {};
+    for (const key of grid.keys) {
+      ordered[key] = values[key];
+      config = withValue(config, key, values[key]);
+    }
+    points.push({ index, values: ordered, config });
+  }
+  return points;
+}
+
+/** A grid key in a JSON path: `grid["training.learningRate"]`. */
+export function gridKeyPath(key: string): string {
+  return `grid[${JSON.stringify(key)}]`;
+}
+
+/** What the schema cannot say of a grid: how many runs it makes, and each run's config as a whole. */
+function checkGrid(base: LabConfig, grid: GridSpec, out: ConfigProblem[]): void {
+  const n = gridSize(grid);
+  if (n > CONFIG_LIMITS.gridPoints) {
+    out.push({
+      path: 'grid',
+      message: `makes ${n} runs (${grid.values.map((v) => v.length).join(' × ')}), more than the ${CONFIG_LIMITS.gridPoints} allowed`,
+    });
+    return;
+  }
+  const seen = new Set<string>();
+  for (const point of expandGrid(base, grid)) {
+    const problems: ConfigProblem[] = [];
+    checkSemantics(point.config, problems);
+    for (const p of problems) {
+      const key = grid.keys.find((k) => p.path === k || p.path.startsWith(`${k}.`) || p.path.startsWith(`${k}[`));
+      const path = key === undefined ? p.path : gridKeyPath(key);
+      const at = Object.entries(point.values)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', ');
+      const message = key === undefined ? `${p.message} (in the grid's run with ${at})` : p.message;
+      if (seen.has(`${path}\0${message}`)) continue;
+      seen.add(`${path}\0${message}`);
+      out.push({ path, message });
+    }
+  }
+}
+
 export interface ConfigProblem {
   /** JSON path of the offending value, e.g. `model.depth[1]`. */
   path: string;
@@ -414,9 +551,12 @@ function typeMatches(v: unknown, t: string): boolean {
   return actual === t || (t === 'number' && actual === 'integer');
 }
 
+/** A field name as shown in a message: at most 40 characters. */
+const bounded = (k: string): string => (k.length > 40 ? `${k.slice(0, 40)}…` : k);
+
 /** A field name as shown in a message: bounded, control characters escaped. */
 function fieldName(k: string): string {
-  const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
+  const shown = bounded(k);
   return /^[\w$]+$/.test(shown) ? shown : JSON.stringify(shown);
 }
 
@@ -469,11 +609,13 @@ function checkSchema(value: unknown, schema: JsonSchema, path: string, out: Conf
     // Own keys only: `{"toString": 1}` is an unknown field, not Object.prototype.toString; a
     // `__proto__` key (JSON.parse makes it an own property) is an unknown field too.
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const sub = path ? `${path}.${k}` : k;
+      // A grid key (`training.learningRate`) is one property: `grid["training.learningRate"]`.
+      const sub = !/^[\w$]+$/.test(k) ? `${path}[${JSON.stringify(k)}]` : path ? `${path}.${k}` : k;
       if (!hasOwn(props, k)) {
         if (schema.additionalProperties === false) {
           out.push({
-            path: path ? `${path}.${fieldName(k)}` : fieldName(k),
+            // A dotted name (a grid key) in brackets, as the known ones: `grid["training.lr"]`.
+            path: k.includes('.') ? `${path}[${JSON.stringify(bounded(k))}]` : path ? `${path}.${fieldName(k)}` : fieldName(k),
             message: `unknown field (allowed: ${Object.keys(props)
               .filter((p) => p !== '$schema')
               .join(', ')})`,
@@ -509,11 +651,11 @@ function checkSemantics(cfg: LabConfig, out: ConfigProblem[]): void {
 }
 
 /** Validates parsed JSON and fills defaults. Returns the config and every problem found. */
-export function checkConfig(raw: unknown): { config: LabConfig; problems: ConfigProblem[] } {
+export function checkConfig(raw: unknown): { config: LabConfig; problems: ConfigProblem[]; grid: GridSpec | null } {
   const problems: ConfigProblem[] = [];
   if (typeOf(raw) !== 'object') {
     problems.push({ path: '', message: `a config must be a JSON object, got ${typeOf(raw)}` });
-    return { config: structuredClone(SEED_CONFIG), problems };
+    return { config: structuredClone(SEED_CONFIG), problems, grid: null };
   }
   checkSchema(raw, CONFIG_SCHEMA, '', problems);
   const r = raw as Record<string, unknown>;
@@ -549,8 +691,17 @@ export function checkConfig(raw: unknown): { config: LabConfig; problems: Config
     };
     config.training.augment = { shift: num('shift'), rotate: num('rotate'), noise: num('noise') };
   }
+  const gridRaw = field(r, 'grid');
+  const grid: GridSpec | null =
+    typeOf(gridRaw) === 'object' && Object.keys(gridRaw as object).length
+      ? {
+          keys: Object.keys(gridRaw as object),
+          values: Object.values(gridRaw as Record<string, unknown>).map((v) => (Array.isArray(v) ? Array.from(v) : [])),
+        }
+      : null;
   if (problems.length === 0) checkSemantics(config, problems);
-  return { config, problems };
+  if (problems.length === 0 && grid) checkGrid(config, grid, problems);
+  return { config, problems, grid };
 }
 
 function formatProblems(file: string, problems: ConfigProblem[]): string {
@@ -561,11 +712,16 @@ function formatProblems(file: string, problems: ConfigProblem[]): string {
 
 /** Validates and fills defaults, or throws a LabError naming the file, the JSON path and the rule. */
 export function parseConfig(raw: unknown, file = '<config>'): LabConfig {
-  const { config, problems } = checkConfig(raw);
+  return parseConfigWithGrid(raw, file).config;
+}
+
+/** parseConfig, and the file's grid (null without one): `config` is what every run of the grid shares. */
+export function parseConfigWithGrid(raw: unknown, file = '<config>'): { config: LabConfig; grid: GridSpec | null } {
+  const { config, problems, grid } = checkConfig(raw);
   if (problems.length) {
     throw new LabError(formatProblems(file, problems), { file, field: problems[0]!.path, code: 'invalid-config' });
   }
-  return config;
+  return { config, grid };
 }
 
 function lineCol(text: string, offset: number): string {
@@ -576,6 +732,10 @@ function lineCol(text: string, offset: number): string {
 }
 
 export function parseConfigText(text: string, file = '<config>'): LabConfig {
+  return parseConfigTextWithGrid(text, file).config;
+}
+
+export function parseConfigTextWithGrid(text: string, file = '<config>'): { config: LabConfig; grid: GridSpec | null } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -585,11 +745,22 @@ export function parseConfigText(text: string, file = '<config>'): LabConfig {
     const where = pos ? ` at ${lineCol(text, Number(pos[1]))}` : '';
     throw new LabError(`${file}: not valid JSON${where}: ${msg}`, { file, code: 'invalid-config' });
   }
-  return parseConfig(raw, file);
+  return parseConfigWithGrid(raw, file);
 }
 
 /** Reads a config file; a relative `data.dir` is resolved against the file's folder. */
 export function loadConfigFile(file: string): LabConfig {
+  return loadConfigFileWithGrid(file).config;
+}
+
+/** A relative `data.dir` (written in the file, or a grid's value) made absolute against the file's folder. */
+export function resolveDataDir(config: LabConfig, file: string): LabConfig {
+  if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
+  return config;
+}
+
+/** loadConfigFile, and the file's grid (null without one). */
+export function loadConfigFileWithGrid(file: string): { config: LabConfig; grid: GridSpec | null } {
   let text: string;
   try {
     // A regular file within FILE_LIMITS.config: a FIFO or /dev/zero named *.mnist.json is refused by name.
@@ -599,7 +770,6 @@ export function loadConfigFile(file: string): LabConfig {
       throw new LabError(`${file}: cannot read config: file not found`, { file, code: 'not-found' });
     throw e;
   }
-  const config = parseConfigText(text, file);
-  if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
-  return config;
+  const { config, grid } = parseConfigTextWithGrid(text, file);
+  return { config: resolveDataDir(config, file), grid };
 }

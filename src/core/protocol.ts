@@ -158,6 +158,28 @@ export interface RunView {
   pytorch?: PytorchSnippetView | null;
   /** The layer histograms, one record per epoch (absent or empty: the run recorded none). */
   histograms?: EpochHistograms[];
+  /** A hyperparameter grid this run belongs to (its table and parallel coordinates). */
+  grid?: GridView | null;
+}
+
+/** A grid's runs as the panel shows them (from a grid record, src/core/runs/grid.ts). */
+export interface GridView {
+  /** The grid record. */
+  file: string;
+  name: string;
+  status: string;
+  /** The config paths the grid varies, e.g. `training.learningRate`. */
+  keys: string[];
+  points: GridPointView[];
+}
+
+export interface GridPointView {
+  /** One value per key, in the keys' order. */
+  values: (number | string | boolean | null | (number | string)[])[];
+  runDir: string | null;
+  status: string;
+  valAccuracy: number | null;
+  testAccuracy: number | null;
 }
 
 export interface PytorchSnippetView {
@@ -210,7 +232,12 @@ export type FromWebviewRequest =
   | { type: 'cancelSweep' }
   | { type: 'cancelProjection' }
   | { type: 'command'; command: WebviewCommand }
+  /** Show the run of the grid's point `index` (of the grid on show; the host knows its folders). */
+  | { type: 'openGridPoint'; index: number }
   | OverlayableAnalysisRequest;
+
+/** The most points a grid has (CONFIG_LIMITS.gridPoints). */
+export const MAX_GRID_POINTS = 64;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -283,6 +310,9 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
         : typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)
           ? `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`
           : null;
+  } else if (type === 'openGridPoint') {
+    const extra = unexpectedKey(raw, ['messageId', 'type', 'index']);
+    problem = extra !== null ? `unexpected field ${describeValue(extra)}` : intIn(raw, 'index', 0, MAX_GRID_POINTS - 1);
   } else if (isAnalysisType(type)) {
     const overlay = own(raw, 'overlay');
     problem =

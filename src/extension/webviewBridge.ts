@@ -10,6 +10,7 @@ import { type AnalysisType, isAnalysisType } from '../core/analyses';
 import type { ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import type { LabContext } from './ctx';
+import { openGridPointFromPanel } from './gridView';
 import { l10nDataBlock } from './l10n';
 import type { RunViewDelta } from './runView';
 import { errorMessage } from '../core/errors';
@@ -149,6 +150,8 @@ export class WebviewBridge implements vscode.Disposable {
       this.replay();
     } else if (m.type === 'command') {
       void vscode.commands.executeCommand(`mnistLab.${m.command}`);
+    } else if (m.type === 'openGridPoint') {
+      openGridPointFromPanel(this.ctx, m.index);
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
     } else if (m.type === 'cancelProjection') {

@@ -9,6 +9,7 @@ import { LabPage, type SectionFactory } from './page';
 import { onHostMessage, savedState, send } from './rpc';
 import { accuracy } from './sections/accuracy';
 import { comparison } from './sections/comparison';
+import { grid } from './sections/grid';
 import { confusion } from './sections/confusion';
 import { curves } from './sections/curves';
 import { drawDigit } from './sections/drawDigit';
@@ -34,6 +35,7 @@ const SECTIONS: readonly SectionFactory[] = [
   trainingImage,
   curves,
   comparison,
+  grid, // a hyperparameter grid's table and parallel coordinates
   log,
   testImage, // the chosen test image and its prediction, then its feature maps
   kernels,

@@ -30,7 +30,7 @@ const names = (n: number, len = 3) => JSON.stringify(Array.from({ length: n }, (
 /** [what, config text, expected message]. */
 const HOSTILE_CONFIGS: [string, string, RegExp][] = [
   // inherited and prototype keys, at the top and in every section
-  ['toString at the top', '{"toString": 1}', /toString: unknown field \(allowed: name, model, training, data\)/],
+  ['toString at the top', '{"toString": 1}', /toString: unknown field \(allowed: name, model, training, data, grid\)/],
   ['constructor at the top', '{"constructor": {}}', /constructor: unknown field/],
   ['hasOwnProperty at the top', '{"hasOwnProperty": "x"}', /hasOwnProperty: unknown field/],
   ['valueOf at the top', '{"valueOf": null}', /valueOf: unknown field/],

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { installBackendCommand } from '../backendInstall';
+import { openGridCommand } from '../gridView';
 import type { LabContext } from '../ctx';
 import { DISSECT_COMMAND, EXPLAIN_COMMAND, RUN_HISTORY_COMMAND } from '../editor/lenses';
 import type { EditorModel } from '../editor/model';
@@ -63,6 +64,10 @@ export function createCommands(): Record<string, CommandFactory> {
       ({ c }) =>
       (args?: { backend?: string }) =>
         installBackendCommand(c, args),
+    'mnistLab.openGrid':
+      ({ c }) =>
+      (args?: { grid?: string }) =>
+        openGridCommand(c, args),
     'mnistLab.compareRuns':
       ({ c }) =>
       (arg?: { runs: string[] }) =>

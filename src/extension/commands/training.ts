@@ -1,13 +1,15 @@
 /** MNIST Lab: Train and Stop Training: one training per workspace, in a worker process. */
 import { join, dirname, isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { type LabConfig, SEED_CONFIG, parseConfigText } from '../../core/config';
+import { type GridSpec, type LabConfig, SEED_CONFIG, expandGrid, parseConfigTextWithGrid, resolveDataDir } from '../../core/config';
 import { LabError, errorMessage } from '../../core/errors';
 import { type RunSummary, type TrainingEvent } from '../../core/events';
 import { pct } from '../../core/format';
 import { MAX_WORKERS } from '../../core/protocol';
+import { GridRecordFile } from '../../core/runs/grid';
 import { listRunsAsync } from '../../core/runs/store';
 import type { LabContext } from '../ctx';
+import { bestPoint, gridViewOf, showGridPoint } from '../gridView';
 import { LabPanel } from '../labPanel';
 import { findRunningTrainingAsync, stopForeignTraining } from '../trainingController';
 import { reportError, showError } from './report';
@@ -26,14 +28,14 @@ export interface TrainArgs {
   epochs?: number;
 }
 
-function configFromDocument(doc: vscode.TextDocument): LabConfig {
+function configFromDocument(doc: vscode.TextDocument): { config: LabConfig; grid: GridSpec | null } {
   const file = doc.uri.fsPath;
-  const config = parseConfigText(doc.getText(), file);
+  const { config, grid } = parseConfigTextWithGrid(doc.getText(), file);
   if (config.data.dir && !isAbsolute(config.data.dir)) config.data.dir = resolve(dirname(file), config.data.dir);
-  return config;
+  return { config, grid };
 }
 
-async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: LabConfig; source?: string }> {
+async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: LabConfig; grid: GridSpec | null; source?: string }> {
   let doc: vscode.TextDocument | undefined;
   if (args.config)
     doc = await vscode.workspace.openTextDocument(vscode.Uri.file(resolve(c.workspaceFolder?.uri.fsPath ?? '', args.config)));
@@ -50,10 +52,10 @@ async function resolveConfig(c: LabContext, args: TrainArgs): Promise<{ config: 
       if (tab) doc = await vscode.workspace.openTextDocument((tab.input as vscode.TabInputText).uri);
     }
   }
-  const config = doc ? configFromDocument(doc) : structuredClone(SEED_CONFIG);
+  const { config, grid } = doc ? configFromDocument(doc) : { config: structuredClone(SEED_CONFIG), grid: null };
   if (!config.data.dir && c.dataDir) config.data.dir = c.dataDir;
   if (args.epochs !== undefined) config.training.epochs = args.epochs;
-  return { config, source: doc?.uri.fsPath };
+  return { config, grid, source: doc?.uri.fsPath };
 }
 
 function statusText(e: { epoch: number; step: number; totalSteps: number; epochs: number; val: number | null; backend?: string }): string {
@@ -89,7 +91,7 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
     reportError(c, e);
     return undefined;
   }
-  const { config, source } = start;
+  const { config, grid, source } = start;
   const workers = c.workers;
   if (workers > MAX_WORKERS) {
     // Each replica holds its own shared gradient buffers: the setting is bounded (package.json too).
@@ -103,6 +105,7 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
   }
   const outDir = c.runsDir;
   c.ensureRunsDir(outDir);
+  if (grid) return trainGrid(c, status, { config, grid, source: source!, workers, args });
   // Beside the config, so the file stays in view while the curves grow.
   LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
   c.output.appendLine(
@@ -197,6 +200,140 @@ export async function train(c: LabContext, status: vscode.StatusBarItem, args: T
     const lag = c.lag.report();
     c.output.appendLine(`extension host event-loop lag during the run: p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
   }
+}
+
+/**
+ * A config with a grid: every point, one after the other, each a training in the worker as
+ * above and a run folder of its own; a grid record in the runs folder names them. Stopping
+ * (the notification's Cancel, MNIST: Stop Training) stops the point in progress and the rest.
+ */
+async function trainGrid(
+  c: LabContext,
+  status: vscode.StatusBarItem,
+  g: { config: LabConfig; grid: GridSpec; source: string; workers: number; args: TrainArgs },
+): Promise<RunSummary | undefined> {
+  const points = expandGrid(g.config, g.grid).map((p) => {
+    const config = resolveDataDir(p.config, g.source);
+    if (!config.data.dir && c.dataDir) config.data.dir = c.dataDir;
+    if (g.args.epochs !== undefined) config.training.epochs = g.args.epochs;
+    return { ...p, config };
+  });
+  const outDir = c.runsDir;
+  let record: GridRecordFile;
+  try {
+    record = GridRecordFile.create(outDir, {
+      name: g.config.name,
+      source: g.source,
+      keys: g.grid.keys,
+      values: points.map((p) => p.values),
+    });
+  } catch (e) {
+    reportError(c, e);
+    return undefined;
+  }
+  const view = () => gridViewOf(record.record, record.file, (n) => join(outDir, n));
+  LabPanel.createOrShow(c, true, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : undefined);
+  c.output.appendLine(`MNIST Lab: grid "${g.config.name}" from ${g.source}: ${points.length} runs → ${record.file}`);
+  const describe = (values: Record<string, unknown>) =>
+    Object.entries(values)
+      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+      .join(', ');
+  status.show();
+  c.lag.trainingStarted();
+  await vscode.commands.executeCommand('setContext', 'mnistLab.training', true);
+  let cancelled = false;
+  let last: RunSummary | undefined;
+  try {
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('MNIST: grid "{0}", {1} runs', g.config.name, points.length),
+        cancellable: true,
+      },
+      async (progress, token) => {
+        token.onCancellationRequested(() => {
+          cancelled = true;
+          void c.training.stop();
+        });
+        let reported = 0;
+        for (const p of points) {
+          if (cancelled) break;
+          const n = p.index + 1;
+          c.output.appendLine(`— grid run ${n}/${points.length}: ${describe(p.values)}`);
+          const summary = await c.training.train(
+            { config: p.config, outDir, backend: c.backend, maxSteps: g.args.maxSteps, workers: g.workers, source: g.source },
+            {
+              onEvent: (e: TrainingEvent) => {
+                const line = c.runView.apply(e);
+                if (line) c.output.appendLine(line);
+                if (e.type === 'start') {
+                  c.output.appendLine(`run: ${e.runDir}`);
+                  record.update(p.index, { runDir: e.runDir, status: 'running', valAccuracy: null, testAccuracy: null });
+                }
+              },
+              onStep: (step, totalSteps, epoch) => {
+                c.runView.step(step, totalSteps, epoch);
+                status.text = `$(sync~spin) ${vscode.l10n.t('MNIST grid run {0}/{1} · step {2}/{3}', n, points.length, step, totalSteps)}`;
+                // The bar: whole runs done, and this one's share.
+                const done = (100 * (p.index + step / totalSteps)) / points.length;
+                progress.report({
+                  increment: done - reported,
+                  message: vscode.l10n.t(
+                    'run {0}/{1} ({2}): epoch {3}, step {4}/{5}',
+                    n,
+                    points.length,
+                    describe(p.values),
+                    epoch,
+                    step,
+                    totalSteps,
+                  ),
+                });
+                reported = done;
+              },
+              onStderr: (l) => c.output.appendLine(`[worker] ${l}`),
+            },
+          );
+          last = summary;
+          record.update(p.index, summary);
+          c.output.appendLine(
+            `status: ${summary.status}${summary.error ? ` (${summary.error})` : ''}; validation ${pct(summary.valAccuracy)}, test ${pct(summary.testAccuracy)}`,
+          );
+          if (summary.status === 'cancelled') cancelled = true;
+        }
+      },
+    );
+  } catch (e) {
+    c.runView.fail(errorMessage(e));
+    reportError(c, e);
+  } finally {
+    const st = record.record.points.map((p) => p.status);
+    record.finish(
+      cancelled ? 'cancelled' : st.includes('failed') ? 'failed' : st.every((x) => x === 'completed') ? 'completed' : 'cancelled',
+    );
+    c.lag.trainingEnded();
+    status.hide();
+    await vscode.commands.executeCommand('setContext', 'mnistLab.training', false);
+  }
+  const v = view();
+  const best = bestPoint(v);
+  c.output.appendLine(`grid ${record.record.status}: ${record.file}`);
+  if (best >= 0) {
+    showGridPoint(c, v, best);
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'MNIST Lab: grid "{0}" {1} — best validation accuracy {2} ({3}).',
+        g.config.name,
+        statusWord(record.record.status),
+        pct(v.points[best]!.valAccuracy),
+        describe(points[best]!.values),
+      ),
+    );
+  }
+  return last;
+}
+
+function statusWord(s: string): string {
+  return s === 'completed' ? vscode.l10n.t('finished') : s === 'failed' ? vscode.l10n.t('failed') : vscode.l10n.t('stopped');
 }
 
 export async function stop(c: LabContext): Promise<boolean> {

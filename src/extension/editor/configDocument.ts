@@ -44,13 +44,20 @@ export function parseConfigDocument(text: string): ConfigDocument {
 /** `model.depth[1]` → ['model', 'depth', 1]; '' → [] (the top level). */
 export function pathSegments(path: string): JSONPath {
   const out: JSONPath = [];
-  const re = /([^.[\]]+)|\[(\d+)\]/g;
-  for (let m = re.exec(path); m; m = re.exec(path)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  // `grid["training.learningRate"][1]`: a quoted key is one segment, dots and all.
+  const re = /([^.[\]"]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[3] !== undefined) out.push(JSON.parse(m[3]) as string);
+    else out.push(m[1]!);
+  }
   return out;
 }
 
 export function pathString(segments: JSONPath): string {
-  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  return segments
+    .map((s, i) => (typeof s === 'number' ? `[${s}]` : !/^[\w$]+$/.test(s) ? `[${JSON.stringify(s)}]` : i === 0 ? s : `.${s}`))
+    .join('');
 }
 
 function span(n: Node): TextSpan {
