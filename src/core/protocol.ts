@@ -25,6 +25,7 @@ import {
 } from './analyses';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
+import { REPORT_LANGUAGES, type ReportLanguage, isReportLanguage } from './report/languages';
 import type { RunComparison } from './runs/compare';
 
 export type {
@@ -88,8 +89,27 @@ export interface KernelsRequest {
   runDir: string;
 }
 
-/** Training, its stop, a run's kernels, the sweep's cancel, and every analysis of the table. */
-export type WorkerRequest = TrainRequest | StopRequest | CancelSweepRequest | KernelsRequest | WorkerAnalysisRequest;
+/** The lab report of a finished run (MNIST: Export Lab Report), written by the worker into `outDir`. */
+export interface ReportRequest {
+  type: 'report';
+  runDir: string;
+  outDir: string;
+  lang: ReportLanguage;
+  /** The data the run is analysed with (its config's, else the setting's); null = the embedded MNIST. */
+  dataDir: string | null;
+}
+
+/** What the report wrote (absolute paths). */
+export interface ReportWritten {
+  dir: string;
+  markdown: string;
+  html: string;
+  metrics: string;
+  figures: number;
+}
+
+/** Training, its stop, a run's kernels, the sweep's cancel, the report, and every analysis of the table. */
+export type WorkerRequest = TrainRequest | StopRequest | CancelSweepRequest | KernelsRequest | ReportRequest | WorkerAnalysisRequest;
 
 /** What each request answers with. */
 export type WorkerResults = {
@@ -97,6 +117,7 @@ export type WorkerResults = {
   stop: { stopping: boolean };
   cancelSweep: { cancelled: boolean };
   kernels: KernelSnapshot[];
+  report: ReportWritten;
 } & AnalysisResults;
 
 export interface WorkerErrorInfo {
@@ -366,6 +387,17 @@ function trainProblem(r: Obj): string | null {
   return null;
 }
 
+const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '' && v.length <= MAX_PATH_LENGTH && !v.includes('\0');
+
+function reportProblem(r: Obj): string | null {
+  const extra = unexpectedKey(r, ['type', 'runDir', 'outDir', 'lang', 'dataDir']);
+  if (extra !== null) return `unexpected field ${describeValue(extra)}`;
+  if (!isPath(own(r, 'runDir'))) return 'runDir missing';
+  if (!isPath(own(r, 'outDir'))) return 'outDir missing';
+  if (!isReportLanguage(own(r, 'lang'))) return `lang must be one of ${REPORT_LANGUAGES.join(', ')}, got ${describeValue(own(r, 'lang'))}`;
+  return pathOrNull(own(r, 'dataDir'), 'dataDir');
+}
+
 /** Checks a request arriving in the worker from the host. Never throws. */
 export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null)
@@ -375,6 +407,7 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   const type = own(r, 'type');
   let problem: string | null;
   if (type === 'train') problem = trainProblem(r);
+  else if (type === 'report') problem = reportProblem(r);
   else if (type === 'stop' || type === 'cancelSweep')
     problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
   else if (type === 'kernels') {

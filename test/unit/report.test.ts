@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
+import { validateToWorker } from '../../src/core/protocol';
 import { writeReport } from '../../src/core/report/report';
 import { cli, jsonLines } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -206,4 +207,23 @@ test(
 
 test('the report folders hold only what the report writes (no temporary files left)', () => {
   for (const dir of [en, join(en, 'figures')]) for (const f of readdirSync(dir)) assert.doesNotMatch(f, /\.tmp$/);
+});
+
+test('the worker accepts a report request only in its exact shape', () => {
+  const ok = { type: 'report', runDir: '/r', outDir: '/o', lang: 'zh-cn', dataDir: null };
+  assert.equal(validateToWorker({ messageId: 1, request: ok }).ok, true);
+  const bad = (request: Record<string, unknown>, pattern: RegExp) => {
+    const v = validateToWorker({ messageId: 1, request });
+    assert.equal(v.ok, false, JSON.stringify(request).slice(0, 80));
+    if (!v.ok) assert.match(v.error, pattern);
+  };
+  bad({ ...ok, lang: 'fr' }, /lang must be one of en, zh-cn/);
+  bad({ ...ok, lang: 'toString' }, /lang must be one of/);
+  bad({ ...ok, runDir: '' }, /runDir missing/);
+  bad({ ...ok, outDir: 'x'.repeat(5000) }, /outDir missing/);
+  bad({ ...ok, outDir: '/a\0b' }, /outDir missing/);
+  bad({ ...ok, dataDir: 3 }, /dataDir must be a path/);
+  bad({ ...ok, shell: 'rm -rf /' }, /unexpected field "shell"/);
+  const { dataDir: _omitted, ...noData } = ok;
+  bad(noData, /dataDir must be a path/);
 });

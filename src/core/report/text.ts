@@ -8,12 +8,9 @@ import { join } from 'node:path';
 import { LabError } from '../errors';
 import { type Translate, formatMessage } from '../l10n';
 
-export const REPORT_LANGUAGES = ['en', 'zh-cn'] as const;
-export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+import { type ReportLanguage } from './languages';
 
-export function isReportLanguage(v: unknown): v is ReportLanguage {
-  return typeof v === 'string' && (REPORT_LANGUAGES as readonly string[]).includes(v);
-}
+export { REPORT_LANGUAGES, type ReportLanguage, isReportLanguage } from './languages';
 
 /**
  * A translator for `lang`: English as written, or the lab's own zh-cn bundle found under

@@ -42,7 +42,7 @@ export function openRun(c: LabContext, runDir?: string): boolean {
 }
 
 /** The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model. */
-function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
+export function finishedRunTarget(c: LabContext, run?: string): AnalysisTarget | null {
   if (run) {
     const stored = existsSync(join(run, 'config.json')) ? readRun(run) : null;
     return c.targetFor(run, stored?.config);
