@@ -207,8 +207,24 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
+/** What the panel can save through the host's save dialog (a webview cannot download). */
+export const SAVE_FORMATS = ['png', 'svg', 'csv'] as const;
+export type SaveFormat = (typeof SAVE_FORMATS)[number];
+/** The longest file the panel may hand over (characters: base64 for PNG, text for SVG and CSV). */
+export const MAX_SAVE_CHARS = 16 * 1024 * 1024;
+/** A suggested file name: letters, digits, dot, dash, underscore; the user picks the folder. */
+export const SAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** A figure (PNG as base64, SVG as text) or the metrics (CSV) to save; answered with the path, or null if cancelled. */
+export interface SaveFileRequest {
+  type: 'saveFile';
+  name: string;
+  format: SaveFormat;
+  data: string;
+}
+
 export type FromWebviewRequest =
-  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | AnalysisRequest;
+  { type: 'ready' } | { type: 'cancelSweep' } | { type: 'command'; command: WebviewCommand } | SaveFileRequest | AnalysisRequest;
 
 export const WEBVIEW_COMMANDS = ['train', 'stop', 'openLab', 'evaluate', 'openRun', 'copyPytorchSnippet'] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
@@ -262,6 +278,22 @@ function unexpectedKey(m: Obj, allowed: readonly string[]): string | null {
   return null;
 }
 
+function saveFileProblem(m: Obj): string | null {
+  const extra = unexpectedKey(m, ['messageId', 'type', 'name', 'format', 'data']);
+  if (extra !== null) return `unexpected field ${describeValue(extra)}`;
+  const name = own(m, 'name');
+  const format = own(m, 'format');
+  const data = own(m, 'data');
+  if (typeof name !== 'string' || !SAVE_NAME.test(name))
+    return `name must be a file name (letters, digits, . _ -; at most 80), got ${describeValue(name)}`;
+  if (typeof format !== 'string' || !(SAVE_FORMATS as readonly string[]).includes(format))
+    return `format must be one of ${SAVE_FORMATS.join(', ')}, got ${describeValue(format)}`;
+  if (typeof data !== 'string' || data.length === 0 || data.length > MAX_SAVE_CHARS) return `data must be 1..${MAX_SAVE_CHARS} characters`;
+  if (format === 'png' && (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(data))) return 'data must be base64 for png';
+  if (format === 'svg' && !/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(data)) return 'data must be an SVG document for svg';
+  return null;
+}
+
 /** Checks a message from a webview before the host acts on it. Never throws. */
 export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage> {
   if (!isObject(raw)) return { ok: false, error: 'message must be an object' };
@@ -281,6 +313,8 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
         : typeof command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(command)
           ? `command must be one of ${WEBVIEW_COMMANDS.join(', ')}, got ${describeValue(command)}`
           : null;
+  } else if (type === 'saveFile') {
+    problem = saveFileProblem(raw);
   } else if (isAnalysisType(type)) {
     problem = analysisProblem(type, raw, ['messageId', 'type']);
   } else {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { type AnalysisType, isAnalysisType } from '../core/analyses';
 import type { ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
+import { saveFromPanel } from './panelSave';
 import type { LabContext } from './ctx';
 import { l10nDataBlock } from './l10n';
 import type { RunViewDelta } from './runView';
@@ -151,6 +152,9 @@ export class WebviewBridge implements vscode.Disposable {
       void vscode.commands.executeCommand(`mnistLab.${m.command}`);
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
+    } else if (m.type === 'saveFile') {
+      const { messageId, ...request } = m;
+      this.answer(messageId, saveFromPanel(this.ctx, request));
     } else if (isAnalysisType(m.type)) {
       // Every analysis alike: the context adds the run's target and forwards it (src/core/analyses.ts).
       const { messageId, ...request } = m;

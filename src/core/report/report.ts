@@ -22,6 +22,7 @@ import { loadModel } from '../model/interchange';
 import { writeFileAtomic } from '../runs/atomic';
 import { readRun } from '../runs/store';
 import { type HeatRow, type HeatTile, escapeXml, heatmapSvg, maxAbsOf } from './heatmap';
+import { metricsCsv } from './csv';
 import { chartSvg, svgToPng } from './render';
 import { type ReportLanguage, type ReportText, reportText, reportTranslator } from './text';
 
@@ -63,25 +64,7 @@ export interface ReportResult {
   seedTestAccuracy: number | null;
 }
 
-const CSV_COLUMNS = [
-  'epoch',
-  'batch',
-  'step',
-  'samples',
-  'trainSize',
-  'percent',
-  'loss',
-  'trainAccuracy',
-  'valAccuracy',
-  'seconds',
-] as const;
-
-/** metrics.jsonl's progress records as CSV (one row each), with the record's two error rates. */
-export function metricsCsv(progress: readonly ProgressEvent[]): string {
-  const head = [...CSV_COLUMNS, 'trainErrorPercent', 'valErrorPercent'];
-  const rows = progress.map((e) => [...CSV_COLUMNS.map((k) => String(e[k])), String(e.record[0]), String(e.record[1])].join(','));
-  return `${[head.join(','), ...rows].join('\n')}\n`;
-}
+export { metricsCsv };
 
 /** Text for Markdown: no HTML, no link or emphasis syntax from a name the lab did not choose. */
 export function escapeMarkdown(s: string): string {
