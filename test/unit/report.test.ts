@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
-import { validateToWorker } from '../../src/core/protocol';
+import { MAX_SAVE_CHARS, validateFromWebview, validateToWorker } from '../../src/core/protocol';
 import { writeReport } from '../../src/core/report/report';
 import { cli, jsonLines } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
@@ -226,4 +226,24 @@ test('the worker accepts a report request only in its exact shape', () => {
   bad({ ...ok, shell: 'rm -rf /' }, /unexpected field "shell"/);
   const { dataDir: _omitted, ...noData } = ok;
   bad(noData, /dataDir must be a path/);
+});
+
+test('the host accepts a panel save only as a bounded, well-formed saveFile message', () => {
+  const ok = { messageId: 3, type: 'saveFile', name: 'error-rate', format: 'png', data: Buffer.from('png bytes!').toString('base64') };
+  assert.equal(validateFromWebview(ok).ok, true);
+  assert.equal(validateFromWebview({ ...ok, format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' }).ok, true);
+  assert.equal(validateFromWebview({ ...ok, format: 'csv', data: 'a,b\n1,2\n' }).ok, true);
+  const bad = (m: Record<string, unknown>, pattern: RegExp) => {
+    const v = validateFromWebview(m);
+    assert.equal(v.ok, false);
+    if (!v.ok) assert.match(v.error, pattern);
+  };
+  bad({ ...ok, name: '../../.bashrc' }, /name must be a file name/);
+  bad({ ...ok, name: 'a/b' }, /name must be a file name/);
+  bad({ ...ok, format: 'exe' }, /format must be one of png, svg, csv/);
+  bad({ ...ok, data: 'not base64!' }, /base64/);
+  bad({ ...ok, format: 'svg', data: '<script>alert(1)</script>' }, /SVG document/);
+  bad({ ...ok, data: 'A'.repeat(MAX_SAVE_CHARS + 4) }, /data must be 1\.\.16777216 characters/);
+  bad({ ...ok, data: '' }, /data must be/);
+  bad({ ...ok, path: '/etc/passwd' }, /unexpected field "path"/);
 });
