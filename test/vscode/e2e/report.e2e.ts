@@ -83,8 +83,8 @@ describe('the lab report and saving from the panel (code-server, packaged .vsix)
     browser = await launchBrowser(cs.root, tracker);
     page = browser.page;
     page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
-    await page.goto(workbenchUrl(cs, ws));
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.goto(workbenchUrl(cs, ws), { timeout: 120_000, waitUntil: 'domcontentloaded' });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
   });
 
   after(async function () {
