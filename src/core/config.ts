@@ -239,9 +239,9 @@ export const CONFIG_SCHEMA: JsonSchema = {
               default: 0,
               minimum: 0,
               maximum: AUGMENT_LIMITS.noise,
-              },
             },
           },
+        },
         optimizer: {
           type: 'string',
           description: "torch.optim's SGD (the seed's, with momentum), Adam or AdamW.",

@@ -26,6 +26,7 @@ import {
 import type { EpochHistograms } from './analysis/histograms';
 import type { LabConfig } from './config';
 import type { KernelSnapshot, ProgressEvent, RunSummary, StartEvent, TrainingEvent } from './events';
+import { REPORT_LANGUAGES, type ReportLanguage, isReportLanguage } from './report/languages';
 import type { RunComparison } from './runs/compare';
 
 export type {
@@ -94,9 +95,28 @@ export interface KernelsRequest {
   runDir: string;
 }
 
-/** Training, its stop, a run's kernels, the sweep's cancel, and every analysis of the table. */
+/** The lab report of a finished run (MNIST: Export Lab Report), written by the worker into `outDir`. */
+export interface ReportRequest {
+  type: 'report';
+  runDir: string;
+  outDir: string;
+  lang: ReportLanguage;
+  /** The data the run is analysed with (its config's, else the setting's); null = the embedded MNIST. */
+  dataDir: string | null;
+}
+
+/** What the report wrote (absolute paths). */
+export interface ReportWritten {
+  dir: string;
+  markdown: string;
+  html: string;
+  metrics: string;
+  figures: number;
+}
+
+/** Training, its stop, a run's kernels, the sweep's cancel, the report, and every analysis of the table. */
 export type WorkerRequest =
-  TrainRequest | StopRequest | CancelSweepRequest | CancelProjectionRequest | KernelsRequest | WorkerAnalysisRequest;
+  TrainRequest | StopRequest | CancelSweepRequest | CancelProjectionRequest | KernelsRequest | ReportRequest | WorkerAnalysisRequest;
 
 /** What each request answers with. */
 export type WorkerResults = {
@@ -105,6 +125,7 @@ export type WorkerResults = {
   cancelSweep: { cancelled: boolean };
   cancelProjection: { cancelled: boolean };
   kernels: KernelSnapshot[];
+  report: ReportWritten;
 } & AnalysisResults;
 
 export interface WorkerErrorInfo {
@@ -218,6 +239,22 @@ export type ToWebviewMessage =
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: true; result: unknown }
   | { type: 'reply'; messageId: number; inReplyTo: number; ok: false; error: string };
 
+/** What the panel can save through the host's save dialog (a webview cannot download). */
+export const SAVE_FORMATS = ['png', 'svg', 'csv'] as const;
+export type SaveFormat = (typeof SAVE_FORMATS)[number];
+/** The longest file the panel may hand over (characters: base64 for PNG, text for SVG and CSV). */
+export const MAX_SAVE_CHARS = 16 * 1024 * 1024;
+/** A suggested file name: letters, digits, dot, dash, underscore; the user picks the folder. */
+export const SAVE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+
+/** A figure (PNG as base64, SVG as text) or the metrics (CSV) to save; answered with the path, or null if cancelled. */
+export interface SaveFileRequest {
+  type: 'saveFile';
+  name: string;
+  format: SaveFormat;
+  data: string;
+}
+
 /**
  * An analysis, of the run on show or, with `overlay`, of one of the runs drawn over it (an index
  * into its `overlay`: the page never names files).
@@ -234,6 +271,7 @@ export type FromWebviewRequest =
   | { type: 'command'; command: WebviewCommand }
   /** Show the run of the grid's point `index` (of the grid on show; the host knows its folders). */
   | { type: 'openGridPoint'; index: number }
+  | SaveFileRequest
   | OverlayableAnalysisRequest;
 
 /** The most points a grid has (CONFIG_LIMITS.gridPoints). */
@@ -291,6 +329,22 @@ function unexpectedKey(m: Obj, allowed: readonly string[]): string | null {
   return null;
 }
 
+function saveFileProblem(m: Obj): string | null {
+  const extra = unexpectedKey(m, ['messageId', 'type', 'name', 'format', 'data']);
+  if (extra !== null) return `unexpected field ${describeValue(extra)}`;
+  const name = own(m, 'name');
+  const format = own(m, 'format');
+  const data = own(m, 'data');
+  if (typeof name !== 'string' || !SAVE_NAME.test(name))
+    return `name must be a file name (letters, digits, . _ -; at most 80), got ${describeValue(name)}`;
+  if (typeof format !== 'string' || !(SAVE_FORMATS as readonly string[]).includes(format))
+    return `format must be one of ${SAVE_FORMATS.join(', ')}, got ${describeValue(format)}`;
+  if (typeof data !== 'string' || data.length === 0 || data.length > MAX_SAVE_CHARS) return `data must be 1..${MAX_SAVE_CHARS} characters`;
+  if (format === 'png' && (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(data))) return 'data must be base64 for png';
+  if (format === 'svg' && !/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(data)) return 'data must be an SVG document for svg';
+  return null;
+}
+
 /** Checks a message from a webview before the host acts on it. Never throws. */
 export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage> {
   if (!isObject(raw)) return { ok: false, error: 'message must be an object' };
@@ -313,6 +367,8 @@ export function validateFromWebview(raw: unknown): Validation<FromWebviewMessage
   } else if (type === 'openGridPoint') {
     const extra = unexpectedKey(raw, ['messageId', 'type', 'index']);
     problem = extra !== null ? `unexpected field ${describeValue(extra)}` : intIn(raw, 'index', 0, MAX_GRID_POINTS - 1);
+  } else if (type === 'saveFile') {
+    problem = saveFileProblem(raw);
   } else if (isAnalysisType(type)) {
     const overlay = own(raw, 'overlay');
     problem =
@@ -423,6 +479,17 @@ function trainProblem(r: Obj): string | null {
   return null;
 }
 
+const isPath = (v: unknown): v is string => typeof v === 'string' && v !== '' && v.length <= MAX_PATH_LENGTH && !v.includes('\0');
+
+function reportProblem(r: Obj): string | null {
+  const extra = unexpectedKey(r, ['type', 'runDir', 'outDir', 'lang', 'dataDir']);
+  if (extra !== null) return `unexpected field ${describeValue(extra)}`;
+  if (!isPath(own(r, 'runDir'))) return 'runDir missing';
+  if (!isPath(own(r, 'outDir'))) return 'outDir missing';
+  if (!isReportLanguage(own(r, 'lang'))) return `lang must be one of ${REPORT_LANGUAGES.join(', ')}, got ${describeValue(own(r, 'lang'))}`;
+  return pathOrNull(own(r, 'dataDir'), 'dataDir');
+}
+
 /** Checks a request arriving in the worker from the host. Never throws. */
 export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   if (!isObject(raw) || !isInt(own(raw, 'messageId')) || unexpectedKey(raw, ['messageId', 'request']) !== null)
@@ -432,6 +499,7 @@ export function validateToWorker(raw: unknown): Validation<ToWorkerMessage> {
   const type = own(r, 'type');
   let problem: string | null;
   if (type === 'train') problem = trainProblem(r);
+  else if (type === 'report') problem = reportProblem(r);
   else if (type === 'stop' || type === 'cancelSweep' || type === 'cancelProjection')
     problem = unexpectedKey(r, ['type']) === null ? null : `unexpected field ${describeValue(unexpectedKey(r, ['type']))}`;
   else if (type === 'kernels') {

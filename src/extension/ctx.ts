@@ -17,6 +17,7 @@ import {
   type WorkerAnalysisRequest,
 } from '../core/analyses';
 import { dataChoiceFor } from '../core/analysis/service';
+import type { ReportRequest, ReportWritten } from '../core/protocol';
 import type { LabConfig } from '../core/config';
 import { EventLoopLag } from './lag';
 import { RunViewModel } from './runView';
@@ -219,6 +220,12 @@ export class LabContext implements vscode.Disposable {
     const forwarded = { ...request, target } as WorkerAnalysisRequest<K>;
     const progress = (ANALYSES[request.type] as { progress?: boolean }).progress ? onProgress : undefined;
     return (await this.analysis().request(forwarded as WorkerAnalysisRequest, { onProgress: progress })) as AnalysisResult<K>;
+  }
+
+  /** Writes a run's lab report in the analysis worker (MNIST: Export Lab Report). */
+  async writeReport(request: Omit<ReportRequest, 'type'>): Promise<ReportWritten> {
+    await this.checkDataDir(request.dataDir);
+    return this.analysis().request({ type: 'report', ...request });
   }
 
   /** Stops a running sweep; only a running analysis worker can have one. */

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { type AnalysisType, isAnalysisType } from '../core/analyses';
 import type { ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
+import { saveFromPanel } from './panelSave';
 import type { LabContext } from './ctx';
 import { openGridPointFromPanel } from './gridView';
 import { l10nDataBlock } from './l10n';
@@ -156,6 +157,9 @@ export class WebviewBridge implements vscode.Disposable {
       this.answer(m.messageId, this.ctx.cancelSweep());
     } else if (m.type === 'cancelProjection') {
       this.answer(m.messageId, this.ctx.cancelProjection());
+    } else if (m.type === 'saveFile') {
+      const { messageId, ...request } = m;
+      this.answer(messageId, saveFromPanel(this.ctx, request));
     } else if (isAnalysisType(m.type)) {
       // Every analysis alike: the context adds the run's target (or an overlaid run's) and forwards it (src/core/analyses.ts).
       const { messageId, overlay, ...request } = m;

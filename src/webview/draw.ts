@@ -1,6 +1,7 @@
 /** Heatmaps on canvases: images, kernels and feature maps, in the theme's colours. */
 import type { LayerMapsPayload } from '../core/analyses';
 import { t } from './l10n';
+import { canvasSaveBar, fileNameOf } from './save';
 import { type Palette, type Rgb } from './theme';
 
 const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [
@@ -58,7 +59,7 @@ export function figure(parent: HTMLElement, caption: string, testId: string, cls
   fig.append(canvas);
   const cap = document.createElement('figcaption');
   cap.textContent = caption;
-  fig.append(cap);
+  fig.append(cap, canvasSaveBar(canvas, fileNameOf(testId)));
   parent.append(fig);
   return canvas;
 }

@@ -4,7 +4,7 @@
  * An analysis request's result type follows from its `type` (src/core/analyses.ts, the table).
  */
 import type { AnalysisRequest, AnalysisResult, AnalysisType } from '../core/analyses';
-import type { FromWebviewRequest, PersistedPanelState, ToWebviewMessage } from '../core/protocol';
+import type { FromWebviewRequest, PersistedPanelState, SaveFileRequest, ToWebviewMessage } from '../core/protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -61,6 +61,15 @@ export function request<K extends AnalysisType>(
   return new Promise<AnalysisResult<K>>((resolve, reject) => {
     pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject, onProgress });
     vscode.postMessage({ messageId, ...req });
+  });
+}
+
+/** Hands a figure or the metrics to the host, which asks where and writes it: the saved path, or null. */
+export function saveFile(req: Omit<SaveFileRequest, 'type'>): Promise<{ saved: string | null }> {
+  const messageId = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(messageId, { resolve: resolve as (v: unknown) => void, reject });
+    vscode.postMessage({ messageId, type: 'saveFile', ...req });
   });
 }
 

@@ -10,6 +10,7 @@ import type { TrainingEvent } from '../core/events';
 import {
   type FromWorkerMessage,
   type ToWorkerMessage,
+  type ReportRequest,
   type TrainRequest,
   type WorkerRequest,
   type WorkerResults,
@@ -21,7 +22,9 @@ import { defaultWorkers } from '../core/train/group';
 import { ANALYSIS_HANDLERS, type AnalysisContext } from './analyses';
 import { cancelSweep } from './classification';
 import { cancelProjection } from './projection';
-import { backendOptions } from './models';
+import { backendOptions, ensureBackend } from './models';
+import { prepareExportDir } from '../core/model/interchange';
+import { writeReport } from '../core/report/report';
 import { type PriorityResult, lowerProcessPriority } from './priority';
 
 let nextId = 1;
@@ -64,6 +67,21 @@ async function train(messageId: number, r: TrainRequest): Promise<WorkerResults[
   }
 }
 
+/** The lab report, written here (this process has tfjs, the data and the report's renderers). */
+async function report(r: ReportRequest): Promise<WorkerResults['report']> {
+  await ensureBackend();
+  // The folder exists or is made, and is writable, or a LabError names it.
+  const outDir = prepareExportDir(r.outDir);
+  const written = await writeReport({ runDir: r.runDir, outDir, lang: r.lang, dataDir: r.dataDir, root: join(__dirname, '..') });
+  return {
+    dir: outDir,
+    markdown: join(outDir, 'report.md'),
+    html: join(outDir, 'report.html'),
+    metrics: join(outDir, 'metrics.csv'),
+    figures: written.figures.length,
+  };
+}
+
 /** Training and its controls here; every analysis through the table's handlers. */
 async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResults[WorkerRequest['type']]> {
   if (isAnalysisType(r.type)) {
@@ -87,6 +105,8 @@ async function handle(messageId: number, r: WorkerRequest): Promise<WorkerResult
       return cancelProjection();
     case 'kernels':
       return readRun(r.runDir).snapshots;
+    case 'report':
+      return report(r);
   }
   throw new LabError(`unknown request type ${JSON.stringify((r as { type: unknown }).type)}`);
 }

@@ -108,7 +108,8 @@ export class Replica {
   constructor(
     readonly spec: ConvNetSpec,
     initial: Float32Array,
-    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize' | 'augment'> & Partial<OptimizerTraining>,
+    readonly training: Pick<LabConfig['training'], 'learningRate' | 'momentum' | 'seed' | 'batchSize' | 'augment'> &
+      Partial<OptimizerTraining>,
     /**
      * Where the weights, the velocity and a scratch sum live (views of one WebAssembly memory,
      * for the SIMD update; the gradients applied should live there too). Default: a memory of

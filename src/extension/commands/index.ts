@@ -11,6 +11,7 @@ import type { LabContext } from '../ctx';
 import { DISSECT_COMMAND, EXPLAIN_COMMAND, RUN_HISTORY_COMMAND } from '../editor/lenses';
 import type { EditorModel } from '../editor/model';
 import { runArgsOfConfig, trainArgs } from '../menuArgs';
+import { type ExportReportArgs, exportReportCommand } from './labReport';
 import { compareRunsCommand, copyPytorchSnippet, dissect, runHistory } from './history';
 import { evaluateCommand, newConfig, openLab, pickRun, robustnessCommand } from './runs';
 import { type TrainArgs, stop, train } from './training';
@@ -72,6 +73,10 @@ export function createCommands(): Record<string, CommandFactory> {
       ({ c }) =>
       (arg?: { runs: string[] }) =>
         compareRunsCommand(c, arg),
+    'mnistLab.exportReport':
+      ({ c }) =>
+      (args?: ExportReportArgs) =>
+        exportReportCommand(c, args),
     'mnistLab.copyPytorchSnippet':
       ({ c }) =>
       () =>

@@ -52,7 +52,7 @@ export async function openRun(c: LabContext, runDir?: string): Promise<boolean> 
  * The finished run that Evaluate/Robustness act on: the one on show, else the latest with a model.
  * Reads only summaries and configs (run records), asynchronously.
  */
-async function finishedRunTarget(c: LabContext, run?: string): Promise<AnalysisTarget | null> {
+export async function finishedRunTarget(c: LabContext, run?: string): Promise<AnalysisTarget | null> {
   if (run) {
     // A named run with a config.json: the config must be a valid one (a LabError naming it otherwise).
     const stored = (await isWeightsFile(run)) ? null : await readRunConfigAsync(run);

@@ -3,9 +3,12 @@ import { $, h } from '../dom';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import { drawErrorPlot, drawLossPlot, learningRates } from '../plots';
+import { metricsSaveButton, plotSaveBar } from '../save';
 import { section, wide } from '../widgets';
 
 export const curves: SectionFactory = (page) => {
+  const errorPlot = h('div', { id: 'error-plot', className: 'plot', testid: 'error-plot' });
+  const lossPlot = h('div', { id: 'loss-plot', className: 'plot small', testid: 'loss-plot' });
   function render(): void {
     const s = page.state!;
     const pal = page.palette();
@@ -22,9 +25,16 @@ export const curves: SectionFactory = (page) => {
         section(
           'curves',
           t('Error rate (the original lab’s record)'),
-          h('div', { id: 'error-plot', className: 'plot', testid: 'error-plot' }),
+          errorPlot,
+          h(
+            'div',
+            { className: 'save-bar' },
+            plotSaveBar(errorPlot, 'error-rate'),
+            metricsSaveButton(() => page.state?.progress ?? []),
+          ),
           h('h3', { textContent: t('Loss') }),
-          h('div', { id: 'loss-plot', className: 'plot small', testid: 'loss-plot' }),
+          lossPlot,
+          plotSaveBar(lossPlot, 'loss'),
         ),
       ),
     onState: render,

@@ -13,6 +13,7 @@ import { runColour } from '../plots';
 import { t } from '../l10n';
 import type { LabPage } from '../page';
 import { errorMessage } from '../../core/errors';
+import { withSaveBar } from '../save';
 
 interface PlotlyApi {
   react(el: HTMLElement, data: unknown[], layout: unknown, config?: unknown): Promise<unknown>;
@@ -93,10 +94,10 @@ export function robustnessSweep(page: LabPage): RobustnessSweep {
     h(
       'div',
       { id: 'sweep-plots', className: 'sweep-plots', hidden: true },
-      h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }),
+      withSaveBar(h('div', { id: 'sweep-shift-plot', className: 'plot square', testid: 'sweep-shift-plot' }), 'sweep-shifts'),
       h('div', { id: 'sweep-radius-plot', className: 'plot', testid: 'sweep-radius-plot', hidden: true }),
-      h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }),
-      h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' }),
+      withSaveBar(h('div', { id: 'sweep-rotation-plot', className: 'plot', testid: 'sweep-rotation-plot' }), 'sweep-rotation'),
+      withSaveBar(h('div', { id: 'sweep-noise-plot', className: 'plot', testid: 'sweep-noise-plot' }), 'sweep-noise'),
     ),
   );
 
