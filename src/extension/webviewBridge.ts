@@ -40,7 +40,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
   const csp = [
     "default-src 'none'",
-    `img-src ${webview.cspSource} data:`,
+    `img-src ${webview.cspSource} data: blob:`, // blob: plotly's toImage draws its SVG through an object URL (Save PNG)
     `style-src ${webview.cspSource} 'nonce-${n}'`,
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${n}'`,
