@@ -175,7 +175,7 @@ if (buildOk && wanted.includes('integration')) {
 }
 if (buildOk && wanted.includes('e2e')) {
   await layer('e2e', async () => {
-    const r = await runNode('out/test/vscode/run-e2e.js', Number(process.env.MNIST_LAB_E2E_LAYER_TIMEOUT_S || 900));
+    const r = await runNode('out/test/vscode/run-e2e.js', Number(process.env.MNIST_LAB_E2E_LAYER_TIMEOUT_S || 2400));
     return counts(r, 'e2e');
   });
 }

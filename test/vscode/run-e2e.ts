@@ -1,8 +1,10 @@
 // Runs the UI end-to-end tests (test/vscode/e2e/*.e2e.ts, bundled to out/test/vscode/e2e) with mocha
 // in this Node process; the tests' hooks start and stop code-server and Chromium (see harness.ts).
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Mocha from 'mocha';
+import { packageVsix } from './e2e/workbench';
 
 async function main(): Promise<number> {
   const t0 = Date.now();
@@ -14,6 +16,13 @@ async function main(): Promise<number> {
     .filter((x) => x.endsWith('.e2e.js') && (!only || x.startsWith(only)))
     .sort())
     mocha.addFile(join(dir, f));
+  // Every UI test file installs the same .vsix: packaged once here (each file would package its
+  // own otherwise: a minute or more each on two cores), then handed over as MNIST_LAB_VSIX.
+  if (!process.env.MNIST_LAB_VSIX) {
+    const root = join(__dirname, '..', '..', '..');
+    const tmp = process.env.MNIST_LAB_TEST_TMP ?? mkdtempSync(join(tmpdir(), 'mnist-lab-e2e-'));
+    process.env.MNIST_LAB_VSIX = packageVsix(root, tmp, 'e2e (all files)');
+  }
   let passed = 0;
   let failures = 0;
   let total = 0;
