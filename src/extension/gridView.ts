@@ -42,17 +42,18 @@ export function bestPoint(g: GridView): number {
 }
 
 /** The panel on point `index` of `grid`, the grid's table beside it. False when the point has no run (yet). */
-export function showGridPoint(c: LabContext, grid: GridView, index: number): boolean {
+export async function showGridPoint(c: LabContext, grid: GridView, index: number): Promise<boolean> {
   const runDir = grid.points[index]?.runDir;
   if (!runDir || c.training.active) return false;
-  if (!openRun(c, runDir)) return false;
+  // The run is read first (asynchronously): the grid goes on top of what it shows.
+  if (!(await openRun(c, runDir))) return false;
   c.runView.replace({ ...c.runView.state, grid });
   LabPanel.createOrShow(c);
   return true;
 }
 
 /** The webview's "open this point": the grid on show, by index. */
-export function openGridPointFromPanel(c: LabContext, index: number): void {
+export async function openGridPointFromPanel(c: LabContext, index: number): Promise<void> {
   const grid = c.runView.state.grid;
   if (!grid) return;
   if (c.training.active) {
@@ -61,7 +62,7 @@ export function openGridPointFromPanel(c: LabContext, index: number): void {
     );
     return;
   }
-  showGridPoint(c, grid, index);
+  await showGridPoint(c, grid, index);
 }
 
 /** MNIST Lab: Open Grid…: a grid record of the runs folder (`args.grid`, or a quick pick), its best run on show. */
@@ -102,7 +103,7 @@ export async function openGridCommand(c: LabContext, args?: { grid?: string }): 
   }
   const view = gridViewOf(g, g.file);
   const best = bestPoint(view);
-  if (best < 0 || !showGridPoint(c, view, best)) {
+  if (best < 0 || !(await showGridPoint(c, view, best))) {
     void vscode.window.showInformationMessage(vscode.l10n.t('MNIST Lab: the grid {0} has no finished run to show.', basename(file)));
     return undefined;
   }

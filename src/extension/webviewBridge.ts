@@ -152,7 +152,7 @@ export class WebviewBridge implements vscode.Disposable {
     } else if (m.type === 'command') {
       void vscode.commands.executeCommand(`mnistLab.${m.command}`);
     } else if (m.type === 'openGridPoint') {
-      openGridPointFromPanel(this.ctx, m.index);
+      void openGridPointFromPanel(this.ctx, m.index);
     } else if (m.type === 'cancelSweep') {
       this.answer(m.messageId, this.ctx.cancelSweep());
     } else if (m.type === 'cancelProjection') {

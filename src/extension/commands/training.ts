@@ -318,7 +318,7 @@ async function trainGrid(
   const best = bestPoint(v);
   c.output.appendLine(`grid ${record.record.status}: ${record.file}`);
   if (best >= 0) {
-    showGridPoint(c, v, best);
+    await showGridPoint(c, v, best);
     void vscode.window.showInformationMessage(
       vscode.l10n.t(
         'MNIST Lab: grid "{0}" {1} — best validation accuracy {2} ({3}).',
