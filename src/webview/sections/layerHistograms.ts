@@ -212,6 +212,8 @@ export const layerHistograms: SectionFactory = (page) => {
       return;
     }
     const my = ++deadSeq;
+    // Another run's table must not stay on show while this one is computed.
+    target.replaceChildren();
     note.textContent = t('checking the validation split…');
     try {
       const r = await pending;
