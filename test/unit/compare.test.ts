@@ -23,8 +23,10 @@ test('flattenConfig: dotted leaf paths, arrays as one value', () => {
   assert.equal(flat.get('model.depth'), '[4,8]');
   assert.equal(flat.get('training.learningRate'), '0.001');
   assert.equal(flat.get('data.dir'), 'null');
-  // Every leaf of the seed config, counted by hand: name, 4 model, 6 training, 2 data.
-  assert.equal(flat.size, 1 + 4 + 6 + 2);
+  // Every leaf of the seed config, counted by hand: name, 4 model, 6 training + 5 of the optimizer
+  // (optimizer, nesterov, weightDecay, betas, eps) + 13 of training.schedule, 2 data.
+  assert.equal(flat.get('training.schedule.type'), '"none"');
+  assert.equal(flat.size, 1 + 4 + (6 + 5 + 13) + 2);
 });
 
 test('differingFields: only the fields in which some run differs, whatever the number of runs', () => {
