@@ -158,7 +158,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://mnist-lab.invalid/schema/mnist-lab.schema.json',
   title: 'MNIST Lab config',
-  description: "The network and hyperparameters of an MNIST Lab training run. Every field is optional; defaults are the seed lab's.",
+  description: "The network and hyperparameters of an MNIST Lab training run. Every field is optional; defaults are the original lab's.",
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -178,17 +178,17 @@ export const CONFIG_SCHEMA: JsonSchema = {
       properties: {
         depth: {
           type: 'array',
-          description: 'Output channels of conv1 and conv2 (the seed: [4, 8]).',
+          description: 'Output channels of conv1 and conv2 (the original lab: [4, 8]).',
           items: { type: 'integer', minimum: 1, maximum: 256 },
           minItems: 2,
           maxItems: 2,
           default: SEED_CONFIG.model.depth,
         },
-        kernelSize: { ...int('Kernel size of both convolutions; odd, "same" padding (the seed: 5).', 5, 1, 13) },
-        hidden: int('Width of the hidden fully connected layer fc1 (the seed: 512).', 512, 1, 8192),
+        kernelSize: { ...int('Kernel size of both convolutions; odd, "same" padding (the original lab: 5).', 5, 1, 13) },
+        hidden: int('Width of the hidden fully connected layer fc1 (the original lab: 512).', 512, 1, 8192),
         dropout: {
           type: 'number',
-          description: 'Dropout probability after fc1, training only (the seed: 0.5).',
+          description: 'Dropout probability after fc1, training only (the original lab: 0.5).',
           default: 0.5,
           minimum: 0,
           exclusiveMaximum: 1,
@@ -197,25 +197,30 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     training: {
       type: 'object',
-      description: "The training loop: an optimizer (the seed's SGD with momentum) on cross-entropy, shuffled batches.",
+      description: "The training loop: an optimizer (the original lab's SGD with momentum) on cross-entropy, shuffled batches.",
       additionalProperties: false,
       properties: {
-        epochs: int('Passes over the 60,000 training images (the seed: 20).', 20, 1, 1000),
-        batchSize: int('Images per SGD step (the seed: 64).', 64, 1, 4096),
+        epochs: int('Passes over the 60,000 training images (the original lab: 20).', 20, 1, 1000),
+        batchSize: int('Images per SGD step (the original lab: 64).', 64, 1, 4096),
         learningRate: {
           type: 'number',
-          description: 'SGD learning rate (the seed: 0.001).',
+          description: 'SGD learning rate (the original lab: 0.001).',
           default: 0.001,
           exclusiveMinimum: 0,
           maximum: 10,
         },
-        momentum: { type: 'number', description: 'SGD momentum (the seed: 0.9).', default: 0.9, minimum: 0, exclusiveMaximum: 1 },
+        momentum: { type: 'number', description: 'SGD momentum (the original lab: 0.9).', default: 0.9, minimum: 0, exclusiveMaximum: 1 },
         seed: int('Seed of the weight initialisation, the shuffles and the dropout masks.', 1, 0, 2147483647),
-        evalEvery: int('Evaluate the validation split and record the error rates every this many batches (the seed: 100).', 100, 1, 100000),
+        evalEvery: int(
+          'Evaluate the validation split and record the error rates every this many batches (the original lab: 100).',
+          100,
+          1,
+          100000,
+        ),
         augment: {
           type: ['object', 'null'],
           description:
-            "Random transforms of each training image, drawn from the seed: rotation, then shift, then noise (the robustness sweep's transforms). Absent or null = none (the seed).",
+            "Random transforms of each training image, drawn from training.seed: rotation, then shift, then noise (the robustness sweep's transforms). Absent or null = none (the original lab).",
           additionalProperties: false,
           properties: {
             shift: int(
@@ -244,7 +249,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
         },
         optimizer: {
           type: 'string',
-          description: "torch.optim's SGD (the seed's, with momentum), Adam or AdamW.",
+          description: "torch.optim's SGD (the original lab's, with momentum), Adam or AdamW.",
           enum: [...OPTIMIZERS],
           default: 'sgd',
         },
@@ -275,7 +280,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
           properties: {
             type: {
               type: 'string',
-              description: "none (the seed's: constant), step, cosine or one-cycle.",
+              description: "none (the original lab's: constant), step, cosine or one-cycle.",
               enum: [...SCHEDULES],
               default: 'none',
             },
