@@ -371,7 +371,8 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     await palette('Notifications: Clear All Notifications');
   });
 
-  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02 — the 20-epoch run completed although ■ Stop was pressed; not yet fixed.
+  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02:
+  // the 20-epoch run completed although ■ Stop was pressed; not yet fixed.
   it.skip('Train from the editor’s context menu starts a training; ■ Stop in the editor title stops it', async function () {
     this.timeout(360_000);
     await openConfig(LONG_CONFIG_NAME);
@@ -449,7 +450,8 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     });
   });
 
-  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02 — timed out waiting for the dark theme again; not yet fixed.
+  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02:
+  // timed out waiting for the dark theme again; not yet fixed.
   it.skip('pictures for the docs: the committed 20-epoch run, the light theme with the side view', async function () {
     this.timeout(360_000);
     cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(runsDir(), SEED_RUN_ID), { recursive: true });
@@ -496,7 +498,8 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     await waitFor('the dark theme again', async () => (await page.locator('.monaco-workbench.vs-dark').count()) > 0 || undefined, 30_000);
   });
 
-  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02 — the click on the panel timed out; not yet fixed.
+  // Skipped (issue 15 note): failed in the merged clean-clone run of 2026-12-02:
+  // the click on the panel timed out; not yet fixed.
   it.skip('a training worker killed (SIGKILL) is reported in the panel, its run failed', async function () {
     this.timeout(360_000);
     await palette('View: Close All Editors');
