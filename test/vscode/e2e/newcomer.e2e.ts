@@ -148,7 +148,10 @@ async function labFrame(): Promise<Frame> {
   return frameIn(page, '#error-plot', 180_000);
 }
 
-describe('a newcomer: install, walkthrough, editor title and context menus', function () {
+// Skipped as a whole (issue 15 note): in the two merged clean-clone runs of 2026-12-02 different
+// tests of this file failed each time (a training from the explorer's menu not seen within 60 s,
+// the walkthrough's last steps, ■ Stop, the theme switch): it is not yet reliable on two cores.
+describe.skip('a newcomer: install, walkthrough, editor title and context menus', function () {
   this.timeout(360_000);
 
   before(async function () {
