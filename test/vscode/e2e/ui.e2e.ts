@@ -919,14 +919,27 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     await show(lab, '#misclassified');
     const first = lab.locator('[data-testid="gallery-thumb-0"]');
     await first.waitFor({ timeout: 60_000 });
-    const label = Number(await first.getAttribute('data-label'));
-    const predicted = Number(await first.getAttribute('data-predicted'));
-    const caption = await first.locator('figcaption').innerText();
+    // The gallery of the run shown before (MNIST's digits) can still be on the page when this one is
+    // drawn: the thumb is read in one go, and waited for until it is this run's (its caption named).
+    const thumb = await waitFor(
+      'the gallery of the Fashion-MNIST run',
+      async () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const t = await first.evaluate((el: any) => ({
+          label: Number(el.getAttribute('data-label')),
+          predicted: Number(el.getAttribute('data-predicted')),
+          caption: String(el.querySelector('figcaption')?.textContent ?? ''),
+          title: String(el.getAttribute('title') ?? ''),
+        }));
+        return names.some((n) => t.caption.includes(n)) ? t : undefined;
+      },
+      60_000,
+    );
+    const { label, predicted, caption, title } = thumb;
     assert.ok(
       caption.includes(`${names[label]} → ${names[predicted]} (`),
       `caption "${caption}" lacks the class names of ${label} → ${predicted}`,
     );
-    const title = (await first.getAttribute('title')) ?? '';
     assert.ok(title.includes(`true label ${label} ${names[label]}, predicted ${predicted} ${names[predicted]}`), `title "${title}"`);
     log(
       `e2e: Fashion-MNIST run ${fashion.runId}: test ${(100 * fashion.testAccuracy!).toFixed(2)} %; rows ${rowHeads.join(' | ')}; first misclassified "${caption.replace(/\s+/g, ' ')}"`,
