@@ -29,7 +29,7 @@ function render(): void {
     s.summary?.testAccuracy !== undefined && s.summary?.testAccuracy !== null
       ? s.seedTestAccuracy === null
         ? t('test {0}', pct(s.summary.testAccuracy))
-        : t('test {0} (seed {1})', pct(s.summary.testAccuracy), pct(s.seedTestAccuracy))
+        : t('test {0} (original lab {1})', pct(s.summary.testAccuracy), pct(s.seedTestAccuracy))
       : last
         ? t('validation {0}', pct(last.valAccuracy))
         : '';

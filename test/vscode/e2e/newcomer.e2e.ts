@@ -355,6 +355,7 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
         .getAttribute('data-points')
         .then((p) => Number(p ?? 0));
     await waitFor('5 points on the error-rate plot', async () => (await points()) >= 5, 180_000, 250);
+    await lab.locator('#train-label', { hasText: 'label' }).waitFor({ timeout: 30_000 });
     await docShot(page, join(DOCS, 'training.png'), [page.locator('.part.editor').first()], {
       within: page.locator('.monaco-workbench'),
       scroll: false,
@@ -483,7 +484,11 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
       30_000,
     );
     await page.waitForTimeout(1000);
-    await docShot(page, join(DOCS, 'seed-run-20-epochs.png'), [lab.locator('header'), lab.locator('#accuracy'), lab.locator('#curves')]);
+    await docShot(page, join(DOCS, 'seed-run-20-epochs.png'), [
+      lab.locator('header'),
+      lab.locator('#accuracy'),
+      lab.locator('#error-plot'),
+    ]);
     // The light theme, through the user settings as the theme picker writes them; then the theme
     // the workbench had before (headless Chromium asks for a light one: code-server may start light).
     const themeClass = async () =>
@@ -543,6 +548,6 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     const show = await hideToasts(page);
     await screenshot('worker-killed');
     await show();
-    await docShot(page, join(DOCS, 'worker-killed.png'), [lab.locator('header'), lab.locator('#run-error'), lab.locator('#curves')]);
+    await docShot(page, join(DOCS, 'worker-killed.png'), [lab.locator('header'), lab.locator('#run-error'), lab.locator('#accuracy')]);
   });
 });

@@ -946,4 +946,69 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     );
     await screenshot('fashion-mnist-gallery');
   });
+
+  it('a schedule’s learning rate is drawn on the loss plot’s second axis, as the run recorded it', async function () {
+    this.timeout(240_000);
+    // The workspace's small config with a one-cycle schedule (OneCycleLR: up from max/25 to max
+    // over the first 30 % of the steps, then down to max/25/1e4), trained by the CLI; a progress
+    // event (with its learning rate) every 5 steps.
+    const maxLr = 0.05;
+    const config = join(ws, 'onecycle.mnist.json');
+    const small = JSON.parse(readFileSync(join(ws, SMALL_CONFIG_NAME), 'utf8')) as { training: Record<string, unknown> };
+    writeFileSync(
+      config,
+      JSON.stringify(
+        { ...small, name: 'onecycle', training: { ...small.training, evalEvery: 5, schedule: { type: 'one-cycle', maxLr } } },
+        null,
+        2,
+      ),
+    );
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'train', config, '--workers', '1', '--json', '--out', runsDir()], {
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const run = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Summary;
+    const recorded = readFileSync(join(run.runDir, 'metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; step: number; lr?: number })
+      .filter((e) => e.type === 'progress');
+    const rates = recorded.map((e) => e.lr);
+    assert.ok(rates.length > 5 && rates.every((x) => typeof x === 'number'), `the run recorded no learning rates: ${rates.join(' ')}`);
+    assert.ok(
+      Math.abs(Math.max(...(rates as number[])) - maxLr) < maxLr * 0.05,
+      `the one-cycle peak is ${Math.max(...(rates as number[]))}`,
+    );
+    await paletteCommand('MNIST Lab: Open Run');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run.runId }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+    const lab = await frameWith('#loss-plot', 60_000);
+    await lab.locator('#run-name', { hasText: run.runId }).waitFor({ timeout: 60_000 });
+    await show(lab, '#loss-plot');
+    await waitFor(
+      'the learning rate on the loss plot',
+      async () => Number(await lab.locator('#loss-plot').getAttribute('data-lr-points')) === rates.length,
+      60_000,
+    );
+    // What plotly drew: the second trace on the right axis holds the recorded rates, step by step.
+    const drawn = await lab.locator('#loss-plot').evaluate(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (el: any) => ({
+        traces: el.data.map((d: { x: number[]; y: number[]; yaxis?: string }) => ({ x: [...d.x], y: [...d.y], yaxis: d.yaxis ?? 'y' })),
+        axisTitle: String(el.querySelector('.g-y2title')?.textContent ?? ''),
+      }),
+    );
+    const lr = drawn.traces.find((t: { yaxis: string }) => t.yaxis === 'y2');
+    assert.ok(lr, `no trace on the second axis: ${JSON.stringify(drawn.traces.map((t: { yaxis: string }) => t.yaxis))}`);
+    assert.deepEqual(
+      lr.x,
+      recorded.map((e) => e.step),
+    );
+    assert.deepEqual(lr.y, rates);
+    assert.equal(drawn.axisTitle, 'learning rate');
+    await docShot('loss-learning-rate', [lab.locator('#loss-plot')]);
+    log(`e2e: one-cycle run ${run.runId}: ${rates.length} learning rates drawn, ${Math.min(...(rates as number[]))}…${maxLr}`);
+  });
 });

@@ -255,7 +255,7 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
       30_000,
     );
     const accuracy = await side.locator('#side-accuracy').innerText();
-    assert.equal(accuracy, tr('test {0} (seed {1})', '99.12 %', '99.06 %'));
+    assert.equal(accuracy, tr('test {0} (original lab {1})', '99.12 %', '99.06 %'));
     assert.equal((await side.locator('#side-open').innerText()).trim(), tr('Open Lab'));
     const viewTitle = await page.locator('.sidebar .pane-header', { hasText: nlsZh['views.sideView.name']! }).count();
     assert.ok(viewTitle > 0, `the side view's title is not ${nlsZh['views.sideView.name']}`);
