@@ -14,6 +14,7 @@ import { LabError } from '../../src/core/errors';
 import { ConvNet } from '../../src/core/model/convnet';
 import { loadModel, prepareExportDir, saveModel } from '../../src/core/model/interchange';
 import { pytorchSnippet } from '../../src/core/model/pytorchSnippet';
+import { readSafetensorsHeader, readSafetensorsHeaderFile } from '../../src/core/model/safetensors';
 import { specProblems } from '../../src/core/model/spec';
 import type { RunSummary } from '../../src/core/events';
 import { kernelsOfSafetensors } from '../../src/extension/editor/weightsView';
@@ -98,6 +99,25 @@ test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch load
       assert.equal(view.written, false);
       assert.match(view.code, /^depth = \[\d+, \d+\]\nkernel_size = \d+\nhidden = \d+\nimage_size = \d+\nnum_classes = \d+$/m, name);
     }
+  }
+});
+
+test('hostile weights corpus: the header read alone (readSafetensorsHeaderFile) says what the whole file says', async () => {
+  for (const name of Object.keys(expected).filter((n) => n.endsWith('.safetensors'))) {
+    const file = join(CORPUS, name);
+    const outcome = async (read: () => unknown) => {
+      try {
+        return { header: await read() };
+      } catch (e) {
+        assert.ok(e instanceof LabError, `${name}: ${(e as Error).message}`);
+        return { refused: e.message };
+      }
+    };
+    assert.deepEqual(
+      await outcome(() => readSafetensorsHeaderFile(file)),
+      await outcome(() => readSafetensorsHeader(readFileSync(file), file)),
+      name,
+    );
   }
 });
 
