@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { makeWorkspace } from '../workspace';
-import { canvasStats, docShot } from './pictures';
+import { canvasStats } from './pictures';
 import { frameIn, waitFor } from './waits';
+import { docShot } from './workbench';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
@@ -152,7 +153,7 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
       hashes.set(method, heat.hash);
       log(`e2e explain: ${method}: "${text}" scale ${labels.join(' … ')}`);
       await screenshot(method);
-      await docShot(page, join(ARTIFACTS, 'docs'), `explain-${method}`, [lab.locator('#explain')]);
+      await docShot(page, join(ARTIFACTS, 'docs', `explain-${method}.png`), [lab.locator('#explain')]);
     }
   });
 
@@ -192,6 +193,6 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
     assert.ok(heat.distinct >= 5, `the drawing's map ${JSON.stringify(heat)}`);
     log(`e2e explain: drawing: "${drawn}"`);
     await screenshot('drawing-gradcam');
-    await docShot(page, join(ARTIFACTS, 'docs'), 'explain-drawing', [lab.locator('#explain')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'explain-drawing.png'), [lab.locator('#explain')]);
   });
 });

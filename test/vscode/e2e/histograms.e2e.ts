@@ -12,8 +12,8 @@ import { after, afterEach, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
-import { docShot } from './shots';
 import { frameIn, waitFor } from './waits';
+import { docShot } from './workbench';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
@@ -164,7 +164,7 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     assert.equal(await lab.locator('#dead-channels tbody tr').count(), 3);
     await lab.locator('#layer-histograms').scrollIntoViewIfNeeded();
     await screenshot('01-histogram-view');
-    await docShot(page, ARTIFACTS, 'layer-histograms', [lab.locator('#layer-histograms')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms.png'), [lab.locator('#layer-histograms')]);
 
     await lab.locator('#hist-layer').selectOption('fc1');
     await lab.locator('#hist-kind').selectOption('weightGrad');
@@ -182,7 +182,7 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     assert.match(await lab.locator('#hist-caption').innerText(), /^Gradients of the mean loss over the first 256 training images/);
     assert.ok(await lab.locator('#hist-hide-zeros-label').isHidden(), 'the zeros box is for outputs only');
     await screenshot('02-distribution-view');
-    await docShot(page, ARTIFACTS, 'layer-histograms-distribution', [lab.locator('#layer-histograms')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms-distribution.png'), [lab.locator('#layer-histograms')]);
   });
 
   it('an old run without histograms says so, computes those of its saved weights, and names and crosses out its dead channel', async () => {
@@ -219,7 +219,10 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     const fc1 = (await lab.locator('[data-testid="dead-channels-fc1"]').getAttribute('data-dead'))!.split(',');
     for (const u of ['5', '28', '73', '170', '444']) assert.ok(fc1.includes(u), `fc1 unit ${u} in ${fc1.join(',')}`);
     await screenshot('03-old-run-dead-channels');
-    await docShot(page, ARTIFACTS, 'layer-histograms-dead', [lab.locator('#dead-channels'), lab.locator('#dead-channels-note')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms-dead.png'), [
+      lab.locator('#dead-channels'),
+      lab.locator('#dead-channels-note'),
+    ]);
     // The kernels view: conv2's column KILLED crossed out (4 input channels), nothing else.
     await lab.locator('#kernels').scrollIntoViewIfNeeded();
     await waitFor('the crossed-out kernels', async () => (await lab.locator('#conv2-kernels figure.dead').count()) === 4, 30_000);
@@ -232,6 +235,6 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
       );
     assert.match(await lab.locator('#kernels-dead').innerText(), /conv2 3/);
     await screenshot('04-kernels-dead');
-    await docShot(page, ARTIFACTS, 'kernels-dead-channel', [lab.locator('#conv2-kernels'), lab.locator('#kernels-dead')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'kernels-dead-channel.png'), [lab.locator('#conv2-kernels'), lab.locator('#kernels-dead')]);
   });
 });

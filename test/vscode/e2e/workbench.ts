@@ -1,6 +1,6 @@
 /**
- * Workbench helpers shared by the UI tests (ui.e2e.ts, newcomer.e2e.ts, zh-cn.e2e.ts): the command
- * palette, packaging the .vsix, and the cropped pictures for the docs.
+ * Workbench helpers shared by the UI tests (the e2e/*.e2e.ts files): the command palette,
+ * packaging the .vsix, and the cropped pictures for the docs.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
