@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { log } from '../harness';
 import { frameIn, waitFor } from './waits';
-import { type Workbench, closeWorkbench, openWorkbench } from './workbench';
+import { type Workbench, closeWorkbench, openWorkbench, paletteCommand } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -60,26 +60,6 @@ async function docShot(name: string, parts: Locator[]): Promise<void> {
   }
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-      if (!label.includes(title)) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    60_000,
-  );
-}
-
 const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
 
 describe('augmentation against none: two runs’ robustness sweeps in one picture', function () {
@@ -109,7 +89,7 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
 
   it('MNIST Lab: Compare Runs on the two runs, then the sweep (k = 2) of both: a line per run in each plot', async function () {
     this.timeout(480_000);
-    await paletteCommand('MNIST Lab: Compare Runs');
+    await paletteCommand(page, 'MNIST Lab: Compare Runs', 60_000, 200);
     for (const run of [SEED_RUN, AUGMENTED_RUN]) {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run }).first();
       await row.waitFor({ state: 'visible', timeout: 20_000 });

@@ -11,7 +11,7 @@ import type { Frame, Locator, Page } from 'playwright-core';
 import { type CodeServer, log, workbenchUrl } from '../harness';
 import { SMALL_CONFIG } from '../workspace';
 import { frameIn, waitFor } from './waits';
-import { type Workbench, closeWorkbench, openWorkbench } from './workbench';
+import { type Workbench, closeWorkbench, openWorkbench, paletteCommand } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -72,27 +72,6 @@ async function docShot(name: string, part: Locator): Promise<void> {
   }
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-      if (!label.includes(title)) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    30_000,
-    500,
-  );
-}
-
 const gridsDir = () => join(ws, '.mnist-lab', 'runs', 'grids');
 
 /** The table's row test ids, top to bottom. */
@@ -125,7 +104,7 @@ describe('a hyperparameter grid: trained from the palette, its table and paralle
     const editor = page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
     await editor.locator('.view-lines .view-line').first().waitFor({ state: 'visible', timeout: 30_000 });
     await editor.locator('.view-lines .view-line').last().click();
-    await paletteCommand('MNIST Lab: Train');
+    await paletteCommand(page, 'MNIST Lab: Train');
     // The notification names the grid while it trains.
     await page.locator('.notifications-toasts', { hasText: 'grid "grid", 4 runs' }).first().waitFor({ timeout: 60_000 });
     await screenshot('training');

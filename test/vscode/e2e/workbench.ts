@@ -21,8 +21,8 @@ import {
 import { makeWorkspace } from '../workspace';
 import { waitFor } from './waits';
 
-/** Runs a command from the palette by its title (retried: commands appear once their extension registered them). */
-export async function paletteCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+/** Runs a command from the palette by its title (retried, every `everyMs`: commands appear once their extension registered them). */
+export async function paletteCommand(page: Page, title: string, timeoutMs = 30_000, everyMs = 500): Promise<void> {
   await waitFor(
     `the command "${title}" in the palette`,
     async () => {
@@ -39,7 +39,7 @@ export async function paletteCommand(page: Page, title: string, timeoutMs = 30_0
       return true;
     },
     timeoutMs,
-    500,
+    everyMs,
   );
 }
 
