@@ -4,14 +4,14 @@
  * the safetensors shapes (runs from before the snippet existed, bare weights from the seed's
  * notebook). No vscode import, no TensorFlow.js.
  */
-import { realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LabConfig } from '../core/config';
 import { classNamesOf } from '../core/data/classes';
 import type { RunSummary } from '../core/events';
-import { isInside, readUntrustedSync } from '../core/files/untrusted';
+import { isInside, readUntrusted } from '../core/files/untrusted';
 import { SNIPPET_FILE, pytorchSnippet } from '../core/model/pytorchSnippet';
-import { readSafetensorsHeader } from '../core/model/safetensors';
+import { readSafetensorsHeaderFile } from '../core/model/safetensors';
 import { type ConvNetSpec, specFromTorchShapes, specProblems } from '../core/model/spec';
 import type { PytorchSnippetView } from '../core/protocol';
 
@@ -20,11 +20,11 @@ const MAX_SNIPPET_BYTES = 256 << 10;
 
 /**
  * The seed's architecture read off a PyTorch state dict's shapes (28×28 inputs: fc1 takes
- * 7·7·depth[1]), checked whole (header, shapes within the lab's limits) without decoding a value;
- * null for a file whose tensors are not the lab's ConvNet.
+ * 7·7·depth[1]), from the header alone (checked whole, at most 1 MiB; the shapes within the lab's
+ * limits); null for a file whose tensors are not the lab's ConvNet.
  */
-export function specOfSafetensors(file: string): ConvNetSpec | null {
-  const header = readSafetensorsHeader(readUntrustedSync(file, { kind: 'weights' }), file);
+export async function specOfSafetensors(file: string): Promise<ConvNetSpec | null> {
+  const header = await readSafetensorsHeaderFile(file);
   const shapes = Object.fromEntries(Object.entries(header.tensors).map(([n, t]) => [n, t.shape]));
   try {
     return specFromTorchShapes(shapes, file);
@@ -38,12 +38,16 @@ export function specOfSafetensors(file: string): ConvNetSpec | null {
  * the summary was read from; the weights path (read from its summary.json) must then lie inside
  * it (real path), else there is no snippet.
  */
-export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig | null, runDir?: string): PytorchSnippetView | null {
+export async function pytorchSnippetFor(
+  summary: RunSummary | null,
+  config: LabConfig | null,
+  runDir?: string,
+): Promise<PytorchSnippetView | null> {
   const weights = summary?.model?.safetensors;
   if (typeof weights !== 'string' || !weights || weights.includes('\0')) return null;
   if (runDir !== undefined) {
     try {
-      if (!isInside(realpathSync(runDir), realpathSync(weights))) return null;
+      if (!isInside(await realpath(runDir), await realpath(weights))) return null;
     } catch {
       return null;
     }
@@ -53,14 +57,14 @@ export function pytorchSnippetFor(summary: RunSummary | null, config: LabConfig 
     // A regular file beside the weights (not a link out of the folder, not a FIFO), bounded.
     return {
       file,
-      code: readUntrustedSync(file, { kind: 'runJson', maxBytes: MAX_SNIPPET_BYTES, inside: dirname(weights) }).toString('utf8'),
+      code: (await readUntrusted(file, { kind: 'runJson', maxBytes: MAX_SNIPPET_BYTES, inside: dirname(weights) })).toString('utf8'),
       written: true,
     };
   } catch {
     // No snippet on disk: made from what is known.
   }
   try {
-    const spec = specOfSafetensors(weights);
+    const spec = await specOfSafetensors(weights);
     if (!spec) return null;
     // The config's dropout only where it is one the lab accepts (it becomes code).
     const dropout = config?.model?.dropout;

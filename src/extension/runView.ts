@@ -38,7 +38,7 @@ export function emptyRunView(): RunView {
   };
 }
 
-export function runViewFromStored(run: StoredRun): RunView {
+export async function runViewFromStored(run: StoredRun): Promise<RunView> {
   const v = emptyRunView();
   v.runDir = run.dir;
   v.name = run.summary.name ?? run.config.name;
@@ -54,7 +54,7 @@ export function runViewFromStored(run: StoredRun): RunView {
   v.totalSteps = run.summary.totalSteps;
   v.epoch = run.summary.epochsCompleted;
   v.error = run.summary.error ?? null;
-  v.pytorch = pytorchSnippetFor(run.summary, run.config);
+  v.pytorch = await pytorchSnippetFor(run.summary, run.config);
   v.seedTestAccuracy = seedAccuracyFor(run.config.data.classNames);
   return v;
 }
@@ -138,8 +138,9 @@ export class RunViewModel {
         v.status = summary.status;
         v.step = summary.steps;
         v.error = summary.error ?? null;
-        v.pytorch = pytorchSnippetFor(summary, v.config);
+        v.pytorch = null;
         this.fire(null);
+        void this.showPytorchSnippet(v);
         return null;
       }
       case 'error':
@@ -148,6 +149,17 @@ export class RunViewModel {
         this.fire(null);
         return null;
     }
+  }
+
+  /**
+   * The finished run's PyTorch loader, read without blocking the extension host: it joins the
+   * view once read, unless another run is on show by then.
+   */
+  private async showPytorchSnippet(v: RunView): Promise<void> {
+    const snippet = await pytorchSnippetFor(v.summary, v.config);
+    if (!snippet || this.view !== v) return;
+    v.pytorch = snippet;
+    this.fire(null);
   }
 
   step(step: number, totalSteps: number, epoch: number): void {

@@ -4,7 +4,8 @@ import { t } from './l10n';
 import { canvasSaveBar, fileNameOf } from './save';
 import { type Palette, type Rgb } from './theme';
 
-const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [
+/** The colour `t` of the way from `a` to `b`. */
+export const mix = (a: Rgb, b: Rgb, t: number): [number, number, number] => [
   a[0] + (b[0] - a[0]) * t,
   a[1] + (b[1] - a[1]) * t,
   a[2] + (b[2] - a[2]) * t,
@@ -43,6 +44,30 @@ export function drawHeatmap(
     img.data[4 * i + 1] = c[1];
     img.data[4 * i + 2] = c[2];
     img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  canvas.dataset.drawn = 'true';
+}
+
+/**
+ * A size×size map laid over the digit it explains (explanations, occlusion): pixel p in
+ * `colour(map[p] / scale, ink[p])`, the ink being the image's value in [0, 1].
+ */
+export function drawOverlay(
+  canvas: HTMLCanvasElement,
+  map: ArrayLike<number>,
+  ink: ArrayLike<number>,
+  size: number,
+  scale: number,
+  colour: (v: number, ink: number) => Rgb,
+): void {
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(size, size);
+  for (let p = 0; p < size * size; p++) {
+    const c = colour(map[p]! / scale, ink[p]!);
+    img.data.set([c[0], c[1], c[2], 255], 4 * p);
   }
   ctx.putImageData(img, 0, 0);
   canvas.dataset.drawn = 'true';

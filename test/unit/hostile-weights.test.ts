@@ -14,6 +14,7 @@ import { LabError } from '../../src/core/errors';
 import { ConvNet } from '../../src/core/model/convnet';
 import { loadModel, prepareExportDir, saveModel } from '../../src/core/model/interchange';
 import { pytorchSnippet } from '../../src/core/model/pytorchSnippet';
+import { readSafetensorsHeader, readSafetensorsHeaderFile } from '../../src/core/model/safetensors';
 import { specProblems } from '../../src/core/model/spec';
 import type { RunSummary } from '../../src/core/events';
 import { kernelsOfSafetensors } from '../../src/extension/editor/weightsView';
@@ -73,7 +74,7 @@ test('hostile weights corpus: every case refused with its message, naming the fi
   assert.doesNotMatch(dotdot.message, /52|bytes/);
 });
 
-test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch loader) refuse or pass over each file, never another exception", () => {
+test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch loader) refuse or pass over each file, never another exception", async () => {
   for (const name of Object.keys(expected).filter((n) => n.endsWith('.safetensors'))) {
     const file = join(CORPUS, name);
     for (const [what, fn] of [
@@ -81,7 +82,7 @@ test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch load
       ['kernelsOfSafetensors', () => kernelsOfSafetensors(file)],
     ] as const) {
       try {
-        const r = fn();
+        const r = await fn();
         // Accepted: only files whose header is sound.
         if (r !== null)
           assert.ok(
@@ -93,11 +94,30 @@ test("hostile weights corpus: the panel's readers (shapes, kernels, PyTorch load
       }
     }
     // Made from the shapes (no load_pytorch.py beside the corpus): valid code or nothing.
-    const view = pytorchSnippetFor({ model: { safetensors: file, tfjs: '' } } as RunSummary, null);
+    const view = await pytorchSnippetFor({ model: { safetensors: file, tfjs: '' } } as RunSummary, null);
     if (view) {
       assert.equal(view.written, false);
       assert.match(view.code, /^depth = \[\d+, \d+\]\nkernel_size = \d+\nhidden = \d+\nimage_size = \d+\nnum_classes = \d+$/m, name);
     }
+  }
+});
+
+test('hostile weights corpus: the header read alone (readSafetensorsHeaderFile) says what the whole file says', async () => {
+  for (const name of Object.keys(expected).filter((n) => n.endsWith('.safetensors'))) {
+    const file = join(CORPUS, name);
+    const outcome = async (read: () => unknown) => {
+      try {
+        return { header: await read() };
+      } catch (e) {
+        assert.ok(e instanceof LabError, `${name}: ${(e as Error).message}`);
+        return { refused: e.message };
+      }
+    };
+    assert.deepEqual(
+      await outcome(() => readSafetensorsHeaderFile(file)),
+      await outcome(() => readSafetensorsHeader(readFileSync(file), file)),
+      name,
+    );
   }
 });
 
@@ -114,9 +134,9 @@ test("the panel's loader: a config's dropout reaches the code only when valid; t
       training: {},
       data: { dir: null, classNames: null },
     }) as never;
-  assert.match(pytorchSnippetFor(summary, config(0.125))!.code, /p=0\.125, training=self\.training/);
+  assert.match((await pytorchSnippetFor(summary, config(0.125)))!.code, /p=0\.125, training=self\.training/);
   for (const bad of ['0.5, training=True); import os#', 1, -0.1, Number.NaN, Infinity, null, [0.5]]) {
-    const code = pytorchSnippetFor(summary, config(bad))!.code;
+    const code = (await pytorchSnippetFor(summary, config(bad)))!.code;
     assert.match(code, /p=0\.5, training=self\.training/, String(bad));
     assert.doesNotMatch(code, /import os#/);
   }
@@ -139,9 +159,12 @@ test("the panel's loader: a config's dropout reaches the code only when valid; t
   }
   assert.deepEqual(specProblems(good), []);
   // Given the run folder, a weights path (from summary.json) outside it gives no snippet.
-  assert.notEqual(pytorchSnippetFor(summary, null, dir), null);
-  assert.equal(pytorchSnippetFor(summary, null, join(dir, 'elsewhere')), null);
-  assert.equal(pytorchSnippetFor({ model: { safetensors: join(CORPUS, 'valid.safetensors'), tfjs: '' } } as RunSummary, null, dir), null);
+  assert.notEqual(await pytorchSnippetFor(summary, null, dir), null);
+  assert.equal(await pytorchSnippetFor(summary, null, join(dir, 'elsewhere')), null);
+  assert.equal(
+    await pytorchSnippetFor({ model: { safetensors: join(CORPUS, 'valid.safetensors'), tfjs: '' } } as RunSummary, null, dir),
+    null,
+  );
 });
 
 test("evaluate: a model whose class count is not the data's is refused, naming the weights file", async () => {

@@ -1,9 +1,13 @@
 /** The host's run state: built from live events or a stored run, replayed to webviews. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SEED_CONFIG } from '../../src/core/config';
 import type { ProgressEvent, TrainingEvent } from '../../src/core/events';
+import { SNIPPET_FILE } from '../../src/core/model/pytorchSnippet';
 import { RunViewModel, runViewFromStored } from '../../src/extension/runView';
+import { tempDir } from '../helpers/tmp';
 
 const progress = (step: number, val: number): ProgressEvent => ({
   type: 'progress',
@@ -93,6 +97,48 @@ describe('RunViewModel', () => {
     assert.equal(m.state.summary?.testAccuracy, 0.87);
   });
 
+  test('a live run: the loader written beside its model joins the view once read (not after another run started)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, SNIPPET_FILE), '# written\n');
+    const summaryOf = (runId: string): TrainingEvent => ({
+      type: 'summary',
+      runId,
+      runDir: dir,
+      name: 'seed',
+      status: 'completed',
+      backend: 'wasm',
+      device: 'cpu',
+      epochs: 1,
+      epochsCompleted: 1,
+      steps: 10,
+      totalSteps: 10,
+      valAccuracy: 0.5,
+      testAccuracy: 0.5,
+      seedTestAccuracy: 0.9906,
+      seconds: 1,
+      msPerStep: 1,
+      startedAt: 'a',
+      finishedAt: 'b',
+      model: { safetensors: join(dir, 'model.safetensors'), tfjs: join(dir, 'model.json') },
+    });
+    const start = { type: 'start', runDir: dir, config: SEED_CONFIG, totalSteps: 10 } as TrainingEvent;
+    const m = new RunViewModel();
+    let fired = 0;
+    m.onChange(() => fired++);
+    m.apply(start);
+    m.apply(summaryOf('r1'));
+    assert.equal(m.state.pytorch, null);
+    const before = fired;
+    for (let i = 0; i < 100 && !m.state.pytorch; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(m.state.pytorch, { file: join(dir, SNIPPET_FILE), code: '# written\n', written: true });
+    assert.equal(fired, before + 1, 'the state is sent again with the loader');
+    // Another run on show before the loader is read: it stays out of that run's view.
+    m.apply(summaryOf('r2'));
+    m.apply(start);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(m.state.pytorch, undefined);
+  });
+
   test('a crashed worker marks the run failed with its error', () => {
     const m = new RunViewModel();
     m.fail('the training worker was killed (SIGKILL)');
@@ -100,8 +146,8 @@ describe('RunViewModel', () => {
     assert.match(m.state.error!, /SIGKILL/);
   });
 
-  test('a stored run becomes the same view', () => {
-    const v = runViewFromStored({
+  test('a stored run becomes the same view', async () => {
+    const v = await runViewFromStored({
       dir: '/runs/r2',
       config: SEED_CONFIG,
       summary: {

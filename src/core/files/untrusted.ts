@@ -301,16 +301,33 @@ export function readUntrustedHeadSync(path: string, n: number, opts: ReadOptions
 }
 
 export async function readUntrustedHead(path: string, n: number, opts: ReadOptions): Promise<Buffer> {
-  const { handle } = await openChecked(path, opts);
-  try {
-    const buf = Buffer.alloc(n);
+  return readUntrustedParts(path, opts, (file) => file.read(0, n));
+}
+
+/** An opened file the lab did not write: its size (on the descriptor) and `length` bytes from `position` (fewer at its end). */
+export interface UntrustedParts {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+}
+
+/**
+ * Reads parts of a file the lab did not write (a header, then what the header says to read), with
+ * the same checks as a whole read, opened once: `use` reads what it needs, the file is closed after.
+ */
+export async function readUntrustedParts<T>(path: string, opts: ReadOptions, use: (file: UntrustedParts) => Promise<T>): Promise<T> {
+  const { handle, st } = await openChecked(path, opts);
+  const read = async (position: number, length: number): Promise<Buffer> => {
+    const buf = Buffer.alloc(length);
     let got = 0;
-    while (got < n) {
-      const { bytesRead } = await handle.read(buf, got, n - got, got);
+    while (got < length) {
+      const { bytesRead } = await handle.read(buf, got, length - got, position + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
     return buf.subarray(0, got);
+  };
+  try {
+    return await use({ size: st.size, read });
   } finally {
     await handle.close();
   }

@@ -1,5 +1,5 @@
 import { LabError, errorMessage } from '../errors';
-import { hasOwn, isPlainObject } from '../files/untrusted';
+import { hasOwn, isPlainObject, readUntrustedParts } from '../files/untrusted';
 import { assertFinite } from './spec';
 
 /** One tensor of a safetensors file (float32 only: what PyTorch's state_dict holds here). */
@@ -87,6 +87,26 @@ const describe = (v: unknown): string => {
   return typeof v === 'object' ? 'an object' : typeof v;
 };
 
+/** The LabError of a file that breaks the format, naming the file (and the tensor or field at fault). */
+function invalid(file: string, why: string, field?: string): never {
+  throw new LabError(`${file}: not a valid safetensors file: ${why}`, {
+    file,
+    code: 'invalid-data',
+    ...(field !== undefined && { field }),
+  });
+}
+
+/** The header's length from the file's first 8 bytes (u64 LE), checked: at most MAX_HEADER_BYTES and within the file. */
+function headerLength(first: Uint8Array, fileLength: number, file: string): number {
+  if (fileLength < 8 || first.length < 8) invalid(file, `${Math.min(fileLength, first.length)} bytes is too short`);
+  const claimed = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (claimed === 0n) invalid(file, 'header length is 0');
+  if (claimed > BigInt(MAX_HEADER_BYTES)) invalid(file, `header length ${claimed} is more than the ${MAX_HEADER_BYTES} bytes allowed`);
+  const headerLen = Number(claimed);
+  if (8 + headerLen > fileLength) invalid(file, `header length ${headerLen} does not fit in ${fileLength} bytes`);
+  return headerLen;
+}
+
 /**
  * Reads and checks a safetensors header without decoding any tensor: the length (u64 LE, at most
  * MAX_HEADER_BYTES and within the file), UTF-8 JSON object, `__metadata__` absent or an object of
@@ -95,23 +115,36 @@ const describe = (v: unknown): string => {
  * nothing after), as the safetensors crate requires.
  */
 export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>'): SafetensorsHeader {
-  const fail = (why: string, field?: string): never => {
-    throw new LabError(`${file}: not a valid safetensors file: ${why}`, {
-      file,
-      code: 'invalid-data',
-      ...(field !== undefined && { field }),
-    });
-  };
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const claimed = view.getBigUint64(0, true);
-  if (claimed === 0n) fail('header length is 0');
-  if (claimed > BigInt(MAX_HEADER_BYTES)) fail(`header length ${claimed} is more than the ${MAX_HEADER_BYTES} bytes allowed`);
-  const headerLen = Number(claimed);
-  if (8 + headerLen > bytes.length) fail(`header length ${headerLen} does not fit in ${bytes.length} bytes`);
+  const headerLen = headerLength(bytes, bytes.length, file);
+  return parseHeader(bytes.subarray(8, 8 + headerLen), bytes.length, file);
+}
+
+/** The most header readSafetensorsHeaderFile reads (the lab's weights: 728 bytes; the PyTorch fixture's: 2,664). */
+export const MAX_READ_HEADER_BYTES = 1 << 20;
+
+/**
+ * The header of a safetensors file on disk, checked as readSafetensorsHeader checks it, without
+ * reading the data: the length, then the JSON, refused when longer than `maxHeaderBytes`.
+ */
+export async function readSafetensorsHeaderFile(file: string, maxHeaderBytes = MAX_READ_HEADER_BYTES): Promise<SafetensorsHeader> {
+  return readUntrustedParts(file, { kind: 'weights' }, async ({ size, read }) => {
+    const headerLen = headerLength(await read(0, 8), size, file);
+    if (headerLen > maxHeaderBytes) {
+      throw new LabError(`${file}: the safetensors header is ${headerLen} bytes, more than the ${maxHeaderBytes} read without the data`, {
+        file,
+        code: 'invalid-data',
+      });
+    }
+    return parseHeader(await read(8, headerLen), size, file);
+  });
+}
+
+/** The checks of readSafetensorsHeader after the length: `json`, the header's bytes, in a file of `fileLength` bytes. */
+function parseHeader(json: Uint8Array, fileLength: number, file: string): SafetensorsHeader {
+  const fail = (why: string, field?: string): never => invalid(file, why, field);
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
   } catch {
     fail('header is not UTF-8');
   }
@@ -123,8 +156,8 @@ export function readSafetensorsHeader(bytes: Uint8Array, file = '<safetensors>')
   }
   if (!isPlainObject(header)) fail(`header is ${describe(header)}, not a JSON object`);
   const h = header as Record<string, unknown>;
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  const dataStart = 8 + json.length;
+  const dataLen = fileLength - dataStart;
   const entries: [string, TensorEntry][] = [];
   let metadata: [string, string][] = [];
   const names = Object.keys(h);

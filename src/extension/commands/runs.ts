@@ -29,7 +29,7 @@ export async function openRun(c: LabContext, runDir?: string): Promise<boolean> 
   for (const dir of candidates) {
     try {
       // A weights file (a model file's Dissect lens) shows as a run of its own.
-      const view = (await isWeightsFile(dir)) ? await runViewFromWeights(dir) : runViewFromStored(await readRunAsync(dir));
+      const view = (await isWeightsFile(dir)) ? await runViewFromWeights(dir) : await runViewFromStored(await readRunAsync(dir));
       // A training started while the files were read takes the panel.
       if (c.training.active) return true;
       c.runView.replace(view);

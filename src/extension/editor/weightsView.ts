@@ -78,6 +78,6 @@ export async function runViewFromWeights(file: string): Promise<RunView> {
     finishedAt: stamp,
     model: /\.safetensors$/i.test(file) ? { safetensors: file, tfjs: '' } : { safetensors: '', tfjs: file },
   };
-  v.pytorch = pytorchSnippetFor(v.summary, null);
+  v.pytorch = await pytorchSnippetFor(v.summary, null);
   return v;
 }

@@ -8,28 +8,16 @@ import { EXPLAIN_METHODS, type ExplainMethod, type ExplainScore, SMOOTHGRAD_DEFA
 import type { ExplainPayload } from '../../core/analyses';
 import { errorMessage } from '../../core/errors';
 import { make, vsButton } from '../dom';
-import { drawHeatmap, drawPositiveScale, drawSignedScale, signedColour } from '../draw';
+import { drawHeatmap, drawOverlay, drawPositiveScale, drawSignedScale, mix, signedColour } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import type { Palette, Rgb } from '../theme';
 
-const mix = (a: Rgb, b: Rgb, k: number): Rgb => [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k];
-
 /** The map in its colours, with the digit's ink as a faint veil of the foreground colour over it. */
-function drawOverlay(canvas: HTMLCanvasElement, r: ExplainPayload, pal: Palette): void {
-  const size = r.map.size;
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(size, size);
-  const scale = r.scale || 1;
-  for (let p = 0; p < size * size; p++) {
-    const c = mix(signedColour(r.map.values[p]! / scale, pal), pal.foreground, 0.35 * r.image.pixels[p]!);
-    img.data.set([c[0], c[1], c[2], 255], 4 * p);
-  }
-  ctx.putImageData(img, 0, 0);
-  canvas.dataset.drawn = 'true';
-}
+const overlayColour =
+  (pal: Palette) =>
+  (v: number, ink: number): Rgb =>
+    mix(signedColour(v, pal), pal.foreground, 0.35 * ink);
 
 /** Shows or hides an element (the panel's CSS gives rows and figures a display, which outranks `hidden`). */
 const showIf = (e: HTMLElement, show: boolean): void => {
@@ -276,7 +264,7 @@ export const explain: SectionFactory = (page) => {
     if (!r) return;
     const pal = page.palette();
     drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-    drawOverlay(overlay, r, pal);
+    drawOverlay(overlay, r.map.values, r.image.pixels, r.map.size, r.scale || 1, overlayColour(pal));
     if (r.signed) drawSignedScale(legend, r.scale, pal, 'explain-scale-bar');
     else drawPositiveScale(legend, r.scale, pal, 'explain-scale-bar');
     showIf(coarseFigure, !!r.gradCam);

@@ -6,33 +6,19 @@
  */
 import type { OcclusionPayload } from '../../core/analyses';
 import { make, vsButton } from '../dom';
-import { drawHeatmap } from '../draw';
+import { drawHeatmap, drawOverlay, mix } from '../draw';
 import { t } from '../l10n';
 import type { SectionFactory } from '../page';
 import type { Palette, Rgb } from '../theme';
 import { errorMessage } from '../../core/errors';
 
-const mix = (a: Rgb, b: Rgb, k: number): Rgb => [a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k, a[2] + (b[2] - a[2]) * k];
-
 /** The image in faint ink, with the drop of probability laid over it (rises in the other colour). */
-function drawOverlay(canvas: HTMLCanvasElement, r: OcclusionPayload, pal: Palette): void {
-  const size = r.image.size;
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(size, size);
-  let scale = 0;
-  for (const v of r.heatmap.pixels) scale = Math.max(scale, Math.abs(v));
-  if (scale === 0) scale = 1;
-  for (let p = 0; p < size * size; p++) {
-    const ink = mix(pal.background, pal.foreground, 0.45 * r.image.pixels[p]!);
-    const h = r.heatmap.pixels[p]! / scale;
-    const c = h >= 0 ? mix(ink, pal.positive, Math.min(1, h)) : mix(ink, pal.negative, Math.min(1, -h));
-    img.data.set([c[0], c[1], c[2], 255], 4 * p);
-  }
-  ctx.putImageData(img, 0, 0);
-  canvas.dataset.drawn = 'true';
-}
+const overlayColour =
+  (pal: Palette) =>
+  (h: number, ink: number): Rgb => {
+    const base = mix(pal.background, pal.foreground, 0.45 * ink);
+    return h >= 0 ? mix(base, pal.positive, Math.min(1, h)) : mix(base, pal.negative, Math.min(1, -h));
+  };
 
 export const occlusion: SectionFactory = (page) => {
   const ui = { patch: 6, stride: 2, fill: 0 };
@@ -138,7 +124,10 @@ export const occlusion: SectionFactory = (page) => {
     if (!r) return;
     const pal = page.palette();
     drawHeatmap(image, r.image.pixels, r.image.size, r.image.size, pal, 'intensity', 1);
-    drawOverlay(overlay, r, pal);
+    let scale = 0;
+    for (const v of r.heatmap.pixels) scale = Math.max(scale, Math.abs(v));
+    if (scale === 0) scale = 1;
+    drawOverlay(overlay, r.heatmap.pixels, r.image.pixels, r.image.size, scale, overlayColour(pal));
     // The same colours as the heatmap: red where the patch lowers the true class's probability.
     drawHeatmap(
       grid,

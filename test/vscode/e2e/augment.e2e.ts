@@ -5,14 +5,13 @@
 // a line per run. The packaged .vsix in code-server, driven through Chromium with Playwright.
 // Screenshots: .test-artifacts/e2e/augment-*.png, and the cropped docs/augment-sweep.png.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
-import { makeWorkspace } from '../workspace';
+import { log } from '../harness';
 import { frameIn, waitFor } from './waits';
+import { type Workbench, closeWorkbench, openWorkbench, paletteCommand } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -22,11 +21,7 @@ const SEED_RUN = '20261128-001011-seed';
 const AUGMENTED_RUN = '20261202-072711-aug3';
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 
-let tracker: ProcessTracker;
-let tmp: string;
-let ws: string;
-let cs: CodeServer;
-let browser: Browser;
+const started: Partial<Workbench> = {};
 let page: Page;
 
 async function screenshot(name: string): Promise<void> {
@@ -65,26 +60,6 @@ async function docShot(name: string, parts: Locator[]): Promise<void> {
   }
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-      if (!label.includes(title)) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    60_000,
-  );
-}
-
 const frameWith = (selector: string, timeoutMs?: number): Promise<Frame> => frameIn(page, selector, timeoutMs);
 
 describe('augmentation against none: two runs’ robustness sweeps in one picture', function () {
@@ -92,42 +67,29 @@ describe('augmentation against none: two runs’ robustness sweeps in one pictur
 
   before(async function () {
     this.timeout(300_000);
-    tracker = new ProcessTracker('e2e-augment');
-    tmp = makeTempRoot('e2e-augment');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    // The two committed 20-epoch runs, as if trained in this workspace (the sweep needs real models).
-    for (const run of [SEED_RUN, AUGMENTED_RUN]) {
-      const fixture = run === SEED_RUN ? 'seed-run-20-epochs' : 'augment-shift3-run-20-epochs';
-      cpSync(join(FIXTURES, fixture), join(ws, '.mnist-lab', 'runs', run), { recursive: true });
-    }
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-      vsix = out;
-    }
-    cs = await startCodeServer({ tracker, installVsix: [vsix], label: 'e2e-augment' });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
-    // A loaded machine (other tests, trainings) takes longer than the default 30 s to serve the workbench.
-    await page.goto(workbenchUrl(cs, ws), { timeout: 120_000 });
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    ({ page } = await openWorkbench(started, {
+      root: ROOT,
+      label: 'e2e-augment',
+      // The two committed 20-epoch runs, as if trained in this workspace (the sweep needs real models).
+      workspace: (dir) => {
+        for (const run of [SEED_RUN, AUGMENTED_RUN]) {
+          const fixture = run === SEED_RUN ? 'seed-run-20-epochs' : 'augment-shift3-run-20-epochs';
+          cpSync(join(FIXTURES, fixture), join(dir, '.mnist-lab', 'runs', run), { recursive: true });
+        }
+      },
+      // A loaded machine (other tests, trainings) takes longer than the default 30 s to serve the workbench.
+      open: { gotoMs: 120_000, workbenchMs: 60_000 },
+    }));
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('MNIST Lab: Compare Runs on the two runs, then the sweep (k = 2) of both: a line per run in each plot', async function () {
     this.timeout(480_000);
-    await paletteCommand('MNIST Lab: Compare Runs');
+    await paletteCommand(page, 'MNIST Lab: Compare Runs', 60_000, 200);
     for (const run of [SEED_RUN, AUGMENTED_RUN]) {
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: run }).first();
       await row.waitFor({ state: 'visible', timeout: 20_000 });

@@ -4,25 +4,22 @@
 // map is checked to be drawn and to differ from the others, with its colour scale. Screenshots
 // in .test-artifacts/e2e/explain-*.png; the cropped docs picture in .test-artifacts/e2e/docs/.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
-import { makeWorkspace } from '../workspace';
-import { canvasStats, docShot } from './pictures';
+import { type CodeServer, log, workbenchUrl } from '../harness';
+import { canvasStats } from './pictures';
 import { frameIn, waitFor } from './waits';
+import { docShot, type Workbench, closeWorkbench, openWorkbench } from './workbench';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
 const RUN_ID = '20261128-001011-seed';
 
-let tracker: ProcessTracker;
-let tmp: string;
+const started: Partial<Workbench> = {};
 let ws: string;
 let cs: CodeServer;
-let browser: Browser;
 let page: Page;
 let lab: Frame;
 
@@ -57,33 +54,18 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
 
   before(async function () {
     this.timeout(300_000);
-    tracker = new ProcessTracker('e2e-explain');
-    tmp = makeTempRoot('e2e-explain');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    // A finished run to explain: the committed 20-epoch run, as if trained in this workspace.
-    cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(ws, '.mnist-lab', 'runs', RUN_ID), { recursive: true });
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const t0 = Date.now();
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-      log(`e2e explain: packaged ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      vsix = out;
-    }
-    cs = await startCodeServer({ tracker, installVsix: [vsix], label: 'e2e-explain' });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+    ({ ws, cs, page } = await openWorkbench(started, {
+      root: ROOT,
+      label: 'e2e-explain',
+      // A finished run to explain: the committed 20-epoch run, as if trained in this workspace.
+      workspace: (dir) =>
+        cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(dir, '.mnist-lab', 'runs', RUN_ID), { recursive: true }),
+    }));
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('opens the lab panel on the committed run', async function () {
@@ -152,7 +134,7 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
       hashes.set(method, heat.hash);
       log(`e2e explain: ${method}: "${text}" scale ${labels.join(' … ')}`);
       await screenshot(method);
-      await docShot(page, join(ARTIFACTS, 'docs'), `explain-${method}`, [lab.locator('#explain')]);
+      await docShot(page, join(ARTIFACTS, 'docs', `explain-${method}.png`), [lab.locator('#explain')]);
     }
   });
 
@@ -192,6 +174,6 @@ describe('why the network decided: saliency and Grad-CAM in the lab panel', func
     assert.ok(heat.distinct >= 5, `the drawing's map ${JSON.stringify(heat)}`);
     log(`e2e explain: drawing: "${drawn}"`);
     await screenshot('drawing-gradcam');
-    await docShot(page, join(ARTIFACTS, 'docs'), 'explain-drawing', [lab.locator('#explain')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'explain-drawing.png'), [lab.locator('#explain')]);
   });
 });

@@ -4,14 +4,14 @@
 // run. The packaged .vsix in code-server, driven through Chromium. Screenshots in
 // .test-artifacts/e2e/grid-*.png and the cropped docs picture .test-artifacts/e2e/docs/grid.png.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
-import { SMALL_CONFIG, makeWorkspace } from '../workspace';
+import { type CodeServer, log, workbenchUrl } from '../harness';
+import { SMALL_CONFIG } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { type Workbench, closeWorkbench, openWorkbench, paletteCommand } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -32,11 +32,9 @@ interface Record_ {
   }[];
 }
 
-let tracker: ProcessTracker;
-let tmp: string;
+const started: Partial<Workbench> = {};
 let ws: string;
 let cs: CodeServer;
-let browser: Browser;
 let page: Page;
 let record: Record_;
 
@@ -74,27 +72,6 @@ async function docShot(name: string, part: Locator): Promise<void> {
   }
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      const label = (await row.getAttribute('aria-label')) ?? (await row.innerText());
-      if (!label.includes(title)) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    30_000,
-    500,
-  );
-}
-
 const gridsDir = () => join(ws, '.mnist-lab', 'runs', 'grids');
 
 /** The table's row test ids, top to bottom. */
@@ -106,30 +83,17 @@ describe('a hyperparameter grid: trained from the palette, its table and paralle
 
   before(async function () {
     this.timeout(300_000);
-    tracker = new ProcessTracker('e2e-grid');
-    tmp = makeTempRoot('e2e-grid');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    writeFileSync(join(ws, GRID_CONFIG_NAME), `${JSON.stringify({ ...SMALL_CONFIG, name: 'grid', grid: GRID }, null, 2)}\n`);
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-      vsix = out;
-    }
-    cs = await startCodeServer({ tracker, installVsix: [vsix], label: 'e2e-grid' });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+    ({ ws, cs, page } = await openWorkbench(started, {
+      root: ROOT,
+      label: 'e2e-grid',
+      workspace: (dir) =>
+        writeFileSync(join(dir, GRID_CONFIG_NAME), `${JSON.stringify({ ...SMALL_CONFIG, name: 'grid', grid: GRID }, null, 2)}\n`),
+    }));
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('MNIST Lab: Train on a grid config trains its 4 points and writes the grid record', async function () {
@@ -140,7 +104,7 @@ describe('a hyperparameter grid: trained from the palette, its table and paralle
     const editor = page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
     await editor.locator('.view-lines .view-line').first().waitFor({ state: 'visible', timeout: 30_000 });
     await editor.locator('.view-lines .view-line').last().click();
-    await paletteCommand('MNIST Lab: Train');
+    await paletteCommand(page, 'MNIST Lab: Train');
     // The notification names the grid while it trains.
     await page.locator('.notifications-toasts', { hasText: 'grid "grid", 4 runs' }).first().waitFor({ timeout: 60_000 });
     await screenshot('training');

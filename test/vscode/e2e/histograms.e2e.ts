@@ -6,14 +6,14 @@
 // .vsix in code-server, as ui.e2e.ts. Pictures: .test-artifacts/e2e/docs/layer-histograms*.png.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
-import { REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
-import { docShot } from './shots';
+import { type CodeServer, log, workbenchUrl } from '../harness';
+import { REFUSING_NPM_REGISTRY, SMALL_CONFIG_NAME } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { docShot, type Workbench, closeWorkbench, openWorkbench } from './workbench';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
@@ -21,11 +21,9 @@ const SEED_RUN_ID = '20261128-001011-seed';
 /** The conv2 channel killed in the copy of the committed run. */
 const KILLED = 3;
 
-let tracker: ProcessTracker;
-let tmp: string;
+const started: Partial<Workbench> = {};
 let ws: string;
 let cs: CodeServer;
-let browser: Browser;
 let page: Page;
 let trainedRun = '';
 
@@ -84,47 +82,32 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
 
   before(async function () {
     this.timeout(420_000);
-    tracker = new ProcessTracker('e2e-histograms');
-    tmp = makeTempRoot('e2e-histograms');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    const runs = join(ws, '.mnist-lab', 'runs');
-    // The committed run, one conv2 channel killed in its weights.
-    const seed = join(runs, SEED_RUN_ID);
-    cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), seed, { recursive: true });
-    killConv2Channel(join(seed, 'model', 'model.safetensors'), KILLED);
-    // A run with histograms, trained by the CLI (newer: MNIST Lab: Open Lab shows it).
-    const t0 = Date.now();
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, 'dist', 'cli.js'), 'train', SMALL_CONFIG_NAME, '--epochs', '3', '--out', runs, '--backend', 'wasm', '--workers', '1'],
-      { cwd: ws, encoding: 'utf8', timeout: 300_000 },
-    );
-    if (r.status !== 0) throw new Error(`mnist-lab train failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-    trainedRun = readdirSync(runs).find((d) => d !== SEED_RUN_ID)!;
-    const lines = readFileSync(join(runs, trainedRun, 'histograms.jsonl'), 'utf8')
-      .trim()
-      .split('\n');
-    assert.equal(lines.length, 3, 'one histograms record per epoch');
-    log(`e2e histograms: trained ${trainedRun} (3 epochs) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const p = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (p.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${p.status ?? p.signal}): ${`${p.stdout}\n${p.stderr}`.slice(-1500)}`);
-      vsix = out;
-    }
-    cs = await startCodeServer({
-      tracker,
-      installVsix: vsix,
+    ({ ws, cs, page } = await openWorkbench(started, {
+      root: ROOT,
       label: 'e2e-histograms',
-      env: { npm_config_registry: REFUSING_NPM_REGISTRY },
-    });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+      workspace: (dir) => {
+        const runs = join(dir, '.mnist-lab', 'runs');
+        // The committed run, one conv2 channel killed in its weights.
+        const seed = join(runs, SEED_RUN_ID);
+        cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), seed, { recursive: true });
+        killConv2Channel(join(seed, 'model', 'model.safetensors'), KILLED);
+        // A run with histograms, trained by the CLI (newer: MNIST Lab: Open Lab shows it).
+        const t0 = Date.now();
+        const r = spawnSync(
+          process.execPath,
+          [join(ROOT, 'dist', 'cli.js'), 'train', SMALL_CONFIG_NAME, '--epochs', '3', '--out', runs, '--backend', 'wasm', '--workers', '1'],
+          { cwd: dir, encoding: 'utf8', timeout: 300_000 },
+        );
+        if (r.status !== 0) throw new Error(`mnist-lab train failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
+        trainedRun = readdirSync(runs).find((d) => d !== SEED_RUN_ID)!;
+        const lines = readFileSync(join(runs, trainedRun, 'histograms.jsonl'), 'utf8')
+          .trim()
+          .split('\n');
+        assert.equal(lines.length, 3, 'one histograms record per epoch');
+        log(`e2e histograms: trained ${trainedRun} (3 epochs) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      },
+      codeServer: { env: { npm_config_registry: REFUSING_NPM_REGISTRY } },
+    }));
   });
 
   afterEach(async function () {
@@ -134,8 +117,7 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('a run with histograms: the histogram view over its 3 epochs, then the distribution view of another kind', async () => {
@@ -164,7 +146,7 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     assert.equal(await lab.locator('#dead-channels tbody tr').count(), 3);
     await lab.locator('#layer-histograms').scrollIntoViewIfNeeded();
     await screenshot('01-histogram-view');
-    await docShot(page, ARTIFACTS, 'layer-histograms', [lab.locator('#layer-histograms')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms.png'), [lab.locator('#layer-histograms')]);
 
     await lab.locator('#hist-layer').selectOption('fc1');
     await lab.locator('#hist-kind').selectOption('weightGrad');
@@ -182,7 +164,7 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     assert.match(await lab.locator('#hist-caption').innerText(), /^Gradients of the mean loss over the first 256 training images/);
     assert.ok(await lab.locator('#hist-hide-zeros-label').isHidden(), 'the zeros box is for outputs only');
     await screenshot('02-distribution-view');
-    await docShot(page, ARTIFACTS, 'layer-histograms-distribution', [lab.locator('#layer-histograms')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms-distribution.png'), [lab.locator('#layer-histograms')]);
   });
 
   it('an old run without histograms says so, computes those of its saved weights, and names and crosses out its dead channel', async () => {
@@ -219,7 +201,10 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
     const fc1 = (await lab.locator('[data-testid="dead-channels-fc1"]').getAttribute('data-dead'))!.split(',');
     for (const u of ['5', '28', '73', '170', '444']) assert.ok(fc1.includes(u), `fc1 unit ${u} in ${fc1.join(',')}`);
     await screenshot('03-old-run-dead-channels');
-    await docShot(page, ARTIFACTS, 'layer-histograms-dead', [lab.locator('#dead-channels'), lab.locator('#dead-channels-note')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'layer-histograms-dead.png'), [
+      lab.locator('#dead-channels'),
+      lab.locator('#dead-channels-note'),
+    ]);
     // The kernels view: conv2's column KILLED crossed out (4 input channels), nothing else.
     await lab.locator('#kernels').scrollIntoViewIfNeeded();
     await waitFor('the crossed-out kernels', async () => (await lab.locator('#conv2-kernels figure.dead').count()) === 4, 30_000);
@@ -232,6 +217,6 @@ describe('Layers over time: histograms and dead channels (packaged .vsix)', func
       );
     assert.match(await lab.locator('#kernels-dead').innerText(), /conv2 3/);
     await screenshot('04-kernels-dead');
-    await docShot(page, ARTIFACTS, 'kernels-dead-channel', [lab.locator('#conv2-kernels'), lab.locator('#kernels-dead')]);
+    await docShot(page, join(ARTIFACTS, 'docs', 'kernels-dead-channel.png'), [lab.locator('#conv2-kernels'), lab.locator('#kernels-dead')]);
   });
 });

@@ -3,14 +3,14 @@
 // test split, then UMAP (progress, cancel, then a whole layout); hovering a point shows its digit,
 // clicking it makes it the chosen test image. Cropped pictures in .test-artifacts/e2e/docs/.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
-import { REFUSING_NPM_REGISTRY, makeWorkspace } from '../workspace';
+import { type CodeServer, log, workbenchUrl } from '../harness';
+import { REFUSING_NPM_REGISTRY } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { type Workbench, closeWorkbench, openWorkbench } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -18,11 +18,9 @@ const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
 const RUN_ID = '20261128-001011-seed';
 
-let tracker: ProcessTracker;
-let tmp: string;
+const started: Partial<Workbench> = {};
 let ws: string;
 let cs: CodeServer;
-let browser: Browser;
 let page: Page;
 let lab: Frame;
 
@@ -105,33 +103,19 @@ describe('the learned space: fc1 projected to 2-D (PCA, UMAP), hover and click',
 
   before(async function () {
     this.timeout(300_000);
-    tracker = new ProcessTracker('e2e-projector');
-    tmp = makeTempRoot('e2e-projector');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    // A finished run to show: the committed 20-epoch run, as if trained in this workspace.
-    cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(ws, '.mnist-lab', 'runs', RUN_ID), { recursive: true });
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const t0 = Date.now();
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-      log(`e2e projector: packaged ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      vsix = out;
-    }
-    cs = await startCodeServer({ tracker, installVsix: vsix, label: 'e2e-projector', env: { npm_config_registry: REFUSING_NPM_REGISTRY } });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+    ({ ws, cs, page } = await openWorkbench(started, {
+      root: ROOT,
+      label: 'e2e-projector',
+      // A finished run to show: the committed 20-epoch run, as if trained in this workspace.
+      workspace: (dir) =>
+        cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(dir, '.mnist-lab', 'runs', RUN_ID), { recursive: true }),
+      codeServer: { env: { npm_config_registry: REFUSING_NPM_REGISTRY } },
+    }));
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('the lab panel opens on the committed run', async () => {

@@ -1,16 +1,28 @@
 /**
- * Workbench helpers shared by the UI tests (ui.e2e.ts, newcomer.e2e.ts, zh-cn.e2e.ts): the command
- * palette, packaging the .vsix, and the cropped pictures for the docs.
+ * Workbench helpers shared by the UI tests (the e2e/*.e2e.ts files): the command palette,
+ * packaging the .vsix, the cropped pictures for the docs, and a test file's code-server and
+ * browser, opened in its before() and closed in its after().
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { log } from '../harness';
+import {
+  type Browser,
+  type CodeServer,
+  type CodeServerOptions,
+  ProcessTracker,
+  launchBrowser,
+  log,
+  makeTempRoot,
+  startCodeServer,
+  workbenchUrl,
+} from '../harness';
+import { makeWorkspace } from '../workspace';
 import { waitFor } from './waits';
 
-/** Runs a command from the palette by its title (retried: commands appear once their extension registered them). */
-export async function paletteCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+/** Runs a command from the palette by its title (retried, every `everyMs`: commands appear once their extension registered them). */
+export async function paletteCommand(page: Page, title: string, timeoutMs = 30_000, everyMs = 500): Promise<void> {
   await waitFor(
     `the command "${title}" in the palette`,
     async () => {
@@ -27,7 +39,7 @@ export async function paletteCommand(page: Page, title: string, timeoutMs = 30_0
       return true;
     },
     timeoutMs,
-    500,
+    everyMs,
   );
 }
 
@@ -149,4 +161,61 @@ export function packageVsix(root: string, tmp: string, label = 'e2e'): string {
   if (shared) packaged = vsix;
   log(`${label}: packaged ${vsix} (${(statSync(vsix).size / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return vsix;
+}
+
+/** What a UI test file's before() starts: code-server with the packaged .vsix on a fresh workspace, and Chromium. */
+export interface Workbench {
+  tracker: ProcessTracker;
+  /** The file's temp folder: the workspace, the .vsix when packaged here (removed by closeWorkbench). */
+  tmp: string;
+  /** The workspace folder. */
+  ws: string;
+  cs: CodeServer;
+  browser: Browser;
+  page: Page;
+}
+
+export interface OpenWorkbenchOptions {
+  /** The repository, the .vsix is packaged from it. */
+  root: string;
+  /** Names the process tracker, the temp folders and the code-server instance ('e2e-grid'). */
+  label: string;
+  /** Adds to the workspace (makeWorkspace's configs and data) before code-server starts: runs, configs. */
+  workspace?: (ws: string) => void;
+  /** More .vsix files to install after the lab's, made in the temp folder (zh-cn's language pack). */
+  moreVsix?: (tmp: string) => string[];
+  /** startCodeServer's options beyond the tracker, the label and the .vsix files (env, locale, beforeStart). */
+  codeServer?: Omit<CodeServerOptions, 'tracker' | 'label' | 'installVsix'>;
+  /** Opens the workbench on the workspace as well: page.goto's timeout, then the workbench's. */
+  open?: { gotoMs: number; workbenchMs: number };
+}
+
+/**
+ * A UI test file's before(): its temp folder and workspace, the .vsix (packageVsix) installed in a
+ * fresh code-server, Chromium (page errors on stderr). `started` holds each part as soon as it
+ * exists, so that closeWorkbench(started) in after() stops what a failed or timed-out before() left.
+ */
+export async function openWorkbench(started: Partial<Workbench>, opts: OpenWorkbenchOptions): Promise<Workbench> {
+  const tracker = (started.tracker = new ProcessTracker(opts.label));
+  const tmp = (started.tmp = makeTempRoot(opts.label));
+  tracker.addTempDir(tmp);
+  const ws = (started.ws = join(tmp, 'workspace'));
+  makeWorkspace(ws);
+  opts.workspace?.(ws);
+  const installVsix = [packageVsix(opts.root, tmp, opts.label), ...(opts.moreVsix?.(tmp) ?? [])];
+  const cs = (started.cs = await startCodeServer({ ...opts.codeServer, tracker, installVsix, label: opts.label }));
+  const browser = (started.browser = await launchBrowser(cs.root, tracker));
+  const page = (started.page = browser.page);
+  page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+  if (opts.open) {
+    await page.goto(workbenchUrl(cs, ws), { timeout: opts.open.gotoMs });
+    await page.locator('.monaco-workbench').waitFor({ timeout: opts.open.workbenchMs });
+  }
+  return { tracker, tmp, ws, cs, browser, page };
+}
+
+/** A UI test file's after(): closes the browser, then stops every process started and removes the temp folders. */
+export async function closeWorkbench(started: Partial<Workbench>): Promise<void> {
+  await started.browser?.close();
+  await started.tracker?.stopAll();
 }

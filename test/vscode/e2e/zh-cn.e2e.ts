@@ -6,15 +6,15 @@
 // and the extension hands the webviews. Screenshots in .test-artifacts/e2e/zh-cn-*.png.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { Frame, Page } from 'playwright-core';
-import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
+import { type CodeServer, log, workbenchUrl } from '../harness';
 import { makeLanguagePackVsix, registerLanguagePack } from '../languagePack';
-import { SMALL_CONFIG_NAME, makeWorkspace } from '../workspace';
+import { SMALL_CONFIG_NAME } from '../workspace';
 import { frameIn, waitFor } from './waits';
-import { docShot } from './workbench';
+import { docShot, type Workbench, closeWorkbench, openWorkbench } from './workbench';
 
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unused-vars
 
@@ -29,11 +29,9 @@ const tr = (message: string, ...args: Array<string | number>) => {
   return zh[message]!.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)]));
 };
 
-let tracker: ProcessTracker;
-let tmp: string;
+const started: Partial<Workbench> = {};
 let ws: string;
 let cs: CodeServer;
-let browser: Browser;
 let page: Page;
 
 async function screenshot(name: string): Promise<void> {
@@ -57,40 +55,23 @@ describe('the UI in Simplified Chinese (code-server --locale zh-cn)', function (
       throw new Error(
         'no font with Chinese glyphs (fc-list :lang=zh is empty): apt-get install fonts-wqy-microhei (scripts/vscode-test/setup.mjs does)',
       );
-    tracker = new ProcessTracker('e2e-zh-cn');
-    tmp = makeTempRoot('e2e-zh-cn');
-    tracker.addTempDir(tmp);
-    ws = join(tmp, 'workspace');
-    makeWorkspace(ws);
-    // A finished run to show: the committed 20-epoch run, as if trained in this workspace.
-    cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(ws, '.mnist-lab', 'runs', RUN_ID), { recursive: true });
-    let vsix = process.env.MNIST_LAB_VSIX;
-    if (!vsix) {
-      const out = join(tmp, 'mnist-lab.vsix');
-      const t0 = Date.now();
-      const r = spawnSync('npm', ['run', 'package', '--', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-      if (r.status !== 0 || !existsSync(out))
-        throw new Error(`npm run package failed (${r.status ?? r.signal}): ${`${r.stdout}\n${r.stderr}`.slice(-1500)}`);
-      log(`e2e zh-cn: packaged ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      vsix = out;
-    }
-    const pack = makeLanguagePackVsix(ROOT, join(tmp, 'language-pack'), 'zh-cn', 'Chinese Simplified', '中文(简体)');
-    cs = await startCodeServer({
-      tracker,
-      installVsix: [vsix, pack],
-      locale: 'zh-cn',
+    ({ ws, cs, page } = await openWorkbench(started, {
+      root: ROOT,
       label: 'e2e-zh-cn',
-      beforeStart: ({ userDataDir, extensionsDir }) => registerLanguagePack(userDataDir, extensionsDir, 'zh-cn', '中文(简体)'),
-    });
-    browser = await launchBrowser(cs.root, tracker);
-    page = browser.page;
-    page.on('pageerror', (e) => process.stderr.write(`[browser pageerror] ${e.message}\n`));
+      // A finished run to show: the committed 20-epoch run, as if trained in this workspace.
+      workspace: (dir) =>
+        cpSync(join(ROOT, 'test', 'fixtures', 'seed-run-20-epochs'), join(dir, '.mnist-lab', 'runs', RUN_ID), { recursive: true }),
+      moreVsix: (tmp) => [makeLanguagePackVsix(ROOT, join(tmp, 'language-pack'), 'zh-cn', 'Chinese Simplified', '中文(简体)')],
+      codeServer: {
+        locale: 'zh-cn',
+        beforeStart: ({ userDataDir, extensionsDir }) => registerLanguagePack(userDataDir, extensionsDir, 'zh-cn', '中文(简体)'),
+      },
+    }));
   });
 
   after(async function () {
     this.timeout(60_000);
-    await browser?.close();
-    await tracker?.stopAll();
+    await closeWorkbench(started);
   });
 
   it('the workbench runs in zh-cn', async () => {
