@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { type Stats, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,7 @@ import { DEFAULT_SWEEP_RANGE, MAX_SWEEP_RANGE, type SweepResult, describeShiftSw
 import { writePytorchSnippet } from '../core/model/pytorchSnippet';
 import { compareRuns } from '../core/runs/compare';
 import { robustnessCheck, shiftImage } from '../core/analysis/robustness';
-import { GridRecordFile, type GridStatus } from '../core/runs/grid';
+import { GRIDS_FOLDER, GridRecordFile, type GridStatus, type StoredGrid, bestGridPoint, gridRecordAtSync } from '../core/runs/grid';
 import { readRun } from '../core/runs/store';
 import { runTraining } from '../core/session';
 import { MAX_WORKERS, defaultWorkers } from '../core/train/group';
@@ -61,12 +61,13 @@ Usage:
                   [--samples 50] [--sigma 0.15] [--seed 0] [--data DIR] [--backend NAME] [--json]
   mnist-lab export RUN [--out DIR] [--json]
   mnist-lab compare RUN RUN… [--json]
-  mnist-lab report RUN [--lang en|zh-cn] [--out DIR] [--range 3] [--json]
+  mnist-lab report RUN|GRID [--lang en|zh-cn] [--out DIR] [--range 3] [--json]
   mnist-lab help [COMMAND] | --help | --version
 
 CONFIG  a lab config (*.mnist.json); without it, the original lab's settings.
 RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors (PyTorch
         state_dict, e.g. saved from the original lab's notebook).
+GRID    a grid's record, RUNS/grids/<time>-<name>.json (a RUNS/grids folder: its newest record).
 --backend  ${BACKEND_NAMES.join(' | ')} (default auto)
 --workers  data-parallel replicas on worker threads, 1..${MAX_WORKERS} (default: the number of CPU
            cores)
@@ -87,7 +88,8 @@ RUN     a run directory, or weights: model.json (TensorFlow.js) or .safetensors 
 compare    two or more run directories: the config fields that differ, final accuracies,
            durations, steps and status
 report     the lab report of a run directory: report.md, a self-contained report.html, every
-           figure as PNG and SVG (figures/) and metrics.csv, in --out (default RUN/report)
+           figure as PNG and SVG (figures/) and metrics.csv, in --out (default RUN/report); a
+           grid's run (or a GRID: its best run) also gets the grid's table, and grid.csv
 --lang     report: en (default) or zh-cn
 --json     one JSON object per line, each with a "type" (progress, epoch, summary, grid, error)
 --version  the version of mnist-lab
@@ -188,26 +190,37 @@ test accuracy, time, steps and status.
 Example:
   mnist-lab compare runs/*
 `,
-  report: `mnist-lab report RUN [--lang en|zh-cn] [--out DIR] [--range 3] [--data DIR] [--backend NAME] [--json]
+  report: `mnist-lab report RUN|GRID [--lang en|zh-cn] [--out DIR] [--range 3] [--data DIR] [--backend NAME] [--json]
 
 Writes the lab report of a run directory, laid out as the original lab's report: aim, data and
 split, the network with its parameters per layer, hyperparameters, error curves, validation and
 test accuracy (against the original lab's 99.06 % on MNIST), conv1/conv2 kernels, the feature
 maps of test image #4, the digit shifted 3 pixels left, and the robustness sweep.
 
+A run that is one point of a grid (the newest record in RUNS/grids/ that lists it) gets the
+grid's table too: each point's values, validation and test accuracy and status, the best
+validation accuracy in bold, this run's row marked. GRID, a grid's record
+RUNS/grids/<time>-<name>.json (or a RUNS/grids folder: its newest record), writes the report of
+the grid's best run (the best validation accuracy) with that table; the record is checked as
+any file the lab did not write (a regular file of at most 1 MiB, every field, every run folder
+a name inside the runs folder).
+
   report.md        the report, its figures linked
   report.html      the same, self-contained (figures inline; it loads nothing)
   figures/*.png    every figure, and the same as .svg
   metrics.csv      the run's recorded progress (metrics.jsonl) as a table
+  grid.csv         a grid's run: the grid's table (accuracies as fractions; best, thisRun: 1)
 
   --lang en|zh-cn  the report's language (default en)
-  --out DIR        where the report goes (default RUN/report); existing report files are replaced
+  --out DIR        where the report goes (default RUN/report, for a GRID its best run's);
+                   existing report files are replaced
   --range N        the sweep's largest shift in pixels (default ${DEFAULT_SWEEP_RANGE})
 
 Examples:
   mnist-lab report runs/2026-01-01T12-00-00-seed
   mnist-lab report runs/… --lang zh-cn --out 实验报告
   mnist-lab report runs/… --range 1 --json      a quicker sweep; one JSON line with the files
+  mnist-lab report runs/grids/20260101-120000-lr-width.json   the grid's best run, with its table
 `,
   help: `mnist-lab help [COMMAND]
 
@@ -1017,9 +1030,46 @@ function cmdCompare(positionals: string[], out: Output): number {
   return 0;
 }
 
+/**
+ * What `report` was given: a run directory, or a grid record (a file, or a grids folder: its
+ * newest record) whose best run it reports. The record is read as a hostile file.
+ */
+function reportTarget(path: string): { run: string; grid: StoredGrid | undefined } {
+  const target = resolve(path);
+  let st: Stats | null = null;
+  try {
+    st = statSync(target);
+  } catch {
+    // Neither a run nor a grid: said below.
+  }
+  const isDir = st?.isDirectory() ?? false;
+  if (isDir && existsSync(join(target, 'summary.json'))) return { run: target, grid: undefined };
+  if (!st || (isDir && basename(target) !== GRIDS_FOLDER))
+    throw new LabError(
+      `${target}: not a run directory (no summary.json) nor a grid record; report needs a run trained by the lab or a grid's record (RUNS/${GRIDS_FOLDER}/<time>-<name>.json)`,
+      { file: target },
+    );
+  const grid = gridRecordAtSync(target);
+  const best = bestGridPoint(grid.points);
+  if (best < 0)
+    throw new LabError(
+      `${grid.file}: points: no run of the grid has a validation accuracy (grid ${grid.status}); report writes its best run's report`,
+      {
+        file: grid.file,
+        field: 'points',
+      },
+    );
+  const run = grid.points[best]!.runDir!;
+  if (!existsSync(join(run, 'summary.json')))
+    throw new LabError(`${grid.file}: points[${best}].runDir: ${run} is not a run directory (no summary.json)`, {
+      file: grid.file,
+      field: `points[${best}].runDir`,
+    });
+  return { run, grid };
+}
+
 async function cmdReport(positionals: string[], flags: Flags, out: Output): Promise<number> {
-  if (positionals.length !== 1) throw new LabError('report takes exactly one RUN (a run directory)');
-  const run = resolve(positionals[0]!);
+  if (positionals.length !== 1) throw new LabError('report takes exactly one RUN (a run directory) or GRID (a grid record)');
   const lang = strFlag(flags, 'lang') ?? 'en';
   if (!isReportLanguage(lang))
     throw new LabError(`--lang: expected one of ${REPORT_LANGUAGES.join(', ')}, got '${lang.slice(0, 40)}'`, { field: 'lang' });
@@ -1027,8 +1077,7 @@ async function cmdReport(positionals: string[], flags: Flags, out: Output): Prom
   for (const f of ['index', 'dx', 'dy', 'sweep'] as const)
     if (flags[f] !== undefined)
       throw new LabError(`--${f}: not used by report (it shows test image #${REPORT_IMAGE} shifted 3 pixels left)`, { field: f });
-  if (!existsSync(join(run, 'summary.json')))
-    throw new LabError(`${run}: not a run directory (no summary.json); report needs a run trained by the lab`, { file: run });
+  const { run, grid } = reportTarget(positionals[0]!);
   const dataFlag = strFlag(flags, 'data');
   const dataDir = dataFlag === undefined ? null : checkReadableDir(dataFlag, '--data');
   const outDir = ensureWritableDir(strFlag(flags, 'out') ?? join(run, 'report'), '--out');
@@ -1043,6 +1092,7 @@ async function cmdReport(positionals: string[], flags: Flags, out: Output): Prom
       root: join(__dirname, '..'),
       sweepRange: range,
       dataDir,
+      grid,
       onProgress: (what) => bar?.update(steps.indexOf(what) + 1, steps.length + 1, what),
     });
     bar?.clear();
@@ -1051,6 +1101,7 @@ async function cmdReport(positionals: string[], flags: Flags, out: Output): Prom
       html: join(outDir, 'report.html'),
       metrics: join(outDir, 'metrics.csv'),
       figures: r.figures.map((f) => ({ name: f.name, png: f.png, svg: f.svg })),
+      gridTable: r.grid?.csvFile ?? null,
     };
     out.event({
       type: 'summary',
@@ -1063,11 +1114,17 @@ async function cmdReport(positionals: string[], flags: Flags, out: Output): Prom
       valAccuracy: r.valAccuracy,
       testAccuracy: r.testAccuracy,
       seedTestAccuracy: r.seedTestAccuracy,
+      grid: r.grid ? { record: r.grid.record, point: r.grid.point + 1, best: r.grid.best + 1 } : null,
     });
     out.line(`report of ${run} (${lang}, backend ${backend.name}):`);
+    if (r.grid)
+      out.line(
+        `  point ${r.grid.point + 1} of the grid ${r.grid.record}${r.grid.point === r.grid.best ? ' (the best validation accuracy)' : ''}`,
+      );
     out.line(`  ${files.markdown}`);
     out.line(`  ${files.html}`);
     out.line(`  ${files.metrics}`);
+    if (files.gridTable) out.line(`  ${files.gridTable}`);
     out.line(`  ${r.figures.length} figures in ${join(outDir, 'figures')} (PNG and SVG)`);
     out.line(
       `validation accuracy: ${pct(r.valAccuracy)}   test accuracy: ${pct(r.testAccuracy)}${r.seedTestAccuracy === null ? '' : `; the seed: ${pct(r.seedTestAccuracy)}`}`,

@@ -192,6 +192,8 @@ test('grid record: a hostile file is refused, naming the field', () => {
     [point({ values: { other: 1 } }), /points\[0\]\.values\["model.hidden"\] must be a config value/],
     [point({ values: { 'model.hidden': { a: 1 } } }), /must be a config value/],
     [{ ...good, keys: 'model.hidden' }, /keys must be a list/],
+    [{ ...good, keys: ['__proto__'] }, /keys must be a list of 1 to 32 distinct config paths/],
+    [{ ...good, keys: ['model.hidden', 'model.hidden'] }, /keys must be a list of 1 to 32 distinct config paths/],
     [{ ...good, points: Array.from({ length: 65 }, () => good.points[0]) }, /points must be a list of 1 to 64/],
     [{ ...good, status: 'ok' }, /status must be one of/],
     [{ ...good, name: 'x'.repeat(1000) }, /name must be a string/],

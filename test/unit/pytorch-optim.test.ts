@@ -19,7 +19,8 @@ import { gatherImages, loadLabData } from '../../src/core/data/mnist';
 import { PARAM_NAMES } from '../../src/core/model/convnet';
 import { fromTorchStateDict, toTorchStateDict } from '../../src/core/model/interchange';
 import { type NamedTensor, decodeSafetensors } from '../../src/core/model/safetensors';
-import { Replica, flattenValues } from '../../src/core/train/replica';
+import { Replica, flattenValues, paramLayout } from '../../src/core/train/replica';
+import { weightDecayOf } from '../../src/core/train/optimizer';
 import { hyperAt } from '../../src/core/train/schedule';
 import { tf } from '../../src/core/tf';
 import { maxAbsDiff, repoRoot } from '../helpers/pytorchFixture';
@@ -28,8 +29,45 @@ import { maxAbsDiff, repoRoot } from '../helpers/pytorchFixture';
 const TOL = 1e-6;
 /** Relative tolerance on the scheduled rates (PyTorch's Python doubles against ours). */
 const LR_TOL = 1e-9;
-/** Adam's end-to-end bound (see the test): our gradients are not PyTorch's to the last bit. */
-const ADAM_END_TO_END_TOL = 2e-5;
+/**
+ * Adam end to end: our gradients are PyTorch's to float32 rounding, not to the last bit, and Adam
+ * magnifies a gradient's relative error. Its step lr·m̂/(√v̂ + eps) does not scale with the
+ * gradient: a gradient difference δ on an element whose gradient g is small moves that weight
+ * by up to lr·δ/(|g| + eps) (the first step is lr·g/(|g| + eps), whose derivative is
+ * lr·eps/(|g| + eps)² ≤ lr/(|g| + eps); at the second the ratio of the two gradients moves). SGD
+ * moves it by lr·δ (≈1e-10 here). Float32 gradients are exact to a few ulps of the terms summed,
+ * not of their sum: where the sum nearly cancels (a tiny gradient, or Adam's L2 gradient
+ * g + wd·p with wd·p ≈ −g), the relative error is large.
+ *
+ * So each element gets its allowance: Σ over the steps of lr·|δ|/(|g| + eps), δ the difference
+ * of the gradients the two optimizers got (ours minus PyTorch's, the L2 term included), g
+ * PyTorch's. Where it is at most WELL_CONDITIONED (a tenth of TOL), the element must be within
+ * TOL; elsewhere within TOL + its allowance. checkGradients holds the gradients themselves to
+ * float32 rounding (step 1: the same weights), so an allowance can only come from rounding.
+ *
+ * Measured (wasm; cpu): well-conditioned elements within 7.8e-8; 8.6e-8 of PyTorch's weights;
+ * the others at most 1e-7 + 0.46 × their allowance. Ill-conditioned: up to 127 of 7,370 elements
+ * (wasm, adam, step 2). Worst: wasm adam-weight-decay (eps 1e-6, wd 0.05), fc1.weight[5923] in
+ * PyTorch's layout (5519 in ours), 1.25e-5 after step 2: its L2 gradient at step 1 is
+ * −4.0729e-4 + 4.0813e-4 = 8.5e-7 (below eps), our gradient differs from PyTorch's by 2.3e-10
+ * (PyTorch's float32 from its float64 by 1.0e-11), which moves the weight by 6.8e-7 at step 1;
+ * wd·6.8e-7 enters the L2 gradient of step 2 (−5.1e-6). PyTorch's own float32 result there is
+ * 8.8e-7 from its float64 result (tools/pytorch/make_optim_fixture.py --float64): 1e-6 on every
+ * element is not a bound float32 can promise for Adam; it holds for every well-conditioned one.
+ * Not a bug: the update alone (PyTorch's gradients) is within 1.5e-8, so bias correction and eps
+ * are PyTorch's; the fixture is float32 PyTorch (regenerated bit for bit); our gradients are as
+ * close to float64 as PyTorch's float32 ones (median 2 ulps of |g| both): that element's
+ * rounding fell worse.
+ */
+const WELL_CONDITIONED = TOL / 10;
+/** At most this share of the elements may be ill-conditioned (measured: 1.7 %). */
+const ILL_CONDITIONED_SHARE = 0.05;
+/**
+ * Step 1 (the same weights): our gradients within this × the tensor's largest |gradient| of
+ * PyTorch's: float32 rounding of sums over up to 16 × 28 × 28 = 12,544 positions (conv1),
+ * √12,544 × 2⁻²⁴ ≈ 7e-6. Measured: 6.0e-7 (wasm), 1.3e-6 (cpu).
+ */
+const GRAD_TOL = 1e-5;
 
 const FIXTURE = join(repoRoot(), 'test', 'fixtures', 'pytorch-optim.safetensors');
 const SCHEDULES = join(repoRoot(), 'test', 'fixtures', 'pytorch-schedules.json');
@@ -99,7 +137,34 @@ function configOf(c: TorchCase, stepsPerEpoch = 1): LabConfig['training'] {
   return parseConfig({ training }, 'case').training;
 }
 
+/** Which parameter element a flat index is (PyTorch's name, our layout's index inside it). */
+function paramAt(i: number): string {
+  const { offsets } = paramLayout(SPEC);
+  const name = [...PARAM_NAMES].reverse().find((n) => offsets[n] <= i)!;
+  return `${name}[${i - offsets[name]}] (our layout)`;
+}
+
 const measured: string[] = [];
+
+/** Our gradients against PyTorch's at the same weights: per tensor, to float32 rounding. */
+function checkGradients(ours: Float32Array, theirs: Float32Array, what: string): void {
+  const { offsets, total } = paramLayout(SPEC);
+  let worst = 0;
+  PARAM_NAMES.forEach((n, k) => {
+    const end = k + 1 < PARAM_NAMES.length ? offsets[PARAM_NAMES[k + 1]!] : total;
+    let scale = 0;
+    let d = 0;
+    for (let i = offsets[n]; i < end; i++) {
+      scale = Math.max(scale, Math.abs(theirs[i]!));
+      d = Math.max(d, Math.abs(ours[i]! - theirs[i]!));
+    }
+    worst = Math.max(worst, d / scale);
+    assert.ok(d <= GRAD_TOL * scale, `${what}: ${n}'s gradient: max |Δ| ${d} > ${GRAD_TOL} × ${scale}`);
+  });
+  const line = `${what.split(':')[0]!.padEnd(5)} gradients at step 1: max |Δ| / the tensor's max |g| = ${worst.toExponential(2)}`;
+  if (!measured.includes(line)) measured.push(line);
+}
+
 after(() => process.stdout.write(`# torch.optim fixture, measured:\n${measured.map((l) => `#   ${l}`).join('\n')}\n`));
 
 test('the fixture holds the network, the real MNIST batch and every case', () => {
@@ -197,17 +262,56 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const grads = replica.gradientBuffer();
         const x = tf.tensor4d(images.data, [16, 28, 28, 1]);
         const y = tf.tensor1d(labels, 'int32');
-        // Adam divides by √v + eps: where a gradient is near eps, the last-bit differences of two
-        // gradient computations (≈1e-11 here) move its step by up to lr·δ/(4·eps). So Adam's
-        // end-to-end bound is looser; the check above holds the update itself to TOL.
-        const tol = adam ? ADAM_END_TO_END_TOL : TOL;
+        // Adam's L2 term is part of the gradient it normalises (AdamW's decay is not).
+        const l2 = c.optimizer === 'Adam' ? weightDecayOf(training) : 0;
+        const allowance = new Float64Array(replica.size);
         try {
           for (const step of [1, 2]) {
+            const ours = replica.values();
+            const theirs = flat(step === 1 ? '' : `${name}.step1.`);
+            const torchGrads = flat(`${name}.grad${step}.`);
             replica.gradientsOf(x, y, undefined, grads);
-            replica.apply([grads], [1], hyperAt(training, step - 1, 1));
-            const worst = worstAgainst(replica, `${name}.step${step}.`);
-            measured.push(`${backend.padEnd(5)} ${name.padEnd(26)} step ${step}: max |Δ| = ${worst.toExponential(2)}`);
-            assert.ok(worst <= tol, `${backend}: ${name}: step ${step}: max |Δ| ${worst} > ${tol}`);
+            if (step === 1) checkGradients(grads, torchGrads, `${backend}: ${name}`);
+            const h = hyperAt(training, step - 1, 1);
+            // PyTorch's gradient as its optimizer normalised it, and ours minus it.
+            const g = new Float64Array(grads.length);
+            const delta = new Float64Array(grads.length);
+            if (adam) {
+              for (let i = 0; i < grads.length; i++) {
+                g[i] = torchGrads[i]! + l2 * theirs[i]!;
+                delta[i] = grads[i]! + l2 * ours[i]! - g[i]!;
+                allowance[i] += (h.lr * Math.abs(delta[i]!)) / (Math.abs(g[i]!) + training.eps);
+              }
+            }
+            replica.apply([grads], [1], h);
+            const now = replica.values();
+            const want = flat(`${name}.step${step}.`);
+            let well = 0;
+            let ill = -1;
+            let illCount = 0;
+            for (let i = 0; i < now.length; i++) {
+              const d = Math.abs(now[i]! - want[i]!);
+              if (allowance[i]! <= WELL_CONDITIONED) {
+                well = Math.max(well, d);
+                if (d > TOL) assert.fail(`${backend}: ${name}: step ${step}: ${paramAt(i)}: |Δ| ${d} > ${TOL} (well-conditioned)`);
+              } else {
+                illCount++;
+                if (ill < 0 || d > Math.abs(now[ill]! - want[ill]!)) ill = i;
+                if (d > TOL + allowance[i]!)
+                  assert.fail(
+                    `${backend}: ${name}: step ${step}: ${paramAt(i)}: |Δ| ${d} > ${TOL} + ${allowance[i]} (Adam's amplification)`,
+                  );
+              }
+            }
+            const e = (v: number) => v.toExponential(2);
+            measured.push(
+              `${backend.padEnd(5)} ${name.padEnd(26)} step ${step}: max |Δ| = ${e(well)}` +
+                (ill < 0
+                  ? ''
+                  : `; ill-conditioned: ${illCount} of ${now.length}, worst ${paramAt(ill)} |Δ| = ${e(Math.abs(now[ill]! - want[ill]!))}` +
+                    ` (|g| ${e(Math.abs(g[ill]!))}, δ ${e(delta[ill]!)}, allowance ${e(allowance[ill]!)})`),
+            );
+            assert.ok(illCount <= ILL_CONDITIONED_SHARE * now.length, `${backend}: ${name}: ${illCount} ill-conditioned elements`);
           }
         } finally {
           tf.dispose([x, y]);
@@ -216,10 +320,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
 
-    for (const [name, tol] of [
-      ['sgd-nesterov-weight-decay', TOL],
-      ['adamw', ADAM_END_TO_END_TOL],
-    ] as const) {
+    for (const name of ['sgd-nesterov-weight-decay', 'adamw']) {
       test(`${name}: two replicas averaging their shards step as one replica on the whole batch`, () => {
         // The multi-replica path sums weighted gradients before the optimizer: same result as one batch, to float rounding.
         const training = configOf(cases[name]!);
@@ -244,7 +345,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           }
           const d = maxAbsDiff(one.values(), two.values(), 'weights');
           measured.push(`${backend.padEnd(5)} ${name}: 2 replicas vs 1: max |Δ| = ${d.toExponential(2)}`);
-          assert.ok(d <= tol, `2 replicas vs 1: ${d}`);
+          assert.ok(d <= TOL, `2 replicas vs 1: ${d}`);
           assert.ok(maxAbsDiff(two.values(), initial, 'moved') > 100 * TOL, 'the two replicas did not train');
         } finally {
           tf.dispose([...all, ...parts.flat()]);

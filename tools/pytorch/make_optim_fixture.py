@@ -18,6 +18,10 @@ test/fixtures/pytorch-optim.safetensors (all float32, PyTorch layouts):
                                      batch), so the second step already runs at the scheduled rate.
   The safetensors metadata "cases" holds each case's optimizer and schedule arguments as JSON.
 
+With --float64 it writes nothing and prints, for each case, how far PyTorch's own float32 weights
+after each step are from the same two steps in float64 (the rounding that any float32
+implementation carries; Adam magnifies it where a gradient is small next to its rounding).
+
 test/fixtures/pytorch-schedules.json: for each schedule in SCHEDULES, the learning rate (and
 momentum / beta1 for OneCycleLR) in use at each step, from scheduler.get_last_lr() and the
 optimizer's param_groups, over enough steps to show its shape.
@@ -107,7 +111,48 @@ def jsonable(args):
     return {k: list(v) if isinstance(v, tuple) else v for k, v in args.items()}
 
 
+def two_steps(case, dtype):
+    """PyTorch's gradients and weights of one case in `dtype`, from the fixture's float32 start."""
+    opt_name, opt_args, sched_name, sched_args = CASES[case]
+    torch.manual_seed(0)
+    net = SmallConvNet()
+    initial = state(net)
+    net = net.to(dtype)
+    net.load_state_dict({k: v.to(dtype) for k, v in initial.items()})
+    x, y = mnist_test_batch(16)
+    x = x.to(dtype)
+    optimizer, scheduler = make(net.parameters(), opt_name, opt_args, sched_name, sched_args)
+    criterion = nn.CrossEntropyLoss()
+    net.eval()
+    steps = []
+    for _ in (1, 2):
+        loss = criterion(net(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        grads = {k: p.grad.detach().double().clone() for k, p in net.named_parameters()}
+        optimizer.step()
+        if scheduler:
+            scheduler.step()
+        steps.append((grads, {k: p.detach().double().clone() for k, p in net.named_parameters()}))
+    return steps
+
+
+def float64_check():
+    torch.set_num_threads(1)
+    for case in CASES:
+        f32, f64 = two_steps(case, torch.float32), two_steps(case, torch.float64)
+        for step, ((g32, w32), (g64, w64)) in enumerate(zip(f32, f64), 1):
+            dg = max((g32[k] - g64[k]).abs().max().item() for k in g32)
+            name, d = max(((k, (w32[k] - w64[k]).abs()) for k in w32), key=lambda kd: kd[1].max().item())
+            i = d.argmax().item()
+            print(f'{case:26s} step {step}: float32 - float64: max |dw| {d.max().item():.2e} at {name}[{i}] '
+                  f'(gradient {g64[name].flatten()[i].item():.4e}), max |dg| {dg:.2e}')
+
+
 def main():
+    if '--float64' in sys.argv[1:]:
+        float64_check()
+        return
     torch.set_num_threads(1)
     torch.manual_seed(0)
     net = SmallConvNet()

@@ -1,13 +1,15 @@
 /**
  * The lab report of a run, as the original lab's report is laid out: aim, data and split, the
  * network, hyperparameters, error curves, accuracies against the original's 99.06 %, kernels,
- * feature maps of test image #4, the shifted digit, and the robustness sweep. Written into one
- * folder: report.md (figures linked), report.html (self-contained: every figure inline as a data
- * URI, no request leaves the page), figures/NAME.png + .svg, and metrics.csv. Every number comes
+ * feature maps of test image #4, the shifted digit, the robustness sweep, and, for one point of a
+ * grid, the grid's table. Written into one folder: report.md (figures linked), report.html
+ * (self-contained: every figure inline as a data URI, no request leaves the page),
+ * figures/NAME.png + .svg, metrics.csv, and for a grid grid.csv. Every number comes
  * from the core's own computations (evaluate, featureMapsOf, robustnessCheck, robustnessSweep).
- * The run folder is read through readRun and loadModel (checked, bounded): it may be hostile.
+ * The run folder is read through readRun and loadModel (checked, bounded): it may be hostile, and
+ * so may a grid record (read through core/runs/grid.ts).
  */
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { evaluateSplits, featureMapsOf, predict } from '../analysis/evaluate';
 import { robustnessCheck } from '../analysis/robustness';
 import { checkModelFitsData, dataChoiceFor } from '../analysis/service';
@@ -20,9 +22,10 @@ import { pct } from '../format';
 import { toTorchStateDict } from '../model/interchange';
 import { loadModel } from '../model/interchange';
 import { writeFileAtomic } from '../runs/atomic';
+import { type StoredGrid, bestGridPoint, gridOfRunSync } from '../runs/grid';
 import { readRun } from '../runs/store';
 import { type HeatRow, type HeatTile, escapeXml, heatmapSvg, maxAbsOf } from './heatmap';
-import { metricsCsv } from './csv';
+import { gridCellText, gridCsv, metricsCsv } from './csv';
 import { chartSvg, svgToPng } from './render';
 import { type ReportLanguage, type ReportText, reportText, reportTranslator } from './text';
 
@@ -41,6 +44,11 @@ export interface ReportOptions {
   sweepRange?: number;
   /** MNIST-layout IDX files to use instead of the run's config's data.dir (the CLI's --data). */
   dataDir?: string | null;
+  /**
+   * The grid whose table the report shows (one of its points must be `runDir`); null: none;
+   * absent: the newest grid record of the run's runs folder that lists the run, if any.
+   */
+  grid?: StoredGrid | null;
   /** Today, as the report states it (tests pass a fixed date). */
   now?: Date;
   onProgress?: (what: string) => void;
@@ -59,12 +67,14 @@ export interface ReportResult {
   html: string;
   csv: string;
   figures: { name: string; png: string; svg: string }[];
+  /** When the run is a point of a grid: the grid record, grid.csv, and the best point and this run's (0-based; best -1: none). */
+  grid: { record: string; csvFile: string; best: number; point: number } | null;
   valAccuracy: number;
   testAccuracy: number;
   seedTestAccuracy: number | null;
 }
 
-export { metricsCsv };
+export { gridCsv, metricsCsv };
 
 /** Text for Markdown: no HTML, no link or emphasis syntax from a name the lab did not choose. */
 export function escapeMarkdown(s: string): string {
@@ -219,21 +229,28 @@ function dateOf(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
-function markdownTable(head: string[], rows: string[][]): string {
+/** A Markdown table; the rows in `strong` in bold (cells already escaped). */
+function markdownTable(head: string[], rows: string[][], strong: readonly number[] = []): string {
   const line = (r: string[]) => `| ${r.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+  const bold = (r: string[]) => r.map((c) => (c ? `**${c}**` : c));
+  return [line(head), line(head.map(() => '---')), ...rows.map((r, i) => line(strong.includes(i) ? bold(r) : r))].join('\n');
 }
 
-function htmlTable(head: string[], rows: string[][]): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+/** An HTML table; the rows in `strong` in bold (class "best"), those in `marked` with class "current". */
+function htmlTable(head: string[], rows: string[][], strong: readonly number[] = [], marked: readonly number[] = []): string {
+  const row = (r: string[], i: number) => {
+    const b = strong.includes(i);
+    const cls = [b ? 'best' : '', marked.includes(i) ? 'current' : ''].filter(Boolean).join(' ');
+    const cell = (c: string) => `<td>${b && c ? `<strong>${escapeXml(c)}</strong>` : escapeXml(c)}</td>`;
+    return `<tr${cls ? ` class="${cls}"` : ''}>${r.map(cell).join('')}</tr>`;
+  };
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.map(row).join('')}</tbody></table>`;
 }
 
 /** One block of the report: Markdown and HTML side by side, from the same plain text. */
 type Block =
   | { kind: 'h1' | 'h2' | 'p'; text: string }
-  | { kind: 'table'; head: string[]; rows: string[][] }
+  | { kind: 'table'; head: string[]; rows: string[][]; strong?: number[]; marked?: number[] }
   | { kind: 'figure'; figure: ReportFigure };
 
 function toMarkdown(blocks: Block[], T: ReportText): string {
@@ -250,6 +267,7 @@ function toMarkdown(blocks: Block[], T: ReportText): string {
           return markdownTable(
             b.head.map(escapeMarkdown),
             b.rows.map((r) => r.map(escapeMarkdown)),
+            b.strong,
           );
         case 'figure':
           return `![${escapeMarkdown(b.figure.caption)}](figures/${b.figure.name}.png)\n\n*${escapeMarkdown(b.figure.caption)}* ([${T.svgLink}](figures/${b.figure.name}.svg))`;
@@ -260,6 +278,7 @@ function toMarkdown(blocks: Block[], T: ReportText): string {
 
 const STYLE = `body{font-family:system-ui,"DejaVu Sans","WenQuanYi Micro Hei",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.5}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}th{background:#f3f3f3}
+tr.current td{background:#eef4fb}
 figure{margin:1.5rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-style:italic;color:#555}`;
 
 function toHtml(blocks: Block[], lang: ReportLanguage, title: string): string {
@@ -273,7 +292,7 @@ function toHtml(blocks: Block[], lang: ReportLanguage, title: string): string {
         case 'p':
           return `<p>${escapeXml(b.text)}</p>`;
         case 'table':
-          return htmlTable(b.head, b.rows);
+          return htmlTable(b.head, b.rows, b.strong, b.marked);
         case 'figure':
           return `<figure data-figure="${escapeXml(b.figure.name)}"><img alt="${escapeXml(b.figure.caption)}" src="data:image/png;base64,${Buffer.from(b.figure.png).toString('base64')}"><figcaption>${escapeXml(b.figure.caption)}</figcaption></figure>`;
       }
@@ -303,6 +322,11 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
   const run = readRun(o.runDir);
   const summary: RunSummary = run.summary;
   const config = run.config;
+  const runDir = resolve(o.runDir);
+  const grid = o.grid === undefined ? gridOfRunSync(runDir) : o.grid;
+  const point = grid ? grid.points.findIndex((p) => p.runDir === runDir) : -1;
+  if (grid && point < 0)
+    throw new LabError(`${grid.file}: the run ${runDir} is not one of the grid's points`, { file: grid.file, code: 'invalid-input' });
   const { net, file } = loadModel(o.runDir);
   try {
     checkSweepRange(range, net.spec.imageSize);
@@ -469,7 +493,33 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
     blocks.push(figure('sweep-shifts', T.sweepCaption, await chartSvg(shiftSpec(sweep, T))));
     blocks.push(figure('sweep-rotation-noise', T.rotationCaption, await chartSvg(rotationNoiseSpec(sweep, T))));
 
-    blocks.push({ kind: 'h2', text: T.files }, { kind: 'p', text: T.filesText });
+    let gridTable: { csv: string; best: number } | null = null;
+    if (grid) {
+      const best = bestGridPoint(grid.points);
+      const bestText =
+        best < 0 ? T.gridNoBest : best === point ? T.gridBestThis : T.gridBest(best + 1, pct(grid.points[best]!.valAccuracy));
+      blocks.push(
+        { kind: 'h2', text: T.grid },
+        { kind: 'p', text: `${T.gridText(point + 1, grid.points.length, grid.name, grid.keys.join(', '))} ${bestText}` },
+        {
+          kind: 'table',
+          head: ['#', ...grid.keys, T.validationColumn, T.testColumn, T.statusColumn],
+          rows: grid.points.map((p, i) => [
+            i === point ? `${i + 1} ${T.thisRun}` : String(i + 1),
+            ...grid.keys.map((k) => gridCellText(p.values[k] ?? null)),
+            pct(p.valAccuracy),
+            pct(p.testAccuracy),
+            T.pointStatus(p.status),
+          ]),
+          strong: best < 0 ? [] : [best],
+          marked: [point],
+        },
+      );
+      const points = grid.points.map((p) => ({ ...p, runName: p.runDir === null ? null : basename(p.runDir) }));
+      gridTable = { csv: gridCsv(grid.keys, points, best, point), best };
+    }
+
+    blocks.push({ kind: 'h2', text: T.files }, { kind: 'p', text: grid ? `${T.filesText} ${T.gridFilesText}` : T.filesText });
 
     const title = T.title(config.name || summary.name || summary.runId);
     const markdown = toMarkdown(blocks, T);
@@ -484,6 +534,7 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
       return { name: f.name, png, svg };
     });
     writeFileAtomic(join(o.outDir, 'metrics.csv'), csv);
+    if (gridTable) writeFileAtomic(join(o.outDir, 'grid.csv'), gridTable.csv);
     writeFileAtomic(join(o.outDir, 'report.html'), html);
     writeFileAtomic(join(o.outDir, 'report.md'), markdown);
     return {
@@ -492,6 +543,7 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
       html,
       csv,
       figures: figs,
+      grid: grid && gridTable ? { record: grid.file, csvFile: join(o.outDir, 'grid.csv'), best: gridTable.best, point } : null,
       valAccuracy: acc.valAccuracy,
       testAccuracy: acc.testAccuracy,
       seedTestAccuracy: seed,

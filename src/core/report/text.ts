@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors';
-import { type Translate, formatMessage } from '../l10n';
+import { type Translate, formatMessage, statusNameIn } from '../l10n';
 
 import { type ReportLanguage } from './languages';
 
@@ -124,8 +124,26 @@ export function reportText(t: Translate) {
     radius: t('Largest shift (px)'),
     worst: t('Worst accuracy'),
     unshifted: (acc: string) => t('Unshifted: {0}.', acc),
+    grid: t('11. Hyperparameter grid'),
+    gridText: (point: number, runs: number, name: string, keys: string) =>
+      t(
+        'This run is point {0} of the {1} runs of the grid \u201c{2}\u201d, which varied {3}. Each row is one run: its values, and the validation and test accuracy it reached (as its summary recorded them at its end).',
+        point,
+        runs,
+        name,
+        keys,
+      ),
+    gridBestThis: t('This run has the best validation accuracy of the grid (in bold).'),
+    gridBest: (point: number, acc: string) => t('The best validation accuracy (in bold) is point {0}\u2019s, {1}.', point, acc),
+    gridNoBest: t('No run of the grid has a validation accuracy yet.'),
+    thisRun: t('(this run)'),
+    validationColumn: t('validation'),
+    testColumn: t('test'),
+    statusColumn: t('status'),
+    pointStatus: (status: string) => (status === 'pending' ? t('not started') : statusNameIn(t, status)),
     files: t('Files'),
     filesText: t('Every figure is beside this report as PNG and SVG (figures/); the recorded metrics are in metrics.csv.'),
+    gridFilesText: t('The grid\u2019s table is in grid.csv.'),
     svgLink: t('SVG'),
   };
 }

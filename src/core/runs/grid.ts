@@ -3,7 +3,7 @@
  * what it reached. Written by the lab (temp + rename, after each point); read back as a hostile
  * file: bounded, every field checked, every run folder a plain name inside the runs folder.
  */
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabError, errorMessage } from '../errors';
 import type { RunStatus, RunSummary } from '../events';
@@ -59,6 +59,8 @@ export interface StoredGrid extends GridRecord {
 
 /** A run folder's name as a grid record holds it: one plain path segment. */
 const RUN_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+/** A grid key: a config field's dotted path ("training.learningRate"), never "__proto__" or the like. */
+const KEY_PATH = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 
 /** The record of one grid training, rewritten whole (temp + rename) after every change. */
 export class GridRecordFile {
@@ -182,8 +184,14 @@ export function parseGridRecord(raw: unknown, file: string, runsDir: string): St
   const startedAt = str('startedAt', 40);
   const finishedAt = get('finishedAt') === null ? null : str('finishedAt', 40);
   const keys = get('keys');
-  if (!Array.isArray(keys) || keys.length < 1 || keys.length > 32 || !keys.every((k) => typeof k === 'string' && k.length <= 100))
-    throw bad(file, 'keys', 'must be a list of 1 to 32 config paths');
+  if (
+    !Array.isArray(keys) ||
+    keys.length < 1 ||
+    keys.length > 32 ||
+    !keys.every((k) => typeof k === 'string' && k.length <= 100 && KEY_PATH.test(k)) ||
+    new Set(keys).size !== keys.length
+  )
+    throw bad(file, 'keys', 'must be a list of 1 to 32 distinct config paths (such as "training.learningRate")');
   const points = get('points');
   if (!Array.isArray(points) || points.length < 1 || points.length > CONFIG_LIMITS.gridPoints)
     throw bad(file, 'points', `must be a list of 1 to ${CONFIG_LIMITS.gridPoints} points`);
@@ -266,3 +274,61 @@ export async function listGrids(runsDir: string): Promise<string[]> {
   const dir = join(resolve(runsDir), GRIDS_FOLDER);
   return gridFiles(dir, await listFolder(dir));
 }
+
+/** The most grid records a run's report looks through, newest first, for the grid the run belongs to. */
+export const MAX_GRIDS_SEARCHED = 200;
+
+/**
+ * The newest grid record of `runDir`'s runs folder that lists the run, or null. A record that
+ * cannot be read is passed over: it is not this run's report that should fail on it.
+ */
+export function gridOfRunSync(runDir: string): StoredGrid | null {
+  const run = resolve(runDir);
+  const runsDir = dirname(run);
+  for (const file of listGridsSync(runsDir).slice(0, MAX_GRIDS_SEARCHED)) {
+    let grid: StoredGrid;
+    try {
+      grid = readGridRecordSync(file, runsDir);
+    } catch {
+      continue;
+    }
+    if (grid.points.some((p) => p.runDir === run)) return grid;
+  }
+  return null;
+}
+
+/**
+ * The grid record at `path` as a user names it: a record file `<runs>/grids/<time>-<name>.json`,
+ * or a grids folder (its newest record). Read as a hostile file (readGridRecordSync): a regular
+ * file of bounded size, its own keys only, every field checked, every run folder a name inside
+ * the runs folder, which is the grids folder's parent.
+ */
+export function gridRecordAtSync(path: string): StoredGrid {
+  let file = resolve(path);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(file).isDirectory();
+  } catch (e) {
+    throw new LabError(`${file}: no such grid record (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`, { file, code: 'not-found' });
+  }
+  if (isFolder) {
+    const newest = gridFiles(file, listFolderSync(file))[0];
+    if (!newest) throw new LabError(`${file}: no grid record in this folder (a grid's record is RUNS/${GRIDS_FOLDER}/<time>-<name>.json)`, { file, code: 'not-found' });
+    file = newest;
+  }
+  if (basename(dirname(file)) !== GRIDS_FOLDER)
+    throw new LabError(`${file}: a grid record is read from a runs folder's ${GRIDS_FOLDER}/ folder (its runs are named inside that runs folder)`, {
+      file,
+    });
+  return readGridRecordSync(file, dirname(dirname(file)));
+}
+
+/** The point with the best validation accuracy that has a run folder (the first of equals), or -1. */
+export function bestGridPoint(points: readonly Pick<GridRecordPoint, 'runDir' | 'valAccuracy'>[]): number {
+  let best = -1;
+  points.forEach((p, i) => {
+    if (p.runDir !== null && p.valAccuracy !== null && (best < 0 || p.valAccuracy > points[best]!.valAccuracy!)) best = i;
+  });
+  return best;
+}
+
