@@ -88,8 +88,8 @@ function convert() {
   const p = seg.panel;
   const crop = `crop=${even(p.width)}:${even(p.height)}:${Math.round(p.x)}:${Math.round(p.y)}`;
   const duration = ffprobeDuration(video);
-  // The video starts when the page opened, shortly after the test's clock started: trim a little wide.
-  const start = Math.max(0, seg.startS - 1);
+  // From the panel showing the new run (before it, the webview is still being created: blank).
+  const start = Math.max(0, (seg.panelShownS ?? seg.startS) - 0.5);
   const end = Math.min(Number.isFinite(duration) ? duration : seg.endS, seg.endS);
   const speed = Math.max(1, (end - start) / TARGET_SECONDS);
   mkdirSync(dirname(out), { recursive: true });

@@ -3,6 +3,7 @@
  * finished). The host owns the state; this page draws it, section by section (src/webview/page.ts
  * says what a section is), and asks the worker (through the host) for the analyses.
  */
+import type { ProgressEvent } from '../core/events';
 import { $ } from './dom';
 import { pageBundle, setL10nBundle } from './l10n';
 import { LabPage, type SectionFactory } from './page';
@@ -51,14 +52,36 @@ const SECTIONS: readonly SectionFactory[] = [
   pytorch,
 ];
 
+/**
+ * The least time between two redraws for progress lines. A small network validating every few
+ * steps sends dozens of lines a second; drawing the plots for each kept the page (and, in a
+ * browser that runs the webview in the workbench's process, the whole workbench) busy.
+ */
+const PROGRESS_REDRAW_MS = 250;
+
 setL10nBundle(pageBundle());
 const page = new LabPage(savedState(), SECTIONS);
 page.mount($('app'));
 onThemeChange(() => page.themeChanged());
+
+/** Progress lines appended to the state but not drawn yet, and when they were last drawn. */
+let undrawn: ProgressEvent[] = [];
+let drawnAt = 0;
+let drawTimer: ReturnType<typeof setTimeout> | undefined;
+function drawProgress(): void {
+  drawTimer = undefined;
+  drawnAt = Date.now();
+  const lines = undrawn;
+  undrawn = [];
+  if (lines.length) for (const s of page.sections) s.onProgress?.(lines);
+}
+
 onHostMessage((m) => {
   const state = page.state;
   switch (m.type) {
     case 'state':
+      // A whole state is drawn whole: lines not drawn yet are in it (or belong to another run).
+      undrawn = [];
       page.setState(m.state);
       break;
     case 'progress':
@@ -67,7 +90,8 @@ onHostMessage((m) => {
       state.log.push(m.line);
       state.step = m.progress.step;
       state.epoch = m.progress.epoch;
-      for (const s of page.sections) s.onProgress?.(m.progress);
+      undrawn.push(m.progress);
+      drawTimer ??= setTimeout(drawProgress, Math.max(0, drawnAt + PROGRESS_REDRAW_MS - Date.now()));
       break;
     case 'step':
       if (!state) return;

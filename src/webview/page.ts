@@ -42,8 +42,11 @@ export interface Section {
   build(): HTMLElement | HTMLElement[];
   /** A new state from the host (`page.state` is it). */
   onState?(state: RunView, change: StateChange): void;
-  /** A progress line of the run on show (already appended to `page.state.progress`). */
-  onProgress?(progress: ProgressEvent): void;
+  /**
+   * Progress lines of the run on show that arrived since the last call (already appended to
+   * `page.state.progress`): a fast training's lines are drawn at most a few times a second.
+   */
+  onProgress?(progress: readonly ProgressEvent[]): void;
   /** A training step (`page.state.step`, `totalSteps` and `epoch` are updated). */
   onStep?(): void;
   /** An epoch's kernel snapshot (already appended to `page.state.snapshots`), with the live validation confusion. */

@@ -63,6 +63,18 @@ onThemeChange(() => {
   pal = palette();
   render();
 });
+/** A whole state is drawn at once; progress, steps and snapshots at most every 250 ms (see lab.ts). */
+const REDRAW_MS = 250;
+let drawnAt = 0;
+let drawTimer: ReturnType<typeof setTimeout> | undefined;
+function draw(): void {
+  if (drawTimer !== undefined) clearTimeout(drawTimer);
+  drawTimer = undefined;
+  drawnAt = Date.now();
+  if (!state) return;
+  $('side-train').textContent = state.status === 'running' ? t('■ Stop') : t('▶ Train');
+  render();
+}
 onHostMessage((m) => {
   if (m.type === 'reveal') return;
   if (m.type === 'state') state = m.state;
@@ -70,7 +82,7 @@ onHostMessage((m) => {
   else if (m.type === 'progress') state.progress.push(m.progress);
   else if (m.type === 'snapshot') state.snapshots.push(m.snapshot);
   else if (m.type === 'step') Object.assign(state, { step: m.step, totalSteps: m.totalSteps, epoch: m.epoch });
-  $('side-train').textContent = state.status === 'running' ? t('■ Stop') : t('▶ Train');
-  render();
+  if (m.type === 'state') draw();
+  else drawTimer ??= setTimeout(draw, Math.max(0, drawnAt + REDRAW_MS - Date.now()));
 });
 send({ type: 'ready' });

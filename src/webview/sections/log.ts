@@ -53,8 +53,8 @@ export const log: SectionFactory = () => {
       $('log-body').replaceChildren(...state.progress.map(row));
       scrollToEnd();
     },
-    onProgress: (p) => {
-      $('log-body').append(row(p));
+    onProgress: (lines) => {
+      $('log-body').append(...lines.map(row));
       scrollToEnd();
     },
   };

@@ -182,6 +182,12 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
       join(ws, LONG_CONFIG_NAME),
       JSON.stringify({ ...SMALL_CONFIG, name: 'long', training: { ...SMALL_CONFIG.training, epochs: 300, evalEvery: 25 } }, null, 2),
     );
+    // For the GIF, a training that lasts long enough to watch the curves grow (10 epochs, 1,880 steps).
+    if (RECORD_GIF)
+      writeFileSync(
+        join(ws, CURVE_CONFIG_NAME),
+        JSON.stringify({ ...SMALL_CONFIG, name: 'curve', training: { ...SMALL_CONFIG.training, epochs: 10, evalEvery: 25 } }, null, 2),
+      );
     vsix = packageVsix(ROOT, tmp, 'e2e newcomer');
     // Nothing installed yet: the test installs the .vsix from the workbench, as a user does.
     cs = await startCodeServer({ tracker, label: 'e2e-newcomer', env: { npm_config_registry: REFUSING_NPM_REGISTRY } });
@@ -332,6 +338,8 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     });
     const before = new Set(runDirs());
     const clickedS = (Date.now() - browserStartedAt) / 1000;
+    // The recording shows the panel, not the progress toasts over it.
+    const showToasts = RECORD_GIF ? await hideToasts(page) : undefined;
     await play.click();
     const run = await newRun(before, '▶ in the editor title');
     const s0 = summaryOf(run)!;
@@ -371,6 +379,7 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
       await page.waitForTimeout(2500);
       const seg = JSON.parse(readFileSync(join(GIF_DIR, 'segment.json'), 'utf8')) as Record<string, unknown>;
       writeFileSync(join(GIF_DIR, 'segment.json'), JSON.stringify({ ...seg, endS: (Date.now() - browserStartedAt) / 1000 }, null, 2));
+      await showToasts?.();
     }
     await titleAction('Train').waitFor({ state: 'visible', timeout: 30_000 });
     const done = await walkthroughDone();
