@@ -227,11 +227,17 @@ export interface OverlayCurve {
   valError: number[];
 }
 
-export type ToWebviewMessage =
-  | { type: 'state'; messageId: number; state: RunView }
+/** A change of the run on show, on top of the last state sent. */
+export type RunDeltaMessage =
   | { type: 'progress'; messageId: number; progress: ProgressEvent; line: string }
   | { type: 'step'; messageId: number; step: number; totalSteps: number; epoch: number }
-  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion; histograms?: EpochHistograms }
+  | { type: 'snapshot'; messageId: number; snapshot: KernelSnapshot; valConfusion?: LiveConfusion; histograms?: EpochHistograms };
+
+export type ToWebviewMessage =
+  | { type: 'state'; messageId: number; state: RunView }
+  | RunDeltaMessage
+  /** Changes that came faster than the host sends them (at most a few messages a second), in order. */
+  | { type: 'batch'; messageId: number; messages: RunDeltaMessage[] }
   /** Scroll to the section that shows an analysis (e.g. MNIST: Robustness Check shows the robustness part). */
   | { type: 'reveal'; messageId: number; analysis: AnalysisType }
   /** Progress of the request `inReplyTo` (the robustness sweep). */

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { type AnalysisType, isAnalysisType } from '../core/analyses';
-import type { ToWebviewMessage } from '../core/protocol';
+import type { RunDeltaMessage, ToWebviewMessage } from '../core/protocol';
 import { validateFromWebview } from '../core/protocol';
 import { saveFromPanel } from './panelSave';
 import type { LabContext } from './ctx';
@@ -66,12 +66,18 @@ ${l10nDataBlock(vscode.l10n.bundle)}
 </html>`;
 }
 
+/** The least time between two messages of run changes (progress lines, steps, snapshots) to a page. */
+const DELTA_MS = 200;
+
 export class WebviewBridge implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private nextId = 1;
   private stale = true;
   private ready = false;
   private pendingReveal: AnalysisType | null = null;
+  private deltas: RunDeltaMessage[] = [];
+  private deltaTimer: ReturnType<typeof setTimeout> | undefined;
+  private deltasSentAt = 0;
 
   constructor(
     private readonly webview: vscode.Webview,
@@ -98,6 +104,7 @@ export class WebviewBridge implements vscode.Disposable {
   }
 
   replay(): void {
+    this.dropDeltas();
     this.stale = false;
     this.post({ type: 'state', messageId: this.nextId++, state: this.ctx.runView.state });
     this.flushReveal();
@@ -118,11 +125,34 @@ export class WebviewBridge implements vscode.Disposable {
   private changed(d: RunViewDelta | null): void {
     if (!this.ready || !this.isVisible()) {
       this.stale = true;
+      this.dropDeltas();
       return;
     }
     // A delta only makes sense on top of everything before it: after a lost message, replay all.
-    if (d === null || this.stale) this.replay();
-    else this.post({ ...d, messageId: this.nextId++ } as ToWebviewMessage);
+    if (d === null || this.stale) {
+      this.replay();
+      return;
+    }
+    // A fast training's changes go out together, at most every DELTA_MS: one message per progress
+    // line kept the page's renderer (in a browser, the workbench's) behind by minutes under load.
+    this.deltas.push({ ...d, messageId: this.nextId++ } as RunDeltaMessage);
+    this.deltaTimer ??= setTimeout(() => this.flushDeltas(), Math.max(0, this.deltasSentAt + DELTA_MS - Date.now()));
+  }
+
+  private flushDeltas(): void {
+    this.deltaTimer = undefined;
+    this.deltasSentAt = Date.now();
+    const messages = this.deltas;
+    this.deltas = [];
+    if (messages.length === 1) this.post(messages[0]!);
+    else if (messages.length > 1) this.post({ type: 'batch', messageId: this.nextId++, messages });
+  }
+
+  /** Changes not sent yet are dropped where the whole state is sent (or will be) instead. */
+  private dropDeltas(): void {
+    if (this.deltaTimer !== undefined) clearTimeout(this.deltaTimer);
+    this.deltaTimer = undefined;
+    this.deltas = [];
   }
 
   /** Sends a message; one that is not delivered makes the next change a full replay. */
@@ -180,6 +210,7 @@ export class WebviewBridge implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.dropDeltas();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -19,7 +19,7 @@ const pending = new Map<
   number,
   { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (done: number, total: number) => void }
 >();
-type EventMessage = Exclude<ToWebviewMessage, { type: 'reply' }>;
+type EventMessage = Exclude<ToWebviewMessage, { type: 'reply' } | { type: 'batch' }>;
 const listeners: ((m: EventMessage) => void)[] = [];
 
 window.addEventListener('message', (ev: MessageEvent) => {
@@ -35,6 +35,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
   }
   if (m.type === 'analysisProgress') {
     pending.get(m.inReplyTo)?.onProgress?.(m.done, m.total);
+    return;
+  }
+  if (m.type === 'batch') {
+    for (const one of m.messages) for (const l of listeners) l(one);
     return;
   }
   for (const l of listeners) l(m);

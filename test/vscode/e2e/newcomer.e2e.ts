@@ -180,7 +180,7 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     // ended before ■ Stop was pressed).
     writeFileSync(
       join(ws, LONG_CONFIG_NAME),
-      JSON.stringify({ ...SMALL_CONFIG, name: 'long', training: { ...SMALL_CONFIG.training, epochs: 300, evalEvery: 25 } }, null, 2),
+      JSON.stringify({ ...SMALL_CONFIG, name: 'long', training: { ...SMALL_CONFIG.training, epochs: 300, evalEvery: 200 } }, null, 2),
     );
     // For the GIF, a training that lasts long enough to watch the curves grow (10 epochs, 1,880 steps).
     if (RECORD_GIF)
