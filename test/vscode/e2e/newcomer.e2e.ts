@@ -336,6 +336,13 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
       scroll: false,
       pad: 24,
     });
+    if (RECORD_GIF) {
+      // The recording shows the whole training: the panel (a webview, slow to start under the
+      // video's load) is opened first, then the config is given the focus again for its ▶.
+      await palette('MNIST Lab: Open Lab');
+      await labFrame();
+      await openConfig(CURVE_CONFIG_NAME);
+    }
     const before = new Set(runDirs());
     const clickedS = (Date.now() - browserStartedAt) / 1000;
     // The recording shows the panel, not the progress toasts over it.
@@ -568,10 +575,11 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     process.kill(pid, 'SIGKILL');
     const s = await finished(run, 60_000);
     assert.equal(s.status, 'failed', `a killed worker's run is ${s.status}`);
+    // The panel says so (under load, a while after summary.json does).
     const error = lab.locator('#run-error');
-    await error.waitFor({ state: 'visible', timeout: 30_000 });
+    await error.waitFor({ state: 'visible', timeout: 90_000 });
     assert.match(await error.innerText(), /killed \(SIGKILL\)/);
-    await lab.locator('#run-status', { hasText: 'failed' }).waitFor({ timeout: 30_000 });
+    await lab.locator('#run-status', { hasText: 'failed' }).waitFor({ timeout: 60_000 });
     const show = await hideToasts(page);
     await screenshot('worker-killed');
     await show();
