@@ -100,6 +100,7 @@ async function openConfig(name: string): Promise<void> {
   else {
     // The side bar may hold another view (the MNIST Lab side view): the explorer first.
     if (!(await explorerRow(name).isVisible())) await palette('View: Show Explorer');
+    await clearPointer();
     await explorerRow(name).click({ timeout: 30_000 });
   }
   await editor().locator('.view-lines .view-line').first().waitFor({ state: 'visible', timeout: 20_000 });
@@ -129,19 +130,47 @@ const menuItem = (label: string) =>
     .locator('.context-view .monaco-menu .action-item:not(.disabled) .action-label', { hasText: new RegExp(`^\\s*${label}\\s*$`) })
     .first();
 
+/** Moves the mouse off the workbench's lists and closes menus and hovers (a row's path tooltip covers the rows below it). */
+async function clearPointer(): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height - 2);
+  await page
+    .locator('.workbench-hover-container')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 3000 })
+    .catch(() => undefined);
+}
+
+/**
+ * Right-clicks `target` and clicks `label` in its context menu. The menu closes by itself when the
+ * workbench moves the focus meanwhile (a walkthrough step checked, a toast): then it is opened
+ * again. The click does not wait after itself, so a menu item is never run twice.
+ */
 async function contextMenu(target: Locator, label: string, picture?: string, around?: Locator): Promise<void> {
-  await target.click({ button: 'right' });
-  const item = menuItem(label);
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
-  if (picture) {
-    const menu = page.locator('.context-view .monaco-menu').first();
-    await item.hover();
-    await docShot(page, join(DOCS, `${picture}.png`), [menu, ...(around ? [around] : [])], {
-      within: page.locator('.monaco-workbench'),
-      scroll: false,
-    });
-  }
-  await item.click();
+  let tries = 0;
+  await waitFor(
+    `"${label}" in the context menu`,
+    async () => {
+      tries++;
+      await clearPointer();
+      await target.click({ button: 'right', timeout: 10_000 });
+      const item = menuItem(label);
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      if (picture) {
+        const menu = page.locator('.context-view .monaco-menu').first();
+        await item.hover({ timeout: 5000 });
+        await docShot(page, join(DOCS, `${picture}.png`), [menu, ...(around ? [around] : [])], {
+          within: page.locator('.monaco-workbench'),
+          scroll: false,
+        });
+      }
+      await item.click({ timeout: 5000, noWaitAfter: true });
+      return true;
+    },
+    90_000,
+    1000,
+  );
+  if (tries > 1) log(`e2e newcomer: the context menu of ${label} opened ${tries} times`);
 }
 
 /** The ▶ / ■ in the active editor group's title (menu editor/title/run). */

@@ -1008,7 +1008,8 @@ describe('UI end-to-end in code-server (packaged .vsix)', function () {
     );
     assert.deepEqual(lr.y, rates);
     assert.equal(drawn.axisTitle, 'learning rate');
-    await docShot('loss-learning-rate', [lab.locator('#loss-plot')]);
+    // Within the whole workbench: with the side view open, the first webview frame is not the panel's.
+    await docShot('loss-learning-rate', [lab.locator('#loss-plot')], page.locator('.monaco-workbench'));
     log(`e2e: one-cycle run ${run.runId}: ${rates.length} learning rates drawn, ${Math.min(...(rates as number[]))}…${maxLr}`);
   });
 });
