@@ -420,7 +420,8 @@ describe('a newcomer: install, walkthrough, editor title and context menus', fun
     assert.ok((await points()) >= 10, `only ${await points()} points after the run`);
     curveRun = s;
     if (RECORD_GIF) {
-      await lab.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+      // Under the video's load the panel draws the end a while after the run has finished.
+      await lab.locator('#run-status', { hasText: 'completed' }).waitFor({ timeout: 240_000 });
       await page.waitForTimeout(2500);
       const seg = JSON.parse(readFileSync(join(GIF_DIR, 'segment.json'), 'utf8')) as Record<string, unknown>;
       writeFileSync(join(GIF_DIR, 'segment.json'), JSON.stringify({ ...seg, endS: (Date.now() - browserStartedAt) / 1000 }, null, 2));
