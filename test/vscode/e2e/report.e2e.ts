@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { type Browser, type CodeServer, ProcessTracker, launchBrowser, log, makeTempRoot, startCodeServer, workbenchUrl } from '../harness';
 import { makeWorkspace } from '../workspace';
 import { frameIn, waitFor } from './waits';
+import { paletteCommand as paletteCommandIn } from './workbench';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
 const ARTIFACTS = join(process.env.MNIST_LAB_ARTIFACTS || join(ROOT, '.test-artifacts'), 'e2e');
@@ -32,24 +33,7 @@ async function screenshot(name: string): Promise<void> {
   log(`screenshot ${file}`);
 }
 
-async function paletteCommand(title: string): Promise<void> {
-  await waitFor(
-    `the command "${title}" in the palette`,
-    async () => {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 5000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 3000 });
-      await page.keyboard.press('Enter');
-      return true;
-    },
-    30_000,
-    500,
-  );
-}
+const paletteCommand = (title: string): Promise<void> => paletteCommandIn(page, title);
 
 /**
  * Answers VS Code's own (simple) file dialog, as code-server shows it, whose title is `title`: waits
