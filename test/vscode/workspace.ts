@@ -15,6 +15,12 @@ export const REFUSING_NPM_REGISTRY = 'http://127.0.0.1:9/';
 export const SMALL_CONFIG_NAME = 'small.mnist.json';
 /** Two epochs, validated every 25 steps: a run long enough (376 steps) to watch the curve grow. */
 export const CURVE_CONFIG_NAME = 'curve.mnist.json';
+/**
+ * The original lab's network and batch (hidden 512, batch 64, validation every 100 batches) for
+ * 100 epochs of the small data: a training that lasts until it is stopped, for the event-loop
+ * lag measurement (2-training.test.ts).
+ */
+export const LONG_CONFIG_NAME = 'long.mnist.json';
 export const TRAIN_IMAGES = 6000;
 export const TEST_IMAGES = 2000;
 
@@ -45,5 +51,12 @@ export function makeWorkspace(dir: string): string {
   writeFileSync(config, `${JSON.stringify(SMALL_CONFIG, null, 2)}\n`);
   const curve = { ...SMALL_CONFIG, name: 'curve', training: { ...SMALL_CONFIG.training, epochs: 2, evalEvery: 25 } };
   writeFileSync(join(dir, CURVE_CONFIG_NAME), `${JSON.stringify(curve, null, 2)}\n`);
+  const long = {
+    name: 'long',
+    model: { depth: [4, 8], kernelSize: 5, hidden: 512, dropout: 0.5 },
+    training: { epochs: 100, batchSize: 64, learningRate: 0.001, momentum: 0.9, seed: 1, evalEvery: 100 },
+    data: { dir: 'data' },
+  };
+  writeFileSync(join(dir, LONG_CONFIG_NAME), `${JSON.stringify(long, null, 2)}\n`);
   return config;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import {
+  LONG_CONFIG_NAME,
   SMALL_CONFIG,
   type Summary,
   descendants,
@@ -19,7 +20,7 @@ import {
   sleep,
   waitFor,
 } from './util';
-import { LagMonitor, formatLag, type LagStats } from './lagMonitor';
+import { LagMonitor, formatLag } from '../../../src/extension/lagMonitor';
 
 /** A run directory created after `before` (a set of existing ones), with a summary. */
 async function newRun(before: Set<string>, timeoutMs: number, cmd: { error: () => unknown }): Promise<string> {
@@ -39,16 +40,17 @@ function newChildren(before: Set<number>): { pid: number; cmd: string }[] {
 }
 
 const LAG_RESOLUTION_MS = 10;
-const lag: { total?: LagStats; notFree?: LagStats; waitedForCpuMs?: number; schedstat?: boolean; seconds?: number; before?: string } = {};
+const LAG_WINDOW_MS = 20_000;
 
 /**
  * The workbench keeps the extension host busy for a while after it opens (language servers
  * start, built-in extensions search the workspace, ripgrep is spawned): that is VS Code's own
  * start-up, present with or without this extension. Waits (at most `timeoutMs`) for a window of
  * `windowMs` whose p99 lag is under 15 ms, so the measurement below is of the training, and
- * returns that window's numbers as the baseline the report prints beside it.
+ * returns that window's numbers as the baseline the report prints beside it, and whether the
+ * host was found quiet.
  */
-async function quietHost(windowMs = 2000, timeoutMs = 30_000): Promise<string> {
+async function quietHost(windowMs = 2000, timeoutMs = 30_000): Promise<{ text: string; quiet: boolean }> {
   const t0 = Date.now();
   let last = '';
   while (Date.now() - t0 < timeoutMs) {
@@ -57,9 +59,9 @@ async function quietHost(windowMs = 2000, timeoutMs = 30_000): Promise<string> {
     await sleep(windowMs);
     m.stop();
     last = `${formatLag(m.total)} over ${windowMs / 1000} s`;
-    if (m.total.p99 < 15) return `${last}, ${((Date.now() - t0) / 1000).toFixed(1)} s after the test began`;
+    if (m.total.p99 < 15) return { text: `${last}, ${((Date.now() - t0) / 1000).toFixed(1)} s after the test began`, quiet: true };
   }
-  return `${last}: not quiet after ${timeoutMs / 1000} s; measuring anyway`;
+  return { text: `${last}: not quiet after ${timeoutMs / 1000} s; measuring anyway`, quiet: false };
 }
 
 describe('training', function () {
@@ -69,9 +71,6 @@ describe('training', function () {
     await openConfig(SMALL_CONFIG);
     const runsBefore = new Set(listRunDirs());
     const childrenBefore = new Set(descendants().map((p) => p.pid));
-    lag.before = await quietHost();
-    const m = new LagMonitor(LAG_RESOLUTION_MS);
-    m.start();
     const t0 = Date.now();
     const cmd = fire('mnistLab.train');
     const runDir = await newRun(runsBefore, 60_000, cmd);
@@ -80,14 +79,11 @@ describe('training', function () {
     const pid = readSummary(runDir)!.pid;
     assert.ok(typeof pid === 'number', 'summary.json has no pid');
     assert.notEqual(pid, process.pid, 'the training runs inside the extension host, not in a worker process');
-    // Reading /proc is synchronous work of this test, not of the extension: keep it out of the lag window.
-    m.stop();
     const worker = descendants().find((p) => p.pid === pid);
     if (!worker)
       assert.fail(
         `the training process ${pid} is not a child of the extension host ${process.pid} (new children: ${JSON.stringify(newChildren(childrenBefore))})`,
       );
-    m.start();
     note(`training worker: pid ${worker.pid} (extension host ${process.pid}): ${worker.cmd.slice(0, 160)}`);
     // Progress: metrics.jsonl gains progress events with increasing steps.
     const first = await waitFor('a progress event in metrics.jsonl', () => readMetrics(runDir).find((e) => e.type === 'progress'), 90_000);
@@ -100,9 +96,7 @@ describe('training', function () {
       180_000,
       200,
     );
-    m.stop();
     const seconds = (Date.now() - t0) / 1000;
-    Object.assign(lag, { total: m.total, notFree: m.notFree, waitedForCpuMs: m.waitedForCpuMs, schedstat: m.schedstat, seconds });
     assert.equal(summary.status, 'completed', `run ended with status ${summary.status}: ${summary.error ?? ''}`);
     const progress = readMetrics(runDir).filter((e) => e.type === 'progress');
     assert.ok(progress.length >= 2, `expected several progress events, got ${progress.length}`);
@@ -123,32 +117,67 @@ describe('training', function () {
     await cmd.done;
   });
 
-  it("the extension host's event loop stays free while training (p99 lag < 50 ms)", async () => {
-    const all = await vscode.commands.getCommands(true);
-    const own = all.includes('mnistLab.debug.eventLoopLag')
+  it("the extension host's event loop stays free over 20 s of training with the default workers (raw p99 lag < 50 ms)", async () => {
+    // The original lab's network, batch and validation every 100 batches, trained with the
+    // extension's default workers (mnistLab.workers: 1) until stopped: 20 s measured from the
+    // first step on (≈ 2,000 ticks; a 4-s window of a small run said little about a p99).
+    await openConfig(LONG_CONFIG_NAME);
+    const runsBefore = new Set(listRunDirs());
+    const before = await quietHost();
+    const cmd = fire('mnistLab.train');
+    const runDir = await newRun(runsBefore, 60_000, cmd);
+    await waitFor('the first progress event of the long run', () => readMetrics(runDir).some((e) => e.type === 'progress'), 90_000);
+    const m = new LagMonitor(LAG_RESOLUTION_MS);
+    const t0 = Date.now();
+    m.start();
+    // No reads of the run's files inside the window: they are this test's work, not the extension's.
+    await sleep(LAG_WINDOW_MS);
+    m.stop();
+    const seconds = (Date.now() - t0) / 1000;
+    await vscode.commands.executeCommand('mnistLab.stop');
+    const stopped = await waitFor(
+      'the long run to stop',
+      () => {
+        const s = readSummary(runDir);
+        return s && s.status !== 'running' ? s : undefined;
+      },
+      15_000,
+      50,
+    );
+    await cmd.done;
+    const own = (await vscode.commands.getCommands(true)).includes('mnistLab.debug.eventLoopLag')
       ? await vscode.commands.executeCommand<unknown>('mnistLab.debug.eventLoopLag')
       : undefined;
-    assert.ok(lag.total && lag.notFree, 'no lag measurement: the training test did not finish');
+    const { total, notFree } = m;
     note(
-      `extension-host event-loop lag while training (${lag.seconds!.toFixed(1)} s, ticks of ${LAG_RESOLUTION_MS} ms): ${formatLag(lag.total)}`,
+      `extension-host event-loop lag while training the original lab's network (${seconds.toFixed(1)} s, ticks of ${LAG_RESOLUTION_MS} ms, ${stopped.workers ?? 1} worker, ${stopped.steps} steps by the stop), raw: ${formatLag(total)}`,
     );
     note(
-      lag.schedstat
-        ? `  less the time the thread waited for a CPU (${(lag.waitedForCpuMs! / 1000).toFixed(2)} s in all): ${formatLag(lag.notFree)}`
+      m.schedstat
+        ? `  less the time the thread waited for a CPU (${(m.waitedForCpuMs / 1000).toFixed(2)} s in all): ${formatLag(notFree)}`
         : '  (no /proc/thread-self/schedstat here: the whole lag counts as the loop not being free)',
     );
-    note(`  before the training, with the extension host idle (the baseline): ${lag.before}`);
-    if (own)
-      note(
-        `extension-host event-loop lag, the extension's own report (mnistLab.debug.eventLoopLag, waiting for a CPU included): ${JSON.stringify(own)}`,
-      );
-    // The bound is on how long the event loop itself was not free; a core taken by the browser is
-    // the machine (see lagMonitor.ts). The worker cannot take the cores from the extension host:
-    // every thread of it runs below normal priority (test/unit/worker-process.test.ts).
+    note(`  before the training, with the extension host idle (the baseline): ${before.text}`);
+    if (own) note(`  the extension's own report (mnistLab.debug.eventLoopLag, from the start of the run): ${JSON.stringify(own)}`);
+    assert.equal(stopped.status, 'cancelled', `the long run ended ${stopped.status} before it was stopped: ${stopped.error ?? ''}`);
+    assert.ok(total.ticks >= (LAG_WINDOW_MS / LAG_RESOLUTION_MS) * 0.5, `only ${total.ticks} ticks in ${seconds.toFixed(1)} s`);
+    // Issue 17's bound is on the lag as the event loop saw it, waiting for a CPU included. The
+    // worker cannot cause that wait: every thread of it runs below normal priority
+    // (test/unit/worker-process.test.ts), and `npm run bench -- --lag` measures its share
+    // without an editor (p99 2.1 ms against 0.9 ms idle). What else takes the cores here is the
+    // test's browser, code-server, and whatever else runs on the machine: so the raw bound is
+    // asserted when the host was quiet before the training (the baseline above), and the bound
+    // on the time the loop itself was not free always.
     assert.ok(
-      lag.notFree.p99 < 50,
-      `p99 event-loop lag ${lag.notFree.p99.toFixed(1)} ms ≥ 50 ms, not counting ${(lag.waitedForCpuMs! / 1000).toFixed(2)} s of waiting for a CPU (with it: p99 ${lag.total.p99.toFixed(1)} ms)`,
+      notFree.p99 < 50,
+      `p99 event-loop lag ${notFree.p99.toFixed(1)} ms ≥ 50 ms, not counting ${(m.waitedForCpuMs / 1000).toFixed(2)} s of waiting for a CPU (with it: p99 ${total.p99.toFixed(1)} ms)`,
     );
+    if (before.quiet)
+      assert.ok(
+        total.p99 < 50,
+        `raw p99 event-loop lag ${total.p99.toFixed(1)} ms ≥ 50 ms (less ${(m.waitedForCpuMs / 1000).toFixed(2)} s of waiting for a CPU: p99 ${notFree.p99.toFixed(1)} ms)`,
+      );
+    else note('  the raw bound was not asserted: the machine was not quiet before the training (baseline above)');
   });
 
   it('MNIST: Stop Training stops a run promptly (< 2.5 s on two shared cores) and keeps the partial run', async () => {

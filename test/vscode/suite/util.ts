@@ -25,6 +25,8 @@ export const COMMAND_TITLES: Record<(typeof COMMAND_IDS)[number], string> = {
 };
 /** The small config the runners put in the test workspace (see test/vscode/workspace.ts). */
 export const SMALL_CONFIG = 'small.mnist.json';
+/** The original lab's network for 100 epochs of the small data (test/vscode/workspace.ts): trains until stopped. */
+export const LONG_CONFIG_NAME = 'long.mnist.json';
 
 export function note(line: string): void {
   const notes = (globalThis as Record<string, unknown>).__mnistLabSuiteNotes as string[] | undefined;
@@ -66,6 +68,7 @@ export interface Summary {
   backend: string;
   seconds: number;
   pid?: number;
+  workers?: number;
   error?: string;
 }
 

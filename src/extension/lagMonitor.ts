@@ -1,6 +1,8 @@
 /**
  * The event-loop lag of the thread it runs on (the extension host's), tick by tick, with the
- * time the thread spent waiting for a CPU set apart.
+ * time the thread spent waiting for a CPU set apart. Used by the VS Code integration test
+ * (test/vscode/suite/2-training.test.ts) and `npm run bench -- --lag`; the extension's own
+ * always-on measure is lag.ts (perf_hooks). No vscode import.
  *
  * A timer tick that comes late was late for one of two reasons: the event loop was busy or
  * blocked (work on this thread, a synchronous call, a garbage-collection pause), or the thread
