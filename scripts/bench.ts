@@ -32,6 +32,7 @@ import { type LabData, loadLabData } from '../src/core/data/mnist';
 import { evaluate } from '../src/core/analysis/evaluate';
 import { ConvNet, specFromConfig } from '../src/core/model/convnet';
 import { Rng } from '../src/core/rng';
+import { kernelVariant } from '../src/core/train/convKernel';
 import { type ReplicaGroup, defaultWorkers, startReplicas } from '../src/core/train/group';
 import { flattenValues } from '../src/core/train/replica';
 import { train } from '../src/core/train/trainer';
@@ -215,6 +216,8 @@ class TorchServer {
  * with 1 replica on this thread or N data-parallel replicas on worker threads — exactly what
  * `mnist-lab train --workers N` runs per step and per validation pass.
  */
+type StepKind = 'kernel' | 'kernel-simd' | 'tfjs';
+
 class LabEngine {
   private group!: ReplicaGroup;
   readonly name: string;
@@ -227,10 +230,17 @@ class LabEngine {
     private readonly tfName: string,
     /** Seconds per step (cpu, a software GPU adapter): a few steps only, see --cpu-steps. */
     readonly slow: boolean,
-    /** wasm: 'tfjs' runs the tfjs step (MNIST_LAB_STEP=tfjs) instead of the WebAssembly kernels. */
-    readonly stepKind: 'kernel' | 'tfjs' = 'kernel',
+    /**
+     * wasm: 'kernel' runs the WebAssembly kernels as the trainer picks them (the relaxed-SIMD
+     * build where the engine has it), 'kernel-simd' the SIMD128 build (MNIST_LAB_FMA=0), 'tfjs'
+     * the tfjs step (MNIST_LAB_STEP=tfjs).
+     */
+    readonly stepKind: StepKind = 'kernel',
   ) {
-    this.name = `MNIST Lab ${backend}${backend === 'wasm' ? (stepKind === 'tfjs' ? ' tfjs step' : ' kernels') : ''} ×${workers}`;
+    const kind = { kernel: kernelVariant() === 'fma' ? ' kernels FMA' : ' kernels', 'kernel-simd': ' kernels SIMD128', tfjs: ' tfjs step' }[
+      stepKind
+    ];
+    this.name = `MNIST Lab ${backend}${backend === 'wasm' ? kind : ''} ×${workers}`;
   }
 
   static async start(
@@ -240,7 +250,7 @@ class LabEngine {
     order: Uint32Array,
     tfName = backend,
     slow = backend === 'cpu',
-    stepKind: 'kernel' | 'tfjs' = 'kernel',
+    stepKind: StepKind = 'kernel',
   ): Promise<LabEngine> {
     const e = new LabEngine(backend, workers, order, tfName, slow, stepKind);
     const config = SEED_CONFIG;
@@ -249,9 +259,12 @@ class LabEngine {
     const initial = flattenValues(spec, net.values());
     net.dispose();
     await e.activate();
-    // The replicas read MNIST_LAB_STEP when they are made (worker threads copy the environment).
+    // The replicas read MNIST_LAB_STEP when they are made (worker threads copy the environment),
+    // and the coordinator reads MNIST_LAB_FMA when it starts them.
     const before = process.env.MNIST_LAB_STEP;
+    const beforeFma = process.env.MNIST_LAB_FMA;
     if (stepKind === 'tfjs') process.env.MNIST_LAB_STEP = 'tfjs';
+    if (stepKind === 'kernel-simd') process.env.MNIST_LAB_FMA = '0';
     try {
       e.group = await startReplicas({
         spec,
@@ -266,6 +279,8 @@ class LabEngine {
     } finally {
       if (before === undefined) delete process.env.MNIST_LAB_STEP;
       else process.env.MNIST_LAB_STEP = before;
+      if (beforeFma === undefined) delete process.env.MNIST_LAB_FMA;
+      else process.env.MNIST_LAB_FMA = beforeFma;
     }
     return e;
   }
@@ -384,7 +399,10 @@ async function benchSteps(): Promise<void> {
       const slow = active.name === 'cpu' || /software|llvmpipe|lavapipe|swiftshader/i.test(active.device);
       for (const w of active.name === 'wasm' ? [...new Set([1, workers])] : [1])
         engines.push(await LabEngine.start(active.name, w, data, order, tf.getBackend(), slow));
-      // The tfjs step (what the kernels replace) for comparison, with the replicas of the default.
+      // The SIMD128 build beside the relaxed-SIMD one (what fused multiply-add gains), and the
+      // tfjs step (what the kernels replace), with the replicas of the default.
+      if (active.name === 'wasm' && kernelVariant() === 'fma')
+        engines.push(await LabEngine.start(active.name, workers, data, order, tf.getBackend(), slow, 'kernel-simd'));
       if (active.name === 'wasm' && !opts['no-tfjs-step'])
         engines.push(await LabEngine.start(active.name, workers, data, order, tf.getBackend(), slow, 'tfjs'));
     } catch (e) {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { selectBackend } from '../../src/core/backends';
 import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { evaluateTensor, imagesTensor } from '../../src/core/analysis/evaluate';
 import { gatherImages, loadLabData } from '../../src/core/data/mnist';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
-import { convKernelSupports } from '../../src/core/train/convKernel';
+import { type KernelVariant, convKernelSupports, kernelVariant, relaxedSimdAvailable } from '../../src/core/train/convKernel';
 import { Replica, dropoutRows, flattenValues, paramLayout } from '../../src/core/train/replica';
 import { tf } from '../../src/core/tf';
 
@@ -46,84 +47,90 @@ function images(n: number, size: number, from: number): { px: Float32Array; idx:
   return { px, idx };
 }
 
+/** Both builds of the kernels: relaxed SIMD's fused multiply-add, and SIMD128 alone. */
+const VARIANTS: KernelVariant[] = ['fma', 'simd'];
+
 for (const { label, config, size } of shapes) {
-  test(`kernel step, ${label}: gradients equal tfjs autodiff (cpu backend)`, async () => {
-    const spec = specFromConfig(config, size);
-    assert.ok(convKernelSupports(spec));
-    const init = ConvNet.init(spec, 7);
-    const initial = flattenValues(spec, init.values());
-    init.dispose();
-    // Train the kernel replica a few steps (wasm), then compare on the weights it reached.
-    await selectBackend('wasm');
-    const replica = new Replica(spec, initial, { ...config.training, batchSize: 64 });
-    assert.ok(replica.usesKernel, 'the replica runs the kernels');
-    const g = replica.gradientBuffer();
-    for (let s = 0; size === 28 && s < 20; s++) {
-      replica.gradients(
-        data.train,
-        Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count),
-        s,
-        0,
-        g,
-        config.model.dropout,
-      );
-      replica.apply([g], [1]);
-    }
-    const weights = replica.values();
-    const cases: {
-      n: number;
-      dropout: number;
-      px: Float32Array;
-      labels: number[];
-      mask?: Float32Array;
-      got?: Float32Array;
-      loss?: number;
-      right?: number;
-    }[] = [];
-    for (const n of [1, 23, 64]) {
-      for (const dropout of [0, config.model.dropout]) {
-        const { px, idx } = images(n, size, 7000 + n);
-        const labels = idx.map((i) => data.train.labels[i]!);
-        const mask = dropout > 0 ? dropoutRows(1, n, spec.hidden, dropout, 0, n) : undefined;
-        const x = tf.tensor4d(px, [n, size, size, 1]);
-        const y = tf.tensor1d(labels, 'int32');
-        const m = mask ? tf.tensor2d(mask, [n, spec.hidden]) : undefined;
-        const got = new Float32Array(replica.size);
-        const r = replica.gradientsOf(x, y, m, got);
-        tf.dispose([x, y, m]);
-        cases.push({ n, dropout, px, labels, mask, got, loss: r.loss, right: r.right });
+  for (const variant of VARIANTS) {
+    test(`kernel step (${variant} build), ${label}: gradients equal tfjs autodiff (cpu backend)`, async () => {
+      const spec = specFromConfig(config, size);
+      assert.ok(convKernelSupports(spec));
+      const init = ConvNet.init(spec, 7);
+      const initial = flattenValues(spec, init.values());
+      init.dispose();
+      // Train the kernel replica a few steps (wasm), then compare on the weights it reached.
+      await selectBackend('wasm');
+      const replica = new Replica(spec, initial, { ...config.training, batchSize: 64 }, undefined, false, variant);
+      assert.ok(replica.usesKernel, 'the replica runs the kernels');
+      assert.equal(replica.kernelVariant, variant);
+      const g = replica.gradientBuffer();
+      for (let s = 0; size === 28 && s < 20; s++) {
+        replica.gradients(
+          data.train,
+          Array.from({ length: 64 }, (_, i) => (s * 64 + i) % data.train.count),
+          s,
+          0,
+          g,
+          config.model.dropout,
+        );
+        replica.apply([g], [1]);
       }
-    }
-    replica.dispose();
-    // The reference: autodiff on the cpu backend with the same weights.
-    await selectBackend('cpu');
-    const ref = new Replica(spec, weights, { ...config.training, batchSize: 64 });
-    assert.ok(!ref.usesKernel);
-    const { offsets } = paramLayout(spec);
-    for (const c of cases) {
-      const x = tf.tensor4d(c.px, [c.n, size, size, 1]);
-      const y = tf.tensor1d(c.labels, 'int32');
-      const m = c.mask ? tf.tensor2d(c.mask, [c.n, spec.hidden]) : undefined;
-      const want = new Float32Array(ref.size);
-      const r = ref.autodiffGradients(x, y, m, want);
-      tf.dispose([x, y, m]);
-      assert.ok(Math.abs(r.loss - c.loss!) < 1e-5 * Math.max(1, Math.abs(r.loss)), `n ${c.n}: loss ${c.loss} vs ${r.loss}`);
-      assert.equal(c.right, r.right);
-      PARAM_NAMES.forEach((name, i) => {
-        const end = i + 1 < PARAM_NAMES.length ? offsets[PARAM_NAMES[i + 1]!] : ref.size;
-        let diff = 0;
-        let scale = 0;
-        for (let j = offsets[name]; j < end; j++) {
-          diff = Math.max(diff, Math.abs(c.got![j]! - want[j]!));
-          scale = Math.max(scale, Math.abs(want[j]!));
+      const weights = replica.values();
+      const cases: {
+        n: number;
+        dropout: number;
+        px: Float32Array;
+        labels: number[];
+        mask?: Float32Array;
+        got?: Float32Array;
+        loss?: number;
+        right?: number;
+      }[] = [];
+      for (const n of [1, 23, 64]) {
+        for (const dropout of [0, config.model.dropout]) {
+          const { px, idx } = images(n, size, 7000 + n);
+          const labels = idx.map((i) => data.train.labels[i]!);
+          const mask = dropout > 0 ? dropoutRows(1, n, spec.hidden, dropout, 0, n) : undefined;
+          const x = tf.tensor4d(px, [n, size, size, 1]);
+          const y = tf.tensor1d(labels, 'int32');
+          const m = mask ? tf.tensor2d(mask, [n, spec.hidden]) : undefined;
+          const got = new Float32Array(replica.size);
+          const r = replica.gradientsOf(x, y, m, got);
+          tf.dispose([x, y, m]);
+          cases.push({ n, dropout, px, labels, mask, got, loss: r.loss, right: r.right });
         }
-        if (c.n > 1) assert.ok(scale > 0, `${name}: autodiff gradient all zero`);
-        assert.ok(diff <= 1e-5 * scale + 1e-9, `${name} (n ${c.n}, dropout ${c.dropout}): max |Δ| ${diff} vs max |g| ${scale}`);
-      });
-    }
-    ref.dispose();
-    await selectBackend('wasm');
-  });
+      }
+      replica.dispose();
+      // The reference: autodiff on the cpu backend with the same weights.
+      await selectBackend('cpu');
+      const ref = new Replica(spec, weights, { ...config.training, batchSize: 64 });
+      assert.ok(!ref.usesKernel);
+      const { offsets } = paramLayout(spec);
+      for (const c of cases) {
+        const x = tf.tensor4d(c.px, [c.n, size, size, 1]);
+        const y = tf.tensor1d(c.labels, 'int32');
+        const m = c.mask ? tf.tensor2d(c.mask, [c.n, spec.hidden]) : undefined;
+        const want = new Float32Array(ref.size);
+        const r = ref.autodiffGradients(x, y, m, want);
+        tf.dispose([x, y, m]);
+        assert.ok(Math.abs(r.loss - c.loss!) < 1e-5 * Math.max(1, Math.abs(r.loss)), `n ${c.n}: loss ${c.loss} vs ${r.loss}`);
+        assert.equal(c.right, r.right);
+        PARAM_NAMES.forEach((name, i) => {
+          const end = i + 1 < PARAM_NAMES.length ? offsets[PARAM_NAMES[i + 1]!] : ref.size;
+          let diff = 0;
+          let scale = 0;
+          for (let j = offsets[name]; j < end; j++) {
+            diff = Math.max(diff, Math.abs(c.got![j]! - want[j]!));
+            scale = Math.max(scale, Math.abs(want[j]!));
+          }
+          if (c.n > 1) assert.ok(scale > 0, `${name}: autodiff gradient all zero`);
+          assert.ok(diff <= 1e-5 * scale + 1e-9, `${name} (n ${c.n}, dropout ${c.dropout}): max |Δ| ${diff} vs max |g| ${scale}`);
+        });
+      }
+      ref.dispose();
+      await selectBackend('wasm');
+    });
+  }
 }
 
 test('kernel validation: the same predictions as tfjs, in batches of the capacity', async () => {
@@ -208,6 +215,56 @@ test('shapes the kernels do not cover use the tfjs step', async () => {
     assert.ok(Number.isFinite(r.loss));
     replica.dispose();
   }
+});
+
+test('relaxed SIMD: the fma build by default (Node 20: behind a flag this process turns on), MNIST_LAB_FMA=0 the SIMD128 build; they differ only in rounding', async () => {
+  assert.ok(relaxedSimdAvailable(), `relaxed SIMD does not compile in Node ${process.version}`);
+  assert.equal(kernelVariant(), 'fma');
+  process.env.MNIST_LAB_FMA = '0';
+  try {
+    assert.equal(kernelVariant(), 'simd');
+  } finally {
+    delete process.env.MNIST_LAB_FMA;
+  }
+  await selectBackend('wasm');
+  const spec = specFromConfig(SEED_CONFIG);
+  const init = ConvNet.init(spec, 5);
+  const initial = flattenValues(spec, init.values());
+  init.dispose();
+  const indices = Array.from({ length: 64 }, (_, i) => 100 + i);
+  const [fused, plain] = VARIANTS.map((v) => {
+    const r = new Replica(spec, initial, SEED_CONFIG.training, undefined, false, v);
+    assert.equal(r.kernelVariant, v);
+    const g = r.gradientBuffer();
+    r.gradients(data.train, indices, 0, 0, g, 0.5);
+    const out = g.slice();
+    r.dispose();
+    return out;
+  });
+  const { offsets } = paramLayout(spec);
+  let differ = 0;
+  PARAM_NAMES.forEach((name, i) => {
+    const end = i + 1 < PARAM_NAMES.length ? offsets[PARAM_NAMES[i + 1]!] : fused!.length;
+    let diff = 0;
+    let scale = 0;
+    for (let j = offsets[name]; j < end; j++) {
+      diff = Math.max(diff, Math.abs(fused![j]! - plain![j]!));
+      scale = Math.max(scale, Math.abs(plain![j]!));
+      if (fused![j] !== plain![j]) differ++;
+    }
+    assert.ok(diff <= 1e-5 * scale + 1e-9, `${name}: fma vs simd max |Δ| ${diff}, max |g| ${scale}`);
+  });
+  // Where the CPU has a fused multiply-add (x86-64 with FMA3), the engine uses it: the sums round
+  // once, and some gradients differ in their last bits; without one the builds compute alike.
+  let cpuinfo: string;
+  try {
+    cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return; // not Linux: the instruction the engine picks is not known here
+  }
+  if (process.arch === 'x64' && /^flags\s*:.*\bfma\b/m.test(cpuinfo))
+    assert.ok(differ > 0, 'the fma build computed exactly as the SIMD128 one');
+  else if (process.arch === 'x64') assert.equal(differ, 0, 'no FMA3 here, yet the builds differ');
 });
 
 test('MNIST_LAB_STEP=tfjs turns the kernels off', async () => {

@@ -1,4 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 import type { ConvNetSpec } from '../model/convnet';
+import { CONVNETFMA_WASM_BASE64 } from './kernels/convnetFmaWasm';
 import { CONVNET_WASM_BASE64 } from './kernels/convnetWasm';
 import { softmaxNll } from './softmaxLoss';
 
@@ -12,6 +15,12 @@ import { softmaxNll } from './softmaxLoss';
  *
  * Shapes: depths multiples of 4 up to 32 and a hidden width that is a multiple of 4 (the seed's
  * [4, 8] and 512); others use the tfjs step (`convKernelSupports`).
+ *
+ * Two builds of the same source: `fma` (relaxed SIMD's fused multiply-add) where the engine has
+ * relaxed SIMD, else `simd` (SIMD128 only). Node 22+ and VS Code's Electron have relaxed SIMD;
+ * Node 20 has it behind a V8 flag, which the main thread turns on before its first kernel. A
+ * run's replicas all use the coordinator's choice (`ReplicaInit.kernel`): the two builds round
+ * differently, and replicas must stay bit-identical. MNIST_LAB_FMA=0 picks `simd`.
  */
 
 declare global {
@@ -20,6 +29,7 @@ declare global {
     class Global {
       value: number;
     }
+    function validate(bytes: Uint8Array): boolean;
   }
 }
 
@@ -57,8 +67,40 @@ interface Exports {
   dropout_mask(out: number, seed: number, step: number, hidden: number, p: number, keep: number, from: number, to: number): void;
 }
 
-let compiled: WebAssembly.Module | null = null;
-const module = (): WebAssembly.Module => (compiled ??= new WebAssembly.Module(Buffer.from(CONVNET_WASM_BASE64, 'base64')));
+export type KernelVariant = 'fma' | 'simd';
+const BASE64: Record<KernelVariant, string> = { fma: CONVNETFMA_WASM_BASE64, simd: CONVNET_WASM_BASE64 };
+const compiled: Partial<Record<KernelVariant, WebAssembly.Module>> = {};
+const module = (v: KernelVariant): WebAssembly.Module => (compiled[v] ??= new WebAssembly.Module(Buffer.from(BASE64[v], 'base64')));
+
+let relaxed: boolean | null = null;
+/**
+ * Whether this engine compiles relaxed SIMD. On the main thread of a Node that has it behind a
+ * flag (Node 20: `--experimental-wasm-relaxed-simd`), turns the flag on first: flags are the
+ * process's, so threads started later see it too. Never on other threads (no flag changes while
+ * another thread may compile).
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxed !== null) return relaxed;
+  const bytes = Buffer.from(CONVNETFMA_WASM_BASE64, 'base64');
+  let ok = WebAssembly.validate(bytes);
+  if (!ok && isMainThread) {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    ok = WebAssembly.validate(bytes);
+  }
+  relaxed = ok;
+  return ok;
+}
+
+/** The build this thread's new kernels use: `fma` where relaxed SIMD compiles, unless MNIST_LAB_FMA=0. */
+export function kernelVariant(): KernelVariant {
+  return process.env.MNIST_LAB_FMA !== '0' && relaxedSimdAvailable() ? 'fma' : 'simd';
+}
+
+/** Words for logs and the benchmark. */
+export const KERNEL_VARIANT_NAMES: Record<KernelVariant, string> = {
+  fma: 'WebAssembly kernels, relaxed SIMD (fused multiply-add)',
+  simd: 'WebAssembly kernels, SIMD128',
+};
 
 /** Stack of each kernel instance (the kernels keep a few hundred bytes on it). */
 const STACK_FLOATS = 16384;
@@ -87,7 +129,7 @@ const dims = (spec: ConvNetSpec): [number, number, number, number, number, numbe
 let probe: Exports | null = null;
 /** An instance on a small memory of its own, for the layout functions (pure). */
 function layoutFns(): Exports {
-  probe ??= new WebAssembly.Instance(module(), { env: { memory: new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true }) } })
+  probe ??= new WebAssembly.Instance(module('simd'), { env: { memory: new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true }) } })
     .exports as unknown as Exports;
   return probe;
 }
@@ -121,10 +163,13 @@ export class ConvKernel {
     work: Float32Array,
     private readonly spec: ConvNetSpec,
     readonly capacity: number,
+    /** The build (default: this thread's `kernelVariant()`); a replica thread gets its coordinator's. */
+    readonly variant: KernelVariant = kernelVariant(),
   ) {
     if (work.buffer !== memory.buffer) throw new Error('conv kernel: the work region is not in the memory');
     if (work.length < convKernelFloats(spec, capacity)) throw new Error('conv kernel: work region too small');
-    this.fns = new WebAssembly.Instance(module(), { env: { memory } }).exports as unknown as Exports;
+    if (variant === 'fma' && !relaxedSimdAvailable()) throw new Error('conv kernel: this engine has no relaxed SIMD for the fma build');
+    this.fns = new WebAssembly.Instance(module(variant), { env: { memory } }).exports as unknown as Exports;
     this.d = dims(spec);
     const base = Math.ceil(work.byteOffset / 16) * 16;
     // Its own stack (grows down) at the start of the work region: threads sharing the memory

@@ -10,6 +10,7 @@ import { imagesTensor } from '../analysis/evaluate';
 import type { ConvNetSpec } from '../model/convnet';
 import { tf } from '../tf';
 import { DeviceGroup } from './deviceGroup';
+import { type KernelVariant, kernelVariant } from './convKernel';
 import { type MemoryOffsets, Replica, ReplicaMemory, type ShardResult, paramLayout, replicaWorkFloats } from './replica';
 import { Arena } from './sgdKernel';
 import { Schedule } from './schedule';
@@ -126,6 +127,8 @@ export interface ReplicaInit {
   validation: ImageSet;
   /** The current epoch's batch order (shared; the coordinator writes it each epoch). */
   order: Int32Array;
+  /** The kernels' build every replica uses (the coordinator's choice: replicas must round alike). */
+  kernel: KernelVariant;
   /**
    * One shared WebAssembly memory (for the SIMD update) holding the gradients, [2 slots]
    * [replicas][params] (double-buffered by step parity) at byte offset `gradsOffset`, and each
@@ -180,6 +183,7 @@ class ThreadGroup implements ReplicaGroup {
     const train = toShared(o.train);
     const validation = toShared(o.validation);
     const script = o.replicaScript ?? join(__dirname, 'replica-worker.js');
+    const kernel = kernelVariant();
     for (let index = 0; index < g.replicas; index++) {
       const init: ReplicaInit = {
         index,
@@ -192,6 +196,7 @@ class ThreadGroup implements ReplicaGroup {
         train,
         validation,
         order: g.order,
+        kernel,
         counts: g.counts,
         memory: arena.memory,
         gradsOffset: grads.byteOffset,

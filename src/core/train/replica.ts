@@ -5,7 +5,7 @@ import { storageView } from '../backends/memory';
 import { evaluateTensor } from '../analysis/evaluate';
 import { Rng, rowSeed } from '../rng';
 import { ManualStep, manualStepSupported, transposeFc1 } from './manualStep';
-import { ConvKernel, convKernelEnabled, convKernelFloats, convKernelSupports } from './convKernel';
+import { ConvKernel, type KernelVariant, convKernelEnabled, convKernelFloats, convKernelSupports, kernelVariant } from './convKernel';
 import { Arena, SgdKernel } from './sgdKernel';
 import { augmentBatch, augments } from './augment';
 import { OptimizerState, type OptimizerTraining, isPlainSgd } from './optimizer';
@@ -121,6 +121,8 @@ export class Replica {
      * (the groups: their kernel steps never read it), not after every update (≈ 0.1 ms).
      */
     private readonly lazyNet = false,
+    /** The WebAssembly kernels' build (a replica thread: its coordinator's choice). */
+    kernel: KernelVariant = kernelVariant(),
   ) {
     const layout = paramLayout(spec);
     if (initial.length !== layout.total) throw new Error(`replica: ${initial.length} initial values, the network has ${layout.total}`);
@@ -161,7 +163,7 @@ export class Replica {
     const kernelFloats = replicaWorkFloats(spec, capacity);
     if (kernelFloats > 0 && m.work.length >= kernelFloats && this.arena.shared && tf.getBackend() === 'wasm') {
       this.kernelGrads = m.work.subarray(0, P);
-      this.kernel = new ConvKernel(this.arena.memory, m.work.subarray(Math.ceil(P / 4) * 4), spec, capacity);
+      this.kernel = new ConvKernel(this.arena.memory, m.work.subarray(Math.ceil(P / 4) * 4), spec, capacity, kernel);
     } else {
       this.kernel = null;
       this.kernelGrads = null;
@@ -171,6 +173,11 @@ export class Replica {
   /** Whether this replica's steps run the WebAssembly kernels. */
   get usesKernel(): boolean {
     return this.kernel !== null;
+  }
+
+  /** The kernels' build this replica runs, or null (the tfjs step). */
+  get kernelVariant(): KernelVariant | null {
+    return this.kernel?.variant ?? null;
   }
 
   /** The network, its variables holding the current weights. */

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     init.config.training,
     ReplicaMemory.at(arena, P, init.memoryOffsets[init.index]!),
     true,
+    init.kernel,
   );
   const schedule = new Schedule(init.config.training, stepsPerEpochOf(init));
   let valX: ReturnType<typeof imagesTensor> | null = null;

@@ -1,8 +1,9 @@
 // The seed ConvNet's training step and forward pass as WebAssembly SIMD128 kernels:
 //   conv(1→C1, k×k, "same") ReLU maxpool2 → conv(C1→C2, k×k, "same") ReLU maxpool2 →
 //   fc F→H ReLU dropout → fc H→K (the log-softmax and the loss are computed by the caller).
-// Built by scripts/build-kernels.mjs (clang-16, --target=wasm32 -msimd128, no libc); the
-// JavaScript side is src/core/train/convKernel.ts. Everything lives in one imported (shared)
+// Built by scripts/build-kernels.mjs (clang-16, --target=wasm32 -msimd128, no libc) twice:
+// convnet.wasm (SIMD128) and convnetFma.wasm (-mrelaxed-simd -DMNIST_LAB_FMA: fused
+// multiply-add); the JavaScript side is src/core/train/convKernel.ts. Everything lives in one imported (shared)
 // memory: parameters, gradients, inputs and a scratch region per caller; the module has no
 // data of its own, and each instance gets its own stack (its __stack_pointer is set by the
 // caller), so replicas on several threads can share one memory.
@@ -27,7 +28,16 @@ typedef v128_t V;
 INLINE V ld(const float *p) { return wasm_v128_load(p); }
 INLINE void st(float *p, V v) { wasm_v128_store(p, v); }
 INLINE V bc(const float *p) { return wasm_v128_load32_splat(p); }
+#ifdef MNIST_LAB_FMA
+// The relaxed-SIMD build (convnetFma.wasm): relaxed SIMD's multiply-add, one fused instruction
+// where the CPU has one (x86-64 with FMA3, ARM64), else a multiply and an add as below. Which of
+// the two is the engine's choice for the machine, so a run stays deterministic where it runs;
+// the sums round once instead of twice (test/unit/conv-kernel.test.ts checks both builds).
+typedef float F4 __attribute__((vector_size(16)));
+INLINE V mad(V acc, V a, V b) { return (V)__builtin_wasm_relaxed_madd_f32x4((F4)a, (F4)b, (F4)acc); }
+#else
 INLINE V mad(V acc, V a, V b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 INLINE V relu(V z) { return wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), z); }
 INLINE int up4(int x) { return (x + 3) & ~3; }
 
