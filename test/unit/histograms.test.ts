@@ -159,6 +159,13 @@ test('the histogrammed gradient is the mean of the training step’s own over 4 
     }
     assert.ok(diff <= 1e-4 * scale + 1e-7, `${name}: max |Δ| ${diff} (scale ${scale})`);
   }
+  // On wasm the epoch record takes this gradient from the same kernels (not autodiff): its
+  // gradient histograms are exactly those of the step's own mean gradient.
+  const h = await epochHistograms(net, probe, 1);
+  for (const layer of HISTOGRAM_LAYERS) {
+    assert.deepEqual(h.layers[layer].weightGrad, summarize(theirs[`${layer}.weight`]), `${layer}.weight gradient`);
+    assert.deepEqual(h.layers[layer].biasGrad, summarize(theirs[`${layer}.bias`]), `${layer}.bias gradient`);
+  }
   replica.dispose();
   probe.dispose();
   net.dispose();
