@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import fc from 'fast-check';
 import {
   HISTOGRAM_BINS,
   HISTOGRAM_KINDS,
@@ -32,6 +33,7 @@ import { runTraining } from '../../src/core/session';
 import { tf } from '../../src/core/tf';
 import { Replica, flattenValues, unflattenValues } from '../../src/core/train/replica';
 import { train } from '../../src/core/train/trainer';
+import { checkProperty } from './props';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -100,6 +102,38 @@ test('histograms and quantiles equal numpy’s (np.histogram, np.quantile) and a
   assert.deepEqual(four.counts, [1, 1, 2]);
   assert.deepEqual(four.quantiles, [1, 1.2004, 1.4761, 1.9255, 2.5, 3.0745, 3.5239, 3.7996, 4]);
   assert.equal(four.mean, 2.5);
+});
+
+test('summarize equals a sort-based reference on random values: zeros (±0), negatives, repeats, non-finite (property)', () => {
+  const value = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(0, -0) },
+    { weight: 4, arbitrary: fc.float({ min: -3, max: 3, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 1e-30, -1e-30, 2, -2) },
+  );
+  checkProperty(
+    'summarize',
+    fc.property(fc.array(value, { maxLength: 300 }), fc.integer({ min: 1, max: 40 }), (values, bins) => {
+      const h = summarize(Float32Array.from(values), bins);
+      const finite = values.filter(Number.isFinite).map((v) => Math.fround(v));
+      assert.equal(h.count, finite.length);
+      assert.equal(h.nonFinite, values.length - finite.length);
+      assert.equal(h.zeros, finite.filter((v) => v === 0).length);
+      if (finite.length === 0) return;
+      // A constant tensor has all its values in the first bin (the direct count puts them in the last).
+      const constant = finite.every((v) => v === finite[0]);
+      assert.deepEqual(h.counts, constant ? [finite.length, ...new Array<number>(bins - 1).fill(0)] : directCounts(finite, bins));
+      const sorted = [...finite].sort((a, b) => a - b);
+      const want = HISTOGRAM_QUANTILES.map((q) => {
+        const p = q * (sorted.length - 1);
+        const lo = Math.floor(p);
+        const v = sorted[lo]!;
+        const x = v + (sorted[Math.min(sorted.length - 1, lo + 1)]! - v) * (p - lo);
+        return x === 0 ? 0 : Number(x.toPrecision(6));
+      });
+      assert.deepEqual(h.quantiles, want);
+    }),
+    500,
+  );
 });
 
 test('non-finite values are counted apart; a constant or empty tensor has one bin / none', () => {

@@ -144,18 +144,32 @@ function selectPositions(a: Float64Array, ks: number[], lo = 0, hi = a.length - 
   }
 }
 
-/** The values at HISTOGRAM_QUANTILES of a[0..n) (rearranged), numpy's linear interpolation. */
-function quantilesOf(a: Float64Array): number[] {
-  const n = a.length;
+/**
+ * The values at HISTOGRAM_QUANTILES of the finite values whose non-zero ones are `neg` (all < 0)
+ * and `pos` (all > 0), with `zeros` zeros besides (both arrays rearranged); numpy's linear
+ * interpolation. In sorted order the values are neg, the zeros, pos, so only the non-zero
+ * values need selecting: ReLU outputs are mostly zeros.
+ */
+function quantilesOf(neg: Float64Array, zeros: number, pos: Float64Array): number[] {
+  const a = neg.length;
+  const n = a + zeros + pos.length;
   const ks = [...new Set(HISTOGRAM_QUANTILES.flatMap((q) => [Math.floor(q * (n - 1)), Math.min(n - 1, Math.floor(q * (n - 1)) + 1)]))].sort(
     (x, y) => x - y,
   );
-  selectPositions(a, ks);
+  selectPositions(
+    neg,
+    ks.filter((k) => k < a),
+  );
+  selectPositions(
+    pos,
+    ks.filter((k) => k >= a + zeros).map((k) => k - a - zeros),
+  );
+  const at = (k: number) => (k < a ? neg[k]! : k < a + zeros ? 0 : pos[k - a - zeros]!);
   return HISTOGRAM_QUANTILES.map((q) => {
-    const pos = q * (n - 1);
-    const lo = Math.floor(pos);
-    const v = a[lo]!;
-    return v + (a[Math.min(n - 1, lo + 1)]! - v) * (pos - lo);
+    const p = q * (n - 1);
+    const lo = Math.floor(p);
+    const v = at(lo);
+    return v + (at(Math.min(n - 1, lo + 1)) - v) * (p - lo);
   });
 }
 
@@ -164,30 +178,41 @@ const round = (v: number) => (v === 0 ? 0 : Number(v.toPrecision(6)));
 
 /** The histogram and quantiles of `values` (not modified). */
 export function summarize(values: ArrayLike<number>, bins = HISTOGRAM_BINS): ValueHistogram {
-  const finite = new Float64Array(values.length);
-  let n = 0;
+  // The non-zero finite values: negative ones from the front, positive ones from the back.
+  const nonZero = new Float64Array(values.length);
+  let front = 0;
+  let back = values.length;
   let zeros = 0;
   let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) continue;
-    finite[n++] = v;
+    if (v === 0) {
+      zeros++;
+      continue;
+    }
+    if (v < 0) nonZero[front++] = v;
+    else nonZero[--back] = v;
     sum += v;
-    if (v === 0) zeros++;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
+  const neg = nonZero.subarray(0, front);
+  const pos = nonZero.subarray(back);
+  const n = front + zeros + pos.length;
   const counts = new Array<number>(bins).fill(0);
   if (n === 0) {
     return { count: 0, nonFinite: values.length, zeros: 0, min: 0, max: 0, mean: 0, counts, quantiles: HISTOGRAM_QUANTILES.map(() => 0) };
   }
-  const kept = finite.subarray(0, n);
-  let min = kept[0]!;
-  let max = min;
-  for (let i = 1; i < n; i++) {
-    const v = kept[i]!;
-    if (v < min) min = v;
-    else if (v > max) max = v;
+  if (zeros > 0) {
+    min = Math.min(min, 0);
+    max = Math.max(max, 0);
+    counts[binOf(0, min, max, bins)]! += zeros;
   }
-  for (let i = 0; i < n; i++) counts[binOf(kept[i]!, min, max, bins)]!++;
+  for (let i = 0; i < neg.length; i++) counts[binOf(neg[i]!, min, max, bins)]!++;
+  for (let i = 0; i < pos.length; i++) counts[binOf(pos[i]!, min, max, bins)]!++;
   return {
     count: n,
     nonFinite: values.length - n,
@@ -197,7 +222,7 @@ export function summarize(values: ArrayLike<number>, bins = HISTOGRAM_BINS): Val
     max: Number(max.toPrecision(6)) < max ? max : round(max),
     mean: round(sum / n),
     counts,
-    quantiles: quantilesOf(kept).map(round),
+    quantiles: quantilesOf(neg, zeros, pos).map(round),
   };
 }
 
