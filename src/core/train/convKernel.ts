@@ -96,12 +96,6 @@ export function kernelVariant(): KernelVariant {
   return process.env.MNIST_LAB_FMA !== '0' && relaxedSimdAvailable() ? 'fma' : 'simd';
 }
 
-/** Words for logs and the benchmark. */
-export const KERNEL_VARIANT_NAMES: Record<KernelVariant, string> = {
-  fma: 'WebAssembly kernels, relaxed SIMD (fused multiply-add)',
-  simd: 'WebAssembly kernels, SIMD128',
-};
-
 /** Stack of each kernel instance (the kernels keep a few hundred bytes on it). */
 const STACK_FLOATS = 16384;
 
