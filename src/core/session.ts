@@ -11,6 +11,7 @@ import { writePytorchSnippet } from './model/pytorchSnippet';
 import { classNamesOf } from './data/classes';
 import { processStartTime } from './runs/process';
 import { RunDirectory } from './runs/store';
+import { trainingDevice } from './train/convKernel';
 import { train } from './train/trainer';
 
 export interface TrainingRequest {
@@ -46,6 +47,8 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
   const backend = await selectBackend(req.backend ?? 'auto', req.backendOptions);
   // GPU backends keep one replica on the device (train/group.ts); replicas are CPU threads.
   const workers = readsSynchronously() ? (req.workers ?? 1) : 1;
+  const spec = specFromConfig(config, data.train.height, data.numClasses);
+  const device = trainingDevice(backend.name, backend.device, spec);
   const run = RunDirectory.create(req.outDir, config.name);
   const emit = (e: TrainingEvent) => {
     if (e.type !== 'summary') run.appendMetric(e);
@@ -61,7 +64,7 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
     name: config.name,
     status: 'running',
     backend: backend.name,
-    device: backend.device,
+    device,
     workers,
     epochs: config.training.epochs,
     epochsCompleted: 0,
@@ -81,14 +84,14 @@ export async function runTraining(req: TrainingRequest): Promise<RunSummary> {
   };
   run.writeConfig(config);
   run.writeSummary(summary);
-  const net = ConvNet.init(specFromConfig(config, data.train.height, data.numClasses), config.training.seed);
+  const net = ConvNet.init(spec, config.training.seed);
   emit({
     type: 'start',
     runDir: run.dir,
     runId: run.id,
     config,
     backend: backend.name,
-    device: backend.device,
+    device,
     workers,
     attempts: backend.attempts,
     epochs: config.training.epochs,

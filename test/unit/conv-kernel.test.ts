@@ -7,7 +7,13 @@ import { SEED_CONFIG, parseConfig } from '../../src/core/config';
 import { evaluateTensor, imagesTensor } from '../../src/core/analysis/evaluate';
 import { gatherImages, loadLabData } from '../../src/core/data/mnist';
 import { ConvNet, PARAM_NAMES, specFromConfig } from '../../src/core/model/convnet';
-import { type KernelVariant, convKernelSupports, kernelVariant, relaxedSimdAvailable } from '../../src/core/train/convKernel';
+import {
+  type KernelVariant,
+  convKernelSupports,
+  kernelVariant,
+  relaxedSimdAvailable,
+  trainingDevice,
+} from '../../src/core/train/convKernel';
 import { Replica, dropoutRows, flattenValues, paramLayout } from '../../src/core/train/replica';
 import { tf } from '../../src/core/tf';
 
@@ -265,6 +271,27 @@ test('relaxed SIMD: the fma build by default (Node 20: behind a flag this proces
   if (process.arch === 'x64' && /^flags\s*:.*\bfma\b/m.test(cpuinfo))
     assert.ok(differ > 0, 'the fma build computed exactly as the SIMD128 one');
   else if (process.arch === 'x64') assert.equal(differ, 0, 'no FMA3 here, yet the builds differ');
+});
+
+test("a run's device names the kernels and their build where they train, else the backend's own words", () => {
+  const seed = specFromConfig(SEED_CONFIG);
+  const odd = specFromConfig(parseConfig({ model: { depth: [3, 5], kernelSize: 3, hidden: 37, dropout: 0.5 } }));
+  const xnn = 'CPU (WebAssembly SIMD, XNNPACK, 1 thread)';
+  assert.equal(trainingDevice('wasm', xnn, seed), 'CPU (WebAssembly SIMD kernels, fused multiply-add)');
+  assert.equal(trainingDevice('wasm', xnn, odd), xnn);
+  assert.equal(trainingDevice('cpu', 'CPU (pure JavaScript, slow)', seed), 'CPU (pure JavaScript, slow)');
+  process.env.MNIST_LAB_FMA = '0';
+  try {
+    assert.equal(trainingDevice('wasm', xnn, seed), 'CPU (WebAssembly SIMD kernels)');
+  } finally {
+    delete process.env.MNIST_LAB_FMA;
+  }
+  process.env.MNIST_LAB_STEP = 'tfjs';
+  try {
+    assert.equal(trainingDevice('wasm', xnn, seed), xnn);
+  } finally {
+    delete process.env.MNIST_LAB_STEP;
+  }
 });
 
 test('MNIST_LAB_STEP=tfjs turns the kernels off', async () => {

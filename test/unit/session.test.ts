@@ -25,6 +25,10 @@ test('a run directory holds config, metrics, kernel snapshots, both model format
   assert.equal(summary.steps, 20);
   assert.equal(summary.epochsCompleted, 2);
   assert.equal(summary.backend, 'wasm');
+  // The seed's shape on wasm trains on the WebAssembly kernels (the relaxed-SIMD build here):
+  // the run says so, not the backend's words for tfjs's XNNPACK kernels.
+  assert.equal(summary.device, 'CPU (WebAssembly SIMD kernels, fused multiply-add)');
+  assert.equal((events[0] as { device: string }).device, summary.device);
   assert.ok(summary.testAccuracy !== null && summary.testAccuracy >= 0);
   assert.equal(summary.seedTestAccuracy, 0.9906);
   assert.equal(events[0]!.type, 'start');

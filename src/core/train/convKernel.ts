@@ -96,6 +96,16 @@ export function kernelVariant(): KernelVariant {
   return process.env.MNIST_LAB_FMA !== '0' && relaxedSimdAvailable() ? 'fma' : 'simd';
 }
 
+/**
+ * What a training run computes on, in words for its header and logs: on wasm, for the shapes the
+ * kernels cover, the WebAssembly kernels and their build (not the backend's own words, which
+ * describe tfjs's XNNPACK kernels); otherwise the backend's `device`.
+ */
+export function trainingDevice(backend: string, device: string, spec: ConvNetSpec): string {
+  if (backend !== 'wasm' || !convKernelEnabled() || !convKernelSupports(spec)) return device;
+  return `CPU (WebAssembly SIMD kernels${kernelVariant() === 'fma' ? ', fused multiply-add' : ''})`;
+}
+
 /** Stack of each kernel instance (the kernels keep a few hundred bytes on it). */
 const STACK_FLOATS = 16384;
 
