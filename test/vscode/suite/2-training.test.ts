@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import {
   LONG_CONFIG_NAME,
   SMALL_CONFIG,
-  type Summary,
   descendants,
   fire,
   isAlive,
@@ -15,6 +14,7 @@ import {
   openConfig,
   readMetrics,
   readSummary,
+  runEnded,
   runsDir,
   shared,
   sleep,
@@ -87,15 +87,7 @@ describe('training', function () {
     note(`training worker: pid ${worker.pid} (extension host ${process.pid}): ${worker.cmd.slice(0, 160)}`);
     // Progress: metrics.jsonl gains progress events with increasing steps.
     const first = await waitFor('a progress event in metrics.jsonl', () => readMetrics(runDir).find((e) => e.type === 'progress'), 90_000);
-    const summary = await waitFor<Summary>(
-      'the run to finish (summary.json status ≠ running)',
-      () => {
-        const s = readSummary(runDir);
-        return s && s.status !== 'running' ? s : undefined;
-      },
-      180_000,
-      200,
-    );
+    const summary = await runEnded(runDir, 'the run to finish (summary.json status ≠ running)', 180_000, 200);
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(summary.status, 'completed', `run ended with status ${summary.status}: ${summary.error ?? ''}`);
     const progress = readMetrics(runDir).filter((e) => e.type === 'progress');
@@ -135,15 +127,7 @@ describe('training', function () {
     m.stop();
     const seconds = (Date.now() - t0) / 1000;
     await vscode.commands.executeCommand('mnistLab.stop');
-    const stopped = await waitFor(
-      'the long run to stop',
-      () => {
-        const s = readSummary(runDir);
-        return s && s.status !== 'running' ? s : undefined;
-      },
-      15_000,
-      50,
-    );
+    const stopped = await runEnded(runDir, 'the long run to stop', 15_000, 50);
     await cmd.done;
     const own = (await vscode.commands.getCommands(true)).includes('mnistLab.debug.eventLoopLag')
       ? await vscode.commands.executeCommand<unknown>('mnistLab.debug.eventLoopLag')
@@ -195,15 +179,7 @@ describe('training', function () {
     );
     const t0 = Date.now();
     await vscode.commands.executeCommand('mnistLab.stop');
-    const stopped = await waitFor(
-      'summary.json to leave status running',
-      () => {
-        const s = readSummary(runDir);
-        return s && s.status !== 'running' ? s : undefined;
-      },
-      5_000,
-      10,
-    );
+    const stopped = await runEnded(runDir, 'summary.json to leave status running', 5_000, 10);
     const ms = Date.now() - t0;
     note(`stop: run ${stopped.status} ${ms} ms after MNIST: Stop Training, at step ${stopped.steps}/${stopped.totalSteps}`);
     // Measured 450–740 ms on a quiet machine, 1.2–1.6 s on CI's two shared cores: the bound keeps a margin.

@@ -91,6 +91,19 @@ export function readMetrics(runDir: string): { type: string; [k: string]: unknow
   }
 }
 
+/** Waits until the run's summary.json leaves status `running` and returns that summary. */
+export function runEnded(runDir: string, what: string, timeoutMs: number, intervalMs: number): Promise<Summary> {
+  return waitFor<Summary>(
+    what,
+    () => {
+      const s = readSummary(runDir);
+      return s && s.status !== 'running' ? s : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}
+
 export async function waitFor<T>(
   what: string,
   fn: () => T | undefined | false | Promise<T | undefined | false>,
